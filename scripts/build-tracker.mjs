@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Builds the tracker's two distributions from the one Rust crate:
+//   www/js/script.js + www/js/script.wasm   the script tag (served by the Worker)
+//   pkg/dist/index.js                       the npm package (Wasm inlined)
+// Steps: cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz → esbuild.
+// Usage: node scripts/build-tracker.mjs [--quiet]
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import * as esbuild from 'esbuild'
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const gen = join(root, 'tracker/js/gen')
+const bin = (name) => join(root, 'node_modules/.bin', name)
+const cargoBin = (name) => join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', name)
+// wasm-opt must not use features the oldest supported browsers lack; these
+// are what rustc 1.95 emits for wasm32-unknown-unknown (Chromium ≥ 91, Firefox ≥ 90, Safari ≥ 15).
+const wasmFeatures = ['--enable-bulk-memory', '--enable-reference-types', '--enable-nontrapping-float-to-int', '--enable-sign-ext', '--enable-mutable-globals', '--enable-multivalue']
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...options })
+}
+
+// One source of truth: the default download extensions live in Rust.
+function defaultFileTypes() {
+  const source = readFileSync(join(root, 'tracker/src/config.rs'), 'utf8')
+  const match = source.match(/pub const DEFAULT_FILE_TYPES: &str =\s*"([^"]+)"/)
+  if (!match) throw new Error('DEFAULT_FILE_TYPES not found in tracker/src/config.rs')
+  return match[1].split(',')
+}
+
+export async function buildTracker({ quiet = false } = {}) {
+  const say = (m) => quiet || console.log(`build-tracker: ${m}`)
+  say('cargo build (wasm32-unknown-unknown, release)')
+  run('cargo', ['build', '--quiet', '-p', 'tracker', '--release', '--target', 'wasm32-unknown-unknown'])
+  const cargoWasm = join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')
+
+  say('wasm-bindgen → tracker/js/gen')
+  mkdirSync(gen, { recursive: true })
+  run(cargoBin('wasm-bindgen'), ['--target', 'web', '--out-dir', gen, '--out-name', 'tracker', '--no-typescript', '--remove-name-section', '--remove-producers-section', cargoWasm])
+  copyFileSync(join(gen, 'tracker_bg.wasm'), join(gen, 'tracker_bg.pre-opt.wasm'))
+
+  say('wasm-opt -Oz')
+  run(bin('wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers', ...wasmFeatures, join(gen, 'tracker_bg.wasm'), '-o', join(gen, 'tracker_bg.wasm')])
+
+  const common = {
+    bundle: true,
+    minify: true,
+    target: 'es2017',
+    legalComments: 'none',
+    logLevel: 'warning',
+    // the glue's default wasm URL uses import.meta; we always pass the module
+    logOverride: { 'empty-import-meta': 'silent' }
+  }
+  say('esbuild → www/js/script.js')
+  mkdirSync(join(root, 'www/js'), { recursive: true })
+  await esbuild.build({ ...common, entryPoints: [join(root, 'tracker/js/script.js')], format: 'iife', outfile: join(root, 'www/js/script.js') })
+  copyFileSync(join(gen, 'tracker_bg.wasm'), join(root, 'www/js/script.wasm'))
+
+  say('esbuild → pkg/dist/index.js')
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'tracker/js/npm.js')],
+    format: 'esm',
+    loader: { '.wasm': 'binary' },
+    define: { __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()) },
+    outfile: join(root, 'pkg/dist/index.js')
+  })
+  return {
+    scriptJs: join(root, 'www/js/script.js'),
+    scriptWasm: join(root, 'www/js/script.wasm'),
+    preOptWasm: join(gen, 'tracker_bg.pre-opt.wasm'),
+    npmJs: join(root, 'pkg/dist/index.js')
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  await buildTracker({ quiet: process.argv.includes('--quiet') })
+}
