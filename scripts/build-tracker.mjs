@@ -36,9 +36,11 @@ export async function buildTracker({ quiet = false } = {}) {
   run('cargo', ['build', '--quiet', '-p', 'tracker', '--release', '--target', 'wasm32-unknown-unknown'])
   const cargoWasm = join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')
 
+  // bundler target: the glue is only the import shims (tracker_bg.js); the
+  // adapter instantiates the module itself, as a bundler would
   say('wasm-bindgen → tracker/js/gen')
   mkdirSync(gen, { recursive: true })
-  run(cargoBin('wasm-bindgen'), ['--target', 'web', '--out-dir', gen, '--out-name', 'tracker', '--no-typescript', '--remove-name-section', '--remove-producers-section', cargoWasm])
+  run(cargoBin('wasm-bindgen'), ['--target', 'bundler', '--out-dir', gen, '--out-name', 'tracker', '--no-typescript', '--remove-name-section', '--remove-producers-section', cargoWasm])
   copyFileSync(join(gen, 'tracker_bg.wasm'), join(gen, 'tracker_bg.pre-opt.wasm'))
 
   say('wasm-opt -Oz')
@@ -50,8 +52,6 @@ export async function buildTracker({ quiet = false } = {}) {
     target: 'es2017',
     legalComments: 'none',
     logLevel: 'warning',
-    // the glue's default wasm URL uses import.meta; we always pass the module
-    logOverride: { 'empty-import-meta': 'silent' }
   }
   say('esbuild → www/js/script.js')
   mkdirSync(join(root, 'www/js'), { recursive: true })

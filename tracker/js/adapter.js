@@ -3,65 +3,90 @@
 // Everything that decides what is sent lives in Rust (src/tracker.rs); this
 // file only reads the page and moves data. No exception may reach the page:
 // every call into Wasm goes through `call`, which catches.
-import init, * as wasm from './gen/tracker.js'
+//
+// The ABI (src/bindings.rs): each export takes (present, value); strings are
+// pulled by Rust through `text` while the export runs.
+import * as glue from './gen/tracker_bg.js'
 
 var w = window
 var d = document
-var config
+var encoder = new TextEncoder()
+var decoder = new TextDecoder()
+var config, exports
+// the string arguments of the export being called
+var args = []
 // Payloads and ignore notices recorded during one Wasm call, acted on after
 // it returns so that page code (callbacks, transformRequest) never runs while
 // the tracker is busy: [body, primary] or [null, 0, reason].
 var outbox = []
 
+function view(ptr, length) {
+  return new Uint8Array(exports.memory.buffer, ptr, length)
+}
+
 // ---- ports imported by src/bindings.rs ----
-export function href() {
-  return location.href
+
+// Text `source` into Wasm memory: 0–7 the call's arguments, then
+// location.href, document.referrer and location's parts (Source in
+// src/tracker.rs). -1 when absent or longer than `capacity`.
+export function text(source, ptr, capacity) {
+  var l = location
+  var value = source < 8 ? args[source] : [l.href, d.referrer, l.hostname, l.protocol, l.pathname, l.hash, l.host][source - 8]
+  if (value == null) return -1
+  value = '' + value
+  var result = encoder.encodeInto(value, view(ptr, capacity))
+  return result.read < value.length ? -1 : result.written
 }
-export function referrer() {
-  return d.referrer
-}
-export function environment() {
-  var bits = (w._phantom || w.__nightmare || w.navigator.webdriver || w.Cypress) && !w.__plausible ? 1 : 0
-  try {
-    if (w.localStorage.plausible_ignore == 'true') bits |= 2
-  } catch (e) {
-    // storage blocked by the browser: no opt-out to read
+
+// Fact `fact`: 0 Date.now(), 1 environment bits, 2 page height, 3 scrollY, 4 innerHeight.
+export function number(fact) {
+  var body, root, bits
+  if (fact == 1) {
+    bits = (w._phantom || w.__nightmare || w.navigator.webdriver || w.Cypress) && !w.__plausible ? 1 : 0
+    try {
+      if (w.localStorage.plausible_ignore == 'true') bits |= 2
+    } catch (e) {
+      // storage blocked by the browser: no opt-out to read
+    }
+    return bits
   }
-  return bits
+  if (fact == 2) {
+    body = d.body || {}
+    root = d.documentElement || {}
+    return Math.max(body.scrollHeight || 0, body.offsetHeight || 0, body.clientHeight || 0, root.scrollHeight || 0, root.offsetHeight || 0, root.clientHeight || 0)
+  }
+  return fact ? (fact < 4 ? w.scrollY : w.innerHeight) : Date.now()
 }
-export var now = Date.now
-export function pageHeight() {
-  var b = d.body || {}
-  var e = d.documentElement || {}
-  return Math.max(b.scrollHeight || 0, b.offsetHeight || 0, b.clientHeight || 0, e.scrollHeight || 0, e.offsetHeight || 0, e.clientHeight || 0)
+
+export function send(ptr, length, primary) {
+  outbox.push([decoder.decode(view(ptr, length)), primary])
 }
-export function scrollTop() {
-  return w.scrollY
-}
-export function viewportHeight() {
-  return w.innerHeight
-}
-export function send(body, primary) {
-  outbox.push([body, primary])
-}
-export function ignore(reason) {
-  outbox.push([null, 0, reason])
+
+export function ignore(ptr, length) {
+  outbox.push([null, 0, decoder.decode(view(ptr, length))])
 }
 
 // ---- the page's side ----
+
 function warn(reason) {
-  config.logging !== false && console.warn('Ignoring Event: ' + reason)
+  reason && config.logging !== false && console.warn('Ignoring Event: ' + reason)
 }
 
-// Calls the Wasm export `f` with `args`, then delivers what it produced;
-// `callback` answers the page for the primary payload (Plausible's contract:
-// {status} on a response, {error} on a network failure, nothing if ignored).
-function call(f, args, callback) {
+// Calls export `name` with the page's string `callArgs` and a number, then
+// delivers what it produced. `callback` answers the page for the primary
+// payload (Plausible's contract: {status} on a response, {error} on a network
+// failure, nothing when the event was ignored).
+function call(name, callArgs, callback, value) {
+  var present = 0
   var out
+  args = callArgs
+  args.forEach(function (arg, i) {
+    if (arg != null) present |= 1 << i
+  })
   try {
-    f.apply(0, args)
+    out = exports[name](present, value)
   } catch (e) {
-    // a bad argument or a trap: drop this event, keep the page running
+    // a trap: drop this event, keep the page running
   }
   out = outbox
   outbox = []
@@ -69,18 +94,18 @@ function call(f, args, callback) {
     var body = item[0]
     var cb = item[1] && callback
     if (body == null) {
-      item[2] && warn(item[2])
+      warn(item[2])
       return callback && callback()
     }
-    if (config.transformRequest) {
-      body = config.transformRequest(JSON.parse(body))
-      if (!body) {
-        warn('transformRequest')
-        return cb && cb()
-      }
-      body = JSON.stringify(body)
-    }
     try {
+      if (config.transformRequest) {
+        body = config.transformRequest(JSON.parse(body))
+        if (!body) {
+          warn('transformRequest')
+          return cb && cb()
+        }
+        body = JSON.stringify(body)
+      }
       fetch(config.api, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, keepalive: true, body: body }).then(
         function (response) {
           cb && cb({ status: response.status })
@@ -100,19 +125,21 @@ function track(name, options) {
   options = options || {}
   var props = options.props
   var custom = config.customProperties
-  if (custom) {
-    custom = typeof custom == 'function' ? custom(name) : custom
-    if (typeof custom == 'object') props = Object.assign({}, custom, props)
+  try {
+    if (custom) {
+      custom = typeof custom == 'function' ? custom(name) : custom
+      if (typeof custom == 'object') props = Object.assign({}, custom, props)
+    }
+    args = [name, options.u || options.url, props && JSON.stringify(props), options.revenue && JSON.stringify(options.revenue)]
+  } catch (e) {
+    // props that JSON cannot hold (a cycle, a BigInt)
+    return options.callback && options.callback({ error: e })
   }
-  call(
-    wasm.track,
-    [name, options.u || options.url, props && JSON.stringify(props), options.revenue && JSON.stringify(options.revenue), options.interactive !== false],
-    options.callback
-  )
+  call('track', args, options.callback, options.interactive !== false)
 }
 
-function on(target, type, listener, capture) {
-  target.addEventListener(type, listener, capture)
+function on(target, type, listener) {
+  target.addEventListener(type, listener)
 }
 
 function classes(node) {
@@ -120,7 +147,8 @@ function classes(node) {
 }
 
 function isTagged(node) {
-  return wasm.isTagged(classes(node))
+  args = [classes(node)]
+  return exports.isTagged(1)
 }
 
 function is(node, tag) {
@@ -131,47 +159,46 @@ function is(node, tag) {
 // unless a tagged element within three parents of the link claims the click,
 // and a tagged element within three parents of the target (not inside a form).
 function onClick(event) {
-  if (event.type == 'auxclick' && event.button != 1) return
-  var target = event.target
-  var link = target
+  var link = event.target
   var node, tagged, clickedLink, i
+  if (event.type == 'auxclick' && event.button != 1) return
   try {
     while (link && !(is(link, 'a') && link.href)) link = link.parentNode
     if (link && typeof link.href == 'string') {
       for (node = link, i = 0; node && i <= 3 && !tagged; i++, node = node.parentNode) tagged = isTagged(node)
-      call(wasm.link, [link.href, !!tagged])
+      call('link', [link.href, link.host], 0, tagged)
     }
-    for (node = target, tagged = 0, i = 0; node && i <= 3; i++, node = node.parentNode) {
+    for (node = event.target, tagged = 0, i = 0; node && i <= 3; i++, node = node.parentNode) {
       if (is(node, 'form')) return
       if (is(node, 'a')) clickedLink = node
       if (isTagged(node)) tagged = node
     }
+    tagged && call('tagged', [classes(tagged), clickedLink && clickedLink.href])
   } catch (e) {
-    return
+    // an exotic node tree: no event
   }
-  tagged && call(wasm.tagged, [classes(tagged), clickedLink && clickedLink.href])
 }
 
 function onSubmit(event) {
   var form = event.target
   try {
-    call(wasm.tagged, [classes(isTagged(form) ? form : form.parentNode)])
+    call('tagged', [classes(isTagged(form) ? form : form.parentNode)])
   } catch (e) {
-    // a detached form: nothing to report
+    // a detached form: no event
   }
 }
 
 function attention() {
-  call(wasm.attention, [d.visibilityState == 'visible' && d.hasFocus()])
+  call('attention', [], 0, d.visibilityState == 'visible' && d.hasFocus())
 }
 
 function navigate(kind) {
-  call(wasm.navigate, [kind])
+  call('navigate', [], 0, kind)
 }
 
-// Starts the tracker: `config` holds the page's choices, `source` is the Wasm
-// module (a URL or its bytes). Returns `plausible()`, which queues calls made
-// before the module is ready and replays them in order.
+// Starts the tracker: `pageConfig` holds the page's choices, `source` is the
+// Wasm module (a URL or its bytes). Returns `plausible()`, which queues calls
+// made before the module is ready and replays them in order.
 export function start(pageConfig, source, queue) {
   var ready, failure
   config = pageConfig
@@ -181,18 +208,26 @@ export function start(pageConfig, source, queue) {
     else if (ready) track(name, options)
     else queue.push(arguments)
   }
-  function replay() {
-    queue.forEach(function (args) {
-      plausible.apply(0, args)
+  // wasm-bindgen's bundler-target contract: instantiate with its import
+  // module, hand it the exports, run its start function.
+  ;(source.byteLength ? Promise.resolve(source) : fetch(source).then(function (response) {
+    return response.arrayBuffer()
+  }))
+    .then(function (bytes) {
+      return WebAssembly.instantiate(bytes, { './tracker_bg.js': glue })
     })
-  }
-  init({ module_or_path: source }).then(
-    function () {
+    .then(
+    function (result) {
       var history = w.history
       var pushState = history.pushState
-      wasm.start(config.domain, config.exclude, config.include, config.fileTypes, config.addFileTypes, config.features)
+      exports = result.instance.exports
+      glue.__wbg_set_wasm(exports)
+      exports.__wbindgen_start()
+      call('start', [config.domain, config.exclude, config.include, config.fileTypes, config.addFileTypes, config.features])
       ready = 1
-      replay()
+      queue.forEach(function (queued) {
+        plausible.apply(0, queued)
+      })
       try {
         if (pushState)
           history.pushState = function () {
@@ -220,11 +255,11 @@ export function start(pageConfig, source, queue) {
       on(w, 'blur', attention)
       on(w, 'focus', attention)
       on(d, 'scroll', function () {
-        call(wasm.scrolled, [])
+        call('scrolled', [])
       })
       try {
         new ResizeObserver(function () {
-          call(wasm.resized, [])
+          call('resized', [])
         }).observe(d.documentElement)
       } catch (e) {
         // no ResizeObserver: the height measured at each pageview stands
@@ -237,7 +272,9 @@ export function start(pageConfig, source, queue) {
       // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the
       // page goes on untracked, and callbacks still hear back.
       failure = error
-      replay()
+      queue.forEach(function (queued) {
+        plausible.apply(0, queued)
+      })
     }
   )
   return plausible

@@ -1,150 +1,162 @@
-//! The wasm-bindgen boundary: exports the tracker's entry points to the JS
-//! adapter and implements [`Host`] with the adapter's functions. No logic here.
+//! The wasm-bindgen boundary: the exports the JS adapter calls and the
+//! [`Host`] built on the adapter's two ports. No logic here.
 //!
-//! The adapter's ports only record what they are given (`send`, `ignore`); the
-//! adapter acts on it after the export returns, so page code (callbacks,
-//! `transformRequest`) never runs while the tracker is borrowed.
+//! Only numbers cross the boundary. Strings stay in JS until the tracker asks
+//! for one: `text(source, ptr, capacity)` writes it into Wasm memory with
+//! `TextEncoder.encodeInto`, and `send(ptr, len, primary)` hands a payload
+//! back. wasm-bindgen's string glue (an allocator in Wasm and ~1 KB of JS) is
+//! more than a third of the size budget; this needs neither.
+//!
+//! Every export takes `(present, value)`: the adapter sets the page's string
+//! arguments for the call before it calls, and `present` has bit n set when
+//! argument n is not null; `value` is the one number some exports need.
 
-use crate::config::Config;
-use crate::tracker::{Host, Navigation, Options, Tracker};
-use alloc::string::String;
+use crate::config::Settings;
+use crate::tracker::{read, Fact, Host, Navigation, Options, Source, Tracker};
+use crate::{json::Writer, tagged};
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
-// `raw_module`: the generated glue lands in js/gen/, next to which the adapter
-// is `../adapter.js`; bundling resolves it to the one adapter module instance.
+// `raw_module`: the generated glue lands in js/gen/, beside which the adapter
+// is `../adapter.js`; bundling resolves both to the one module instance.
 #[wasm_bindgen(raw_module = "../adapter.js")]
 extern "C" {
-    fn href() -> String;
-    fn referrer() -> String;
-    fn environment() -> u32;
-    fn now() -> f64;
-    #[wasm_bindgen(js_name = pageHeight)]
-    fn page_height() -> f64;
-    #[wasm_bindgen(js_name = scrollTop)]
-    fn scroll_y() -> f64;
-    #[wasm_bindgen(js_name = viewportHeight)]
-    fn viewport_height() -> f64;
-    fn send(payload: &str, primary: bool);
-    fn ignore(reason: &str);
+    /// Writes text `source` (see [`Source::code`]) at `ptr`; returns its
+    /// length, or -1 if it is absent or longer than `capacity`.
+    fn text(source: u32, ptr: *mut u8, capacity: usize) -> i32;
+    /// A [`Fact`].
+    fn number(fact: u32) -> f64;
+    fn send(ptr: *const u8, len: usize, primary: bool);
+    fn ignore(ptr: *const u8, len: usize);
 }
 
 struct Browser;
 
 impl Host for Browser {
-    fn href(&self) -> String {
-        href()
+    fn text(&self, source: Source, buf: &mut [u8]) -> Option<usize> {
+        usize::try_from(text(source.code(), buf.as_mut_ptr(), buf.len())).ok()
     }
-    fn referrer(&self) -> String {
-        referrer()
+    fn fact(&self, fact: Fact) -> f64 {
+        number(fact as u32)
     }
-    fn environment(&self) -> u32 {
-        environment()
+    fn send(&self, payload: &str, primary: bool) {
+        send(payload.as_ptr(), payload.len(), primary)
     }
-    fn now(&self) -> f64 {
-        now()
-    }
-    fn page_height(&self) -> f64 {
-        page_height()
-    }
-    fn scroll_y(&self) -> f64 {
-        scroll_y()
-    }
-    fn viewport_height(&self) -> f64 {
-        viewport_height()
-    }
-    fn send(&mut self, payload: String, primary: bool) {
-        send(&payload, primary)
-    }
-    fn ignore(&mut self, reason: &str) {
-        ignore(reason)
+    fn ignore(&self, reason: &str) {
+        ignore(reason.as_ptr(), reason.len())
     }
 }
 
-struct Global(RefCell<Option<Tracker>>);
+struct Global(RefCell<Tracker>);
 
 // SAFETY: wasm32-unknown-unknown without the atomics feature runs one thread,
 // so the RefCell is never reached from two threads.
 unsafe impl Sync for Global {}
 
-static TRACKER: Global = Global(RefCell::new(None));
+// Zero-initialized: it costs memory pages, not bytes of the .wasm file.
+static TRACKER: Global = Global(RefCell::new(Tracker::new()));
 
-/// Runs `f` on the started tracker; does nothing before `start` or if called
-/// re-entrantly (which the adapter's design rules out).
-fn with_tracker(f: impl FnOnce(&mut Tracker, &mut Browser)) {
-    if let Ok(mut slot) = TRACKER.0.try_borrow_mut() {
-        if let Some(tracker) = slot.as_mut() {
-            f(tracker, &mut Browser)
-        }
+/// Runs `f` on the tracker; does nothing if called re-entrantly, which the
+/// adapter rules out (ports never run page code).
+fn with_tracker(f: impl FnOnce(&mut Tracker)) {
+    if let Ok(mut tracker) = TRACKER.0.try_borrow_mut() {
+        f(&mut tracker)
     }
 }
 
-#[wasm_bindgen]
-pub fn start(
-    domain: String,
-    exclude: Option<String>,
-    include: Option<String>,
-    file_types: Option<String>,
-    add_file_types: Option<String>,
-    features: &str,
-) {
-    let config = Config::new(domain, exclude, include, file_types, add_file_types, features);
-    if let Ok(mut slot) = TRACKER.0.try_borrow_mut() {
-        *slot = Some(Tracker::new(config, &Browser));
+/// The longest argument that is not JSON: names, URLs, class lists, settings.
+const MAX_ARG: usize = 4096;
+
+/// Reads argument `n` when `present` says the page gave it.
+fn arg<'b>(present: u32, n: u8, buf: &'b mut [u8]) -> Option<&'b str> {
+    if present & 1 << n == 0 {
+        return None;
     }
+    read(&Browser, Source::Arg(n), buf)
 }
 
+/// Writes argument `n`, JSON from the page's `JSON.stringify`, into a payload.
+fn splice_arg(n: u8) -> impl Fn(&mut Writer) {
+    move |w: &mut Writer| w.splice(|free| Browser.text(Source::Arg(n), free))
+}
+
+/// Arguments: domain, exclude, include, file types, add file types, features.
 #[wasm_bindgen]
-pub fn track(
-    name: &str,
-    url: Option<String>,
-    props: Option<String>,
-    revenue: Option<String>,
-    interactive: bool,
-) {
+pub fn start(present: u32) {
+    let mut bufs = [[0u8; MAX_ARG]; 6];
+    let [domain, exclude, include, file_types, add_file_types, features] = &mut bufs;
+    let settings = Settings {
+        domain: arg(present, 0, domain).unwrap_or(""),
+        exclude: arg(present, 1, exclude),
+        include: arg(present, 2, include),
+        file_types: arg(present, 3, file_types),
+        add_file_types: arg(present, 4, add_file_types),
+        features: arg(present, 5, features).unwrap_or(""),
+    };
+    with_tracker(|t| t.start(&settings, &Browser))
+}
+
+/// Arguments: name, url, props JSON, revenue JSON.
+#[wasm_bindgen]
+pub fn track(present: u32, interactive: bool) {
+    let (mut name, mut url) = ([0; MAX_ARG], [0; MAX_ARG]);
+    let Some(name) = arg(present, 0, &mut name) else {
+        return Browser.ignore("no name");
+    };
+    let (props, revenue) = (splice_arg(2), splice_arg(3));
     let options = Options {
-        url,
-        props,
-        revenue,
+        url: arg(present, 1, &mut url),
+        props: (present & 1 << 2 != 0).then_some(&props),
+        revenue: (present & 1 << 3 != 0).then_some(&revenue),
         interactive,
     };
-    with_tracker(|t, host| t.track(host, name, options))
+    with_tracker(|t| t.track(&Browser, name, options))
 }
 
 #[wasm_bindgen]
-pub fn navigate(code: u32) {
+pub fn navigate(_present: u32, code: u32) {
     if let Some(navigation) = Navigation::from_code(code) {
-        with_tracker(|t, host| t.navigate(host, navigation))
+        with_tracker(|t| t.navigate(&Browser, navigation))
     }
 }
 
+/// Arguments: the link's href and host.
 #[wasm_bindgen]
-pub fn link(href: &str, tagged: bool) {
-    with_tracker(|t, host| t.link_clicked(host, href, tagged))
+pub fn link(present: u32, tagged: bool) {
+    let (mut href, mut host) = ([0; MAX_ARG], [0; 512]);
+    if let (Some(href), Some(host)) = (arg(present, 0, &mut href), arg(present, 1, &mut host)) {
+        with_tracker(|t| t.link_clicked(&Browser, href, host, tagged))
+    }
 }
 
+/// Arguments: the tagged element's classes, the clicked link's href.
 #[wasm_bindgen]
-pub fn tagged(classes: &str, link_href: Option<String>) {
-    with_tracker(|t, host| t.tagged(host, classes, link_href.as_deref()))
+pub fn tagged(present: u32) {
+    let (mut classes, mut href) = ([0; MAX_ARG], [0; MAX_ARG]);
+    if let Some(classes) = arg(present, 0, &mut classes) {
+        let link = arg(present, 1, &mut href);
+        with_tracker(|t| t.tagged(&Browser, classes, link))
+    }
 }
 
-/// Whether an element's `class` attribute names an event.
+/// Arguments: an element's classes. Whether they name an event.
 #[wasm_bindgen(js_name = isTagged)]
-pub fn is_tagged(classes: &str) -> bool {
-    crate::tagged::names_event(classes)
+pub fn is_tagged(present: u32) -> bool {
+    let mut classes = [0; MAX_ARG];
+    arg(present, 0, &mut classes).is_some_and(tagged::names_event)
 }
 
 #[wasm_bindgen]
-pub fn attention(engaged: bool) {
-    with_tracker(|t, host| t.attention(host, engaged))
+pub fn attention(_present: u32, engaged: bool) {
+    with_tracker(|t| t.attention(&Browser, engaged))
 }
 
 #[wasm_bindgen]
 pub fn scrolled() {
-    with_tracker(|t, host| t.scrolled(host))
+    with_tracker(|t| t.scrolled(&Browser))
 }
 
 #[wasm_bindgen]
 pub fn resized() {
-    with_tracker(|t, host| t.resized(host))
+    with_tracker(|t| t.resized(&Browser))
 }

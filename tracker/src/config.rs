@@ -1,9 +1,7 @@
 //! The tracker's configuration, read once from the script tag's attributes (or
-//! the npm `init()` options) by the JS adapter and validated here.
+//! the npm `init()` options) by the JS adapter and kept here.
 
-use crate::text::split;
-use alloc::string::String;
-use alloc::vec::Vec;
+use crate::text::{split, Text};
 
 /// Optional features, one bit each, each with the one name that switches it
 /// on: a `data-<name>` attribute or a `.<name>.` part of the script's file
@@ -12,7 +10,14 @@ pub mod feature {
     use crate::text::split;
 
     /// The names, in bit order.
-    pub const NAMES: [&str; 6] = ["hash", "outbound-links", "file-downloads", "tagged-events", "manual", "local"];
+    pub const NAMES: [&str; 6] = [
+        "hash",
+        "outbound-links",
+        "file-downloads",
+        "tagged-events",
+        "manual",
+        "local",
+    ];
 
     /// Hash-based routing: pageviews on `hashchange`, payloads carry `h: 1`.
     pub const HASH: u32 = 1;
@@ -31,7 +36,7 @@ pub mod feature {
     /// are ignored and unknown words (other attributes) skipped.
     pub fn parse(words: &str) -> u32 {
         split(words, b',')
-            .map(|word| word.trim())
+            .map(|word| word.trim_ascii())
             .map(|word| word.strip_prefix("data-").unwrap_or(word))
             .filter_map(|word| NAMES.iter().position(|name| *name == word))
             .fold(0, |mask, bit| mask | 1 << bit)
@@ -39,51 +44,86 @@ pub mod feature {
 }
 
 /// The file extensions counted as downloads unless the page says otherwise
-/// (Plausible's default list).
+/// (Plausible's default list; the npm build exports it from here).
 pub const DEFAULT_FILE_TYPES: &str =
     "pdf,xlsx,docx,txt,rtf,csv,exe,key,pps,ppt,pptx,7z,pkg,rar,gz,zip,avi,mov,mp4,mpeg,wmv,midi,mp3,wav,wma,dmg";
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The longest value of one setting; a longer one leaves the setting empty.
+pub const MAX_SETTING: usize = 2048;
+
+/// What the page chose, as the attributes gave it.
+pub struct Settings<'a> {
+    pub domain: &'a str,
+    pub exclude: Option<&'a str>,
+    pub include: Option<&'a str>,
+    /// Replaces the default download extensions (`file-types`).
+    pub file_types: Option<&'a str>,
+    /// Extends the default download extensions (`add-file-types`).
+    pub add_file_types: Option<&'a str>,
+    /// Feature names, see [`feature::parse`].
+    pub features: &'a str,
+}
+
 pub struct Config {
     /// `d` of every payload: one domain, or several separated by commas.
-    pub domain: String,
+    domain: Text<MAX_SETTING>,
     /// Comma-separated globs; a matching pageview is not sent.
-    pub exclude: Option<String>,
+    exclude: Text<MAX_SETTING>,
     /// Comma-separated globs; when set, only matching pageviews are sent.
-    pub include: Option<String>,
-    /// Extensions that make a link a file download.
-    pub file_types: Vec<String>,
+    include: Text<MAX_SETTING>,
+    /// Comma-separated extensions that make a link a file download.
+    file_types: Text<MAX_SETTING>,
     features: u32,
 }
 
 impl Config {
-    /// `file_types` replaces the default list; `add_file_types` extends it
-    /// (Plausible's `file-types` and `add-file-types` attributes).
-    pub fn new(
-        domain: String,
-        exclude: Option<String>,
-        include: Option<String>,
-        file_types: Option<String>,
-        add_file_types: Option<String>,
-        features: &str,
-    ) -> Self {
-        let mut types: Vec<String> = Vec::new();
-        let mut add = |list: &str| types.extend(split(list, b',').filter(|t| !t.is_empty()).map(String::from));
-        match (&file_types, &add_file_types) {
-            (_, Some(extra)) => {
-                add(extra);
-                add(DEFAULT_FILE_TYPES);
-            }
-            (Some(only), None) => add(only),
-            (None, None) => add(DEFAULT_FILE_TYPES),
-        }
+    pub const fn new() -> Self {
         Config {
-            domain,
-            exclude: exclude.filter(|s| !s.is_empty()),
-            include: include.filter(|s| !s.is_empty()),
-            file_types: types,
-            features: feature::parse(features),
+            domain: Text::new(),
+            exclude: Text::new(),
+            include: Text::new(),
+            file_types: Text::new(),
+            features: 0,
         }
+    }
+
+    /// Takes the page's settings (Plausible's attribute semantics: `file-types`
+    /// replaces the default list, `add-file-types` extends it).
+    pub fn set(&mut self, settings: &Settings) {
+        self.domain.set(settings.domain);
+        self.exclude.set(settings.exclude.unwrap_or(""));
+        self.include.set(settings.include.unwrap_or(""));
+        self.file_types.fill(|buf| {
+            let mut w = crate::json::Writer::new(buf);
+            match (settings.file_types, settings.add_file_types) {
+                (_, Some(extra)) => {
+                    w.raw(extra);
+                    w.raw(",");
+                    w.raw(DEFAULT_FILE_TYPES);
+                }
+                (Some(only), None) => w.raw(only),
+                (None, None) => w.raw(DEFAULT_FILE_TYPES),
+            }
+            w.len()
+        });
+        self.features = feature::parse(settings.features);
+    }
+
+    pub fn domain(&self) -> &str {
+        self.domain.as_str()
+    }
+
+    pub fn exclude(&self) -> Option<&str> {
+        Some(self.exclude.as_str()).filter(|s| !s.is_empty())
+    }
+
+    pub fn include(&self) -> Option<&str> {
+        Some(self.include.as_str()).filter(|s| !s.is_empty())
+    }
+
+    /// True when `extension` is one of the download extensions.
+    pub fn is_file_type(&self, extension: &str) -> bool {
+        split(self.file_types.as_str(), b',').any(|t| !t.is_empty() && t == extension)
     }
 
     pub fn has(&self, feature: u32) -> bool {
@@ -91,37 +131,53 @@ impl Config {
     }
 }
 
+impl Default for Config {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn config(file_types: Option<&str>, add: Option<&str>) -> Config {
-        Config::new(
-            "a.b".to_string(),
-            None,
-            Some(String::new()),
-            file_types.map(String::from),
-            add.map(String::from),
-            "data-domain,src,data-hash,script,manual,js",
-        )
+    fn config(file_types: Option<&str>, add_file_types: Option<&str>) -> Config {
+        let mut c = Config::new();
+        c.set(&Settings {
+            domain: "a.b",
+            exclude: None,
+            include: Some(""),
+            file_types,
+            add_file_types,
+            features: "data-domain,src,data-hash,script,manual,js",
+        });
+        c
     }
 
     #[test]
     fn default_file_types_are_plausibles_26() {
         let c = config(None, None);
-        assert_eq!(c.file_types.len(), 26);
-        assert!(c.file_types.iter().any(|t| t == "dmg"));
+        assert_eq!(DEFAULT_FILE_TYPES.split(',').count(), 26);
+        assert!(c.is_file_type("dmg") && c.is_file_type("pdf"));
+        assert!(!c.is_file_type("html") && !c.is_file_type(""));
     }
 
     #[test]
     fn file_types_replace_and_add_file_types_extend() {
-        assert_eq!(config(Some("iso,img"), None).file_types, ["iso", "img"]);
-        let added = config(Some("ignored"), Some("iso")).file_types;
-        assert_eq!(added.len(), 27);
-        assert_eq!(added[0], "iso");
+        let only = config(Some("iso,img"), None);
+        assert!(only.is_file_type("iso") && !only.is_file_type("pdf"));
+        let added = config(Some("ignored"), Some("iso"));
+        assert!(
+            added.is_file_type("iso")
+                && added.is_file_type("pdf")
+                && !added.is_file_type("ignored")
+        );
+        assert!(
+            !config(Some(""), None).is_file_type(""),
+            "an empty list matches nothing"
+        );
     }
 
     #[test]
@@ -130,7 +186,10 @@ mod tests {
         assert_eq!(feature::parse("data-hash,src,defer"), feature::HASH);
         assert_eq!(
             feature::parse("script, outbound-links ,file-downloads,data-tagged-events,local,js"),
-            feature::OUTBOUND_LINKS | feature::FILE_DOWNLOADS | feature::TAGGED_EVENTS | feature::LOCAL
+            feature::OUTBOUND_LINKS
+                | feature::FILE_DOWNLOADS
+                | feature::TAGGED_EVENTS
+                | feature::LOCAL
         );
         for (bit, name) in feature::NAMES.iter().enumerate() {
             assert_eq!(feature::parse(name), 1 << bit);
@@ -142,6 +201,21 @@ mod tests {
         let c = config(None, None);
         assert!(c.has(feature::HASH) && c.has(feature::MANUAL));
         assert!(!c.has(feature::LOCAL));
-        assert_eq!(c.include, None);
+        assert_eq!((c.domain(), c.include(), c.exclude()), ("a.b", None, None));
+    }
+
+    #[test]
+    fn a_setting_too_long_is_dropped_not_cut() {
+        let mut c = Config::new();
+        let long = "x".repeat(MAX_SETTING + 1);
+        c.set(&Settings {
+            domain: "a.b",
+            exclude: Some(&long),
+            include: None,
+            file_types: None,
+            add_file_types: None,
+            features: "",
+        });
+        assert_eq!(c.exclude(), None);
     }
 }

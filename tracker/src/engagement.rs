@@ -6,7 +6,14 @@
 //!
 //! Times are `Date.now()` milliseconds and lengths CSS pixels, given by the caller.
 
-use alloc::string::String;
+use crate::json::Writer;
+use crate::payload::Json;
+use crate::text::Text;
+
+/// The longest page URL and pageview props kept for engagement reports; a
+/// page with longer ones is not reported on.
+pub const MAX_URL: usize = 4096;
+pub const MAX_PROPS: usize = 8192;
 
 /// Engagement shorter than this, without deeper scrolling, is not reported.
 const MIN_REPORTED_MS: f64 = 3000.0;
@@ -18,15 +25,15 @@ pub struct Report {
     pub engaged_ms: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Engagement {
     /// A pageview has been sent: attention changes now count.
     active: bool,
     /// The current page's pageview was ignored: nothing to report about it.
     ignored: bool,
     /// `u` and `p` of the current page's pageview.
-    pub url: String,
-    pub props: Option<String>,
+    url: Text<MAX_URL>,
+    props: Text<MAX_PROPS>,
     page_height: f64,
     /// The deepest visible point: scroll offset plus viewport height.
     max_depth: f64,
@@ -78,11 +85,40 @@ impl Engagement {
         report
     }
 
-    pub fn after_pageview(&mut self, url: String, props: Option<String>, now: f64) {
+    pub const fn new() -> Self {
+        Engagement {
+            active: false,
+            ignored: false,
+            url: Text::new(),
+            props: Text::new(),
+            page_height: 0.0,
+            max_depth: 0.0,
+            reported_depth: 0.0,
+            running_since: None,
+            engaged_before: 0.0,
+        }
+    }
+
+    /// The page's URL and props, as its pageview sent them.
+    pub fn page(&self) -> (&str, Option<&str>) {
+        let props = self.props.as_str();
+        (self.url.as_str(), (!props.is_empty()).then_some(props))
+    }
+
+    pub fn after_pageview(&mut self, url: &str, props: Option<Json>, now: f64) {
         self.active = true;
-        self.ignored = false;
-        self.url = url;
-        self.props = props;
+        let kept_url = self.url.set(url);
+        let mut kept_props = true;
+        self.props.fill(|buf| {
+            let mut w = Writer::new(buf);
+            if let Some(write) = props {
+                write(&mut w);
+                kept_props = w.len().is_some();
+            }
+            w.len()
+        });
+        // a page whose URL or props do not fit is not reported on, rather than misreported
+        self.ignored = !(kept_url && kept_props);
         self.reported_depth = -1.0;
         self.running_since = Some(now);
         self.engaged_before = 0.0;
@@ -137,22 +173,31 @@ fn round(x: f64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     fn started(now: f64) -> Engagement {
         let mut e = Engagement::default();
         e.measure(2000.0, 800.0);
-        assert_eq!(e.before_pageview(now, 2000.0, 800.0), None, "nothing to report before the first pageview");
-        e.after_pageview("https://a.b/".to_string(), None, now);
+        assert_eq!(
+            e.before_pageview(now, 2000.0, 800.0),
+            None,
+            "nothing to report before the first pageview"
+        );
+        e.after_pageview("https://a.b/", None, now);
         e
     }
 
     #[test]
     fn first_blur_reports_depth_even_when_short() {
         let mut e = started(1000.0);
-        assert_eq!(e.attention(false, 1500.0), Some(Report { scroll_depth: 40, engaged_ms: 500 }));
+        assert_eq!(
+            e.attention(false, 1500.0),
+            Some(Report {
+                scroll_depth: 40,
+                engaged_ms: 500
+            })
+        );
         // nothing new: no deeper scroll, under 3 s
         assert_eq!(e.attention(true, 2000.0), None);
         assert_eq!(e.attention(false, 2500.0), None);
@@ -165,9 +210,21 @@ mod tests {
         e.attention(true, 1000.0);
         e.scrolled(1000.0);
         e.scrolled(900.0);
-        assert_eq!(e.attention(false, 1200.0), Some(Report { scroll_depth: 50, engaged_ms: 200 }));
+        assert_eq!(
+            e.attention(false, 1200.0),
+            Some(Report {
+                scroll_depth: 50,
+                engaged_ms: 200
+            })
+        );
         e.attention(true, 2000.0);
-        assert_eq!(e.attention(false, 5000.0), Some(Report { scroll_depth: 50, engaged_ms: 3000 }));
+        assert_eq!(
+            e.attention(false, 5000.0),
+            Some(Report {
+                scroll_depth: 50,
+                engaged_ms: 3000
+            })
+        );
     }
 
     #[test]
@@ -178,7 +235,11 @@ mod tests {
             let t = 10_000.0 * f64::from(i + 1);
             e.attention(true, t);
             let r = e.attention(false, t + 1000.0);
-            assert_eq!(r.is_some(), i == 2, "reported once 3 s have accumulated (i={i})");
+            assert_eq!(
+                r.is_some(),
+                i == 2,
+                "reported once 3 s have accumulated (i={i})"
+            );
         }
     }
 
@@ -186,9 +247,38 @@ mod tests {
     fn before_the_next_pageview_report_then_measure_the_new_page() {
         let mut e = started(0.0);
         let r = e.before_pageview(4000.0, 500.0, visible_depth(500.0, 0.0, 800.0));
-        assert_eq!(r, Some(Report { scroll_depth: 40, engaged_ms: 4000 }));
-        e.after_pageview("https://a.b/next".to_string(), None, 4000.0);
-        assert_eq!(e.attention(false, 4100.0), Some(Report { scroll_depth: 100, engaged_ms: 100 }));
+        assert_eq!(
+            r,
+            Some(Report {
+                scroll_depth: 40,
+                engaged_ms: 4000
+            })
+        );
+        e.after_pageview("https://a.b/next", None, 4000.0);
+        assert_eq!(
+            e.attention(false, 4100.0),
+            Some(Report {
+                scroll_depth: 100,
+                engaged_ms: 100
+            })
+        );
+    }
+
+    #[test]
+    fn keeps_the_pageviews_url_and_props() {
+        let mut e = Engagement::new();
+        let props = |w: &mut Writer| w.raw(r#"{"a":"1"}"#);
+        e.after_pageview("https://a.b/x", Some(&props), 0.0);
+        assert_eq!(e.page(), ("https://a.b/x", Some(r#"{"a":"1"}"#)));
+        e.after_pageview("https://a.b/y", None, 0.0);
+        assert_eq!(e.page(), ("https://a.b/y", None));
+        let huge = |w: &mut Writer| w.raw(&"x".repeat(MAX_PROPS + 1));
+        e.after_pageview("https://a.b/z", Some(&huge), 0.0);
+        assert_eq!(
+            e.attention(false, 10_000.0),
+            None,
+            "props too long to repeat: no report"
+        );
     }
 
     #[test]

@@ -4,12 +4,13 @@
 //!
 //! Plausible turns the pattern into a RegExp without escaping, so there a `.` or
 //! `?` in a pattern is a regex operator by accident; here every other character
-//! is literal, which is what the documentation promises. Hand-written because a
+//! is literal, which is what the documentation promises. Patterns are trimmed
+//! of ASCII whitespace only (JS `trim()` also drops Unicode spaces). Hand-written because a
 //! regex engine would cost more than the whole tracker.
 
 /// True when `path` matches the trimmed `pattern`.
 pub fn matches(pattern: &str, path: &str) -> bool {
-    let pattern = pattern.trim().as_bytes();
+    let pattern = pattern.trim_ascii().as_bytes();
     let path = path.as_bytes();
     match_from(pattern, path)
         || path
@@ -32,7 +33,9 @@ fn match_from(pattern: &[u8], path: &[u8]) -> bool {
                 .iter()
                 .position(|&c| c == b'/' || c.is_ascii_whitespace())
                 .unwrap_or(path.len());
-            suffixes(path).take(segment + 1).any(|tail| match_from(rest, tail))
+            suffixes(path)
+                .take(segment + 1)
+                .any(|tail| match_from(rest, tail))
         }
         [c, rest @ ..] => match path {
             [first, tail @ ..] => first == c && match_from(rest, tail),

@@ -1,75 +1,137 @@
-//! A minimal JSON writer for payloads: strings escaped as `JSON.stringify` does,
-//! raw splices of JSON that `JSON.stringify` already produced, and integers.
-//! Hand-written: serde costs ~28 KB gzip in the browser build.
+//! A JSON writer into a fixed buffer, for payloads: strings escaped as
+//! `JSON.stringify` does, raw splices of JSON the page's `JSON.stringify`
+//! already produced, and integers. Hand-written: serde costs ~28 KB gzip in the
+//! browser build, and there is no allocator to write a `String` with.
 
-use alloc::string::String;
+/// Writes into `buf`; once something does not fit, the writer is `full` and
+/// [`Writer::finish`] gives `None`: a payload is sent whole or not at all.
+pub struct Writer<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    full: bool,
+}
 
-/// Appends `value` to `out` as a JSON string literal.
-pub fn push_str(out: &mut String, value: &str) {
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push(hex_digit(c as u32 >> 4));
-                out.push(hex_digit(c as u32 & 0xf));
-            }
-            c => out.push(c),
+impl<'a> Writer<'a> {
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Writer {
+            buf,
+            len: 0,
+            full: false,
         }
     }
-    out.push('"');
-}
 
-/// Appends a non-negative integer (no `core::fmt`: it is kilobytes of code).
-pub fn push_u64(out: &mut String, value: u64) {
-    if value >= 10 {
-        push_u64(out, value / 10);
+    /// Appends JSON text as it is.
+    pub fn raw(&mut self, json: &str) {
+        self.splice(|free| crate::text::copy(free, json.as_bytes()).then_some(json.len()))
     }
-    out.push(char::from(b'0' + (value % 10) as u8));
-}
 
-/// Appends `"key":` (keys are ASCII literals chosen by this crate or the page).
-pub fn push_key(out: &mut String, key: &str) {
-    if !out.ends_with('{') {
-        out.push(',');
+    /// Lets `fill` write raw JSON into the free space; it returns how many
+    /// bytes it wrote, or `None` when they did not fit.
+    pub fn splice(&mut self, fill: impl FnOnce(&mut [u8]) -> Option<usize>) {
+        let written = self.buf.get_mut(self.len..).and_then(fill);
+        match written {
+            Some(n) if !self.full => self.len += n,
+            _ => self.full = true,
+        }
     }
-    push_str(out, key);
-    out.push(':');
-}
 
-/// Builds a JSON object of string pairs, in order.
-pub fn object<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::from("{");
-    for (k, v) in pairs {
-        push_key(&mut out, k);
-        push_str(&mut out, v);
+    /// Appends `value` as a JSON string; `plus_as_space` turns `+` into ` `
+    /// (the tagged-event class syntax).
+    pub fn string(&mut self, value: &str, plus_as_space: bool) {
+        self.byte(b'"');
+        for &b in value.as_bytes() {
+            match b {
+                b'"' | b'\\' => {
+                    self.byte(b'\\');
+                    self.byte(b);
+                }
+                b'\n' => self.raw("\\n"),
+                b'\r' => self.raw("\\r"),
+                b'\t' => self.raw("\\t"),
+                8 => self.raw("\\b"),
+                12 => self.raw("\\f"),
+                0..=31 => {
+                    self.raw("\\u00");
+                    self.byte(HEX[usize::from(b >> 4)]);
+                    self.byte(HEX[usize::from(b & 15)]);
+                }
+                b'+' if plus_as_space => self.byte(b' '),
+                // other ASCII and every byte of multi-byte UTF-8 pass through
+                _ => self.byte(b),
+            }
+        }
+        self.byte(b'"');
     }
-    out.push('}');
-    out
+
+    /// Appends a non-negative integer (no `core::fmt`: it is kilobytes of code).
+    pub fn number(&mut self, value: u64) {
+        if value >= 10 {
+            self.number(value / 10);
+        }
+        self.byte(b'0' + (value % 10) as u8);
+    }
+
+    /// Appends `"key":`, after a comma unless the object just opened.
+    pub fn key(&mut self, key: &str) {
+        if self.last() != Some(b'{') {
+            self.byte(b',');
+        }
+        self.string(key, false);
+        self.byte(b':');
+    }
+
+    /// The JSON written, or `None` if anything did not fit.
+    pub fn finish(&self) -> Option<&str> {
+        if self.full {
+            return None;
+        }
+        Some(crate::text::as_str(self.buf.get(..self.len)?))
+    }
+
+    /// How many bytes were written (for a caller that stores them).
+    pub fn len(&self) -> Option<usize> {
+        self.finish().map(str::len)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn byte(&mut self, b: u8) {
+        match self.buf.get_mut(self.len) {
+            Some(slot) => {
+                *slot = b;
+                self.len += 1;
+            }
+            None => self.full = true,
+        }
+    }
+
+    fn last(&self) -> Option<u8> {
+        self.len
+            .checked_sub(1)
+            .and_then(|i| self.buf.get(i))
+            .copied()
+    }
 }
 
-fn hex_digit(n: u32) -> char {
-    char::from_digit(n, 16).unwrap_or('0')
-}
+const HEX: &[u8; 16] = b"0123456789abcdef";
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::String;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
-    fn s(v: &str) -> String {
-        let mut out = String::new();
-        push_str(&mut out, v);
-        out
+    fn written(f: impl FnOnce(&mut Writer)) -> Option<std::string::String> {
+        let mut buf = [0u8; 64];
+        let mut w = Writer::new(&mut buf);
+        f(&mut w);
+        w.finish().map(Into::into)
+    }
+
+    fn s(v: &str) -> std::string::String {
+        written(|w| w.string(v, false)).unwrap()
     }
 
     #[test]
@@ -79,23 +141,43 @@ mod tests {
         assert_eq!(s("\n\r\t\u{8}\u{c}"), "\"\\n\\r\\t\\b\\f\"");
         assert_eq!(s("\u{1}\u{1f}"), "\"\\u0001\\u001f\"");
         assert_eq!(s("é 漢 🚀 \u{2028}"), "\"é 漢 🚀 \u{2028}\"");
+        assert_eq!(written(|w| w.string("a+b", true)).unwrap(), "\"a b\"");
     }
 
     #[test]
     fn writes_integers() {
-        for (n, text) in [(0, "0"), (7, "7"), (100, "100"), (u64::MAX, "18446744073709551615")] {
-            let mut out = String::new();
-            push_u64(&mut out, n);
-            assert_eq!(out, text);
+        for (n, text) in [
+            (0, "0"),
+            (7, "7"),
+            (100, "100"),
+            (u64::MAX, "18446744073709551615"),
+        ] {
+            assert_eq!(written(|w| w.number(n)).unwrap(), text);
         }
     }
 
     #[test]
-    fn builds_objects_in_order() {
-        assert_eq!(object([].into_iter()), "{}");
-        assert_eq!(
-            object([("b", "1"), ("a", "x\"y")].into_iter()),
-            "{\"b\":\"1\",\"a\":\"x\\\"y\"}"
-        );
+    fn keys_get_commas_after_the_first() {
+        let json = written(|w| {
+            w.raw("{");
+            w.key("a");
+            w.number(1);
+            w.key("b");
+            w.raw("null}");
+        });
+        assert_eq!(json.unwrap(), r#"{"a":1,"b":null}"#);
+    }
+
+    #[test]
+    fn what_does_not_fit_is_not_written_at_all() {
+        assert_eq!(written(|w| w.raw(&"x".repeat(65))), None);
+        assert_eq!(written(|w| w.string(&"x".repeat(63), false)), None);
+        assert_eq!(written(|w| w.splice(|_| None)), None);
+        let mut buf = [0u8; 4];
+        let mut w = Writer::new(&mut buf);
+        w.raw("abcd");
+        assert_eq!(w.len(), Some(4));
+        w.raw("e");
+        assert_eq!(w.finish(), None, "stays full");
     }
 }

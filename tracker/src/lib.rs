@@ -10,11 +10,10 @@
 //!                                          └─ links / tagged classes / engagement feed the same path
 //! ```
 //!
-//! The crate is `no_std` in the browser build: std's allocator and panic
-//! formatting alone would cost more than the whole size budget.
+//! The crate is `no_std` and allocation-free in the browser build: std's
+//! allocator and panic formatting alone would cost more than the whole size
+//! budget. Text lives in fixed buffers ([`text::Text`], [`json::Writer`]).
 #![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
-
-extern crate alloc;
 
 pub mod config;
 pub mod engagement;
@@ -25,45 +24,27 @@ pub mod payload;
 pub mod tagged;
 pub mod text;
 pub mod tracker;
-pub mod url;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]
 mod bindings;
 
+/// The browser build allocates nothing, but wasm-bindgen links `alloc`, which
+/// wants a global allocator: this one traps if anything ever asks.
 #[cfg(all(target_arch = "wasm32", not(test)))]
 #[global_allocator]
-// SAFETY: wasm32-unknown-unknown without the atomics feature has exactly one
-// thread, which is the condition AssumeSingleThreaded asks for.
-static ALLOCATOR: TrapOnOom<lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator>> =
-    TrapOnOom(unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) });
-
-/// An allocator that never returns null: it traps when memory cannot grow.
-/// Once the optimizer sees that, alloc's default out-of-memory handler — which
-/// formats the failed size with `core::fmt`, ~2 KB — is dead code.
-#[cfg(all(target_arch = "wasm32", not(test)))]
-struct TrapOnOom<A>(A);
+static NO_ALLOCATOR: NoAllocator = NoAllocator;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]
-// SAFETY: every method forwards to the inner allocator; a null result traps
-// instead of being returned, which GlobalAlloc allows (it may abort).
-unsafe impl<A: core::alloc::GlobalAlloc> core::alloc::GlobalAlloc for TrapOnOom<A> {
-    unsafe fn alloc(&self, layout: core::alloc::Layout) -> *mut u8 {
-        non_null(self.0.alloc(layout))
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: core::alloc::Layout) {
-        self.0.dealloc(ptr, layout)
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: core::alloc::Layout, new_size: usize) -> *mut u8 {
-        non_null(self.0.realloc(ptr, layout, new_size))
-    }
-}
+struct NoAllocator;
 
 #[cfg(all(target_arch = "wasm32", not(test)))]
-fn non_null(ptr: *mut u8) -> *mut u8 {
-    if ptr.is_null() {
+// SAFETY: `alloc` never returns (it traps), so no pointer is ever handed out
+// and `dealloc` is never called with one.
+unsafe impl core::alloc::GlobalAlloc for NoAllocator {
+    unsafe fn alloc(&self, _: core::alloc::Layout) -> *mut u8 {
         core::arch::wasm32::unreachable()
     }
-    ptr
+    unsafe fn dealloc(&self, _: *mut u8, _: core::alloc::Layout) {}
 }
 
 /// A panic traps; the JS adapter catches the trap so the host page never sees

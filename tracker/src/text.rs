@@ -16,7 +16,11 @@ pub fn rfind(s: &str, byte: u8) -> Option<usize> {
 
 /// Position of the first occurrence of `needle`.
 pub fn find_str(s: &str, needle: &str) -> Option<usize> {
-    (0..s.len()).find(|&i| s.as_bytes().get(i..).is_some_and(|tail| tail.starts_with(needle.as_bytes())))
+    (0..s.len()).find(|&i| {
+        s.as_bytes()
+            .get(i..)
+            .is_some_and(|tail| tail.starts_with(needle.as_bytes()))
+    })
 }
 
 /// `s` before and after position `at`; `(s, "")` if `at` is out of range.
@@ -39,10 +43,18 @@ pub fn after_last(s: &str, byte: u8) -> &str {
 
 /// `str::split` by one ASCII byte.
 pub fn split(s: &str, separator: u8) -> impl Iterator<Item = &str> + Clone {
+    split_by(s, move |b| b == separator)
+}
+
+/// `str::split` at every ASCII byte for which `is_separator` holds.
+pub fn split_by(
+    s: &str,
+    is_separator: impl Fn(u8) -> bool + Clone,
+) -> impl Iterator<Item = &str> + Clone {
     let mut rest = Some(s);
     core::iter::from_fn(move || {
         let current = rest?;
-        match find(current, separator) {
+        match current.bytes().position(&is_separator) {
             Some(i) => {
                 rest = current.get(i + 1..);
                 current.get(..i)
@@ -55,16 +67,84 @@ pub fn split(s: &str, separator: u8) -> impl Iterator<Item = &str> + Clone {
     })
 }
 
+/// The bytes as text.
+#[inline(never)]
+pub fn as_str(bytes: &[u8]) -> &str {
+    // SAFETY: every byte stored or read here was copied from a `&str` or
+    // written by the browser's `TextEncoder`, and every cut is at an ASCII
+    // byte, so the bytes are always UTF-8. (`from_utf8` would check that for
+    // ~700 bytes of the tracker's budget.)
+    unsafe { core::str::from_utf8_unchecked(bytes) }
+}
+
+/// Copies `from` to the start of `to`; false if it does not fit. (A zip, not
+/// `copy_from_slice`, whose length-mismatch panic formats its message.)
+pub fn copy(to: &mut [u8], from: &[u8]) -> bool {
+    match to.get_mut(..from.len()) {
+        Some(to) => {
+            to.iter_mut().zip(from).for_each(|(t, f)| *t = *f);
+            true
+        }
+        None => false,
+    }
+}
+
+/// A string in a fixed buffer: the browser build has no allocator.
+pub struct Text<const N: usize> {
+    len: usize,
+    bytes: [u8; N],
+}
+
+impl<const N: usize> Text<N> {
+    pub const fn new() -> Self {
+        Text {
+            len: 0,
+            bytes: [0; N],
+        }
+    }
+
+    /// Replaces the content with `s`; false, leaving it empty, if `s` is too long.
+    pub fn set(&mut self, s: &str) -> bool {
+        let fits = copy(&mut self.bytes, s.as_bytes());
+        self.len = if fits { s.len() } else { 0 };
+        fits
+    }
+
+    /// Replaces the content with what `fill` writes into the buffer (it
+    /// returns the length, or `None` when it could not write); false, leaving
+    /// it empty, on `None`.
+    pub fn fill(&mut self, fill: impl FnOnce(&mut [u8]) -> Option<usize>) -> bool {
+        self.len = fill(&mut self.bytes).filter(|&len| len <= N).unwrap_or(0);
+        self.len > 0
+    }
+
+    pub fn as_str(&self) -> &str {
+        as_str(self.bytes.get(..self.len).unwrap_or_default())
+    }
+}
+
+impl<const N: usize> Default for Text<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::vec::Vec;
+    use std::vec::Vec;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
     #[test]
     fn splits_like_str_split() {
-        for (s, sep) in [("a,b,,c", b','), ("", b','), (",", b','), ("abc", b'x'), ("é,漢", b',')] {
+        for (s, sep) in [
+            ("a,b,,c", b','),
+            ("", b','),
+            (",", b','),
+            ("abc", b'x'),
+            ("é,漢", b','),
+        ] {
             let ours: Vec<_> = split(s, sep).collect();
             let std: Vec<_> = s.split(sep as char).collect();
             assert_eq!(ours, std, "{s:?}");
@@ -80,5 +160,18 @@ mod tests {
         assert_eq!(after_last("noext", b'.'), "noext");
         assert_eq!(split_at("abc", 9), ("abc", ""));
         assert_eq!(rfind("a:b:c", b':'), Some(3));
+    }
+
+    #[test]
+    fn text_holds_what_fits() {
+        let mut t = Text::<4>::new();
+        assert!(t.set("abcd"));
+        assert_eq!(t.as_str(), "abcd");
+        assert!(!t.set("abcde"));
+        assert_eq!(t.as_str(), "");
+        assert!(t.fill(|buf| copy(buf, b"xy").then_some(2)));
+        assert_eq!(t.as_str(), "xy");
+        assert!(!t.fill(|_| None));
+        assert_eq!(t.as_str(), "");
     }
 }

@@ -3,13 +3,17 @@
 //! payloads go out through [`Host::send`]. Plausible's rules decide what is
 //! sent; the browser is only reached through the [`Host`] trait.
 
-use crate::config::{feature, Config};
-use crate::engagement::{visible_depth, Engagement, Report};
+use crate::config::{feature, Config, Settings};
+use crate::engagement::{visible_depth, Engagement, Report, MAX_URL};
+use crate::json::Writer;
 use crate::links::{download_url, is_outbound};
-use crate::payload;
+use crate::payload::{self, Json};
 use crate::tagged;
-use crate::url::Parts;
-use alloc::string::String;
+use crate::text::{as_str, Text};
+
+/// The largest payload sent: Plausible accepts 30 props of up to 300 + 2,000
+/// bytes each, about 70 KB.
+pub const MAX_PAYLOAD: usize = 96 * 1024;
 
 /// Facts about the visitor's browser that the rules need, one bit each.
 pub mod environment {
@@ -20,26 +24,73 @@ pub mod environment {
     pub const OPTED_OUT: u32 = 1 << 1;
 }
 
-/// The browser, as the tracker needs it. Implemented by the JS adapter in the
-/// browser and by a recording fake in the unit tests.
-pub trait Host {
-    /// `location.href`.
-    fn href(&self) -> String;
+/// A text the tracker asks the browser for. URL parts come parsed by the
+/// browser (`location.*`): a URL parser in Wasm would cost a tenth of the
+/// size budget. The numbers are the adapter's (`text()` in js/adapter.js).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// The n-th string argument (0–7) of the current call from the page.
+    Arg(u8),
+    Href,
     /// `document.referrer`.
-    fn referrer(&self) -> String;
-    /// [`environment`] bits.
-    fn environment(&self) -> u32;
+    Referrer,
+    Hostname,
+    /// With its colon: `https:`, `file:`.
+    Protocol,
+    Pathname,
+    /// `#fragment` or empty.
+    Hash,
+    /// `hostname[:port]`.
+    Host,
+}
+
+impl Source {
+    pub fn code(self) -> u32 {
+        match self {
+            Source::Arg(n) => u32::from(n),
+            Source::Href => 8,
+            Source::Referrer => 9,
+            Source::Hostname => 10,
+            Source::Protocol => 11,
+            Source::Pathname => 12,
+            Source::Hash => 13,
+            Source::Host => 14,
+        }
+    }
+}
+
+/// A number the tracker asks the browser for, by the adapter's numbering
+/// (`number()` in js/adapter.js).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fact {
     /// `Date.now()`.
-    fn now(&self) -> f64;
+    Now = 0,
+    /// [`environment`] bits.
+    Environment = 1,
     /// The document's full height, in CSS pixels.
-    fn page_height(&self) -> f64;
-    fn scroll_y(&self) -> f64;
-    fn viewport_height(&self) -> f64;
+    PageHeight = 2,
+    ScrollY = 3,
+    ViewportHeight = 4,
+}
+
+/// The browser, as the tracker needs it: the JS adapter in the browser, a
+/// recording fake in the unit tests.
+pub trait Host {
+    /// Writes the text into `buf` and returns its length; `None` when the
+    /// text is absent or longer than `buf`.
+    fn text(&self, source: Source, buf: &mut [u8]) -> Option<usize>;
+    fn fact(&self, fact: Fact) -> f64;
     /// Sends one payload; `primary` is false for engagement reports, which
     /// never answer the page's callback.
-    fn send(&mut self, payload: String, primary: bool);
+    fn send(&self, payload: &str, primary: bool);
     /// The event was not sent; a non-empty reason is worth a console warning.
-    fn ignore(&mut self, reason: &str);
+    fn ignore(&self, reason: &str);
+}
+
+/// Reads a text from the host into `buf`.
+pub fn read<'b>(host: &impl Host, source: Source, buf: &'b mut [u8]) -> Option<&'b str> {
+    let len = host.text(source, buf)?;
+    Some(as_str(buf.get(..len)?))
 }
 
 /// What made the tracker consider a pageview.
@@ -58,25 +109,27 @@ pub enum Navigation {
 impl Navigation {
     /// The adapter's numbering: 0 load, 1 first visible, 2 history, 3 hash change.
     pub fn from_code(code: u32) -> Option<Self> {
-        [Self::Load, Self::FirstVisible, Self::History, Self::HashChange]
-            .get(code as usize)
-            .copied()
+        [
+            Self::Load,
+            Self::FirstVisible,
+            Self::History,
+            Self::HashChange,
+        ]
+        .get(code as usize)
+        .copied()
     }
 }
 
 /// The options of `plausible(name, options)` that reach the payload.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
+pub struct Options<'a> {
     /// A custom page URL (`u` or `url`) instead of `location.href`.
-    pub url: Option<String>,
-    /// Props, as `JSON.stringify` wrote them.
-    pub props: Option<String>,
-    /// Revenue, as `JSON.stringify` wrote it.
-    pub revenue: Option<String>,
+    pub url: Option<&'a str>,
+    pub props: Option<Json<'a>>,
+    pub revenue: Option<Json<'a>>,
     pub interactive: bool,
 }
 
-impl Default for Options {
+impl Default for Options<'_> {
     fn default() -> Self {
         Options {
             url: None,
@@ -89,32 +142,62 @@ impl Default for Options {
 
 pub struct Tracker {
     config: Config,
-    /// The pathname of the last automatic pageview, to skip SPA navigations
-    /// that change only the query string.
-    last_path: Option<String>,
+    /// The pathname of the last automatic pageview (empty before the first),
+    /// to skip SPA navigations that change only the query string.
+    last_path: Text<MAX_URL>,
+    seen_page: bool,
     engagement: Engagement,
+    /// Where payloads are written before they are sent.
+    out: [u8; MAX_PAYLOAD],
 }
 
 impl Tracker {
-    pub fn new(config: Config, host: &impl Host) -> Self {
-        let mut engagement = Engagement::default();
-        let height = host.page_height();
-        engagement.measure(height, visible_depth(height, host.scroll_y(), host.viewport_height()));
+    /// An unstarted tracker; `const` so that it can live in a zeroed static.
+    pub const fn new() -> Self {
         Tracker {
-            config,
-            last_path: None,
-            engagement,
+            config: Config::new(),
+            last_path: Text::new(),
+            seen_page: false,
+            engagement: Engagement::new(),
+            out: [0; MAX_PAYLOAD],
         }
     }
 
+    pub fn start(&mut self, settings: &Settings, host: &impl Host) {
+        self.config.set(settings);
+        let height = host.fact(Fact::PageHeight);
+        let depth = visible_depth(
+            height,
+            host.fact(Fact::ScrollY),
+            host.fact(Fact::ViewportHeight),
+        );
+        self.engagement.measure(height, depth);
+    }
+
     /// `plausible(name, options)`: applies the ignore rules and sends the event.
-    pub fn track(&mut self, host: &mut impl Host, name: &str, options: Options) {
+    pub fn track(&mut self, host: &impl Host, name: &str, options: Options) {
+        self.track_event(host, name, false, options)
+    }
+
+    fn track_event(
+        &mut self,
+        host: &impl Host,
+        name: &str,
+        name_from_class: bool,
+        options: Options,
+    ) {
         let pageview = name == "pageview";
         if pageview {
-            let now = host.now();
-            let height = host.page_height();
-            let depth = visible_depth(height, host.scroll_y(), host.viewport_height());
-            if let Some(report) = self.engagement.before_pageview(now, height, depth) {
+            let height = host.fact(Fact::PageHeight);
+            let depth = visible_depth(
+                height,
+                host.fact(Fact::ScrollY),
+                host.fact(Fact::ViewportHeight),
+            );
+            if let Some(report) =
+                self.engagement
+                    .before_pageview(host.fact(Fact::Now), height, depth)
+            {
                 self.send_engagement(host, report);
             }
         }
@@ -124,32 +207,41 @@ impl Tracker {
             }
             return host.ignore(reason);
         }
-        let url = options.url.unwrap_or_else(|| host.href());
-        let referrer = host.referrer();
-        let body = payload::Event {
+        let mut href = [0; MAX_URL];
+        let mut referrer = [0; MAX_URL];
+        let url = match options.url {
+            Some(url) => url,
+            None => read(host, Source::Href, &mut href).unwrap_or(""),
+        };
+        let event = payload::Event {
             name,
-            url: &url,
-            domain: &self.config.domain,
-            referrer: &referrer,
-            props: options.props.as_deref(),
-            revenue: options.revenue.as_deref(),
+            name_from_class,
+            url,
+            domain: self.config.domain(),
+            referrer: read(host, Source::Referrer, &mut referrer).unwrap_or(""),
+            props: options.props,
+            revenue: options.revenue,
             interactive: options.interactive,
             hash: self.config.has(feature::HASH),
-        }
-        .to_json();
-        if pageview {
-            self.engagement.after_pageview(url, options.props, host.now());
-        }
+        };
+        let mut w = Writer::new(&mut self.out);
+        event.write(&mut w);
+        // a payload too large to write is dropped whole, never cut
+        let Some(body) = w.finish() else {
+            return host.ignore("too large");
+        };
         host.send(body, true);
+        if pageview {
+            self.engagement
+                .after_pageview(url, options.props, host.fact(Fact::Now));
+        }
     }
 
     /// Plausible's order: localhost, automation, the opt-out flag, exclusions.
     fn ignore_reason(&self, host: &impl Host, pageview: bool) -> Option<&'static str> {
-        let href = host.href();
-        let page = Parts::parse(&href);
-        let environment = host.environment();
+        let environment = host.fact(Fact::Environment) as u32;
         if !self.config.has(feature::LOCAL) {
-            if is_local(&page) {
+            if is_local(host) {
                 return Some("localhost");
             }
             if environment & environment::AUTOMATED != 0 {
@@ -159,142 +251,166 @@ impl Tracker {
         if environment & environment::OPTED_OUT != 0 {
             return Some("localStorage flag");
         }
-        if pageview && self.excluded(&page) {
+        if pageview && self.excluded(host) {
             return Some("exclusion rule");
         }
         None
     }
 
-    fn excluded(&self, page: &Parts) -> bool {
-        let mut path = String::from(page.path);
-        if self.config.has(feature::HASH) {
-            path.push_str(page.hash);
-        }
-        let included = self
-            .config
-            .include
-            .as_deref()
-            .is_none_or(|globs| crate::glob::any_matches(globs, &path));
-        let excluded = self
-            .config
-            .exclude
-            .as_deref()
-            .is_some_and(|globs| crate::glob::any_matches(globs, &path));
+    /// Hash-routed pages are matched with their fragment.
+    fn excluded(&self, host: &impl Host) -> bool {
+        let mut path = Text::<MAX_URL>::new();
+        path.fill(|buf| {
+            let mut w = Writer::new(buf);
+            w.splice(|free| host.text(Source::Pathname, free));
+            if self.config.has(feature::HASH) {
+                w.splice(|free| host.text(Source::Hash, free).or(Some(0)));
+            }
+            w.len()
+        });
+        let path = path.as_str();
+        let matches = |globs: &str| crate::glob::any_matches(globs, path);
+        let included = self.config.include().is_none_or(matches);
+        let excluded = self.config.exclude().is_some_and(matches);
         !included || excluded
     }
 
     /// Automatic pageviews: on load, and on SPA navigations that change the
     /// pathname (history mode) or on every hash change (hash mode).
-    pub fn navigate(&mut self, host: &mut impl Host, navigation: Navigation) {
+    pub fn navigate(&mut self, host: &impl Host, navigation: Navigation) {
         let hash_mode = self.config.has(feature::HASH);
         let skip = match navigation {
             _ if self.config.has(feature::MANUAL) => true,
             Navigation::History => hash_mode,
             Navigation::HashChange => !hash_mode,
-            Navigation::FirstVisible => self.last_path.is_some(),
+            Navigation::FirstVisible => self.seen_page,
             Navigation::Load => false,
         };
         if skip {
             return;
         }
-        let href = host.href();
-        let path = Parts::parse(&href).path;
-        if navigation == Navigation::History && self.last_path.as_deref() == Some(path) {
+        let mut path = [0; MAX_URL];
+        let path = read(host, Source::Pathname, &mut path).unwrap_or("");
+        if navigation == Navigation::History && self.seen_page && self.last_path.as_str() == path {
             return;
         }
-        self.last_path = Some(String::from(path));
+        self.seen_page = true;
+        self.last_path.set(path);
         self.track(host, "pageview", Options::default());
     }
 
-    /// A click on a link (`href` resolved by the browser). `link_tagged` says the
-    /// link or a close ancestor is a tagged element, whose own event wins.
-    pub fn link_clicked(&mut self, host: &mut impl Host, href: &str, link_tagged: bool) {
+    /// A click on a link: its `href` and `host` as the browser resolved them.
+    /// `link_tagged` says the link or a close ancestor is a tagged element,
+    /// whose own event wins.
+    pub fn link_clicked(
+        &mut self,
+        host: &impl Host,
+        href: &str,
+        link_host: &str,
+        link_tagged: bool,
+    ) {
         if link_tagged && self.config.has(feature::TAGGED_EVENTS) {
             return;
         }
-        let (name, url) = if self.config.has(feature::OUTBOUND_LINKS) && is_outbound(href, &host.href()) {
-            ("Outbound Link: Click", href)
-        } else {
-            match download_url(href, &self.config.file_types) {
-                Some(url) if self.config.has(feature::FILE_DOWNLOADS) => ("File Download", url),
-                _ => return,
-            }
+        let mut page_host = [0; 512];
+        let page_host = read(host, Source::Host, &mut page_host).unwrap_or("");
+        let (name, url) =
+            if self.config.has(feature::OUTBOUND_LINKS) && is_outbound(link_host, page_host) {
+                ("Outbound Link: Click", href)
+            } else {
+                match download_url(href, &self.config) {
+                    Some(url) if self.config.has(feature::FILE_DOWNLOADS) => ("File Download", url),
+                    _ => return,
+                }
+            };
+        let props = |w: &mut Writer| {
+            w.raw("{\"url\":");
+            w.string(url, false);
+            w.raw("}");
         };
-        let props = crate::json::object([("url", url)].into_iter());
-        self.track(
-            host,
-            name,
-            Options {
-                props: Some(props),
-                ..Options::default()
-            },
-        );
+        let options = Options {
+            props: Some(&props),
+            ..Options::default()
+        };
+        self.track(host, name, options);
     }
 
     /// A click on (or a submit of) an element tagged with `plausible-event-*`
     /// classes; `link_href` when the click was on a link, reported as `url`.
-    pub fn tagged(&mut self, host: &mut impl Host, classes: &str, link_href: Option<&str>) {
+    pub fn tagged(&mut self, host: &impl Host, classes: &str, link_href: Option<&str>) {
         if !self.config.has(feature::TAGGED_EVENTS) {
             return;
         }
-        let tagged::Tagged {
-            name,
-            mut props,
-            revenue,
-        } = tagged::parse(classes);
-        let Some(name) = name else { return };
-        if let Some(href) = link_href {
-            props.set("url", String::from(href));
-        }
-        self.track(
-            host,
-            &name,
-            Options {
-                props: Some(props.to_json()),
-                revenue: Some(revenue.to_json()),
-                ..Options::default()
-            },
-        );
+        let Some(name) = tagged::name(classes) else {
+            return;
+        };
+        let props = |w: &mut Writer| tagged::write_props(classes, link_href, w);
+        let revenue = |w: &mut Writer| tagged::write_revenue(classes, w);
+        let options = Options {
+            props: Some(&props),
+            revenue: Some(&revenue),
+            ..Options::default()
+        };
+        self.track_event(host, name, true, options);
     }
 
     /// The page became visible and focused (`true`) or hidden or blurred.
-    pub fn attention(&mut self, host: &mut impl Host, engaged: bool) {
-        if let Some(report) = self.engagement.attention(engaged, host.now()) {
+    pub fn attention(&mut self, host: &impl Host, engaged: bool) {
+        if let Some(report) = self.engagement.attention(engaged, host.fact(Fact::Now)) {
             self.send_engagement(host, report);
         }
     }
 
     pub fn scrolled(&mut self, host: &impl Host) {
-        let depth = visible_depth(self.engagement.page_height(), host.scroll_y(), host.viewport_height());
+        let depth = visible_depth(
+            self.engagement.page_height(),
+            host.fact(Fact::ScrollY),
+            host.fact(Fact::ViewportHeight),
+        );
         self.engagement.scrolled(depth);
     }
 
     pub fn resized(&mut self, host: &impl Host) {
-        self.engagement.resized(host.page_height());
+        self.engagement.resized(host.fact(Fact::PageHeight));
     }
 
-    fn send_engagement(&self, host: &mut impl Host, report: Report) {
-        let body = payload::Engagement {
-            url: &self.engagement.url,
-            props: self.engagement.props.as_deref(),
-            domain: &self.config.domain,
+    fn send_engagement(&mut self, host: &impl Host, report: Report) {
+        let (url, props) = self.engagement.page();
+        let engagement = payload::Engagement {
+            url,
+            props,
+            domain: self.config.domain(),
             scroll_depth: report.scroll_depth,
             engaged_ms: report.engaged_ms,
             hash: self.config.has(feature::HASH),
+        };
+        let mut w = Writer::new(&mut self.out);
+        engagement.write(&mut w);
+        if let Some(body) = w.finish() {
+            host.send(body, false);
         }
-        .to_json();
-        host.send(body, false);
+    }
+}
+
+impl Default for Tracker {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 /// Plausible's localhost rule: `localhost`, `127.x[.y[.z]]`, `[::1]`, `[::]`, `file:`.
-fn is_local(page: &Parts) -> bool {
-    let hostname = page.hostname();
+fn is_local(host: &impl Host) -> bool {
+    let (mut hostname, mut protocol) = ([0; 512], [0; 16]);
+    let hostname = read(host, Source::Hostname, &mut hostname).unwrap_or("");
+    let protocol = read(host, Source::Protocol, &mut protocol).unwrap_or("");
     let loopback_v4 = hostname.strip_prefix("127.").is_some_and(|rest| {
         let parts = crate::text::split(rest, b'.');
-        parts.clone().count() <= 3 && parts.clone().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        parts.clone().count() <= 3
+            && parts
+                .clone()
+                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     });
-    page.scheme == "file" || matches!(hostname, "localhost" | "[::1]" | "[::]") || loopback_v4
+    protocol == "file:" || matches!(hostname, "localhost" | "[::1]" | "[::]") || loopback_v4
 }
 
 #[cfg(test)]
