@@ -33,7 +33,7 @@ function defaultFileTypes() {
 export async function buildTracker({ quiet = false } = {}) {
   const say = (m) => quiet || console.log(`build-tracker: ${m}`)
   say('cargo build (wasm32-unknown-unknown, release)')
-  run('cargo', ['build', '--quiet', '-p', 'tracker', '--release', '--target', 'wasm32-unknown-unknown'])
+  run('cargo', ['build', '--quiet', '-p', 'tracker', '--release', '--target', 'wasm32-unknown-unknown', '--features', 'browser'])
   const cargoWasm = join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')
 
   // bundler target: the glue is only the import shims (tracker_bg.js); the

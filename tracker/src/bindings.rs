@@ -68,7 +68,7 @@ fn with_tracker(f: impl FnOnce(&mut Tracker)) {
 const MAX_ARG: usize = 4096;
 
 /// Reads argument `n` when `present` says the page gave it.
-fn arg<'b>(present: u32, n: u8, buf: &'b mut [u8]) -> Option<&'b str> {
+fn arg(present: u32, n: u8, buf: &mut [u8]) -> Option<&str> {
     if present & 1 << n == 0 {
         return None;
     }

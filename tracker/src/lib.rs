@@ -13,7 +13,7 @@
 //! The crate is `no_std` and allocation-free in the browser build: std's
 //! allocator and panic formatting alone would cost more than the whole size
 //! budget. Text lives in fixed buffers ([`text::Text`], [`json::Writer`]).
-#![cfg_attr(all(target_arch = "wasm32", not(test)), no_std)]
+#![cfg_attr(feature = "browser", no_std)]
 
 pub mod config;
 pub mod engagement;
@@ -25,19 +25,19 @@ pub mod tagged;
 pub mod text;
 pub mod tracker;
 
-#[cfg(all(target_arch = "wasm32", not(test)))]
+#[cfg(feature = "browser")]
 mod bindings;
 
 /// The browser build allocates nothing, but wasm-bindgen links `alloc`, which
 /// wants a global allocator: this one traps if anything ever asks.
-#[cfg(all(target_arch = "wasm32", not(test)))]
+#[cfg(feature = "browser")]
 #[global_allocator]
 static NO_ALLOCATOR: NoAllocator = NoAllocator;
 
-#[cfg(all(target_arch = "wasm32", not(test)))]
+#[cfg(feature = "browser")]
 struct NoAllocator;
 
-#[cfg(all(target_arch = "wasm32", not(test)))]
+#[cfg(feature = "browser")]
 // SAFETY: `alloc` never returns (it traps), so no pointer is ever handed out
 // and `dealloc` is never called with one.
 unsafe impl core::alloc::GlobalAlloc for NoAllocator {
@@ -50,7 +50,7 @@ unsafe impl core::alloc::GlobalAlloc for NoAllocator {
 /// A panic traps; the JS adapter catches the trap so the host page never sees
 /// it. The code avoids panicking paths (no indexing, no unwrap), so this is a
 /// last resort, not a control path.
-#[cfg(all(target_arch = "wasm32", not(test)))]
+#[cfg(feature = "browser")]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()
