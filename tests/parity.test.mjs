@@ -179,6 +179,24 @@ const scenarios = [
     expect: (p) => assert.deepEqual(p.map((x) => [x.n, x.u]), [['pageview', 'http://portal.test/users/:id']])
   },
   {
+    name: 'a page loaded hidden (prerendered, background tab) counts once, when first visible',
+    beforeLoad: (page) =>
+      page.addInitScript(() => {
+        window.__visibility = 'hidden'
+        Object.defineProperty(document, 'visibilityState', { get: () => window.__visibility })
+      }),
+    steps: async (page) => {
+      await page.waitForTimeout(200)
+      await page.evaluate(() => window.__sent.length).then((n) => assert.equal(n, 0, 'nothing while hidden'))
+      await page.evaluate(() => {
+        window.__visibility = 'visible'
+        document.dispatchEvent(new Event('visibilitychange'))
+        document.dispatchEvent(new Event('visibilitychange'))
+      })
+    },
+    expect: (p) => assert.deepEqual(p.map((x) => x.n), ['pageview'])
+  },
+  {
     name: 'ignored on localhost',
     host: '127.0.0.1',
     steps: async (page) => page.evaluate(() => plausible('Signup')),

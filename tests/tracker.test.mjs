@@ -1,0 +1,172 @@
+// Our script tag's own contract beyond payload parity: the queue snippet,
+// callbacks, Plausible's script-name extensions, privacy, and never breaking
+// the host page (CSP without Wasm, blocked network, frozen history, bad input).
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { startServer } from './support/server.mjs'
+import { launch } from './support/browser.mjs'
+import { run, pageHtml, trackerTag, DOMAIN } from './support/scenario.mjs'
+
+let server, browser
+before(async () => {
+  server = await startServer()
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  await server?.close()
+})
+
+// Plausible's documented snippet for calls made before the script loads.
+const SNIPPET = `<script>window.plausible = window.plausible || function () { (window.plausible.q = window.plausible.q || []).push(arguments) }</script>`
+
+async function ours(options = {}) {
+  const { attrs, src, head = '', ...rest } = options
+  const result = await run(browser, server, { html: pageHtml({ tag: trackerTag('ours', { attrs, src }), head }), ...rest })
+  return result
+}
+
+const ALLOWED_KEYS = new Set(['n', 'u', 'd', 'r', 'p', '$', 'i', 'h', 'v', 'sd', 'e'])
+
+test('early calls queued by the snippet are replayed in order, before the first pageview', async () => {
+  const head = `${SNIPPET}<script>plausible('Early', { props: { step: '1' } }); plausible('Earlier?', { props: { step: '2' } })</script>`
+  const { payloads, errors } = await ours({ head })
+  assert.deepEqual(errors, [])
+  assert.deepEqual(payloads.map((p) => [p.n, p.p && p.p.step]), [['Early', '1'], ['Earlier?', '2'], ['pageview', undefined]])
+})
+
+test('callbacks: {status} on a response, {error} on a network failure, nothing when ignored', async () => {
+  const collect = async (page) =>
+    page.evaluate(
+      () =>
+        new Promise((resolve) => {
+          plausible('Signup', { callback: (...args) => resolve(args.length ? JSON.parse(JSON.stringify(args[0], (k, v) => (v instanceof Error ? 'Error' : v))) : 'no arguments') })
+          setTimeout(() => resolve('never called'), 3000)
+        })
+    )
+  let answer
+  await ours({ steps: async (page) => (answer = await collect(page)) })
+  assert.deepEqual(answer, { status: 202 })
+
+  await ours({
+    beforeLoad: (page) => page.route('**/api/event', (route) => route.abort()),
+    steps: async (page) => (answer = await collect(page))
+  })
+  assert.deepEqual(answer, { error: 'Error' }, 'the TypeError from fetch')
+
+  await ours({
+    beforeLoad: (page) => page.addInitScript(() => localStorage.setItem('plausible_ignore', 'true')),
+    steps: async (page) => (answer = await collect(page))
+  })
+  assert.equal(answer, 'no arguments')
+})
+
+test("Plausible's script-name extensions switch features on: script.hash.outbound-links.js", async () => {
+  const { payloads } = await ours({
+    src: '/js/script.hash.outbound-links.js',
+    path: '/#/home',
+    steps: async (page) => {
+      await page.evaluate(() => (location.hash = '#/docs'))
+      await page.click('#outbound')
+    }
+  })
+  const pageviews = payloads.filter((p) => p.n === 'pageview')
+  assert.deepEqual(pageviews.map((p) => [new URL(p.u).hash, p.h]), [['#/home', 1], ['#/docs', 1]])
+  assert.ok(payloads.some((p) => p.n === 'Outbound Link: Click'))
+})
+
+test('privacy: only Plausible protocol fields leave the browser, no cookies, no storage', async () => {
+  const result = await ours({
+    attrs: { 'data-outbound-links': true, 'data-file-downloads': true, 'data-tagged-events': true },
+    steps: async (page) => {
+      await page.evaluate(() => window.scrollTo(0, 900))
+      await page.click('#tagged')
+      await page.click('#outbound')
+      await page.evaluate(() => plausible('Deploy Application', { props: { language: 'nodejs' } }))
+      await page.evaluate(() => history.pushState({}, '', '/next'))
+    }
+  })
+  assert.ok(result.payloads.length >= 5)
+  for (const payload of result.payloads) {
+    for (const key of Object.keys(payload)) assert.ok(ALLOWED_KEYS.has(key), `unexpected field ${key}`)
+  }
+  assert.ok(!result.payloads.some((p) => 'w' in p), 'no screen width (fingerprinting)')
+  for (const received of result.received) assert.equal(received.headers.cookie, undefined)
+  assert.deepEqual(result.writes, [])
+  assert.deepEqual(result.cookies, [])
+  assert.deepEqual(result.storage, { cookie: '', local: 0, session: 0, databases: 0 })
+})
+
+test('never breaks the page: a CSP that refuses Wasm', async () => {
+  let answer
+  const result = await ours({
+    headers: { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'" },
+    steps: async (page) => {
+      answer = await page.evaluate(() => new Promise((resolve) => plausible('Signup', { callback: (r) => resolve(Object.keys(r || {})) })))
+    }
+  })
+  assert.deepEqual(result.errors, [])
+  assert.deepEqual(result.payloads, [])
+  assert.deepEqual(answer, ['error'], 'the callback hears about it')
+})
+
+test('never breaks the page: fetch that throws, frozen history, bad arguments', async () => {
+  const head = `<script>
+    Object.freeze(history);
+  </script>`
+  let answers
+  const result = await ours({
+    head,
+    steps: async (page) => {
+      answers = await page.evaluate(async () => {
+        const out = []
+        const circular = {}
+        circular.self = circular
+        plausible()
+        plausible(42)
+        plausible('Bad props', { props: circular, callback: (r) => out.push(Object.keys(r)) })
+        plausible('Odd options', 'not an object')
+        plausible('Huge', { props: { big: 'x'.repeat(200000) }, callback: () => out.push('ignored') })
+        window.fetch = () => {
+          throw new Error('blocked by an extension')
+        }
+        plausible('No network', { callback: (r) => out.push(Object.keys(r)) })
+        history.pushState({}, '', '/after-freeze')
+        await new Promise((r) => setTimeout(r, 300))
+        return out
+      })
+    }
+  })
+  assert.deepEqual(result.errors, [])
+  assert.deepEqual(answers, [['error'], 'ignored', ['error']])
+  const names = result.payloads.map((p) => p.n)
+  assert.equal(names[0], 'pageview')
+  assert.ok(names.includes('Odd options'))
+})
+
+test('a router that wrapped pushState before us still gets one pageview per navigation', async () => {
+  const head = `<script>
+    var original = history.pushState;
+    history.pushState = function () { window.__routed = (window.__routed || 0) + 1; return original.apply(this, arguments) };
+  </script>`
+  const result = await ours({ head, steps: (page) => page.evaluate(() => history.pushState({}, '', '/catalog')) })
+  assert.deepEqual(result.payloads.filter((p) => p.n === 'pageview').map((p) => new URL(p.u).pathname), ['/', '/catalog'])
+})
+
+test('without document.currentScript (loaded as a module) the tag is still found', async () => {
+  const html = pageHtml({ tag: `<script type="module" data-domain="${DOMAIN}" src="/js/script.js"></script>` })
+  const result = await run(browser, server, { html })
+  assert.deepEqual(result.errors, [])
+  assert.deepEqual(result.payloads.map((p) => [p.n, p.d]), [['pageview', DOMAIN]])
+})
+
+test('several domains in data-domain are sent as given (rollup sites)', async () => {
+  const { payloads } = await ours({ attrs: { 'data-domain': `${DOMAIN},rollup.test` } })
+  assert.equal(payloads[0].d, `${DOMAIN},rollup.test`)
+})
+
+test('data-api sends to another endpoint', async () => {
+  const { payloads, received } = await ours({ attrs: { 'data-api': `http://collector.test:${server.port}/api/event` } })
+  assert.equal(payloads.length, 1)
+  assert.ok(received.some((r) => r.host.startsWith('collector.test')))
+})
