@@ -55,7 +55,14 @@ export async function buildTracker({ quiet = false } = {}) {
   }
   say('esbuild → www/js/script.js')
   mkdirSync(join(root, 'www/js'), { recursive: true })
-  await esbuild.build({ ...common, entryPoints: [join(root, 'tracker/js/script.js')], format: 'iife', outfile: join(root, 'www/js/script.js') })
+  // NPM: code for the npm API's options only (customProperties, transformRequest)
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'tracker/js/script.js')],
+    format: 'iife',
+    define: { NPM: 'false' },
+    outfile: join(root, 'www/js/script.js')
+  })
   copyFileSync(join(gen, 'tracker_bg.wasm'), join(root, 'www/js/script.wasm'))
 
   say('esbuild → pkg/dist/index.js')
@@ -64,7 +71,7 @@ export async function buildTracker({ quiet = false } = {}) {
     entryPoints: [join(root, 'tracker/js/npm.js')],
     format: 'esm',
     loader: { '.wasm': 'binary' },
-    define: { __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()) },
+    define: { __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()), NPM: 'true' },
     outfile: join(root, 'pkg/dist/index.js')
   })
   return {

@@ -8,11 +8,12 @@
 // pulled by Rust through `text` while the export runs.
 import * as glue from './gen/tracker_bg.js'
 
-var w = window
-var d = document
-var encoder = new TextEncoder()
-var decoder = new TextDecoder()
-var config, exports
+// set by start(): importing this module (say, during server-side rendering)
+// touches no browser global
+var w, d, encoder, decoder, config, exports
+// npm only (NPM is false in the script tag's build): the last pageview as
+// sent, whose `u` and `p` engagement reports repeat
+var lastPageview
 // the string arguments of the export being called
 var args = []
 // Payloads and ignore notices recorded during one Wasm call, acted on after
@@ -98,12 +99,9 @@ function call(name, callArgs, callback, value) {
       return callback && callback()
     }
     try {
-      if (config.transformRequest) {
-        body = config.transformRequest(JSON.parse(body))
-        if (!body) {
-          warn('transformRequest')
-          return cb && cb()
-        }
+      if (NPM && (config.transformRequest || config.customProperties)) {
+        body = npmOptions(JSON.parse(body))
+        if (!body) return cb && cb()
         body = JSON.stringify(body)
       }
       fetch(config.api, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, keepalive: true, body: body }).then(
@@ -120,16 +118,34 @@ function call(name, callArgs, callback, value) {
   })
 }
 
+// The npm API's customProperties and transformRequest, applied as Plausible's
+// tracker does: to every event but engagement reports, which repeat the URL
+// and props of their page's pageview as it was finally sent.
+function npmOptions(payload) {
+  var custom = config.customProperties
+  var pageview = payload.n == 'pageview'
+  if (payload.n == 'engagement') {
+    if (!lastPageview) return
+    payload.u = lastPageview.u
+    payload.p = lastPageview.p
+    return payload
+  }
+  if (custom) {
+    custom = typeof custom == 'function' ? custom(payload.n) : custom
+    if (typeof custom == 'object') payload.p = Object.assign({}, custom, payload.p)
+  }
+  if (config.transformRequest) payload = config.transformRequest(payload)
+  if (!payload) warn('transformRequest')
+  // a dropped pageview (null) means its engagement is not reported either
+  if (pageview) lastPageview = payload
+  return payload
+}
+
 // plausible(name, {props, revenue, interactive, u | url, callback})
 function track(name, options) {
   options = options || {}
   var props = options.props
-  var custom = config.customProperties
   try {
-    if (custom) {
-      custom = typeof custom == 'function' ? custom(name) : custom
-      if (typeof custom == 'object') props = Object.assign({}, custom, props)
-    }
     args = [name, options.u || options.url, props && JSON.stringify(props), options.revenue && JSON.stringify(options.revenue)]
   } catch (e) {
     // props that JSON cannot hold (a cycle, a BigInt)
@@ -201,6 +217,10 @@ function navigate(kind) {
 // made before the module is ready and replays them in order.
 export function start(pageConfig, source, queue) {
   var ready, failure
+  w = window
+  d = document
+  encoder = new TextEncoder()
+  decoder = new TextDecoder()
   config = pageConfig
   queue = queue || []
   function plausible(name, options) {
