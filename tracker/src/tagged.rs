@@ -8,111 +8,121 @@
 //! semantics: a key set twice keeps its first position and its last value.
 
 use crate::json::Writer;
+use crate::text::{as_str, find_bytes};
 
-const EVENT: &str = "plausible-event-";
-const REVENUE: &str = "plausible-revenue-";
+const EVENT: &[u8] = b"plausible-event-";
+const REVENUE: &[u8] = b"plausible-revenue-";
+/// More classes than Plausible's 30 props are ignored.
+const MAX_PAIRS: usize = 32;
 
-/// The event name the classes give (the last `plausible-event-name=…`), still
-/// with `+` for spaces.
-pub fn name(classes: &str) -> Option<&str> {
-    pairs(classes, EVENT)
-        .filter(|(key, _)| key.eq_ignore_ascii_case("name"))
-        .last()
-        .map(|(_, value)| value)
+type Pair<'a> = (&'a [u8], &'a [u8]);
+
+/// The `plausible-event-*` and `plausible-revenue-*` classes of an element.
+pub struct Tagged<'a> {
+    /// The last `plausible-event-name=…`, still with `+` for spaces.
+    pub name: Option<&'a str>,
+    props: [Pair<'a>; MAX_PAIRS],
+    props_len: usize,
+    revenue: [Pair<'a>; MAX_PAIRS],
+    revenue_len: usize,
 }
 
-/// Writes the props object: every `plausible-event-<key>=<value>` but the
-/// name, `+` read as a space, and `url` set to `link_href` for a link.
-pub fn write_props(classes: &str, link_href: Option<&str>, w: &mut Writer) {
-    let props = pairs(classes, EVENT).filter(|(key, _)| !key.eq_ignore_ascii_case("name"));
-    write_object(w, props, true, link_href.map(|href| ("url", href)));
+/// Reads a `class` attribute (names split on ASCII whitespace).
+pub fn parse(classes: &str) -> Tagged<'_> {
+    let mut tagged = Tagged {
+        name: None,
+        props: [(&[], &[]); MAX_PAIRS],
+        props_len: 0,
+        revenue: [(&[], &[]); MAX_PAIRS],
+        revenue_len: 0,
+    };
+    for class in classes.as_bytes().split(u8::is_ascii_whitespace) {
+        if let Some((key, value)) = key_value(class, EVENT) {
+            if key.eq_ignore_ascii_case(b"name") {
+                tagged.name = Some(as_str(value));
+            } else {
+                push(&mut tagged.props, &mut tagged.props_len, (key, value));
+            }
+        }
+        if let Some(pair) = key_value(class, REVENUE) {
+            push(&mut tagged.revenue, &mut tagged.revenue_len, pair);
+        }
+    }
+    tagged
 }
 
-/// Writes the revenue object: every `plausible-revenue-<key>=<value>`.
-pub fn write_revenue(classes: &str, w: &mut Writer) {
-    write_object(w, pairs(classes, REVENUE), false, None);
+fn push<'a>(pairs: &mut [Pair<'a>; MAX_PAIRS], len: &mut usize, pair: Pair<'a>) {
+    if let Some(slot) = pairs.get_mut(*len) {
+        *slot = pair;
+        *len += 1;
+    }
+}
+
+impl Tagged<'_> {
+    /// Writes the props object, `+` read as a space, with `url` set to
+    /// `link_href` when the element is (in) a link.
+    pub fn write_props(&self, link_href: Option<&str>, w: &mut Writer) {
+        write_object(w, self.props.get(..self.props_len).unwrap_or_default(), true, link_href);
+    }
+
+    /// Writes the revenue object.
+    pub fn write_revenue(&self, w: &mut Writer) {
+        write_object(w, self.revenue.get(..self.revenue_len).unwrap_or_default(), false, None);
+    }
 }
 
 /// True when one class names an event (`plausible-event-name=…`): the test
 /// Plausible uses to decide that an element is tagged.
 pub fn names_event(classes: &str) -> bool {
-    const NAME: &str = "plausible-event-name";
-    classes_of(classes).any(|class| {
-        (0..class.len()).any(|at| match class.as_bytes().get(at..) {
-            Some(tail) if tail.starts_with(NAME.as_bytes()) => matches!(
-                tail.get(NAME.len()..),
-                Some([b'=', _, ..] | [b'-', b'-', _, ..])
-            ),
-            _ => false,
-        })
+    const NAME: &[u8] = b"plausible-event-name";
+    classes.as_bytes().split(u8::is_ascii_whitespace).any(|class| {
+        find_bytes(class, NAME)
+            .and_then(|at| class.get(at + NAME.len()..))
+            .is_some_and(|rest| matches!(rest, [b'=', _, ..] | [b'-', b'-', _, ..]))
     })
 }
 
-fn pairs<'a>(
-    classes: &'a str,
-    prefix: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a str)> + Clone {
-    classes_of(classes).filter_map(move |class| key_value(class, prefix))
-}
-
-/// The class names of a `class` attribute (split on spaces, tabs and newlines).
-fn classes_of(classes: &str) -> impl Iterator<Item = &str> + Clone {
-    crate::text::split_by(classes, |b| b.is_ascii_whitespace()).filter(|class| !class.is_empty())
-}
-
-/// A JSON object with JS assignment semantics over `pairs`, then `last` set.
-fn write_object<'a>(
-    w: &mut Writer,
-    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-    plus_as_space: bool,
-    last: Option<(&str, &str)>,
-) {
+/// A JSON object with JS assignment semantics: a key set twice keeps its first
+/// position and its last value; `url`, when given, is set last.
+fn write_object(w: &mut Writer, pairs: &[Pair], plus_as_space: bool, url: Option<&str>) {
     w.raw("{");
-    for (index, (key, _)) in pairs.clone().enumerate() {
-        if pairs.clone().take(index).any(|(earlier, _)| earlier == key) {
-            continue; // already written at its first position
+    let mut url_written = false;
+    for (index, &(key, _)) in pairs.iter().enumerate() {
+        if pairs.iter().take(index).any(|&(earlier, _)| earlier == key) {
+            continue;
         }
-        w.key(key);
-        match last {
-            Some((last_key, value)) if last_key == key => w.string(value, false),
+        w.key(as_str(key));
+        match url {
+            Some(url) if key == b"url" => {
+                url_written = true;
+                w.string(url, false)
+            }
             _ => {
-                let value = pairs
-                    .clone()
-                    .filter(|(k, _)| *k == key)
-                    .last()
-                    .map_or("", |(_, v)| v);
-                w.string(value, plus_as_space)
+                let value = pairs.iter().rev().find(|&&(k, _)| k == key).map_or(&[][..], |&(_, v)| v);
+                w.string(as_str(value), plus_as_space)
             }
         }
     }
-    if let Some((key, value)) = last {
-        if !pairs.clone().any(|(k, _)| k == key) {
-            w.key(key);
-            w.string(value, false);
-        }
+    if let (Some(url), false) = (url, url_written) {
+        w.key("url");
+        w.string(url, false);
     }
     w.raw("}");
 }
 
-/// `prefix(.+)(=|--)(.+)`, anywhere in `class`, with a greedy key.
-fn key_value<'a>(class: &'a str, prefix: &str) -> Option<(&'a str, &'a str)> {
-    let mut search_from = 0;
-    while let Some(found) = crate::text::find_str(class.get(search_from..)?, prefix) {
-        let start = search_from + found + prefix.len();
-        let rest = class.get(start..)?;
-        let bytes = rest.as_bytes();
-        // the longest key that leaves a separator and a non-empty value
-        for split in (1..bytes.len()).rev() {
-            let separator = match bytes.get(split..) {
-                Some([b'=', _, ..]) => 1,
-                Some([b'-', b'-', _, ..]) => 2,
-                _ => continue,
-            };
-            return Some((rest.get(..split)?, rest.get(split + separator..)?));
-        }
-        search_from = start;
-    }
-    None
+/// `prefix(.+)(=|--)(.+)` in `class`, with a greedy key: the last separator
+/// that leaves a non-empty key and value splits them. (Plausible's RegExp
+/// would also try later occurrences of the prefix; one per class suffices.)
+fn key_value<'a>(class: &'a [u8], prefix: &[u8]) -> Option<Pair<'a>> {
+    let rest = class.get(find_bytes(class, prefix)? + prefix.len()..)?;
+    (1..rest.len()).rev().find_map(|split| {
+        let separator = match rest.get(split..)? {
+            [b'=', _, ..] => 1,
+            [b'-', b'-', _, ..] => 2,
+            _ => return None,
+        };
+        Some((rest.get(..split)?, rest.get(split + separator..)?))
+    })
 }
 
 #[cfg(test)]
@@ -121,6 +131,18 @@ mod tests {
     use std::string::String;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
+
+    fn name(classes: &str) -> Option<&str> {
+        parse(classes).name
+    }
+
+    fn write_props(classes: &str, link: Option<&str>, w: &mut Writer) {
+        parse(classes).write_props(link, w)
+    }
+
+    fn write_revenue(classes: &str, w: &mut Writer) {
+        parse(classes).write_revenue(w)
+    }
 
     fn json(f: impl FnOnce(&mut Writer)) -> String {
         let mut buf = [0u8; 512];

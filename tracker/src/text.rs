@@ -14,13 +14,9 @@ pub fn rfind(s: &str, byte: u8) -> Option<usize> {
     s.bytes().rposition(|b| b == byte)
 }
 
-/// Position of the first occurrence of `needle`.
-pub fn find_str(s: &str, needle: &str) -> Option<usize> {
-    (0..s.len()).find(|&i| {
-        s.as_bytes()
-            .get(i..)
-            .is_some_and(|tail| tail.starts_with(needle.as_bytes()))
-    })
+/// Position of the first occurrence of `needle` (non-empty) in `haystack`.
+pub fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len().max(1)).position(|window| window == needle)
 }
 
 /// `s` before and after position `at`; `(s, "")` if `at` is out of range.
@@ -153,8 +149,8 @@ mod tests {
 
     #[test]
     fn finds_like_str_find() {
-        assert_eq!(find_str("xplausible-event-y", "plausible-event-"), Some(1));
-        assert_eq!(find_str("abc", "abcd"), None);
+        assert_eq!(find_bytes(b"xplausible-event-y", b"plausible-event-"), Some(1));
+        assert_eq!(find_bytes(b"abc", b"abcd"), None);
         assert_eq!(before("https://a.b/x?q", b'?'), "https://a.b/x");
         assert_eq!(after_last("a.tar.gz", b'.'), "gz");
         assert_eq!(after_last("noext", b'.'), "noext");

@@ -341,11 +341,10 @@ impl Tracker {
         if !self.config.has(feature::TAGGED_EVENTS) {
             return;
         }
-        let Some(name) = tagged::name(classes) else {
-            return;
-        };
-        let props = |w: &mut Writer| tagged::write_props(classes, link_href, w);
-        let revenue = |w: &mut Writer| tagged::write_revenue(classes, w);
+        let tagged = tagged::parse(classes);
+        let Some(name) = tagged.name else { return };
+        let props = |w: &mut Writer| tagged.write_props(link_href, w);
+        let revenue = |w: &mut Writer| tagged.write_revenue(w);
         let options = Options {
             props: Some(&props),
             revenue: Some(&revenue),
