@@ -62,12 +62,22 @@ impl Tagged<'_> {
     /// Writes the props object, `+` read as a space, with `url` set to
     /// `link_href` when the element is (in) a link.
     pub fn write_props(&self, link_href: Option<&str>, w: &mut Writer) {
-        write_object(w, self.props.get(..self.props_len).unwrap_or_default(), true, link_href);
+        write_object(
+            w,
+            self.props.get(..self.props_len).unwrap_or_default(),
+            true,
+            link_href,
+        );
     }
 
     /// Writes the revenue object.
     pub fn write_revenue(&self, w: &mut Writer) {
-        write_object(w, self.revenue.get(..self.revenue_len).unwrap_or_default(), false, None);
+        write_object(
+            w,
+            self.revenue.get(..self.revenue_len).unwrap_or_default(),
+            false,
+            None,
+        );
     }
 }
 
@@ -75,11 +85,14 @@ impl Tagged<'_> {
 /// Plausible uses to decide that an element is tagged.
 pub fn names_event(classes: &str) -> bool {
     const NAME: &[u8] = b"plausible-event-name";
-    classes.as_bytes().split(u8::is_ascii_whitespace).any(|class| {
-        find_bytes(class, NAME)
-            .and_then(|at| class.get(at + NAME.len()..))
-            .is_some_and(|rest| matches!(rest, [b'=', _, ..] | [b'-', b'-', _, ..]))
-    })
+    classes
+        .as_bytes()
+        .split(u8::is_ascii_whitespace)
+        .any(|class| {
+            find_bytes(class, NAME)
+                .and_then(|at| class.get(at + NAME.len()..))
+                .is_some_and(|rest| matches!(rest, [b'=', _, ..] | [b'-', b'-', _, ..]))
+        })
 }
 
 /// A JSON object with JS assignment semantics: a key set twice keeps its first
@@ -98,7 +111,11 @@ fn write_object(w: &mut Writer, pairs: &[Pair], plus_as_space: bool, url: Option
                 w.string(url, false)
             }
             _ => {
-                let value = pairs.iter().rev().find(|&&(k, _)| k == key).map_or(&[][..], |&(_, v)| v);
+                let value = pairs
+                    .iter()
+                    .rev()
+                    .find(|&&(k, _)| k == key)
+                    .map_or(&[][..], |&(_, v)| v);
                 w.string(as_str(value), plus_as_space)
             }
         }

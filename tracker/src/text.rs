@@ -16,7 +16,9 @@ pub fn rfind(s: &str, byte: u8) -> Option<usize> {
 
 /// Position of the first occurrence of `needle` (non-empty) in `haystack`.
 pub fn find_bytes(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len().max(1)).position(|window| window == needle)
+    haystack
+        .windows(needle.len().max(1))
+        .position(|window| window == needle)
 }
 
 /// `s` before and after position `at`; `(s, "")` if `at` is out of range.
@@ -149,7 +151,10 @@ mod tests {
 
     #[test]
     fn finds_like_str_find() {
-        assert_eq!(find_bytes(b"xplausible-event-y", b"plausible-event-"), Some(1));
+        assert_eq!(
+            find_bytes(b"xplausible-event-y", b"plausible-event-"),
+            Some(1)
+        );
         assert_eq!(find_bytes(b"abc", b"abcd"), None);
         assert_eq!(before("https://a.b/x?q", b'?'), "https://a.b/x");
         assert_eq!(after_last("a.tar.gz", b'.'), "gz");

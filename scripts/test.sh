@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Every test, in order of cost: style, native units, the same units in headless
+# Chromium, the release build, then the browser end-to-end suites.
+# Needs what .ci/run installs: the wasm32 target, wasm-bindgen-cli 0.2.130,
+# Debian's chromium + chromium-driver, and `npm ci`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format and lints"
+cargo fmt --all --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+cargo clippy -p tracker --release --target wasm32-unknown-unknown --features browser --quiet -- -D warnings
+
+step "unit tests (native)"
+cargo test --workspace --quiet
+
+step "unit tests in headless Chromium (wasm-bindgen-test)"
+cargo test -p tracker --target wasm32-unknown-unknown
+
+step "release build and sizes"
+node scripts/size.mjs || echo "size: over the 4 KB budget (reported, not failed: see docs/size.md)"
+
+step "browser end-to-end tests (parity with Plausible's tracker, npm package, page safety)"
+node --test --test-concurrency=1 tests/
