@@ -46,7 +46,25 @@ export async function buildTracker({ quiet = false } = {}) {
   say('wasm-opt -Oz')
   run(bin('wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers', ...wasmFeatures, join(gen, 'tracker_bg.wasm'), '-o', join(gen, 'tracker_bg.wasm')])
 
+  // The Wasm module's imports, as wasm-bindgen's bundler target defines them:
+  // module './tracker_bg.js', one shim per import. A virtual module lists only
+  // those (an `import *` would also bundle the unused JS export wrappers).
+  const glue = readFileSync(join(gen, 'tracker_bg.js'), 'utf8')
+  const shims = [...glue.matchAll(/^export function (__wbg_\w+|__wbindgen_\w+)\(/gm)].map((m) => m[1]).filter((n) => n !== '__wbg_set_wasm')
+  const wasmImports = {
+    name: 'wasm-imports',
+    setup(build) {
+      build.onResolve({ filter: /^wasm-imports$/ }, () => ({ path: 'wasm-imports', namespace: 'wasm-imports' }))
+      build.onLoad({ filter: /.*/, namespace: 'wasm-imports' }, () => ({
+        resolveDir: gen,
+        contents: `import { __wbg_set_wasm, ${shims.join(', ')} } from './tracker_bg.js'
+export var setWasm = __wbg_set_wasm
+export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
+      }))
+    }
+  }
   const common = {
+    plugins: [wasmImports],
     bundle: true,
     minify: true,
     target: 'es2017',
