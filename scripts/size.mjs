@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // Builds the release tracker and prints its bytes (raw, gzip -9, brotli -q 11)
 // beside Plausible's published npm tracker, measured in the same run.
-// Usage: node scripts/size.mjs [--no-build] [--markdown]
+// Usage: node scripts/size.mjs [--no-build] [--markdown] [--twiggy]
+//   --twiggy: also print where the Wasm bytes go (twiggy top on wasm-bindgen's
+//   output before wasm-opt, names kept; needs `cargo install twiggy`)
 // Exit status 1 when the full-featured script tag is over BUDGET (gzip, JS + Wasm).
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -48,6 +50,12 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
     for (const [name, s] of rows) console.log(`| ${name} | ${n(s.raw)} | ${n(s.gzip)} | ${n(s.brotli)} |`)
   } else {
     for (const [name, s] of rows) console.log(`${name.replace(/\*/g, '').padEnd(56)} ${n(s.raw).padStart(8)} raw ${n(s.gzip).padStart(7)} gzip ${n(s.brotli).padStart(7)} brotli`)
+  }
+  if (process.argv.includes('--twiggy')) {
+    const out = join(root, 'target/size-names')
+    execFileSync(join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', 'wasm-bindgen'), ['--target', 'bundler', '--out-dir', out, '--no-typescript', join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')])
+    console.log('\nwhere the Wasm bytes go (before wasm-opt; "function names" is stripped in the release build):')
+    console.log(execFileSync('twiggy', ['top', '-n', '30', join(out, 'tracker_bg.wasm')], { encoding: 'utf8' }))
   }
   const total = rows[2][1].gzip
   console.log(`\nbudget: ${n(total)} / ${n(BUDGET)} B gzip for the full-featured script tag — ${total <= BUDGET ? 'within' : 'OVER'}`)
