@@ -12,7 +12,8 @@
 //! argument n is not null; `value` is the one number some exports need.
 
 use crate::config::Settings;
-use crate::tracker::{read, Fact, Host, Navigation, Options, Source, Tracker};
+use crate::text::as_str;
+use crate::tracker::{Fact, Host, Navigation, Options, Source, Tracker};
 use crate::{json::Writer, tagged};
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -64,15 +65,27 @@ fn with_tracker(f: impl FnOnce(&mut Tracker)) {
     }
 }
 
-/// The longest argument that is not JSON: names, URLs, class lists, settings.
-const MAX_ARG: usize = 4096;
+/// How many string arguments a call can have, and room for all of them.
+const MAX_ARGS: usize = 6;
+const ARGS_BYTES: usize = 16 * 1024;
 
-/// Reads argument `n` when `present` says the page gave it.
-fn arg(present: u32, n: u8, buf: &mut [u8]) -> Option<&str> {
-    if present & 1 << n == 0 {
-        return None;
+/// The page's string arguments of the current call that `wanted` selects
+/// (bits, as `present`), read once into `buf`; `None` where absent or too long.
+fn args(present: u32, wanted: u32, buf: &mut [u8]) -> [Option<&str>; MAX_ARGS] {
+    let mut out = [None; MAX_ARGS];
+    let mut free = buf;
+    for (n, slot) in (0u8..).zip(out.iter_mut()) {
+        if present & wanted & 1 << n == 0 {
+            continue;
+        }
+        if let Some(len) = Browser.text(Source::Arg(n), free) {
+            if let Some((text, rest)) = core::mem::take(&mut free).split_at_mut_checked(len) {
+                *slot = Some(as_str(text));
+                free = rest;
+            }
+        }
     }
-    read(&Browser, Source::Arg(n), buf)
+    out
 }
 
 /// Writes argument `n`, JSON from the page's `JSON.stringify`, into a payload.
@@ -83,29 +96,32 @@ fn splice_arg(n: u8) -> impl Fn(&mut Writer) {
 /// Arguments: domain, exclude, include, file types, add file types, features.
 #[wasm_bindgen]
 pub fn start(present: u32) {
-    let mut bufs = [[0u8; MAX_ARG]; 6];
-    let [domain, exclude, include, file_types, add_file_types, features] = &mut bufs;
+    let mut buf = [0; ARGS_BYTES];
+    let [domain, exclude, include, file_types, add_file_types, features] =
+        args(present, !0, &mut buf);
     let settings = Settings {
-        domain: arg(present, 0, domain).unwrap_or(""),
-        exclude: arg(present, 1, exclude),
-        include: arg(present, 2, include),
-        file_types: arg(present, 3, file_types),
-        add_file_types: arg(present, 4, add_file_types),
-        features: arg(present, 5, features).unwrap_or(""),
+        domain: domain.unwrap_or(""),
+        exclude,
+        include,
+        file_types,
+        add_file_types,
+        features: features.unwrap_or(""),
     };
     with_tracker(|t| t.start(&settings, &Browser))
 }
 
-/// Arguments: name, url, props JSON, revenue JSON.
+/// Arguments: name, url, props JSON, revenue JSON (the JSON is spliced into
+/// the payload straight from the page, not read here).
 #[wasm_bindgen]
 pub fn track(present: u32, interactive: bool) {
-    let (mut name, mut url) = ([0; MAX_ARG], [0; MAX_ARG]);
-    let Some(name) = arg(present, 0, &mut name) else {
+    let mut buf = [0; ARGS_BYTES];
+    let [name, url, ..] = args(present, 0b11, &mut buf);
+    let Some(name) = name else {
         return Browser.ignore("no name");
     };
     let (props, revenue) = (splice_arg(2), splice_arg(3));
     let options = Options {
-        url: arg(present, 1, &mut url),
+        url,
         props: (present & 1 << 2 != 0).then_some(&props),
         revenue: (present & 1 << 3 != 0).then_some(&revenue),
         interactive,
@@ -123,8 +139,8 @@ pub fn navigate(_present: u32, code: u32) {
 /// Arguments: the link's href and host.
 #[wasm_bindgen]
 pub fn link(present: u32, tagged: bool) {
-    let (mut href, mut host) = ([0; MAX_ARG], [0; 512]);
-    if let (Some(href), Some(host)) = (arg(present, 0, &mut href), arg(present, 1, &mut host)) {
+    let mut buf = [0; ARGS_BYTES];
+    if let [Some(href), Some(host), ..] = args(present, !0, &mut buf) {
         with_tracker(|t| t.link_clicked(&Browser, href, host, tagged))
     }
 }
@@ -132,9 +148,8 @@ pub fn link(present: u32, tagged: bool) {
 /// Arguments: the tagged element's classes, the clicked link's href.
 #[wasm_bindgen]
 pub fn tagged(present: u32) {
-    let (mut classes, mut href) = ([0; MAX_ARG], [0; MAX_ARG]);
-    if let Some(classes) = arg(present, 0, &mut classes) {
-        let link = arg(present, 1, &mut href);
+    let mut buf = [0; ARGS_BYTES];
+    if let [Some(classes), link, ..] = args(present, !0, &mut buf) {
         with_tracker(|t| t.tagged(&Browser, classes, link))
     }
 }
@@ -142,8 +157,8 @@ pub fn tagged(present: u32) {
 /// Arguments: an element's classes. Whether they name an event.
 #[wasm_bindgen(js_name = isTagged)]
 pub fn is_tagged(present: u32) -> bool {
-    let mut classes = [0; MAX_ARG];
-    arg(present, 0, &mut classes).is_some_and(tagged::names_event)
+    let mut buf = [0; ARGS_BYTES];
+    args(present, !0, &mut buf)[0].is_some_and(tagged::names_event)
 }
 
 #[wasm_bindgen]
