@@ -1,24 +1,15 @@
 // The npm package, imported by a bundled app (esbuild, as a bundler user would)
 // and run in headless Chromium beside Plausible's own npm tracker: same app
 // code, same payloads.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import * as esbuild from 'esbuild'
 import { root } from '../scripts/build-tracker.mjs'
-import { startServer } from './support/server.mjs'
-import { launch } from './support/browser.mjs'
+import { serverAndBrowser } from './support/fixture.mjs'
 import { run, pageHtml, comparable } from './support/scenario.mjs'
 
-let server, browser
-before(async () => {
-  server = await startServer()
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const fixture = serverAndBrowser()
 
 async function bundle(packagePath) {
   const result = await esbuild.build({
@@ -34,8 +25,8 @@ async function bundle(packagePath) {
 }
 
 async function runApp(name, packagePath) {
-  server.pages.set(`/bundle/${name}.js`, await bundle(packagePath))
-  return run(browser, server, {
+  fixture.server.pages.set(`/bundle/${name}.js`, await bundle(packagePath))
+  return run(fixture.browser, fixture.server, {
     html: pageHtml({ tag: `<script type="module" src="/bundle/${name}.js"></script>` }),
     path: '/catalog?token=abc&tab=1',
     steps: async (page) => {

@@ -3,23 +3,14 @@
 // headless Chromium, and both must send the same payloads in the same order
 // (ignoring `v`, and `e`'s exact milliseconds). This is the compatibility
 // proof: Plausible's servers accept ours, and our edge accepts Plausible's.
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './support/server.mjs'
-import { launch } from './support/browser.mjs'
+import { serverAndBrowser } from './support/fixture.mjs'
 import { run, pageHtml, trackerTag, comparable, DOMAIN } from './support/scenario.mjs'
 
-let server, browser
-before(async () => {
-  server = await startServer()
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const fixture = serverAndBrowser()
 
-const origin = () => `http://${DOMAIN}:${server.port}`
+const origin = () => `http://${DOMAIN}:${fixture.server.port}`
 
 // Plausible's documented exclusion semantics (its legacy script's RegExp), as
 // the peer's transformRequest: the independent oracle for our Rust globs.
@@ -225,7 +216,7 @@ const scenarios = [
 
 async function runWith(tracker, scenario) {
   const options = scenario[tracker] || {}
-  const result = await run(browser, server, {
+  const result = await run(fixture.browser, fixture.server, {
     html: pageHtml({ tag: trackerTag(tracker, options), automation: scenario.automation }),
     path: scenario.path,
     host: scenario.host,

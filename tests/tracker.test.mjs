@@ -1,28 +1,19 @@
 // Our script tag's own contract beyond payload parity: the queue snippet,
 // callbacks, Plausible's script-name extensions, privacy, and never breaking
 // the host page (CSP without Wasm, blocked network, frozen history, bad input).
-import { test, before, after } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer } from './support/server.mjs'
-import { launch } from './support/browser.mjs'
+import { serverAndBrowser } from './support/fixture.mjs'
 import { run, pageHtml, trackerTag, DOMAIN } from './support/scenario.mjs'
 
-let server, browser
-before(async () => {
-  server = await startServer()
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-  await server?.close()
-})
+const fixture = serverAndBrowser()
 
 // Plausible's documented snippet for calls made before the script loads.
 const SNIPPET = `<script>window.plausible = window.plausible || function () { (window.plausible.q = window.plausible.q || []).push(arguments) }</script>`
 
 async function ours(options = {}) {
   const { attrs, src, head = '', ...rest } = options
-  const result = await run(browser, server, { html: pageHtml({ tag: trackerTag('ours', { attrs, src }), head }), ...rest })
+  const result = await run(fixture.browser, fixture.server, { html: pageHtml({ tag: trackerTag('ours', { attrs, src }), head }), ...rest })
   return result
 }
 
@@ -155,7 +146,7 @@ test('a router that wrapped pushState before us still gets one pageview per navi
 
 test('without document.currentScript (loaded as a module) the tag is still found', async () => {
   const html = pageHtml({ tag: `<script type="module" data-domain="${DOMAIN}" src="/js/script.js"></script>` })
-  const result = await run(browser, server, { html })
+  const result = await run(fixture.browser, fixture.server, { html })
   assert.deepEqual(result.errors, [])
   assert.deepEqual(result.payloads.map((p) => [p.n, p.d]), [['pageview', DOMAIN]])
 })
@@ -166,7 +157,7 @@ test('several domains in data-domain are sent as given (rollup sites)', async ()
 })
 
 test('data-api sends to another endpoint', async () => {
-  const { payloads, received } = await ours({ attrs: { 'data-api': `http://collector.test:${server.port}/api/event` } })
+  const { payloads, received } = await ours({ attrs: { 'data-api': `http://collector.test:${fixture.server.port}/api/event` } })
   assert.equal(payloads.length, 1)
   assert.ok(received.some((r) => r.host.startsWith('collector.test')))
 })
