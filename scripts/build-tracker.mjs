@@ -41,7 +41,6 @@ export async function buildTracker({ quiet = false } = {}) {
   say('wasm-bindgen → tracker/js/gen')
   mkdirSync(gen, { recursive: true })
   run(cargoBin('wasm-bindgen'), ['--target', 'bundler', '--out-dir', gen, '--out-name', 'tracker', '--no-typescript', '--remove-name-section', '--remove-producers-section', cargoWasm])
-  copyFileSync(join(gen, 'tracker_bg.wasm'), join(gen, 'tracker_bg.pre-opt.wasm'))
 
   say('wasm-opt -Oz')
   run(bin('wasm-opt'), ['-Oz', '--strip-debug', '--strip-producers', ...wasmFeatures, join(gen, 'tracker_bg.wasm'), '-o', join(gen, 'tracker_bg.wasm')])
@@ -95,7 +94,6 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
   return {
     scriptJs: join(root, 'www/js/script.js'),
     scriptWasm: join(root, 'www/js/script.wasm'),
-    preOptWasm: join(gen, 'tracker_bg.pre-opt.wasm'),
     npmJs: join(root, 'pkg/dist/index.js')
   }
 }

@@ -41,18 +41,10 @@ pub fn after_last(s: &str, byte: u8) -> &str {
 
 /// `str::split` by one ASCII byte.
 pub fn split(s: &str, separator: u8) -> impl Iterator<Item = &str> + Clone {
-    split_by(s, move |b| b == separator)
-}
-
-/// `str::split` at every ASCII byte for which `is_separator` holds.
-pub fn split_by(
-    s: &str,
-    is_separator: impl Fn(u8) -> bool + Clone,
-) -> impl Iterator<Item = &str> + Clone {
     let mut rest = Some(s);
     core::iter::from_fn(move || {
         let current = rest?;
-        match current.bytes().position(&is_separator) {
+        match find(current, separator) {
             Some(i) => {
                 rest = current.get(i + 1..);
                 current.get(..i)
