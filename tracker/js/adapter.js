@@ -86,7 +86,7 @@ function call(name, callArgs, callback, value) {
     if (arg != null) present |= 1 << i
   })
   try {
-    out = exports[name](present, value)
+    exports[name](present, value)
   } catch (e) {
     // a trap: drop this event, keep the page running
   }
