@@ -2,7 +2,7 @@
 # Every test, in order of cost: style, native units, the same units in headless
 # Chromium, the release build, then the browser end-to-end suites.
 # Needs what .ci/run installs: the wasm32 target, wasm-bindgen-cli 0.2.130,
-# Debian's chromium + chromium-driver, and `npm ci`.
+# Debian's chromium + chromium-driver, chdb-core (pip), and `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -23,5 +23,5 @@ cargo test -p tracker --target wasm32-unknown-unknown
 step "release build and sizes"
 node scripts/size.mjs || echo "size: over the 4 KB budget (reported, not failed: see docs/size.md)"
 
-step "browser end-to-end tests (parity with Plausible's tracker, npm package, page safety)"
+step "end-to-end tests: browser (parity with Plausible's tracker, npm package, page safety), local ClickHouse"
 node --test --test-concurrency=1 tests/

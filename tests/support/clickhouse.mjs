@@ -1,0 +1,29 @@
+// Starts the local ClickHouse (clickhouse/server.py, chDB) for a test, on a
+// free port, with its data in `dir`; `stop()` ends the process, keeping the data.
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
+import { root } from '../../scripts/build-tracker.mjs'
+
+export async function startClickhouse(dir, env = {}) {
+  const child = spawn('python3', [join(root, 'clickhouse/server.py'), '--port', '0', '--data', dir], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit']
+  })
+  const url = await new Promise((resolve, reject) => {
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+      const match = out.match(/on (http:\/\/[\d.]+:\d+)/)
+      if (match) resolve(match[1])
+    })
+    child.on('exit', (code) => reject(new Error(`clickhouse/server.py exited with ${code}`)))
+  })
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      })
+  }
+}
