@@ -12,3 +12,4 @@
 
 pub mod ingest;
 pub mod privacy;
+pub mod sink;
