@@ -7,9 +7,13 @@
 //!      ─▶ privacy::visitor (anonymize) ─▶ enrich ─▶ row ─▶ queue ─▶ ClickHouse
 //! ```
 //!
-//! The Cloudflare glue (`worker::*`) will be a thin adapter around these
-//! modules; nothing here touches the platform.
+//! The Cloudflare glue (`worker::*`) is a thin adapter around these modules,
+//! in `src/worker/`, compiled only for the Worker's Wasm.
 
 pub mod ingest;
 pub mod privacy;
+pub mod settings;
 pub mod sink;
+
+#[cfg(target_arch = "wasm32")]
+mod worker;

@@ -1,0 +1,17 @@
+//! `GET /api/health`: 200 when ClickHouse answers, 503 with the reason when
+//! it does not (events are still accepted: they wait on the queue).
+
+use super::{clickhouse, settings};
+use worker::{Request, Response, Result, RouteContext};
+
+pub async fn get(_request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let settings = settings(&ctx.env)?;
+    let clickhouse = match clickhouse::ping(&settings.clickhouse).await {
+        Ok(true) => "ok".to_string(),
+        Ok(false) => "ClickHouse answered /ping with an error".to_string(),
+        Err(error) => format!("ClickHouse unreachable: {error}"),
+    };
+    let status = if clickhouse == "ok" { 200 } else { 503 };
+    let body = serde_json::json!({ "status": if status == 200 { "ok" } else { "degraded" }, "clickhouse": clickhouse });
+    Ok(Response::from_json(&body)?.with_status(status))
+}
