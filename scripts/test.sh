@@ -2,7 +2,8 @@
 # Every test, in order of cost: style, native units, the same units in headless
 # Chromium, the release build, then the browser end-to-end suites.
 # Needs what .ci/run installs: the wasm32 target, wasm-bindgen-cli 0.2.130,
-# Debian's chromium + chromium-driver, chdb-core (pip), and `npm ci`.
+# worker-build 0.8.7, Debian's chromium + chromium-driver, chdb-core (pip), and
+# `npm ci` (which brings wrangler and the Node 22 it needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
@@ -13,6 +14,7 @@ step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy -p tracker --release --target wasm32-unknown-unknown --features browser --quiet -- -D warnings
+cargo clippy -p edge --target wasm32-unknown-unknown --quiet -- -D warnings
 
 step "unit tests (native)"
 cargo test --workspace --quiet
@@ -23,5 +25,5 @@ cargo test -p tracker --target wasm32-unknown-unknown
 step "release build and sizes"
 node scripts/size.mjs || echo "size: over the 4 KB budget (reported, not failed: see docs/size.md)"
 
-step "end-to-end tests: browser (parity with Plausible's tracker, npm package, page safety), local ClickHouse"
+step "end-to-end tests: browser (parity with Plausible's tracker, npm package, page safety), local ClickHouse, the edge worker under wrangler dev"
 node --test --test-concurrency=1 tests/

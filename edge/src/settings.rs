@@ -32,7 +32,11 @@ pub struct Clickhouse {
 impl std::fmt::Debug for Clickhouse {
     // the password never reaches a log
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Clickhouse").field("url", &self.url.as_str()).field("user", &self.user).field("database", &self.database).finish()
+        f.debug_struct("Clickhouse")
+            .field("url", &self.url.as_str())
+            .field("user", &self.user)
+            .field("database", &self.database)
+            .finish()
     }
 }
 
@@ -60,14 +64,25 @@ impl RawSettings {
         if sites.is_empty() {
             return Err(ConfigError::NoSites);
         }
-        let url_text = self.clickhouse_url.filter(|u| !u.is_empty()).ok_or(ConfigError::NoClickhouse)?;
-        let url = Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl(url_text.clone()))?;
+        let url_text = self
+            .clickhouse_url
+            .filter(|u| !u.is_empty())
+            .ok_or(ConfigError::NoClickhouse)?;
+        let url =
+            Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl(url_text.clone()))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::BadClickhouseUrl(url_text));
         }
-        let database = self.clickhouse_database.unwrap_or_else(|| "analytics".into());
-        let identifier = database.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && database.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        let database = self
+            .clickhouse_database
+            .unwrap_or_else(|| "analytics".into());
+        let identifier = database
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !identifier {
             return Err(ConfigError::BadDatabase(database));
         }
@@ -94,24 +109,48 @@ mod tests {
     use super::*;
 
     fn raw(sites: &str, url: &str) -> RawSettings {
-        RawSettings { sites: Some(sites.into()), clickhouse_url: Some(url.into()), ..RawSettings::default() }
+        RawSettings {
+            sites: Some(sites.into()),
+            clickhouse_url: Some(url.into()),
+            ..RawSettings::default()
+        }
     }
 
     #[test]
     fn valid_settings() {
-        let settings = raw("Portal.Example, www.docs.example", "http://127.0.0.1:8123").validate().unwrap();
+        let settings = raw("Portal.Example, www.docs.example", "http://127.0.0.1:8123")
+            .validate()
+            .unwrap();
         assert!(settings.is_site("portal.example") && settings.is_site("docs.example"));
         assert!(!settings.is_site("other.example"));
         assert_eq!(settings.clickhouse.database, "analytics");
-        assert!(!format!("{:?}", RawSettings { clickhouse_password: None, ..raw("a", "http://x") }.validate().unwrap()).contains("password"));
+        assert!(!format!(
+            "{:?}",
+            RawSettings {
+                clickhouse_password: None,
+                ..raw("a", "http://x")
+            }
+            .validate()
+            .unwrap()
+        )
+        .contains("password"));
     }
 
     #[test]
     fn invalid_settings_say_which() {
         assert_eq!(raw(" , ", "http://x").validate(), Err(ConfigError::NoSites));
         assert_eq!(raw("a", "").validate(), Err(ConfigError::NoClickhouse));
-        assert_eq!(raw("a", "ftp://x").validate(), Err(ConfigError::BadClickhouseUrl("ftp://x".into())));
-        let bad_db = RawSettings { clickhouse_database: Some("x; DROP".into()), ..raw("a", "http://x") };
-        assert_eq!(bad_db.validate(), Err(ConfigError::BadDatabase("x; DROP".into())));
+        assert_eq!(
+            raw("a", "ftp://x").validate(),
+            Err(ConfigError::BadClickhouseUrl("ftp://x".into()))
+        );
+        let bad_db = RawSettings {
+            clickhouse_database: Some("x; DROP".into()),
+            ..raw("a", "http://x")
+        };
+        assert_eq!(
+            bad_db.validate(),
+            Err(ConfigError::BadDatabase("x; DROP".into()))
+        );
     }
 }

@@ -1,11 +1,11 @@
-// Starts the local ClickHouse (clickhouse/server.py, chDB) for a test, on a
-// free port, with its data in `dir`; `stop()` ends the process, keeping the data.
+// Starts the local ClickHouse (clickhouse/server.py, chDB) for a test, on
+// `port` (0: a free one), with its data in `dir`; `stop()` ends the process, keeping the data.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { root } from '../../scripts/build-tracker.mjs'
 
-export async function startClickhouse(dir, env = {}) {
-  const child = spawn('python3', [join(root, 'clickhouse/server.py'), '--port', '0', '--data', dir], {
+export async function startClickhouse(dir, env = {}, port = 0) {
+  const child = spawn('python3', [join(root, 'clickhouse/server.py'), '--port', String(port), '--data', dir], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit']
   })

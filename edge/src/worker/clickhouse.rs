@@ -12,15 +12,27 @@ pub struct Answer {
 
 pub async fn post(clickhouse: &Clickhouse, body: String) -> Result<Answer> {
     let mut url = clickhouse.url.clone();
-    url.query_pairs_mut().append_pair("database", &clickhouse.database);
+    url.query_pairs_mut()
+        .append_pair("database", &clickhouse.database);
     let headers = Headers::new();
     headers.set("X-ClickHouse-User", &clickhouse.user)?;
     headers.set("X-ClickHouse-Key", &clickhouse.password)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_headers(headers).with_body(Some(body.into()));
-    let mut response = Fetch::Request(Request::new_with_init(url.as_str(), &init)?).send().await?;
-    let exception_code = response.headers().get("X-ClickHouse-Exception-Code")?.and_then(|c| c.parse().ok());
-    Ok(Answer { status: response.status_code(), exception_code, body: response.text().await.unwrap_or_default() })
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let mut response = Fetch::Request(Request::new_with_init(url.as_str(), &init)?)
+        .send()
+        .await?;
+    let exception_code = response
+        .headers()
+        .get("X-ClickHouse-Exception-Code")?
+        .and_then(|c| c.parse().ok());
+    Ok(Answer {
+        status: response.status_code(),
+        exception_code,
+        body: response.text().await.unwrap_or_default(),
+    })
 }
 
 pub async fn ping(clickhouse: &Clickhouse) -> Result<bool> {

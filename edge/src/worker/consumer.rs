@@ -28,7 +28,12 @@ pub async fn consume(batch: MessageBatch<String>, settings: &Settings) -> Result
             if delivery != Delivery::Stored {
                 // rows hold no IP or User-Agent, so neither can ClickHouse's message
                 let message: String = answer.body.chars().take(300).collect();
-                console_error!("insert of {} rows: ClickHouse {} (code {:?}): {message}", rows.len(), answer.status, answer.exception_code);
+                console_error!(
+                    "insert of {} rows: ClickHouse {} (code {:?}): {message}",
+                    rows.len(),
+                    answer.status,
+                    answer.exception_code
+                );
             }
             delivery
         }
@@ -44,9 +49,17 @@ pub async fn consume(batch: MessageBatch<String>, settings: &Settings) -> Result
         // moves the batch to the dead-letter queue
         Delivery::Retry | Delivery::Poison => {
             let now = Date::now().as_millis();
-            let oldest = messages.iter().map(|m| m.timestamp().as_millis()).min().unwrap_or(now);
+            let oldest = messages
+                .iter()
+                .map(|m| m.timestamp().as_millis())
+                .min()
+                .unwrap_or(now);
             let delay = (now.saturating_sub(oldest) / 2000).clamp(5, 300) as u32;
-            batch.retry_all_with_options(&QueueRetryOptionsBuilder::new().with_delay_seconds(delay).build());
+            batch.retry_all_with_options(
+                &QueueRetryOptionsBuilder::new()
+                    .with_delay_seconds(delay)
+                    .build(),
+            );
         }
     }
     Ok(())

@@ -18,14 +18,25 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
     let headers = request.headers();
     let ip = headers.get("CF-Connecting-IP")?.unwrap_or_default();
     let user_agent = headers.get("User-Agent")?.unwrap_or_default();
-    let country_code = request.cf().and_then(|cf| cf.country()).filter(|c| c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) && c != "XX" && c != "T1").unwrap_or_default();
+    let country_code = request
+        .cf()
+        .and_then(|cf| cf.country())
+        .filter(|c| {
+            c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) && c != "XX" && c != "T1"
+        })
+        .unwrap_or_default();
     let received_ms = Date::now().as_millis();
     let salt = salt::for_day(&ctx.env, received_ms).await?;
     let queue = ctx.env.queue(EVENTS_QUEUE)?;
     for site in &event.domains {
-        let context = Context { received_ms, visitor_id: visitor_id(&salt, &user_agent, &ip, site), country_code: country_code.clone() };
+        let context = Context {
+            received_ms,
+            visitor_id: visitor_id(&salt, &user_agent, &ip, site),
+            country_code: country_code.clone(),
+        };
         let row = Row::new(&event, site, &context);
-        let message = serde_json::to_string(&row).map_err(|e| worker::Error::RustError(e.to_string()))?;
+        let message =
+            serde_json::to_string(&row).map_err(|e| worker::Error::RustError(e.to_string()))?;
         // not accepted unless queued: a failure here is a 5xx, so the client may retry
         queue.send(message).await?;
     }
@@ -47,5 +58,7 @@ fn respond(answer: Answer) -> Result<Response> {
     for (name, value) in answer.headers {
         headers.set(name, value)?;
     }
-    Ok(Response::ok(answer.body)?.with_status(answer.status).with_headers(headers))
+    Ok(Response::ok(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
 }

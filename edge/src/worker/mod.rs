@@ -26,7 +26,12 @@ const SALTS: &str = "SALTS";
 
 /// The validated settings; a misconfigured Worker fails loudly on every request.
 fn settings(env: &Env) -> Result<Settings> {
-    let var = |name: &str| env.var(name).ok().map(|v| v.to_string()).or_else(|| env.secret(name).ok().map(|s| s.to_string()));
+    let var = |name: &str| {
+        env.var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+    };
     RawSettings {
         sites: var("SITES"),
         clickhouse_url: var("CLICKHOUSE_URL"),

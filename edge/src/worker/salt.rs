@@ -17,9 +17,18 @@ extern "C" {
 /// The salt for the UTC day of `now_ms`, from the one `Salts` object.
 pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     let day = utc_date(now_ms);
-    let stub = env.durable_object(SALTS)?.id_from_name("salts")?.get_stub()?;
-    let hex = stub.fetch_with_str(&format!("https://salts/{day}")).await?.text().await?;
-    parse_hex(&hex).map(Salt).ok_or_else(|| worker::Error::RustError("bad salt".into()))
+    let stub = env
+        .durable_object(SALTS)?
+        .id_from_name("salts")?
+        .get_stub()?;
+    let hex = stub
+        .fetch_with_str(&format!("https://salts/{day}"))
+        .await?
+        .text()
+        .await?;
+    parse_hex(&hex)
+        .map(Salt)
+        .ok_or_else(|| worker::Error::RustError("bad salt".into()))
 }
 
 fn parse_hex(hex: &str) -> Option<[u8; 16]> {
@@ -76,7 +85,9 @@ impl DurableObject for Salts {
 
 fn is_day_before(candidate: &str, day: &str) -> bool {
     // both are YYYY-MM-DD; compare through their epoch days
-    epoch_day(candidate).zip(epoch_day(day)).is_some_and(|(a, b)| a + 1 == b)
+    epoch_day(candidate)
+        .zip(epoch_day(day))
+        .is_some_and(|(a, b)| a + 1 == b)
 }
 
 fn epoch_day(date: &str) -> Option<i64> {

@@ -1,0 +1,118 @@
+// The edge worker end to end: our tracker (from a page in headless Chromium)
+// and Plausible's published tracker send to the Worker under wrangler dev;
+// events land in the local ClickHouse as enriched rows, with no IP or
+// User-Agent anywhere; a ClickHouse outage loses nothing and duplicates nothing.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startClickhouse } from './support/clickhouse.mjs'
+import { startEdge, freePort } from './support/edge.mjs'
+import { startServer } from './support/server.mjs'
+import { launch } from './support/browser.mjs'
+import { pageHtml, trackerTag } from './support/scenario.mjs'
+import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
+
+const SECRET_IP = '203.0.113.77'
+const SECRET_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 SecretMarker/9.9'
+
+let dir, chPort, clickhouse, ch, edge, pages, browser
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'edge-ch-'))
+  chPort = await freePort()
+  ch = await startClickhouse(dir, {}, chPort)
+  clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  await migrate(clickhouse, { log: () => {} })
+  edge = await startEdge({ clickhouseUrl: ch.url })
+  pages = await startServer()
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  await pages?.close()
+  await edge?.stop()
+  await ch?.stop()
+})
+
+async function rows(where = '1') {
+  const text = await query(clickhouse, `SELECT * FROM events WHERE ${where} ORDER BY timestamp, name FORMAT JSONEachRow`)
+  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line))
+}
+
+async function waitForCount(where, count, seconds = 90) {
+  const deadline = Date.now() + seconds * 1000
+  let last = -1
+  while (Date.now() < deadline) {
+    try {
+      last = Number((await query(clickhouse, `SELECT count() FROM events WHERE ${where}`)).trim())
+      if (last >= count) return last
+    } catch {
+      // ClickHouse restarting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return last
+}
+
+test('events from our tracker and from Plausible’s land as rows with the right fields, and no IP or User-Agent anywhere', async () => {
+  const context = await browser.newContext({ userAgent: SECRET_UA, extraHTTPHeaders: { 'CF-Connecting-IP': SECRET_IP } })
+  const page = await context.newPage()
+  await page.addInitScript(() => (window.__plausible = true))
+  // the demo portal, served by the Worker's static assets, with our script tag
+  await page.goto(edge.url.replace('127.0.0.1', 'localhost') + '/')
+  await page.click('text=Deploy Application')
+  assert.equal(await waitForCount("site_domain = 'backstage.fawkes.idp'", 2), 2)
+
+  // Plausible's own tracker on another site, sending to our edge (cross-origin:
+  // no extra header here, which would need a CORS preflight it never needs)
+  pages.pages.set('portal.test', () => pageHtml({ tag: trackerTag('plausible', { init: { endpoint: `${edge.url}/api/event` } }) }))
+  const crossOrigin = await browser.newContext({ userAgent: SECRET_UA })
+  const theirs = await crossOrigin.newPage()
+  await theirs.goto(`http://portal.test:${pages.port}/catalog?utm_source=newsletter`)
+  await theirs.evaluate(() => plausible('Signup', { props: { plan: 'team' }, revenue: { amount: 12.5, currency: 'EUR' } }))
+  assert.equal(await waitForCount("site_domain = 'portal.test'", 2), 2)
+  await context.close()
+  await crossOrigin.close()
+
+  const ours = await rows("site_domain = 'backstage.fawkes.idp'")
+  assert.deepEqual(ours.map((r) => [r.name, r.hostname, r.pathname]).sort(), [['Deploy Application', 'localhost', '/'], ['pageview', 'localhost', '/']])
+  const deploy = ours.find((r) => r.name === 'Deploy Application')
+  assert.deepEqual([deploy['meta.key'], deploy['meta.value']], [['language', 'template'], ['nodejs', 'express']])
+  assert.equal(deploy.country_code, 'US', 'country from request.cf (fixed under wrangler dev)')
+  assert.equal(new Set(ours.map((r) => r.visitor_id)).size, 1, 'one visitor on one site on one day: one id')
+
+  const plausibles = await rows("site_domain = 'portal.test'")
+  const signup = plausibles.find((r) => r.name === 'Signup')
+  assert.deepEqual([signup.pathname, signup['meta.key'], signup['meta.value'], signup.revenue_amount, signup.revenue_currency], ['/catalog', ['plan'], ['team'], 12.5, 'EUR'])
+  assert.notEqual(signup.visitor_id, ours[0].visitor_id, 'another site: another id')
+
+  const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
+  // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
+  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker', '127.0.0.1']) assert.ok(!everything.includes(secret), `no row holds ${secret}`)
+  // (wrangler's own log names its listening address, 127.0.0.1, so that one is not checked there)
+  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker']) assert.ok(!edge.log().includes(secret), `no log line holds ${secret}`)
+})
+
+test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
+  await ch.stop()
+  const sent = 25
+  for (let i = 0; i < sent; i++) {
+    const response = await fetch(`${edge.url}/api/event`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', 'User-Agent': SECRET_UA, 'CF-Connecting-IP': SECRET_IP },
+      body: JSON.stringify({ n: 'Outage', u: `https://portal.test/outage/${i}`, d: 'portal.test' })
+    })
+    assert.equal(response.status, 202, 'accepted while ClickHouse is down: the queue holds it')
+  }
+  const health = await fetch(`${edge.url}/api/health`)
+  assert.equal(health.status, 503)
+  assert.match((await health.json()).clickhouse, /unreachable|error/)
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  ch = await startClickhouse(dir, {}, chPort)
+  assert.equal(await waitForCount("name = 'Outage'", sent, 150), sent)
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  const stored = await rows("name = 'Outage'")
+  assert.equal(stored.length, sent, 'exactly once')
+  assert.equal(new Set(stored.map((r) => r.pathname)).size, sent, 'each event once')
+})

@@ -1,0 +1,56 @@
+// Runs the edge worker under `wrangler dev` (workerd, local queue, local
+// Durable Object) against a given ClickHouse; wrangler builds it first with
+// the [build] command of wrangler.toml.
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { root } from '../../scripts/build-tracker.mjs'
+
+export function freePort() {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address()
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+export async function startEdge({ clickhouseUrl, sites = 'backstage.fawkes.idp,portal.test' }) {
+  const port = await freePort()
+  const inspector = await freePort()
+  let log = ''
+  const child = spawn(
+    join(root, 'node_modules/.bin/wrangler'),
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `SITES:${sites}`],
+    {
+      cwd: root,
+      // node_modules/.bin first: wrangler needs the Node 22 that npm installed there
+      env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    }
+  )
+  child.stdout.on('data', (chunk) => (log += chunk))
+  child.stderr.on('data', (chunk) => (log += chunk))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 240_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`)
+    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`)
+    try {
+      const response = await fetch(`${url}/api/health`)
+      if (response.status === 200 || response.status === 503) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  return {
+    url,
+    log: () => log,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once('exit', resolve)
+        child.kill('SIGTERM')
+      })
+  }
+}
