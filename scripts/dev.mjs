@@ -1,41 +1,88 @@
 #!/usr/bin/env node
-// The README's run command (for now: the tracker alone; the edge worker,
-// ClickHouse and the dashboard join it in their issues). Builds the tracker,
-// serves the demo page from www/ and prints every event the page sends.
-// Usage: npm start   (PORT=8080 by default)
-import { createServer } from 'node:http'
-import { readFileSync } from 'node:fs'
-import { extname, join, normalize } from 'node:path'
+// The README's run command: builds the tracker, starts the local ClickHouse
+// (chDB, data in .data/clickhouse), applies the migrations, and runs the edge
+// worker under `wrangler dev` (which builds it and serves www/: the tracker and
+// the demo portal). Ctrl-C stops everything. A second run reuses the builds
+// and the data.
+// Usage: npm start   (PORT=8787 and CLICKHOUSE_PORT=8123 by default;
+//                     CLICKHOUSE_URL=… uses a real ClickHouse instead of the local one)
+import { spawn } from 'node:child_process'
+import { join } from 'node:path'
 import { buildTracker, root } from './build-tracker.mjs'
+import { clickhouseFromEnv, migrate } from './migrate.mjs'
 
-const port = Number(process.env.PORT || 8080)
-const types = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.wasm': 'application/wasm', '.pdf': 'application/pdf' }
+const port = Number(process.env.PORT || 8787)
+const clickhousePort = Number(process.env.CLICKHOUSE_PORT || 8123)
+const children = []
 
-console.log('building the tracker (cargo → wasm-bindgen → wasm-opt → esbuild)…')
+function start(name, command, args, env = {}) {
+  const child = spawn(command, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const prefix = (chunk) => chunk.toString().replace(/^(?=.)/gm, `[${name}] `)
+  child.stdout.on('data', (chunk) => process.stdout.write(prefix(chunk)))
+  child.stderr.on('data', (chunk) => process.stderr.write(prefix(chunk)))
+  child.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`${name} exited (${code}); stopping`)
+      stop(1)
+    }
+  })
+  children.push(child)
+  return child
+}
+
+let stopping = false
+function stop(code = 0) {
+  stopping = true
+  for (const child of children) child.kill('SIGTERM')
+  setTimeout(() => process.exit(code), 500)
+}
+process.on('SIGINT', () => stop())
+process.on('SIGTERM', () => stop())
+
+async function waitFor(url, what, seconds) {
+  const deadline = Date.now() + seconds * 1000
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).status < 500) return
+    } catch {
+      // not up yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  throw new Error(`${what} did not come up at ${url}`)
+}
+
+console.log('1/4 building the tracker (cargo → wasm-bindgen → wasm-opt → esbuild)…')
 await buildTracker()
 
-createServer((request, response) => {
-  const url = new URL(request.url, 'http://localhost')
-  if (request.method === 'POST' && url.pathname === '/api/event') {
-    let body = ''
-    request.on('data', (chunk) => (body += chunk))
-    request.on('end', () => {
-      console.log(`event  ${body}`)
-      response.writeHead(202, { 'Content-Type': 'text/plain' }).end('ok')
-    })
-    return
-  }
-  let path = url.pathname.replace(/^\/js\/script\.[\w.-]+\.js$/, '/js/script.js')
-  if (!extname(path)) path = '/index.html' // SPA routes
-  const file = normalize(join(root, 'www', path))
-  if (!file.startsWith(join(root, 'www'))) return response.writeHead(403).end()
-  let content
-  try {
-    content = readFileSync(file)
-  } catch {
-    return response.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found')
-  }
-  response.writeHead(200, { 'Content-Type': types[extname(file)] || 'application/octet-stream' }).end(content)
-}).listen(port, '127.0.0.1', () => {
-  console.log(`\ndemo page: http://localhost:${port}/  (click around; each event is printed here)\n`)
-})
+let clickhouseUrl = process.env.CLICKHOUSE_URL
+if (!clickhouseUrl) {
+  console.log(`2/4 starting the local ClickHouse (chDB) on port ${clickhousePort}…`)
+  start('clickhouse', 'python3', [join(root, 'clickhouse/server.py'), '--port', String(clickhousePort), '--data', join(root, '.data/clickhouse')])
+  clickhouseUrl = `http://127.0.0.1:${clickhousePort}`
+  await waitFor(`${clickhouseUrl}/ping`, 'ClickHouse', 60)
+} else {
+  console.log(`2/4 using ClickHouse at ${new URL(clickhouseUrl).origin}`)
+}
+
+console.log('3/4 applying migrations…')
+await migrate(clickhouseFromEnv({ ...process.env, CLICKHOUSE_URL: clickhouseUrl }))
+
+console.log('4/4 starting the edge worker under wrangler dev (the first build takes a minute or two)…')
+start(
+  'worker',
+  join(root, 'node_modules/.bin/wrangler'),
+  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`],
+  { PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
+)
+await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
+
+console.log(`
+Ready.
+  demo portal:  http://localhost:${port}/          (click around; events go to the worker)
+  health:       http://localhost:${port}/api/health
+  send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' \\
+                  -d '{"n":"Deploy Application","u":"https://backstage.fawkes.idp/create","d":"backstage.fawkes.idp","p":{"language":"nodejs"}}'
+  see rows:     curl '${clickhouseUrl}/?database=analytics' --data 'SELECT timestamp, name, pathname, country_code, meta.key, meta.value FROM events ORDER BY timestamp DESC LIMIT 10 FORMAT PrettyCompact'
+Ctrl-C stops everything.
+`)
