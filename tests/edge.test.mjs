@@ -86,6 +86,7 @@ test('events from our tracker and from Plausible’s land as rows with the right
   const signup = plausibles.find((r) => r.name === 'Signup')
   assert.deepEqual([signup.pathname, signup['meta.key'], signup['meta.value'], signup.revenue_amount, signup.revenue_currency], ['/catalog', ['plan'], ['team'], 12.5, 'EUR'])
   assert.notEqual(signup.visitor_id, ours[0].visitor_id, 'another site: another id')
+  assert.deepEqual([signup.referrer_source, signup.utm_source], ['newsletter', 'newsletter'], 'utm_source is the source')
 
   const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
   // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP

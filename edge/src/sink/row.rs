@@ -2,6 +2,7 @@
 //! queued and stored. It holds no IP address and no User-Agent — only the
 //! visitor id and what enrichment derived.
 
+use crate::enrich::source::attribute;
 use crate::ingest::validate::Event;
 use serde::{Deserialize, Serialize};
 
@@ -53,10 +54,11 @@ pub struct Context {
 }
 
 impl Row {
-    /// The row for one of the event's sites. (Enrichment of source, UTM
-    /// parameters and device comes with the enrichment stage.)
+    /// The row for one of the event's sites. (Device, browser and OS come
+    /// with the User-Agent stage of enrichment.)
     pub fn new(event: &Event, site_domain: &str, context: &Context) -> Row {
         let (meta_key, meta_value) = event.props.iter().cloned().unzip();
+        let attribution = attribute(&event.url, event.referrer.as_deref(), |_| None);
         Row {
             site_domain: site_domain.to_string(),
             timestamp: utc_timestamp(context.received_ms),
@@ -64,14 +66,14 @@ impl Row {
             visitor_id: context.visitor_id,
             hostname: event.hostname.clone(),
             pathname: event.pathname.clone(),
-            referrer: event.referrer.clone().unwrap_or_default(),
-            referrer_source: String::new(),
-            utm_medium: String::new(),
-            utm_source: String::new(),
-            utm_campaign: String::new(),
-            utm_content: String::new(),
-            utm_term: String::new(),
-            click_id_param: String::new(),
+            referrer: attribution.referrer,
+            referrer_source: attribution.source,
+            utm_medium: attribution.utm_medium,
+            utm_source: attribution.utm_source,
+            utm_campaign: attribution.utm_campaign,
+            utm_content: attribution.utm_content,
+            utm_term: attribution.utm_term,
+            click_id_param: attribution.click_id_param,
             country_code: context.country_code.clone(),
             device: String::new(),
             browser: String::new(),
