@@ -24,7 +24,11 @@ fn main() {
             let body = BODIES[i % BODIES.len()];
             let (_, event) = receive(black_box(body), |d| d == "backstage.fawkes.idp");
             let event = event.expect("valid");
-            let context = Context { received_ms: 1_795_651_199_000, visitor_id: visitor_id(&salt, UA, "203.0.113.7", "backstage.fawkes.idp"), country_code: "DE".into() };
+            let context = Context {
+                received_ms: 1_795_651_199_000,
+                visitor_id: visitor_id(&salt, UA, "203.0.113.7", "backstage.fawkes.idp"),
+                country_code: "DE".into(),
+            };
             let row = Row::new(&event, "backstage.fawkes.idp", &context);
             bytes += serde_json::to_string(&row).expect("serializable").len();
         }
