@@ -1,6 +1,7 @@
 //! The Worker's configuration (wrangler.toml `[vars]` and secrets), validated
 //! once into a type where only valid states exist.
 
+use crate::privacy::client::ProxyTrust;
 use url::Url;
 
 /// The settings as the environment gives them.
@@ -13,12 +14,16 @@ pub struct RawSettings {
     pub clickhouse_user: Option<String>,
     pub clickhouse_password: Option<String>,
     pub clickhouse_database: Option<String>,
+    /// `TRUSTED_PROXY`: empty (Cloudflare) or `forwarded` (a reverse proxy
+    /// whose `X-Forwarded-For`/`Forwarded`/`CF-IPCountry` are believed).
+    pub trusted_proxy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
     sites: Vec<String>,
     pub clickhouse: Clickhouse,
+    pub proxy: ProxyTrust,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -50,6 +55,8 @@ pub enum ConfigError {
     BadClickhouseUrl(String),
     #[error("CLICKHOUSE_DATABASE must be an identifier: {0:?}")]
     BadDatabase(String),
+    #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
+    BadTrustedProxy(String),
 }
 
 impl RawSettings {
@@ -86,7 +93,13 @@ impl RawSettings {
         if !identifier {
             return Err(ConfigError::BadDatabase(database));
         }
+        let proxy = match self.trusted_proxy.as_deref().map(str::trim).unwrap_or("") {
+            "" | "cloudflare" => ProxyTrust::Cloudflare,
+            "forwarded" => ProxyTrust::ForwardedHeaders,
+            other => return Err(ConfigError::BadTrustedProxy(other.to_string())),
+        };
         Ok(Settings {
+            proxy,
             sites,
             clickhouse: Clickhouse {
                 url,

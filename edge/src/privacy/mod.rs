@@ -1,4 +1,6 @@
-//! Where the client's IP address and User-Agent stop: they enter
-//! [`visitor::visitor_id`] and nothing else keeps them.
+//! Where the client's IP address and User-Agent stop: [`client`] reads them
+//! from the one trusted source, they enter [`visitor::visitor_id`], and
+//! nothing else keeps them.
 
+pub mod client;
 pub mod visitor;

@@ -4,6 +4,7 @@
 use super::{salt, settings, EVENTS_QUEUE};
 use crate::ingest::answer::{answer, Answer, Outcome};
 use crate::ingest::receive;
+use crate::privacy::client::{client_ip, country};
 use crate::privacy::visitor::visitor_id;
 use crate::sink::row::{Context, Row};
 use worker::{Date, Headers, Request, Response, Result, RouteContext};
@@ -16,15 +17,14 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
         return respond(answer(&outcome));
     };
     let headers = request.headers();
-    let ip = headers.get("CF-Connecting-IP")?.unwrap_or_default();
-    let user_agent = headers.get("User-Agent")?.unwrap_or_default();
-    let country_code = request
-        .cf()
-        .and_then(|cf| cf.country())
-        .filter(|c| {
-            c.len() == 2 && c.bytes().all(|b| b.is_ascii_uppercase()) && c != "XX" && c != "T1"
-        })
-        .unwrap_or_default();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let ip = client_ip(settings.proxy, header);
+    let user_agent = header("User-Agent").unwrap_or_default();
+    let country_code = country(
+        settings.proxy,
+        request.cf().and_then(|cf| cf.country()),
+        header,
+    );
     let received_ms = Date::now().as_millis();
     let salt = salt::for_day(&ctx.env, received_ms).await?;
     let queue = ctx.env.queue(EVENTS_QUEUE)?;

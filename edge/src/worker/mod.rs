@@ -38,6 +38,7 @@ fn settings(env: &Env) -> Result<Settings> {
         clickhouse_user: var("CLICKHOUSE_USER"),
         clickhouse_password: var("CLICKHOUSE_PASSWORD"),
         clickhouse_database: var("CLICKHOUSE_DATABASE"),
+        trusted_proxy: var("TRUSTED_PROXY"),
     }
     .validate()
     .map_err(|e| worker::Error::RustError(e.to_string()))
