@@ -12,7 +12,7 @@ async function client() {
   while (sent < requests) {
     sent++
     const start = performance.now()
-    const response = await fetch(`${url}/api/event`, { method: 'POST', headers: { 'Content-Type': 'text/plain', 'User-Agent': `bench-${sent % 500}` }, body })
+    const response = await fetch(`${url}/api/event`, { method: 'POST', headers: { 'Content-Type': 'text/plain', 'User-Agent': `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.${sent % 500}.0 Safari/537.36` }, body })
     await response.arrayBuffer()
     latencies.push(performance.now() - start)
     statuses[response.status] = (statuses[response.status] || 0) + 1

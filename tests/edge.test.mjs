@@ -80,6 +80,7 @@ test('events from our tracker and from Plausible’s land as rows with the right
   const deploy = ours.find((r) => r.name === 'Deploy Application')
   assert.deepEqual([deploy['meta.key'], deploy['meta.value']], [['language', 'template'], ['nodejs', 'express']])
   assert.equal(deploy.country_code, 'US', 'country from request.cf (fixed under wrangler dev)')
+  assert.deepEqual([deploy.browser, deploy.browser_version, deploy.operating_system, deploy.device], ['Chrome', '156.0', 'GNU/Linux', 'Desktop'])
   assert.equal(new Set(ours.map((r) => r.visitor_id)).size, 1, 'one visitor on one site on one day: one id')
 
   const plausibles = await rows("site_domain = 'portal.test'")
@@ -89,6 +90,9 @@ test('events from our tracker and from Plausible’s land as rows with the right
   assert.deepEqual([signup.referrer_source, signup.utm_source], ['newsletter', 'newsletter'], 'utm_source is the source')
 
   const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
+  const bot = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': 'curl/8.5.0' }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/', d: 'portal.test' }) })
+  assert.deepEqual([bot.status, bot.headers.get('x-plausible-dropped')], [202, '1'], 'a bot is dropped')
+
   // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
   for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker', '127.0.0.1']) assert.ok(!everything.includes(secret), `no row holds ${secret}`)
   // (wrangler's own log names its listening address, 127.0.0.1, so that one is not checked there)

@@ -1,6 +1,7 @@
-//! CPU per event of the pure pipeline, natively: parse → validate → attribute
-//! → row → JSON (the queue message). Not a test: `cargo bench -p edge`.
+//! CPU per event of the pure pipeline, natively: bot check → parse →
+//! validate → attribute → User-Agent → visitor id → row → JSON (the queue message). Not a test: `cargo bench -p edge`.
 
+use edge::enrich::user_agent::{is_bot, parse};
 use edge::ingest::receive;
 use edge::privacy::visitor::{visitor_id, Salt};
 use edge::sink::row::{Context, Row};
@@ -22,12 +23,16 @@ fn main() {
         let mut bytes = 0;
         for i in 0..events {
             let body = BODIES[i % BODIES.len()];
+            if is_bot(black_box(UA)) {
+                continue;
+            }
             let (_, event) = receive(black_box(body), |d| d == "backstage.fawkes.idp");
             let event = event.expect("valid");
             let context = Context {
                 received_ms: 1_795_651_199_000,
                 visitor_id: visitor_id(&salt, UA, "203.0.113.7", "backstage.fawkes.idp"),
                 country_code: "DE".into(),
+                client: parse(UA),
             };
             let row = Row::new(&event, "backstage.fawkes.idp", &context);
             bytes += serde_json::to_string(&row).expect("serializable").len();

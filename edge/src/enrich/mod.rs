@@ -1,8 +1,9 @@
 //! Enrichment: what a row learns beyond the payload, without keeping the
 //! request's personal data — [`source`] (referrer, UTM and click-id
-//! attribution).
+//! attribution) and [`user_agent`] (browser, OS, device, bots).
 //!
-//! Still to come (issue 3): browser/OS/device from the User-Agent, bot and
-//! referrer-spam drops, and known source names from Matomo's lists.
+//! Still to come (issue 3): referrer-spam drops and known source names from
+//! Matomo's lists, and a counter of what was dropped and why.
 
 pub mod source;
+pub mod user_agent;

@@ -3,6 +3,7 @@
 //! visitor id and what enrichment derived.
 
 use crate::enrich::source::attribute;
+use crate::enrich::user_agent::Client;
 use crate::ingest::validate::Event;
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,8 @@ pub struct Row {
     pub tracker_version: u32,
 }
 
-/// What the request told us besides the body, already anonymized.
+/// What the request told us besides the body, already anonymized: the IP
+/// and User-Agent are reduced to the visitor id, a country and a `Client`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
     /// Milliseconds since the Unix epoch.
@@ -51,11 +53,11 @@ pub struct Context {
     pub visitor_id: u64,
     /// ISO 3166 alpha-2, or "" when unknown.
     pub country_code: String,
+    pub client: Client,
 }
 
 impl Row {
-    /// The row for one of the event's sites. (Device, browser and OS come
-    /// with the User-Agent stage of enrichment.)
+    /// The row for one of the event's sites.
     pub fn new(event: &Event, site_domain: &str, context: &Context) -> Row {
         let (meta_key, meta_value) = event.props.iter().cloned().unzip();
         let attribution = attribute(&event.url, event.referrer.as_deref(), |_| None);
@@ -75,11 +77,11 @@ impl Row {
             utm_term: attribution.utm_term,
             click_id_param: attribution.click_id_param,
             country_code: context.country_code.clone(),
-            device: String::new(),
-            browser: String::new(),
-            browser_version: String::new(),
-            operating_system: String::new(),
-            operating_system_version: String::new(),
+            device: context.client.device.to_string(),
+            browser: context.client.browser.to_string(),
+            browser_version: context.client.browser_version.clone(),
+            operating_system: context.client.os.to_string(),
+            operating_system_version: context.client.os_version.clone(),
             meta_key,
             meta_value,
             revenue_amount: event.revenue.as_ref().map(|r| r.amount.clone()),
@@ -152,6 +154,7 @@ mod tests {
             received_ms: 1_795_651_199_000,
             visitor_id: 42,
             country_code: "DE".into(),
+            client: crate::enrich::user_agent::parse(crate::enrich::user_agent::KNOWN[1].0),
         };
         let row = Row::new(&event.unwrap(), "portal.example", &context);
         assert_eq!(row.pathname, "/create");
@@ -162,6 +165,14 @@ mod tests {
         assert_eq!(
             (row.revenue_amount.as_deref(), row.revenue_currency.as_str()),
             (Some("9.5"), "USD")
+        );
+        assert_eq!(
+            (
+                row.browser.as_str(),
+                row.operating_system.as_str(),
+                row.device.as_str()
+            ),
+            ("Microsoft Edge", "Windows", "Desktop")
         );
         let json = serde_json::to_string(&row).unwrap();
         assert!(

@@ -2,7 +2,8 @@
 //! exist. They go into the visitor id and are dropped with the request.
 
 use super::{salt, settings, EVENTS_QUEUE};
-use crate::ingest::answer::{answer, Answer, Outcome};
+use crate::enrich::user_agent::{is_bot, parse as parse_user_agent};
+use crate::ingest::answer::{answer, Answer, DropReason, Outcome};
 use crate::ingest::receive;
 use crate::privacy::client::{client_ip, country};
 use crate::privacy::visitor::visitor_id;
@@ -25,6 +26,10 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
         request.cf().and_then(|cf| cf.country()),
         header,
     );
+    if is_bot(&user_agent) {
+        return respond(answer(&Outcome::Dropped(DropReason::Bot)));
+    }
+    let client = parse_user_agent(&user_agent);
     let received_ms = Date::now().as_millis();
     let salt = salt::for_day(&ctx.env, received_ms).await?;
     let queue = ctx.env.queue(EVENTS_QUEUE)?;
@@ -33,6 +38,7 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
             received_ms,
             visitor_id: visitor_id(&salt, &user_agent, &ip, site),
             country_code: country_code.clone(),
+            client: client.clone(),
         };
         let row = Row::new(&event, site, &context);
         let message =
