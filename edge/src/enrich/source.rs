@@ -3,16 +3,18 @@
 //! else its host without `www.`. A referrer from the page's own host is no
 //! referral. UTM parameters and the first click id are kept as they are.
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// The click-id parameters ad platforms append (their name is kept, never the value).
 pub const CLICK_IDS: [&str; 6] = ["gclid", "gbraid", "wbraid", "msclkid", "fbclid", "twclid"];
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Field names are the `events` columns: a row embeds this as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attribution {
     /// The referrer URL, empty for none or an internal one.
     pub referrer: String,
-    pub source: String,
+    pub referrer_source: String,
     pub utm_medium: String,
     pub utm_source: String,
     pub utm_campaign: String,
@@ -45,7 +47,7 @@ pub fn attribute(
         .as_ref()
         .filter(|host| Some(*host) != page_host.as_ref());
 
-    let source = param("utm_source")
+    let referrer_source = param("utm_source")
         .or_else(|| param("source"))
         .or_else(|| param("ref"))
         .or_else(|| {
@@ -61,7 +63,7 @@ pub fn attribute(
             (Some(_), Some(referrer)) => referrer.to_string(),
             _ => String::new(),
         },
-        source,
+        referrer_source,
         utm_medium: param("utm_medium").unwrap_or_default(),
         utm_source: param("utm_source").unwrap_or_default(),
         utm_campaign: param("utm_campaign").unwrap_or_default(),
@@ -105,7 +107,7 @@ mod tests {
                 "https://p.example/?utm_source=newsletter&source=x&ref=y",
                 Some("https://www.google.com/")
             )
-            .source,
+            .referrer_source,
             "newsletter"
         );
         assert_eq!(
@@ -113,7 +115,7 @@ mod tests {
                 "https://p.example/?source=slack&ref=y",
                 Some("https://www.google.com/")
             )
-            .source,
+            .referrer_source,
             "slack"
         );
         assert_eq!(
@@ -121,7 +123,7 @@ mod tests {
                 "https://p.example/?ref=producthunt",
                 Some("https://www.google.com/")
             )
-            .source,
+            .referrer_source,
             "producthunt"
         );
         assert_eq!(
@@ -129,15 +131,15 @@ mod tests {
                 "https://p.example/",
                 Some("https://www.google.de/search?q=x")
             )
-            .source,
+            .referrer_source,
             "Google"
         );
         assert_eq!(
-            attr("https://p.example/", Some("https://blog.example.org/post")).source,
+            attr("https://p.example/", Some("https://blog.example.org/post")).referrer_source,
             "blog.example.org"
         );
         assert_eq!(
-            attr("https://p.example/?utm_source=", None).source,
+            attr("https://p.example/?utm_source=", None).referrer_source,
             "",
             "blank parameters do not count"
         );
@@ -150,7 +152,10 @@ mod tests {
             Some("https://www.portal.example/catalog"),
         );
         assert_eq!(
-            (internal.source.as_str(), internal.referrer.as_str()),
+            (
+                internal.referrer_source.as_str(),
+                internal.referrer.as_str()
+            ),
             ("", "")
         );
         let external = attr(
@@ -158,7 +163,10 @@ mod tests {
             Some("https://github.com/org/repo"),
         );
         assert_eq!(
-            (external.source.as_str(), external.referrer.as_str()),
+            (
+                external.referrer_source.as_str(),
+                external.referrer.as_str()
+            ),
             ("GitHub", "https://github.com/org/repo")
         );
     }
@@ -185,7 +193,7 @@ mod tests {
     #[test]
     fn odd_referrers_are_ignored() {
         assert_eq!(
-            attr("https://p.example/", Some("android-app://com.slack")).source,
+            attr("https://p.example/", Some("android-app://com.slack")).referrer_source,
             ""
         );
         assert_eq!(attr("https://p.example/", Some("not a url")).referrer, "");

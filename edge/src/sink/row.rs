@@ -2,7 +2,7 @@
 //! queued and stored. It holds no IP address and no User-Agent — only the
 //! visitor id and what enrichment derived.
 
-use crate::enrich::source::attribute;
+use crate::enrich::source::{attribute, Attribution};
 use crate::enrich::user_agent::Client;
 use crate::ingest::validate::Event;
 use serde::{Deserialize, Serialize};
@@ -18,14 +18,9 @@ pub struct Row {
     pub visitor_id: u64,
     pub hostname: String,
     pub pathname: String,
-    pub referrer: String,
-    pub referrer_source: String,
-    pub utm_medium: String,
-    pub utm_source: String,
-    pub utm_campaign: String,
-    pub utm_content: String,
-    pub utm_term: String,
-    pub click_id_param: String,
+    /// referrer, referrer_source, utm_*, click_id_param
+    #[serde(flatten)]
+    pub attribution: Attribution,
     pub country_code: String,
     pub device: String,
     pub browser: String,
@@ -60,7 +55,6 @@ impl Row {
     /// The row for one of the event's sites.
     pub fn new(event: &Event, site_domain: &str, context: &Context) -> Row {
         let (meta_key, meta_value) = event.props.iter().cloned().unzip();
-        let attribution = attribute(&event.url, event.referrer.as_deref(), |_| None);
         Row {
             site_domain: site_domain.to_string(),
             timestamp: utc_timestamp(context.received_ms),
@@ -68,14 +62,7 @@ impl Row {
             visitor_id: context.visitor_id,
             hostname: event.hostname.clone(),
             pathname: event.pathname.clone(),
-            referrer: attribution.referrer,
-            referrer_source: attribution.source,
-            utm_medium: attribution.utm_medium,
-            utm_source: attribution.utm_source,
-            utm_campaign: attribution.utm_campaign,
-            utm_content: attribution.utm_content,
-            utm_term: attribution.utm_term,
-            click_id_param: attribution.click_id_param,
+            attribution: attribute(&event.url, event.referrer.as_deref(), |_| None),
             country_code: context.country_code.clone(),
             device: context.client.device.to_string(),
             browser: context.client.browser.to_string(),
