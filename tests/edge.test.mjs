@@ -92,6 +92,14 @@ test('events from our tracker and from Plausible’s land as rows with the right
   const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
   const bot = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': 'curl/8.5.0' }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/', d: 'portal.test' }) })
   assert.deepEqual([bot.status, bot.headers.get('x-plausible-dropped')], [202, '1'], 'a bot is dropped')
+  const stranger = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': SECRET_UA }, body: JSON.stringify({ n: 'pageview', u: 'https://evil.test/', d: 'evil.test' }) })
+  assert.equal(stranger.headers.get('x-plausible-dropped'), '1', 'an unknown site is dropped')
+  let drops = ''
+  for (let i = 0; i < 60 && !drops.includes('unknown_site'); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    drops = await query(clickhouse, 'SELECT reason, site_domain, sum(count) AS n FROM dropped_events GROUP BY reason, site_domain ORDER BY reason FORMAT JSONEachRow')
+  }
+  assert.deepEqual(drops.split('\n').filter(Boolean).map((line) => ({ ...JSON.parse(line), n: Number(JSON.parse(line).n) })), [{ reason: 'bot', site_domain: 'portal.test', n: 1 }, { reason: 'unknown_site', site_domain: '', n: 1 }], 'drops are counted, with no client-chosen domain')
 
   // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
   for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker', '127.0.0.1']) assert.ok(!everything.includes(secret), `no row holds ${secret}`)

@@ -3,7 +3,7 @@
 //! attribution) and [`user_agent`] (browser, OS, device, bots).
 //!
 //! Still to come (issue 3): referrer-spam drops and known source names from
-//! Matomo's lists, and a counter of what was dropped and why.
+//! Matomo's lists.
 
 pub mod source;
 pub mod user_agent;

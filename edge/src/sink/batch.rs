@@ -1,9 +1,12 @@
-//! One queue batch as one ClickHouse INSERT. The deduplication token is a hash
-//! of the batch's message ids, so a batch the queue delivers again (after a
-//! timeout or a failed ack) is stored once: ClickHouse drops an insert whose
-//! token it has seen (`non_replicated_deduplication_window` on the table).
+//! One queue batch as ClickHouse INSERTs: its rows into `events`, its drops,
+//! counted, into `dropped_events`. The deduplication token is a hash of the
+//! batch's message ids, so a batch the queue delivers again (after a timeout
+//! or a failed ack) is stored once: ClickHouse drops an insert whose token it
+//! has seen (`non_replicated_deduplication_window` on the tables).
 
+use super::message::{Dropped, QueueMessage};
 use super::row::Row;
+use std::collections::BTreeMap;
 use std::hash::Hasher;
 use twox_hash::XxHash3_64;
 
@@ -25,14 +28,44 @@ pub fn dedup_token<'a>(message_ids: impl IntoIterator<Item = &'a str>) -> String
     format!("{:016x}", hasher.finish())
 }
 
-/// The request body: the statement, then one JSON row per line.
-pub fn insert_body(token: &str, rows: &[Row]) -> Result<String, serde_json::Error> {
-    let mut body = insert_statement(token);
-    for row in rows {
-        body.push('\n');
-        body.push_str(&serde_json::to_string(row)?);
+/// The INSERT bodies for a batch: rows, then drop counts (each only when the
+/// batch has some). Each has its own token derived from the batch's.
+pub fn insert_bodies(
+    token: &str,
+    messages: &[QueueMessage],
+) -> Result<Vec<String>, serde_json::Error> {
+    let mut rows: Vec<&Row> = Vec::new();
+    let mut drops: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
+    for message in messages {
+        match message {
+            QueueMessage::Event(row) => rows.push(row.as_ref()),
+            QueueMessage::Dropped(Dropped {
+                date,
+                site_domain,
+                reason,
+            }) => {
+                *drops.entry((date, site_domain, reason)).or_default() += 1;
+            }
+        }
     }
-    Ok(body)
+    let mut bodies = Vec::new();
+    if !rows.is_empty() {
+        let mut body = insert_statement(token);
+        for row in rows {
+            body.push('\n');
+            body.push_str(&serde_json::to_string(row)?);
+        }
+        bodies.push(body);
+    }
+    if !drops.is_empty() {
+        let mut body = format!("INSERT INTO dropped_events SETTINGS insert_deduplication_token = '{token}-dropped' FORMAT JSONEachRow");
+        for ((date, site_domain, reason), count) in drops {
+            body.push('\n');
+            body.push_str(&serde_json::json!({ "date": date, "site_domain": site_domain, "reason": reason, "count": count }).to_string());
+        }
+        bodies.push(body);
+    }
+    Ok(bodies)
 }
 
 /// What to do with a batch after ClickHouse answered.
@@ -66,6 +99,33 @@ mod tests {
         assert_ne!(dedup_token(["a", "b"]), dedup_token(["a", "c"]));
         assert_ne!(dedup_token(["ab", "c"]), dedup_token(["a", "bc"]));
         assert_eq!(dedup_token(["x"]).len(), 16);
+    }
+
+    #[test]
+    fn a_batch_becomes_one_insert_of_rows_and_one_of_drop_counts() {
+        let dropped = |reason: &str| {
+            QueueMessage::Dropped(Dropped {
+                date: "2026-11-25".into(),
+                site_domain: "p.example".into(),
+                reason: reason.into(),
+            })
+        };
+        let bodies = insert_bodies(
+            "t1",
+            &[dropped("bot"), dropped("bot"), dropped("unknown_site")],
+        )
+        .unwrap();
+        assert_eq!(bodies.len(), 1, "no rows, no rows insert");
+        let lines: Vec<&str> = bodies[0].lines().collect();
+        assert_eq!(lines[0], "INSERT INTO dropped_events SETTINGS insert_deduplication_token = 't1-dropped' FORMAT JSONEachRow");
+        assert_eq!(
+            lines[1..],
+            [
+                r#"{"date":"2026-11-25","site_domain":"p.example","reason":"bot","count":2}"#,
+                r#"{"date":"2026-11-25","site_domain":"p.example","reason":"unknown_site","count":1}"#
+            ]
+        );
+        assert!(insert_bodies("t", &[]).unwrap().is_empty());
     }
 
     #[test]

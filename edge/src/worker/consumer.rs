@@ -1,47 +1,56 @@
-//! The queue consumer: each batch becomes one INSERT whose deduplication token
-//! comes from the batch's message ids, so a redelivered batch is stored once.
+//! The queue consumer: each batch becomes one INSERT of rows (and one of drop
+//! counts) whose deduplication token comes from the batch's message ids, so a
+//! redelivered batch is stored once.
 //! Outages retry with backoff; data ClickHouse refuses goes to the dead-letter
 //! queue after the queue's retries (wrangler.toml).
 
 use super::clickhouse;
 use crate::settings::Settings;
-use crate::sink::batch::{classify, dedup_token, insert_body, Delivery};
-use crate::sink::row::Row;
+use crate::sink::batch::{classify, dedup_token, insert_bodies, Delivery};
+use crate::sink::message::QueueMessage;
 use worker::{console_error, Date, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result};
 
 pub async fn consume(batch: MessageBatch<String>, settings: &Settings) -> Result<()> {
     let messages = batch.messages()?;
     let ids: Vec<String> = messages.iter().map(|m| m.id()).collect();
-    let mut rows = Vec::with_capacity(messages.len());
+    let mut parsed = Vec::with_capacity(messages.len());
     for message in &messages {
-        match serde_json::from_str::<Row>(message.body()) {
-            Ok(row) => rows.push(row),
+        match serde_json::from_str::<QueueMessage>(message.body()) {
+            Ok(m) => parsed.push(m),
             // only this Worker writes the queue, so this is a deploy mismatch: say so
-            Err(error) => console_error!("queue message {} is not a row: {error}", message.id()),
+            Err(error) => console_error!("queue message {} is not readable: {error}", message.id()),
         }
     }
     let token = dedup_token(ids.iter().map(String::as_str));
-    let body = insert_body(&token, &rows).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let delivery = match clickhouse::post(&settings.clickhouse, body).await {
-        Ok(answer) => {
-            let delivery = classify(answer.status, answer.exception_code);
-            if delivery != Delivery::Stored {
-                // rows hold no IP or User-Agent, so neither can ClickHouse's message
-                let message: String = answer.body.chars().take(300).collect();
-                console_error!(
-                    "insert of {} rows: ClickHouse {} (code {:?}): {message}",
-                    rows.len(),
-                    answer.status,
-                    answer.exception_code
-                );
+    let bodies =
+        insert_bodies(&token, &parsed).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    // every insert must be stored before the batch is acked; a retried batch
+    // re-sends all of them and the tokens keep each stored once
+    let mut delivery = Delivery::Stored;
+    for body in bodies {
+        delivery = match clickhouse::post(&settings.clickhouse, body).await {
+            Ok(answer) => {
+                let delivery = classify(answer.status, answer.exception_code);
+                if delivery != Delivery::Stored {
+                    // rows hold no IP or User-Agent, so neither can ClickHouse's message
+                    let message: String = answer.body.chars().take(300).collect();
+                    console_error!(
+                        "insert: ClickHouse {} (code {:?}): {message}",
+                        answer.status,
+                        answer.exception_code
+                    );
+                }
+                delivery
             }
-            delivery
+            Err(error) => {
+                console_error!("insert: {error}");
+                Delivery::Retry
+            }
+        };
+        if delivery != Delivery::Stored {
+            break;
         }
-        Err(error) => {
-            console_error!("insert of {} rows: {error}", rows.len());
-            Delivery::Retry
-        }
-    };
+    }
     match delivery {
         Delivery::Stored => batch.ack_all(),
         // backoff grows with the batch's age (workers-rs exposes no attempt

@@ -7,32 +7,39 @@ use crate::ingest::answer::{answer, Answer, DropReason, Outcome};
 use crate::ingest::receive;
 use crate::privacy::client::{client_ip, country};
 use crate::privacy::visitor::visitor_id;
-use crate::sink::row::{Context, Row};
-use worker::{Date, Headers, Request, Response, Result, RouteContext};
+use crate::sink::message::{Dropped, QueueMessage};
+use crate::sink::row::{utc_date, Context, Row};
+use worker::{console_error, Date, Headers, Queue, Request, Response, Result, RouteContext};
 
 pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
     let settings = settings(&ctx.env)?;
     let body = request.bytes().await.unwrap_or_default();
     let (outcome, event) = receive(&body, |domain| settings.is_site(domain));
+    let queue = ctx.env.queue(EVENTS_QUEUE)?;
+    let received_ms = Date::now().as_millis();
     let Some(event) = event else {
+        if let Outcome::Dropped(reason) = outcome {
+            // the domain of an unknown site is client input: not stored
+            count_drop(&queue, received_ms, "", reason).await;
+        }
         return respond(answer(&outcome));
     };
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let ip = client_ip(settings.proxy, header);
     let user_agent = header("User-Agent").unwrap_or_default();
+    let site = event.domains.first().map(String::as_str).unwrap_or("");
+    if is_bot(&user_agent) {
+        count_drop(&queue, received_ms, site, DropReason::Bot).await;
+        return respond(answer(&Outcome::Dropped(DropReason::Bot)));
+    }
+    let client = parse_user_agent(&user_agent);
     let country_code = country(
         settings.proxy,
         request.cf().and_then(|cf| cf.country()),
         header,
     );
-    if is_bot(&user_agent) {
-        return respond(answer(&Outcome::Dropped(DropReason::Bot)));
-    }
-    let client = parse_user_agent(&user_agent);
-    let received_ms = Date::now().as_millis();
     let salt = salt::for_day(&ctx.env, received_ms).await?;
-    let queue = ctx.env.queue(EVENTS_QUEUE)?;
     for site in &event.domains {
         let context = Context {
             received_ms,
@@ -40,13 +47,27 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
             country_code: country_code.clone(),
             client: client.clone(),
         };
-        let row = Row::new(&event, site, &context);
+        let message = QueueMessage::Event(Box::new(Row::new(&event, site, &context)));
         let message =
-            serde_json::to_string(&row).map_err(|e| worker::Error::RustError(e.to_string()))?;
+            serde_json::to_string(&message).map_err(|e| worker::Error::RustError(e.to_string()))?;
         // not accepted unless queued: a failure here is a 5xx, so the client may retry
         queue.send(message).await?;
     }
     respond(answer(&Outcome::Accepted))
+}
+
+/// Counts a drop (best effort: a lost count is not a lost event).
+async fn count_drop(queue: &Queue, received_ms: u64, site: &str, reason: DropReason) {
+    let dropped = QueueMessage::Dropped(Dropped {
+        date: utc_date(received_ms),
+        site_domain: site.to_string(),
+        reason: reason.as_str().to_string(),
+    });
+    if let Ok(message) = serde_json::to_string(&dropped) {
+        if let Err(error) = queue.send(message).await {
+            console_error!("counting a dropped event: {error}");
+        }
+    }
 }
 
 /// CORS preflight: any origin may send events.
