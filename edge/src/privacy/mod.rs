@@ -3,4 +3,5 @@
 //! nothing else keeps them.
 
 pub mod client;
+pub mod salt;
 pub mod visitor;

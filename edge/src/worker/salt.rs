@@ -1,11 +1,14 @@
 //! The day's salt, held by one Durable Object so that every isolate and
 //! location uses the same one: 16 random bytes per UTC day, created on first
-//! use, deleted once the day before yesterday is over (at most 48 h).
+//! use, deleted once the next day is over (at most 48 h; `privacy::salt`),
+//! on the next request or by the object's alarm just after midnight.
 
 use super::SALTS;
+use crate::privacy::salt;
 use crate::privacy::visitor::Salt;
-use crate::sink::row::utc_date;
-use worker::{durable_object, wasm_bindgen, DurableObject, Env, Request, Response, Result, State};
+use worker::{
+    durable_object, wasm_bindgen, Date, DurableObject, Env, Request, Response, Result, State,
+};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -16,7 +19,7 @@ extern "C" {
 
 /// The salt for the UTC day of `now_ms`, from the one `Salts` object.
 pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
-    let day = utc_date(now_ms);
+    let day = salt::day_of(now_ms);
     let stub = env
         .durable_object(SALTS)?
         .id_from_name("salts")?
@@ -52,10 +55,15 @@ impl DurableObject for Salts {
         Salts { state }
     }
 
-    /// `GET https://salts/YYYY-MM-DD`: that day's salt as hex. Days other than
-    /// the asked one and the one before are deleted.
+    /// `GET https://salts/YYYY-MM-DD`: that day's salt as hex, created on
+    /// first use. Also forgets stale salts and sets the alarm that forgets
+    /// them when no request comes.
     async fn fetch(&self, request: Request) -> Result<Response> {
         let day = request.path().trim_start_matches('/').to_string();
+        let now = Date::now().as_millis();
+        if !salt::is_kept(&day, now) {
+            return Response::error("no salt for that day", 404);
+        }
         let storage = self.state.storage();
         let hex = match storage.get::<String>(&day).await? {
             Some(hex) => hex,
@@ -67,37 +75,39 @@ impl DurableObject for Salts {
                 hex
             }
         };
-        let keys = storage.list().await?.keys();
+        self.forget_stale(now).await?;
+        Response::ok(hex)
+    }
+
+    /// After midnight UTC: delete the salts no longer kept, and look again
+    /// tomorrow while any remain.
+    async fn alarm(&self) -> Result<Response> {
+        self.forget_stale(Date::now().as_millis()).await?;
+        Response::ok("")
+    }
+}
+
+impl Salts {
+    async fn forget_stale(&self, now: u64) -> Result<()> {
+        let storage = self.state.storage();
         let mut stale = Vec::new();
-        for key in keys {
+        let mut remaining = 0;
+        for key in storage.list().await?.keys() {
             let key = key?.as_string().unwrap_or_default();
-            // keep the asked day and the day before (events near midnight)
-            if key.as_str() < day.as_str() && !is_day_before(&key, &day) {
+            if salt::is_kept(&key, now) {
+                remaining += 1;
+            } else {
                 stale.push(key);
             }
         }
         if !stale.is_empty() {
             storage.delete_multiple(stale).await?;
         }
-        Response::ok(hex)
+        if remaining > 0 {
+            storage
+                .set_alarm(salt::ms_until_next_day(now) as i64)
+                .await?;
+        }
+        Ok(())
     }
-}
-
-fn is_day_before(candidate: &str, day: &str) -> bool {
-    // both are YYYY-MM-DD; compare through their epoch days
-    epoch_day(candidate)
-        .zip(epoch_day(day))
-        .is_some_and(|(a, b)| a + 1 == b)
-}
-
-fn epoch_day(date: &str) -> Option<i64> {
-    let mut parts = date.split('-').map(|p| p.parse::<i64>().ok());
-    let (y, m, d) = (parts.next()??, parts.next()??, parts.next()??);
-    // days from civil (Howard Hinnant)
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    Some(era * 146_097 + doe - 719_468)
 }
