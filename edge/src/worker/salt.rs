@@ -17,9 +17,24 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
+thread_local! {
+    /// This isolate's copy of today's salt, so that an event costs no Durable
+    /// Object round trip; replaced (and so forgotten) when the day changes.
+    static TODAY: std::cell::RefCell<Option<(String, Salt)>> = const { std::cell::RefCell::new(None) };
+}
+
 /// The salt for the UTC day of `now_ms`, from the one `Salts` object.
 pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     let day = salt::day_of(now_ms);
+    if let Some(cached) = TODAY.with(|today| {
+        today
+            .borrow()
+            .as_ref()
+            .filter(|(d, _)| *d == day)
+            .map(|(_, s)| s.clone())
+    }) {
+        return Ok(cached);
+    }
     let stub = env
         .durable_object(SALTS)?
         .id_from_name("salts")?
@@ -29,9 +44,11 @@ pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
         .await?
         .text()
         .await?;
-    parse_hex(&hex)
+    let fetched = parse_hex(&hex)
         .map(Salt)
-        .ok_or_else(|| worker::Error::RustError("bad salt".into()))
+        .ok_or_else(|| worker::Error::RustError("bad salt".into()))?;
+    TODAY.with(|today| *today.borrow_mut() = Some((day, fetched.clone())));
+    Ok(fetched)
 }
 
 fn parse_hex(hex: &str) -> Option<[u8; 16]> {
