@@ -24,15 +24,25 @@ use worker::{event, Context, Env, MessageBatch, Request, Response, Result, Route
 const EVENTS_QUEUE: &str = "EVENTS";
 const SALTS: &str = "SALTS";
 
-/// The validated settings; a misconfigured Worker fails loudly on every request.
+thread_local! {
+    /// The settings, validated on an isolate's first request (the Worker's
+    /// start-up, as far as it has one) and reused after.
+    static SETTINGS: std::cell::OnceCell<Settings> = const { std::cell::OnceCell::new() };
+}
+
+/// The validated settings; a misconfigured Worker fails loudly (a 500 naming
+/// the setting) on every request until it is fixed.
 fn settings(env: &Env) -> Result<Settings> {
+    if let Some(settings) = SETTINGS.with(|cell| cell.get().cloned()) {
+        return Ok(settings);
+    }
     let var = |name: &str| {
         env.var(name)
             .ok()
             .map(|v| v.to_string())
             .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
     };
-    RawSettings {
+    let settings = RawSettings {
         sites: var("SITES"),
         clickhouse_url: var("CLICKHOUSE_URL"),
         clickhouse_user: var("CLICKHOUSE_USER"),
@@ -41,7 +51,10 @@ fn settings(env: &Env) -> Result<Settings> {
         trusted_proxy: var("TRUSTED_PROXY"),
     }
     .validate()
-    .map_err(|e| worker::Error::RustError(e.to_string()))
+    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+    // a concurrent first request may have set it already: either copy is the same
+    SETTINGS.with(|cell| cell.set(settings.clone()).ok());
+    Ok(settings)
 }
 
 #[event(fetch)]
