@@ -32,7 +32,8 @@ export async function startEdge({ clickhouseUrl, sites = 'backstage.fawkes.idp,p
   child.stdout.on('data', (chunk) => (log += chunk))
   child.stderr.on('data', (chunk) => (log += chunk))
   const url = `http://127.0.0.1:${port}`
-  const deadline = Date.now() + 240_000
+  // the first start builds the worker (a cold cargo build on a new machine)
+  const deadline = Date.now() + 480_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`)
     if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`)
