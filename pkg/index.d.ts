@@ -26,6 +26,8 @@ export interface TrackerConfig {
   outboundLinks?: boolean
   /** Send `File Download` events, for `DEFAULT_FILE_TYPES` or the given extensions. Defaults to false. */
   fileDownloads?: boolean | { fileExtensions: string[] }
+  /** Send `Form: Submission` for every valid form submitted (tagged forms send their own event). Defaults to false. */
+  formSubmissions?: boolean
   /** Also send from localhost and from automated browsers. Defaults to false. */
   captureOnLocalhost?: boolean
   /** Warn in the console when an event is ignored. Defaults to true. */

@@ -131,6 +131,16 @@ const scenarios = [
     }
   },
   {
+    name: 'form submissions: every valid form, except tagged ones (which send their own event)',
+    ours: { attrs: { 'data-form-submissions': true, 'data-tagged-events': true } },
+    plausible: { init: { formSubmissions: true } },
+    steps: async (page) => {
+      await page.click('#plain-submit')
+      await page.click('#submit')
+    },
+    expect: (p) => assert.deepEqual(p.slice(1).map((x) => x.n), ['Form: Submission', 'Create Service'])
+  },
+  {
     name: 'exclusions: excluded pageviews are dropped, custom events still count',
     ours: { attrs: { 'data-exclude': '/admin/**, /private' } },
     plausible: { initSource: exclusionOracle('/admin/**, /private') },

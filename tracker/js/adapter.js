@@ -205,6 +205,20 @@ function onSubmit(event) {
   }
 }
 
+// Plausible's formSubmissions: every valid form, in the capture phase, unless
+// it or one of three parents is tagged (that sends its own event).
+function onFormSubmit(event) {
+  var form = event.target
+  var node, tagged, i
+  try {
+    if (!form.hasAttribute('novalidate') && !form.checkValidity()) return
+    for (node = form, i = 0; node && i <= 3 && !tagged; i++, node = node.parentNode) tagged = isTagged(node)
+    call('form', [], 0, tagged)
+  } catch (e) {
+    // not a form element: no event
+  }
+}
+
 function attention() {
   call('attention', [], 0, d.visibilityState == 'visible' && d.hasFocus())
 }
@@ -288,6 +302,7 @@ export function start(pageConfig, source, queue) {
       on(d, 'click', onClick)
       on(d, 'auxclick', onClick)
       on(d, 'submit', onSubmit)
+      d.addEventListener('submit', onFormSubmit, true)
     },
     function (error) {
       // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the

@@ -27,7 +27,8 @@ export function init(config) {
       // always on in Plausible's npm tracker
       'tagged-events',
       config.autoCapturePageviews === false && 'manual',
-      config.captureOnLocalhost && 'local'
+      config.captureOnLocalhost && 'local',
+      config.formSubmissions && 'form-submissions'
     ]
     plausible = start(
       {

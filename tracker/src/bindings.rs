@@ -145,6 +145,12 @@ pub fn link(present: u32, tagged: bool) {
     }
 }
 
+/// A valid form was submitted; `tagged`: it is (in) a tagged element.
+#[wasm_bindgen]
+pub fn form(_present: u32, tagged: bool) {
+    with_tracker(|t| t.form_submitted(&Browser, tagged))
+}
+
 /// Arguments: the tagged element's classes, the clicked link's href.
 #[wasm_bindgen]
 pub fn tagged(present: u32) {

@@ -10,13 +10,14 @@ pub mod feature {
     use crate::text::split;
 
     /// The names, in bit order.
-    pub const NAMES: [&str; 6] = [
+    pub const NAMES: [&str; 7] = [
         "hash",
         "outbound-links",
         "file-downloads",
         "tagged-events",
         "manual",
         "local",
+        "form-submissions",
     ];
 
     /// Hash-based routing: pageviews on `hashchange`, payloads carry `h: 1`.
@@ -31,6 +32,8 @@ pub mod feature {
     pub const MANUAL: u32 = 1 << 4;
     /// Also send from localhost and automated browsers.
     pub const LOCAL: u32 = 1 << 5;
+    /// `Form: Submission` for every valid form submitted (not tagged ones).
+    pub const FORM_SUBMISSIONS: u32 = 1 << 6;
 
     /// The features named in a comma-separated list of words; `data-` prefixes
     /// are ignored and unknown words (other attributes) skipped.

@@ -335,6 +335,14 @@ impl Tracker {
         self.track(host, name, options);
     }
 
+    /// A valid form was submitted; `tagged` says it or a close ancestor is a
+    /// tagged element, whose own event wins (Plausible's `formSubmissions`).
+    pub fn form_submitted(&mut self, host: &impl Host, tagged: bool) {
+        if self.config.has(feature::FORM_SUBMISSIONS) && !tagged {
+            self.track(host, "Form: Submission", Options::default());
+        }
+    }
+
     /// A click on (or a submit of) an element tagged with `plausible-event-*`
     /// classes; `link_href` when the click was on a link, reported as `url`.
     pub fn tagged(&mut self, host: &impl Host, classes: &str, link_href: Option<&str>) {

@@ -392,3 +392,19 @@ fn navigation_codes_round_trip() {
     assert_eq!(Navigation::from_code(3), Some(Navigation::HashChange));
     assert_eq!(Navigation::from_code(4), None);
 }
+
+#[test]
+fn form_submissions_when_enabled_and_not_tagged() {
+    let page = Page::at(HOME);
+    let mut off = tracker(&page, "", None, None);
+    off.form_submitted(&page, false);
+    assert!(page.sent().is_empty());
+    let mut t = tracker(&page, "form-submissions", None, None);
+    t.form_submitted(&page, true);
+    assert!(
+        page.sent().is_empty(),
+        "a tagged form sends its own event instead"
+    );
+    t.form_submitted(&page, false);
+    assert!(page.take()[0].starts_with(r#"{"n":"Form: Submission","#));
+}
