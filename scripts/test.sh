@@ -16,6 +16,9 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy -p tracker --release --target wasm32-unknown-unknown --features browser --quiet -- -D warnings
 cargo clippy -p edge --target wasm32-unknown-unknown --quiet -- -D warnings
 
+step "generated data is current (scripts/update-data.mjs)"
+node scripts/update-data.mjs --check
+
 step "unit tests (native)"
 cargo test --workspace --quiet
 

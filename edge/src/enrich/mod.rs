@@ -1,9 +1,9 @@
 //! Enrichment: what a row learns beyond the payload, without keeping the
 //! request's personal data — [`source`] (referrer, UTM and click-id
-//! attribution) and [`user_agent`] (browser, OS, device, bots).
-//!
-//! Still to come (issue 3): referrer-spam drops and known source names from
-//! Matomo's lists.
+//! attribution, with names from [`known`]) and [`user_agent`] (browser, OS,
+//! device, bots). [`known`] also knows referrer spam.
 
+pub mod known;
+mod known_data;
 pub mod source;
 pub mod user_agent;

@@ -34,6 +34,8 @@ fn cases() -> Vec<(&'static str, Vec<u8>, u16, bool, String)> {
         ("a pageview from our tracker", event(r#","r":null,"v":1"#), 202, false, OK.into()),
         ("Plausible's Events API long names", body(r#"{"name":"Signup","url":"https://portal.example/","domain":"portal.example","props":{"plan":"team"}}"#), 202, false, OK.into()),
         ("an unknown site is dropped", body(r#"{"n":"pageview","u":"https://evil.example/","d":"evil.example"}"#), 202, true, OK.into()),
+        ("referrer spam is dropped", event(r#","r":"http://www.semalt.com/crawler.php?u=portal.example""#), 202, true, OK.into()),
+        ("a subdomain of a spammer too", event(r#","r":"https://x.darodar.com/""#), 202, true, OK.into()),
         ("several domains, one configured", body(r#"{"n":"pageview","u":"https://portal.example/","d":"rollup.example,portal.example"}"#), 202, false, OK.into()),
         ("www. is not part of a domain", body(r#"{"n":"pageview","u":"https://portal.example/","d":"WWW.Portal.Example"}"#), 202, false, OK.into()),
         ("an empty body", body(""), 400, false, err("request", "the body is not valid JSON: EOF while parsing a value at line 1 column 0")),

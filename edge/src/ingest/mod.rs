@@ -11,12 +11,14 @@ pub mod payload;
 pub mod props;
 pub mod validate;
 
+use crate::enrich::known::is_referrer_spam;
 use answer::{DropReason, Outcome};
 use validate::Event;
 
 /// Parse → validate → drop: what one request body becomes. `is_site` says
 /// whether a (normalized) domain is a configured site; an event keeps only
-/// its configured domains, and one with none is dropped.
+/// its configured domains, and one with none is dropped, as is one whose
+/// referrer is a known spammer.
 pub fn receive(body: &[u8], is_site: impl Fn(&str) -> bool) -> (Outcome, Option<Event>) {
     let raw = match payload::parse(body) {
         Ok(raw) => raw,
@@ -29,6 +31,14 @@ pub fn receive(body: &[u8], is_site: impl Fn(&str) -> bool) -> (Outcome, Option<
     event.domains.retain(|domain| is_site(domain));
     if event.domains.is_empty() {
         return (Outcome::Dropped(DropReason::UnknownSite), None);
+    }
+    let referrer_host = event
+        .referrer
+        .as_deref()
+        .and_then(|r| url::Url::parse(r).ok())
+        .and_then(|r| r.host_str().map(str::to_ascii_lowercase));
+    if referrer_host.is_some_and(|host| is_referrer_spam(&host)) {
+        return (Outcome::Dropped(DropReason::ReferrerSpam), None);
     }
     (Outcome::Accepted, Some(event))
 }

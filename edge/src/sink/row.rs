@@ -2,6 +2,7 @@
 //! queued and stored. It holds no IP address and no User-Agent — only the
 //! visitor id and what enrichment derived.
 
+use crate::enrich::known::source_name;
 use crate::enrich::source::{attribute, Attribution};
 use crate::enrich::user_agent::Client;
 use crate::ingest::validate::Event;
@@ -62,7 +63,7 @@ impl Row {
             visitor_id: context.visitor_id,
             hostname: event.hostname.clone(),
             pathname: event.pathname.clone(),
-            attribution: attribute(&event.url, event.referrer.as_deref(), |_| None),
+            attribution: attribute(&event.url, event.referrer.as_deref(), source_name),
             country_code: context.country_code.clone(),
             device: context.client.device.to_string(),
             browser: context.client.browser.to_string(),

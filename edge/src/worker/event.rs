@@ -19,7 +19,8 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
     let received_ms = Date::now().as_millis();
     let Some(event) = event else {
         if let Outcome::Dropped(reason) = outcome {
-            // the domain of an unknown site is client input: not stored
+            // decided on the payload alone (an unknown site, whose domain is
+            // client input and not stored; referrer spam): counted without a site
             count_drop(&queue, received_ms, "", reason).await;
         }
         return respond(answer(&outcome));
