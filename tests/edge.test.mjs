@@ -90,6 +90,9 @@ test('events from our tracker and from Plausible’s land as rows with the right
   assert.deepEqual([signup.referrer_source, signup.utm_source], ['newsletter', 'newsletter'], 'utm_source is the source')
 
   const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
+  const rollup = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': SECRET_UA }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/rollup', d: 'portal.test,backstage.fawkes.idp' }) })
+  assert.equal(rollup.status, 202)
+  assert.equal(await waitForCount("pathname = '/rollup'", 2), 2, 'one row per configured site of a rollup event')
   const bot = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': 'curl/8.5.0' }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/', d: 'portal.test' }) })
   assert.deepEqual([bot.status, bot.headers.get('x-plausible-dropped')], [202, '1'], 'a bot is dropped')
   const stranger = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': SECRET_UA }, body: JSON.stringify({ n: 'pageview', u: 'https://evil.test/', d: 'evil.test' }) })

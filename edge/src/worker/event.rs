@@ -41,6 +41,7 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
         header,
     );
     let salt = salt::for_day(&ctx.env, received_ms).await?;
+    let mut messages = Vec::with_capacity(event.domains.len());
     for site in &event.domains {
         let context = Context {
             received_ms,
@@ -49,11 +50,14 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
             client: client.clone(),
         };
         let message = QueueMessage::Event(Box::new(Row::new(&event, site, &context)));
-        let message =
-            serde_json::to_string(&message).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        // not accepted unless queued: a failure here is a 5xx, so the client may retry
-        queue.send(message).await?;
+        messages.push(
+            serde_json::to_string(&message).map_err(|e| worker::Error::RustError(e.to_string()))?,
+        );
     }
+    // One send for all the event's sites, so a retried request cannot store
+    // one site twice. Not accepted unless queued: a failure is a 5xx, and the
+    // client may retry.
+    queue.send_batch(messages).await?;
     respond(answer(&Outcome::Accepted))
 }
 
