@@ -15,6 +15,7 @@ pub mod ingest;
 pub mod privacy;
 pub mod settings;
 pub mod sink;
+pub mod stats;
 
 #[cfg(target_arch = "wasm32")]
 mod worker;
