@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Realistic events for a Backstage-like portal, deterministic (seeded): visits
+// of several pageviews by returning visitors, skewed pages, sources, devices
+// and countries, custom events with props. For the Stats API's fixture tests
+// and benchmarks. Rows match clickhouse/migrations (the events table).
+// Usage: node bench/generate-events.mjs COUNT [--days 30] [--end 2026-11-25] [--seed 1] [--insert]
+//   prints JSONEachRow, or with --insert writes to CLICKHOUSE_URL's `analytics.events`
+import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
+
+export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26), seed = 1, site = 'backstage.fawkes.idp' }) {
+  let state = BigInt(seed) * 0x9e3779b97f4a7c15n + 1n
+  const random = () => {
+    // xorshift64*
+    state ^= state >> 12n
+    state ^= (state << 25n) & 0xffffffffffffffffn
+    state ^= state >> 27n
+    return Number(((state * 0x2545f4914f6cdd1dn) & 0xffffffffffffffffn) >> 11n) / 2 ** 53
+  }
+  const zipf = (n, s = 1.1) => Math.min(n - 1, Math.floor(n * random() ** (1 / (1 - 1 / s)) * 0.999))
+  const pick = (weighted) => {
+    let r = random() * weighted.reduce((sum, [, w]) => sum + w, 0)
+    for (const [value, w] of weighted) if ((r -= w) < 0) return value
+    return weighted[0][0]
+  }
+  const kinds = ['component', 'api', 'system', 'group', 'user', 'template']
+  const pages = Array.from({ length: 300 }, (_, i) =>
+    i === 0 ? '/' : i < 6 ? ['/catalog', '/create', '/docs', '/search', '/settings'][i - 1] : `/catalog/default/${kinds[i % kinds.length]}/service-${i}`
+  )
+  const sources = [[['', ''], 40], [['Google', 'https://www.google.com/'], 25], [['GitHub', 'https://github.com/'], 10], [['slack', ''], 10], [['Hacker News', 'https://news.ycombinator.com/'], 3], [['confluence.fawkes.idp', 'https://confluence.fawkes.idp/'], 12]]
+  const devices = [[['Desktop', [['Chrome', 60], ['Firefox', 20], ['Microsoft Edge', 12], ['Safari', 8]], [['Mac', 45], ['Windows', 35], ['GNU/Linux', 20]]], 80], [['Mobile', [['Chrome', 55], ['Safari', 45]], [['iOS', 50], ['Android', 50]]], 15], [['Tablet', [['Safari', 70], ['Chrome', 30]], [['iOS', 70], ['Android', 30]]], 5]]
+  const countries = [['US', 30], ['DE', 20], ['GB', 12], ['IN', 10], ['FR', 8], ['NL', 6], ['PL', 5], ['BR', 4], ['JP', 3], ['', 2]]
+  const custom = [
+    ['Deploy Application', () => [['language', pick([['nodejs', 5], ['go', 3], ['java', 2], ['python', 3]])], ['template', pick([['express', 4], ['grpc', 2], ['spring', 2], ['fastapi', 2]])]]],
+    ['Create Service', () => [['template', pick([['express', 4], ['grpc', 2], ['spring', 2]])]]],
+    ['View Documentation', () => [['section', pick([['getting-started', 5], ['api', 3], ['runbooks', 2]])]]],
+    ['Run CI/CD Pipeline', () => [['pipeline', pick([['build', 5], ['deploy', 3], ['test', 4]])]]]
+  ]
+  const visitors = Math.max(10, Math.floor(count / 40))
+  const start = end - days * 86_400_000
+  let produced = 0
+  while (produced < count) {
+    const visitor = zipf(visitors, 1.3) + 1
+    // a daily visitor id, as the salt makes it: the same person is a new id each day
+    let time = start + random() * (end - start - 3_600_000)
+    const day = Math.floor(time / 86_400_000)
+    const visitorId = (BigInt(visitor) * 1_000_003n + BigInt(day)) * 2654435761n % 2n ** 63n
+    const [source, referrer] = pick(sources)
+    const [device, browsers, oses] = pick(devices)
+    const browser = pick(browsers)
+    const os = pick(oses)
+    const country = pick(countries)
+    const pageviews = 1 + Math.floor(-Math.log(1 - random()) * 2.2)
+    for (let i = 0; i < pageviews && produced < count; i++) {
+      const pathname = pages[zipf(pages.length)]
+      const base = {
+        site_domain: site, visitor_id: visitorId.toString(), hostname: site, referrer: i ? '' : referrer, referrer_source: source,
+        utm_medium: '', utm_source: source === 'slack' ? 'slack' : '', utm_campaign: '', utm_content: '', utm_term: '', click_id_param: '',
+        country_code: country, device, browser, browser_version: browser === 'Safari' ? '18.2' : '131.0', operating_system: os, operating_system_version: '',
+        revenue_amount: null, revenue_currency: '', tracker_version: 1
+      }
+      const stamp = () => new Date(time).toISOString().slice(0, 19).replace('T', ' ')
+      yield { ...base, timestamp: stamp(), name: 'pageview', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: 0, engagement_time: 0, interactive: true }
+      produced++
+      if (random() < 0.12 && produced < count) {
+        const [name, props] = custom[zipf(custom.length, 1.5)]
+        const pairs = props()
+        time += 5_000 + random() * 60_000
+        yield { ...base, timestamp: stamp(), name, pathname, 'meta.key': pairs.map(([k]) => k), 'meta.value': pairs.map(([, v]) => v), scroll_depth: 0, engagement_time: 0, interactive: true }
+        produced++
+      }
+      time += 10_000 + random() * 240_000
+    }
+  }
+}
+
+if (process.argv[1] === new URL(import.meta.url).pathname) {
+  const args = process.argv.slice(2)
+  const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
+  const count = Number(args[0] || 1000)
+  const endDate = option('--end', '2026-11-26')
+  const events = generateEvents({ count, days: Number(option('--days', 30)), end: Date.parse(`${endDate}T00:00:00Z`), seed: Number(option('--seed', 1)) })
+  if (!args.includes('--insert')) {
+    for (const event of events) process.stdout.write(JSON.stringify(event) + '\n')
+  } else {
+    const clickhouse = clickhouseFromEnv()
+    const started = performance.now()
+    let batch = []
+    let inserted = 0
+    const flush = async () => {
+      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+      inserted += batch.length
+      batch = []
+      process.stderr.write(`\rinserted ${inserted.toLocaleString('en-US')} / ${count.toLocaleString('en-US')}`)
+    }
+    for (const event of events) {
+      batch.push(JSON.stringify(event))
+      if (batch.length === 100_000) await flush()
+    }
+    if (batch.length) await flush()
+    process.stderr.write(`\n${inserted} events in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
+  }
+}
