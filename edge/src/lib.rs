@@ -17,5 +17,8 @@ pub mod settings;
 pub mod sink;
 pub mod stats;
 
+#[cfg(test)]
+mod testing;
+
 #[cfg(target_arch = "wasm32")]
 mod worker;

@@ -35,13 +35,7 @@ pub fn attribute(
             .find(|(key, value)| key == name && !value.trim().is_empty())
             .map(|(_, value)| value.trim().to_string())
     };
-    let referrer_url = referrer
-        .and_then(|r| Url::parse(r).ok())
-        .filter(|r| matches!(r.scheme(), "http" | "https"));
-    let referrer_host = referrer_url
-        .as_ref()
-        .and_then(|r| r.host_str())
-        .map(strip_www);
+    let referrer_host = referrer.and_then(referrer_host);
     let page_host = page.host_str().map(strip_www);
     let external = referrer_host
         .as_ref()
@@ -75,6 +69,15 @@ pub fn attribute(
             .map(|id| id.to_string())
             .unwrap_or_default(),
     }
+}
+
+/// The referrer's host as sources use it: lowercase, without `www.`; only
+/// for http(s) referrers (an `android-app://` one has no host to name).
+pub fn referrer_host(referrer: &str) -> Option<String> {
+    let url = Url::parse(referrer)
+        .ok()
+        .filter(|r| matches!(r.scheme(), "http" | "https"))?;
+    url.host_str().map(strip_www)
 }
 
 fn strip_www(host: &str) -> String {

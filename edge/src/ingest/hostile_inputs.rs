@@ -154,27 +154,7 @@ fn arbitrary_bytes_never_panic_and_never_5xx() {
         .map(|(_, body, ..)| body)
         .filter(|b| b.len() < 10_000)
         .collect();
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for round in 0..20_000 {
-        let mut body = seeds[(next() as usize) % seeds.len()].clone();
-        match round % 3 {
-            0 => body.truncate((next() as usize) % (body.len() + 1)),
-            1 if !body.is_empty() => {
-                let at = (next() as usize) % body.len();
-                body[at] = next() as u8;
-            }
-            _ => {
-                let other = &seeds[(next() as usize) % seeds.len()];
-                let at = (next() as usize) % (body.len() + 1);
-                body.splice(at..at, other.iter().take((next() as usize) % 40).copied());
-            }
-        }
+    for (round, body) in crate::testing::mutated_bodies(&seeds, 20_000) {
         let (outcome, _) = receive(&body, |domain| domain == "portal.example");
         let status = answer(&outcome).status;
         assert!(

@@ -12,6 +12,7 @@ pub mod props;
 pub mod validate;
 
 use crate::enrich::known::is_referrer_spam;
+use crate::enrich::source::referrer_host;
 use answer::{DropReason, Outcome};
 use validate::Event;
 
@@ -32,11 +33,7 @@ pub fn receive(body: &[u8], is_site: impl Fn(&str) -> bool) -> (Outcome, Option<
     if event.domains.is_empty() {
         return (Outcome::Dropped(DropReason::UnknownSite), None);
     }
-    let referrer_host = event
-        .referrer
-        .as_deref()
-        .and_then(|r| url::Url::parse(r).ok())
-        .and_then(|r| r.host_str().map(str::to_ascii_lowercase));
+    let referrer_host = event.referrer.as_deref().and_then(referrer_host);
     if referrer_host.is_some_and(|host| is_referrer_spam(&host)) {
         return (Outcome::Dropped(DropReason::ReferrerSpam), None);
     }

@@ -134,21 +134,8 @@ fn arbitrary_bytes_never_panic() {
         br#"{"site_id":"s","metrics":["events"],"date_range":["2026-03-29T00:30:00+01:00","2026-03-29T03:30:00Z"],"dimensions":["time:hour"],"include":{"time_labels":true}}"#,
         br#"{"site_id":"s","metrics":["visitors"],"date_range":["2026-10-25","2026-11-25"]}"#,
     ];
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    for round in 0..20_000 {
-        let mut body = seeds[(next() as usize) % seeds.len()].to_vec();
-        let at = (next() as usize) % body.len();
-        match round % 3 {
-            0 => body.truncate(at),
-            1 => body[at] = next() as u8,
-            _ => body.insert(at, b"[]{}\",:0-T"[(next() as usize) % 10]),
-        }
+    let seeds: Vec<Vec<u8>> = seeds.iter().map(|s| s.to_vec()).collect();
+    for (_, body) in crate::testing::mutated_bodies(&seeds, 20_000) {
         let _ = parse(&body);
     }
 }
