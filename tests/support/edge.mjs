@@ -4,7 +4,12 @@
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { root } from '../../scripts/build-tracker.mjs'
+import { adminClient } from '../../scripts/admin.mjs'
+
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 
 export function freePort() {
   return new Promise((resolve) => {
@@ -15,13 +20,16 @@ export function freePort() {
   })
 }
 
-export async function startEdge({ clickhouseUrl, sites = 'backstage.fawkes.idp,portal.test' }) {
+// `sites` are created through the admin API once the Worker is up (UTC, no
+// goals; pass objects {domain, timezone, goals, retention} for more);
+// `persistTo` keeps the Durable Objects' state (settings, salts) between starts.
+export async function startEdge({ clickhouseUrl, sites = ['backstage.fawkes.idp', 'portal.test'], persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')) }) {
   const port = await freePort()
   const inspector = await freePort()
   let log = ''
   const child = spawn(
     join(root, 'node_modules/.bin/wrangler'),
-    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `SITES:${sites}`],
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`, '--persist-to', persistTo],
     {
       cwd: root,
       // node_modules/.bin first: wrangler needs the Node 22 that npm installed there
@@ -45,8 +53,15 @@ export async function startEdge({ clickhouseUrl, sites = 'backstage.fawkes.idp,p
     }
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
+  const admin = adminClient(url, TEST_ADMIN_TOKEN)
+  for (const site of sites) {
+    const { domain, ...settings } = typeof site === 'string' ? { domain: site } : site
+    await admin.putSite(domain, settings)
+  }
   return {
     url,
+    admin,
+    persistTo,
     log: () => log,
     stop: () =>
       new Promise((resolve) => {

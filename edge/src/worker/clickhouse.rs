@@ -1,6 +1,7 @@
 //! ClickHouse over HTTP from the Worker (`fetch`), with the settings' credentials.
 
-use crate::settings::Clickhouse;
+use crate::config::Clickhouse;
+use crate::stats::sql::Sql;
 use worker::{Fetch, Headers, Method, Request, RequestInit, Result};
 
 /// Status, `X-ClickHouse-Exception-Code` and body of one statement.
@@ -11,9 +12,33 @@ pub struct Answer {
 }
 
 pub async fn post(clickhouse: &Clickhouse, body: String) -> Result<Answer> {
+    send(clickhouse, body, &[]).await
+}
+
+/// Runs `sql` with its values bound as `param_<name>` (never in the text);
+/// `format` (e.g. `JSONCompact`) is appended when not empty.
+pub async fn run(clickhouse: &Clickhouse, sql: &Sql, format: &str) -> Result<Answer> {
+    let text = if format.is_empty() {
+        sql.text.clone()
+    } else {
+        format!("{} FORMAT {format}", sql.text)
+    };
+    send(clickhouse, text, &sql.params).await
+}
+
+async fn send(
+    clickhouse: &Clickhouse,
+    body: String,
+    params: &[(String, String)],
+) -> Result<Answer> {
     let mut url = clickhouse.url.clone();
-    url.query_pairs_mut()
-        .append_pair("database", &clickhouse.database);
+    {
+        let mut pairs = url.query_pairs_mut();
+        pairs.append_pair("database", &clickhouse.database);
+        for (name, value) in params {
+            pairs.append_pair(&format!("param_{name}"), value);
+        }
+    }
     let headers = Headers::new();
     headers.set("X-ClickHouse-User", &clickhouse.user)?;
     headers.set("X-ClickHouse-Key", &clickhouse.password)?;

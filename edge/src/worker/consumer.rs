@@ -5,12 +5,12 @@
 //! queue after the queue's retries (wrangler.toml).
 
 use super::clickhouse;
-use crate::settings::Settings;
+use crate::config::Config;
 use crate::sink::batch::{classify, dedup_token, insert_bodies, Delivery};
 use crate::sink::message::QueueMessage;
 use worker::{console_error, Date, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result};
 
-pub async fn consume(batch: MessageBatch<String>, settings: &Settings) -> Result<()> {
+pub async fn consume(batch: MessageBatch<String>, config: &Config) -> Result<()> {
     let messages = batch.messages()?;
     let ids: Vec<String> = messages.iter().map(|m| m.id()).collect();
     let mut parsed = Vec::with_capacity(messages.len());
@@ -28,7 +28,7 @@ pub async fn consume(batch: MessageBatch<String>, settings: &Settings) -> Result
     // re-sends all of them and the tokens keep each stored once
     let mut delivery = Delivery::Stored;
     for body in bodies {
-        delivery = match clickhouse::post(&settings.clickhouse, body).await {
+        delivery = match clickhouse::post(&config.clickhouse, body).await {
             Ok(answer) => {
                 let delivery = classify(answer.status, answer.exception_code);
                 if delivery != Delivery::Stored {

@@ -1,7 +1,7 @@
 //! `POST /api/event`: the only place the client's IP address and User-Agent
 //! exist. They go into the visitor id and are dropped with the request.
 
-use super::{salt, settings, EVENTS_QUEUE};
+use super::{config, salt, settings, EVENTS_QUEUE};
 use crate::enrich::user_agent::{is_bot, parse as parse_user_agent};
 use crate::ingest::answer::{answer, Answer, DropReason, Outcome};
 use crate::ingest::receive;
@@ -12,9 +12,15 @@ use crate::sink::row::{utc_date, Context, Row};
 use worker::{console_error, Date, Headers, Queue, Request, Response, Result, RouteContext};
 
 pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let settings = settings(&ctx.env)?;
+    let config = config(&ctx.env)?;
     let body = request.bytes().await.unwrap_or_default();
-    let (outcome, event) = receive(&body, |domain| settings.is_site(domain));
+    let sites = settings::cached(&ctx.env, false).await?;
+    let (mut outcome, mut event) = receive(&body, |domain| sites.is_site(domain));
+    if outcome == Outcome::Dropped(DropReason::UnknownSite) {
+        // perhaps a site added a moment ago
+        let sites = settings::cached(&ctx.env, true).await?;
+        (outcome, event) = receive(&body, |domain| sites.is_site(domain));
+    }
     let queue = ctx.env.queue(EVENTS_QUEUE)?;
     let received_ms = Date::now().as_millis();
     let Some(event) = event else {
@@ -27,7 +33,7 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
     };
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
-    let ip = client_ip(settings.proxy, header);
+    let ip = client_ip(config.proxy, header);
     let user_agent = header("User-Agent").unwrap_or_default();
     let site = event.domains.first().map(String::as_str).unwrap_or("");
     if is_bot(&user_agent) {
@@ -36,7 +42,7 @@ pub async fn post(mut request: Request, ctx: RouteContext<()>) -> Result<Respons
     }
     let client = parse_user_agent(&user_agent);
     let country_code = country(
-        settings.proxy,
+        config.proxy,
         request.cf().and_then(|cf| cf.country()),
         header,
     );

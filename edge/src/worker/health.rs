@@ -1,12 +1,12 @@
 //! `GET /api/health`: 200 when ClickHouse answers, 503 with the reason when
 //! it does not (events are still accepted: they wait on the queue).
 
-use super::{clickhouse, settings};
+use super::{clickhouse, config};
 use worker::{Request, Response, Result, RouteContext};
 
 pub async fn get(_request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let settings = settings(&ctx.env)?;
-    let clickhouse = match clickhouse::ping(&settings.clickhouse).await {
+    let config = config(&ctx.env)?;
+    let clickhouse = match clickhouse::ping(&config.clickhouse).await {
         Ok(true) => "ok".to_string(),
         Ok(false) => "ClickHouse answered /ping with an error".to_string(),
         Err(error) => format!("ClickHouse unreachable: {error}"),

@@ -1,14 +1,14 @@
 //! The Worker's configuration (wrangler.toml `[vars]` and secrets), validated
-//! once into a type where only valid states exist.
+//! once into a type where only valid states exist. Sites, goals, API keys and
+//! retention are not configuration but site settings (`crate::settings`),
+//! changed at run time through the admin API.
 
 use crate::privacy::client::ProxyTrust;
 use url::Url;
 
 /// The settings as the environment gives them.
 #[derive(Debug, Default, Clone)]
-pub struct RawSettings {
-    /// `SITES`: comma-separated domains whose events are accepted.
-    pub sites: Option<String>,
+pub struct RawConfig {
     /// `CLICKHOUSE_URL`: ClickHouse's HTTP interface.
     pub clickhouse_url: Option<String>,
     pub clickhouse_user: Option<String>,
@@ -17,14 +17,30 @@ pub struct RawSettings {
     /// `TRUSTED_PROXY`: empty (Cloudflare) or `forwarded` (a reverse proxy
     /// whose `X-Forwarded-For`/`Forwarded`/`CF-IPCountry` are believed).
     pub trusted_proxy: Option<String>,
+    /// `ADMIN_TOKEN` (a secret): the bearer token of the admin API; unset, the
+    /// admin API is closed.
+    pub admin_token: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Settings {
-    sites: Vec<String>,
+pub struct Config {
     pub clickhouse: Clickhouse,
     pub proxy: ProxyTrust,
+    pub admin_token: Option<AdminToken>,
 }
+
+/// The admin API's bearer token; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(…)")
+    }
+}
+
+/// The shortest admin token accepted: a guessable one would open every site.
+pub const MIN_ADMIN_TOKEN_BYTES: usize = 24;
 
 #[derive(Clone, PartialEq, Eq)]
 pub struct Clickhouse {
@@ -47,8 +63,8 @@ impl std::fmt::Debug for Clickhouse {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
-    #[error("SITES must list at least one domain")]
-    NoSites,
+    #[error("ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
+    ShortAdminToken,
     #[error("CLICKHOUSE_URL is required")]
     NoClickhouse,
     #[error("CLICKHOUSE_URL is not an http(s) URL: {0}")]
@@ -59,18 +75,14 @@ pub enum ConfigError {
     BadTrustedProxy(String),
 }
 
-impl RawSettings {
-    pub fn validate(self) -> Result<Settings, ConfigError> {
-        let sites: Vec<String> = self
-            .sites
-            .unwrap_or_default()
-            .split(',')
-            .map(crate::ingest::validate::normalize_domain)
-            .filter(|site| !site.is_empty())
-            .collect();
-        if sites.is_empty() {
-            return Err(ConfigError::NoSites);
-        }
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let admin_token = match self.admin_token.filter(|t| !t.is_empty()) {
+            Some(token) if token.len() < MIN_ADMIN_TOKEN_BYTES => {
+                return Err(ConfigError::ShortAdminToken)
+            }
+            token => token.map(AdminToken),
+        };
         let url_text = self
             .clickhouse_url
             .filter(|u| !u.is_empty())
@@ -98,9 +110,9 @@ impl RawSettings {
             "forwarded" => ProxyTrust::ForwardedHeaders,
             other => return Err(ConfigError::BadTrustedProxy(other.to_string())),
         };
-        Ok(Settings {
+        Ok(Config {
             proxy,
-            sites,
+            admin_token,
             clickhouse: Clickhouse {
                 url,
                 user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
@@ -111,59 +123,52 @@ impl RawSettings {
     }
 }
 
-impl Settings {
-    pub fn is_site(&self, domain: &str) -> bool {
-        self.sites.iter().any(|site| site == domain)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn raw(sites: &str, url: &str) -> RawSettings {
-        RawSettings {
-            sites: Some(sites.into()),
+    fn raw(url: &str) -> RawConfig {
+        RawConfig {
             clickhouse_url: Some(url.into()),
-            ..RawSettings::default()
+            ..RawConfig::default()
         }
     }
 
     #[test]
-    fn valid_settings() {
-        let settings = raw("Portal.Example, www.docs.example", "http://127.0.0.1:8123")
-            .validate()
-            .unwrap();
-        assert!(settings.is_site("portal.example") && settings.is_site("docs.example"));
-        assert!(!settings.is_site("other.example"));
-        assert_eq!(settings.clickhouse.database, "analytics");
-        assert!(!format!(
-            "{:?}",
-            RawSettings {
-                clickhouse_password: None,
-                ..raw("a", "http://x")
-            }
-            .validate()
-            .unwrap()
-        )
-        .contains("password"));
+    fn valid_config() {
+        let config = raw("http://127.0.0.1:8123").validate().unwrap();
+        assert_eq!(config.clickhouse.database, "analytics");
+        assert_eq!(config.admin_token, None);
+        let with_secrets = RawConfig {
+            clickhouse_password: Some("hunter2".into()),
+            admin_token: Some("t".repeat(32)),
+            ..raw("http://x")
+        }
+        .validate()
+        .unwrap();
+        let shown = format!("{with_secrets:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("tttt"));
     }
 
     #[test]
-    fn invalid_settings_say_which() {
-        assert_eq!(raw(" , ", "http://x").validate(), Err(ConfigError::NoSites));
-        assert_eq!(raw("a", "").validate(), Err(ConfigError::NoClickhouse));
+    fn invalid_config_says_which() {
+        assert_eq!(raw("").validate(), Err(ConfigError::NoClickhouse));
         assert_eq!(
-            raw("a", "ftp://x").validate(),
+            raw("ftp://x").validate(),
             Err(ConfigError::BadClickhouseUrl("ftp://x".into()))
         );
-        let bad_db = RawSettings {
+        let bad_db = RawConfig {
             clickhouse_database: Some("x; DROP".into()),
-            ..raw("a", "http://x")
+            ..raw("http://x")
         };
         assert_eq!(
             bad_db.validate(),
             Err(ConfigError::BadDatabase("x; DROP".into()))
         );
+        let short = RawConfig {
+            admin_token: Some("short".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(short.validate(), Err(ConfigError::ShortAdminToken));
     }
 }

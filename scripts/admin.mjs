@@ -1,0 +1,114 @@
+#!/usr/bin/env node
+// The admin CLI: sites (time zone, retention, goals) and Stats API keys,
+// through the Worker's admin API. Also imported by the dev runner and tests.
+//
+// Usage: node scripts/admin.mjs <command>     (EDGE_URL, default http://127.0.0.1:8787;
+//        ADMIN_TOKEN, default the one `npm start` keeps in .data/admin-token)
+//   settings                                     show sites and keys (never key secrets)
+//   site <domain> [--timezone Europe/Berlin] [--retention 6mo|1y|2y|indefinite]
+//                 [--goal "Deploy Application"]… [--page-goal "/docs/**"]…
+//                                                create or replace a site with its goals
+//   delete-site <domain>
+//   key <domain>… [--name ci]                    a new Stats API key (its secret is shown once)
+//   revoke <key id>
+import { existsSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = join(fileURLToPath(import.meta.url), '../..')
+export const adminTokenFile = join(root, '.data/admin-token')
+
+/** A client of the admin API at `url` with `token`. */
+export function adminClient(url, token) {
+  async function call(method, path, body) {
+    const response = await fetch(`${url}/api/admin${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await response.text()
+    let json
+    try {
+      json = JSON.parse(text)
+    } catch {
+      json = { error: text }
+    }
+    if (!response.ok) throw Object.assign(new Error(`${method} ${path}: ${response.status} ${json.error ?? text}`), { status: response.status })
+    return json
+  }
+  return {
+    settings: () => call('GET', '/settings'),
+    putSite: (domain, site = {}) => call('PUT', `/sites/${encodeURIComponent(domain)}`, site),
+    deleteSite: (domain) => call('DELETE', `/sites/${encodeURIComponent(domain)}`),
+    addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
+    revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`)
+  }
+}
+
+/** The Backstage demo site's goals (issue 4): custom events and a pageview goal. */
+export const BACKSTAGE_GOALS = [
+  { event_name: 'Deploy Application' },
+  { event_name: 'Create Service' },
+  { event_name: 'View Documentation' },
+  { event_name: 'Run CI/CD Pipeline' },
+  { page_path: '/docs/**' }
+]
+
+function parseArgs(argv) {
+  const positional = []
+  const options = { goal: [], 'page-goal': [] }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (arg.startsWith('--')) {
+      const name = arg.slice(2)
+      const value = argv[++i]
+      if (value === undefined) throw new Error(`${arg} needs a value`)
+      if (Array.isArray(options[name])) options[name].push(value)
+      else options[name] = value
+    } else positional.push(arg)
+  }
+  return { positional, options }
+}
+
+async function main() {
+  const [command, ...rest] = process.argv.slice(2)
+  const { positional, options } = parseArgs(rest)
+  const url = process.env.EDGE_URL || 'http://127.0.0.1:8787'
+  const token = process.env.ADMIN_TOKEN || (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : '')
+  if (!token) throw new Error('ADMIN_TOKEN is not set (and .data/admin-token does not exist: run `npm start` once)')
+  const admin = adminClient(url, token)
+  let result
+  switch (command) {
+    case 'settings':
+      result = await admin.settings()
+      break
+    case 'site': {
+      const goals = [...options.goal.map((event_name) => ({ event_name })), ...options['page-goal'].map((page_path) => ({ page_path }))]
+      const site = { goals }
+      if (options.timezone) site.timezone = options.timezone
+      if (options.retention) site.retention = options.retention
+      result = await admin.putSite(positional[0], site)
+      break
+    }
+    case 'delete-site':
+      result = await admin.deleteSite(positional[0])
+      break
+    case 'key':
+      result = await admin.addKey(positional, options.name)
+      break
+    case 'revoke':
+      result = await admin.revokeKey(positional[0])
+      break
+    default:
+      console.error(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'))
+      process.exit(command ? 1 : 0)
+  }
+  console.log(JSON.stringify(result, null, 2))
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error) => {
+    console.error(`admin: ${error.message}`)
+    process.exit(1)
+  })
+}
