@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Realistic events for a Backstage-like portal, deterministic (seeded): visits
 // of several pageviews by returning visitors, skewed pages, sources, devices
-// and countries, custom events with props. For the Stats API's fixture tests
-// and benchmarks. Rows match clickhouse/migrations (the events table).
+// and countries, custom events with props, engagement events (scroll depth),
+// docs pages for the pageview goal. For the Stats API's fixture tests and
+// benchmarks. Rows match clickhouse/migrations (the events table).
 // Usage: node bench/generate-events.mjs COUNT [--days 30] [--end 2026-11-25] [--seed 1] [--insert]
 //   prints JSONEachRow, or with --insert writes to CLICKHOUSE_URL's `analytics.events`
 import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
@@ -24,7 +25,7 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
   }
   const kinds = ['component', 'api', 'system', 'group', 'user', 'template']
   const pages = Array.from({ length: 300 }, (_, i) =>
-    i === 0 ? '/' : i < 6 ? ['/catalog', '/create', '/docs', '/search', '/settings'][i - 1] : `/catalog/default/${kinds[i % kinds.length]}/service-${i}`
+    i === 0 ? '/' : i < 6 ? ['/catalog', '/create', '/docs', '/search', '/settings'][i - 1] : i < 12 ? `/docs/default/component/service-${i}` : `/catalog/default/${kinds[i % kinds.length]}/service-${i}`
   )
   const sources = [[['', ''], 40], [['Google', 'https://www.google.com/'], 25], [['GitHub', 'https://github.com/'], 10], [['slack', ''], 10], [['Hacker News', 'https://news.ycombinator.com/'], 3], [['confluence.fawkes.idp', 'https://confluence.fawkes.idp/'], 12]]
   const devices = [[['Desktop', [['Chrome', 60], ['Firefox', 20], ['Microsoft Edge', 12], ['Safari', 8]], [['Mac', 45], ['Windows', 35], ['GNU/Linux', 20]]], 80], [['Mobile', [['Chrome', 55], ['Safari', 45]], [['iOS', 50], ['Android', 50]]], 15], [['Tablet', [['Safari', 70], ['Chrome', 30]], [['iOS', 70], ['Android', 30]]], 5]]
@@ -50,11 +51,13 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
     const os = pick(oses)
     const country = pick(countries)
     const pageviews = 1 + Math.floor(-Math.log(1 - random()) * 2.2)
+    const campaign = source === 'slack' ? pick([['launch', 3], ['weekly-digest', 5], ['incident-review', 1]]) : ''
+    const hostname = random() < 0.05 ? `docs.${site}` : site
     for (let i = 0; i < pageviews && produced < count; i++) {
       const pathname = pages[zipf(pages.length)]
       const base = {
-        site_domain: site, visitor_id: visitorId.toString(), hostname: site, referrer: i ? '' : referrer, referrer_source: source,
-        utm_medium: '', utm_source: source === 'slack' ? 'slack' : '', utm_campaign: '', utm_content: '', utm_term: '', click_id_param: '',
+        site_domain: site, visitor_id: visitorId.toString(), hostname, referrer: i ? '' : referrer, referrer_source: i ? '' : source,
+        utm_medium: !i && campaign ? 'chat' : '', utm_source: !i && campaign ? 'slack' : '', utm_campaign: i ? '' : campaign, utm_content: '', utm_term: '', click_id_param: '',
         country_code: country, device, browser, browser_version: browser === 'Safari' ? '18.2' : '131.0', operating_system: os, operating_system_version: '',
         revenue_amount: null, revenue_currency: '', tracker_version: 1
       }
@@ -65,10 +68,19 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
         const [name, props] = custom[zipf(custom.length, 1.5)]
         const pairs = props()
         time += 5_000 + random() * 60_000
-        yield { ...base, timestamp: stamp(), name, pathname, 'meta.key': pairs.map(([k]) => k), 'meta.value': pairs.map(([, v]) => v), scroll_depth: 0, engagement_time: 0, interactive: true }
+        // a pipeline run may be reported without counting as an interaction (`interactive: false`)
+        const interactive = name !== 'Run CI/CD Pipeline' || random() < 0.5
+        yield { ...base, timestamp: stamp(), name, pathname, 'meta.key': pairs.map(([k]) => k), 'meta.value': pairs.map(([, v]) => v), scroll_depth: 0, engagement_time: 0, interactive }
         produced++
       }
-      time += 10_000 + random() * 240_000
+      const dwell = 10_000 + random() * 240_000
+      if (random() < 0.6 && produced < count) {
+        // leaving the page: how far it was scrolled and for how long it was seen
+        time += dwell * 0.9
+        yield { ...base, timestamp: stamp(), name: 'engagement', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: Math.min(100, Math.floor(random() * 130)), engagement_time: Math.floor(dwell * 0.8), interactive: false }
+        produced++
+        time += dwell * 0.1
+      } else time += dwell
     }
   }
 }

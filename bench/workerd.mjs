@@ -9,12 +9,15 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path' // embed paths are relative to the config (in target/workerd)
 import { fileURLToPath } from 'node:url'
+import { adminClient } from '../scripts/admin.mjs'
 
 const root = join(fileURLToPath(import.meta.url), '../..')
 const port = Number(process.argv[2] || 8788)
 const dir = join(root, 'target/workerd')
 const disk = join(dir, 'storage')
 mkdirSync(disk, { recursive: true })
+// the admin API's token for this local run; the sites are created through it below
+const adminToken = process.env.ADMIN_TOKEN || 'workerd-bench-admin-token-0123456789'
 const consumers = JSON.stringify({ events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10, deadLetterQueue: 'events-dlq' } })
 const capnp = (s) => JSON.stringify(s) // capnp text literals take JSON's escapes
 
@@ -37,14 +40,18 @@ const edge :Workerd.Worker = (
     (name = "index_bg.wasm", wasm = embed "../../edge/build/index_bg.wasm"),
   ],
   bindings = [
-    (name = "SITES", text = "backstage.fawkes.idp,portal.test"),
+    (name = "ADMIN_TOKEN", text = ${capnp(adminToken)}),
     (name = "CLICKHOUSE_URL", text = ${capnp(process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123')}),
     (name = "CLICKHOUSE_DATABASE", text = "analytics"),
     # the Queues Worker takes the queue's name from the binding's props
     (name = "EVENTS", queue = (name = "queues", props = (json = "{\\"queue\\": \\"events\\"}"))),
     (name = "SALTS", durableObjectNamespace = "Salts"),
+    (name = "SITE_SETTINGS", durableObjectNamespace = "SiteSettings"),
   ],
-  durableObjectNamespaces = [(className = "Salts", uniqueKey = "edge-analytics-salts", enableSql = true)],
+  durableObjectNamespaces = [
+    (className = "Salts", uniqueKey = "edge-analytics-salts", enableSql = true),
+    (className = "SiteSettings", uniqueKey = "edge-analytics-settings", enableSql = true),
+  ],
   durableObjectStorage = (localDisk = "disk"),
   globalOutbound = "internet",
 );
@@ -69,3 +76,15 @@ const child = spawn(join(root, 'node_modules/.bin/workerd'), ['serve', '--experi
 process.on('SIGINT', () => child.kill('SIGTERM'))
 process.on('SIGTERM', () => child.kill('SIGTERM'))
 child.on('exit', (code) => process.exit(code ?? 0))
+// the benchmark's sites, once the Worker answers
+const admin = adminClient(`http://127.0.0.1:${port}`, adminToken)
+for (let attempt = 0; ; attempt++) {
+  try {
+    for (const site of ['backstage.fawkes.idp', 'portal.test']) await admin.putSite(site)
+    console.log('workerd: sites backstage.fawkes.idp and portal.test configured')
+    break
+  } catch (error) {
+    if (attempt > 120) throw error
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+}

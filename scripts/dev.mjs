@@ -10,6 +10,21 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { buildTracker, root } from './build-tracker.mjs'
 import { clickhouseFromEnv, migrate } from './migrate.mjs'
+import { adminClient, adminTokenFile, BACKSTAGE_GOALS } from './admin.mjs'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+
+// the admin API's token for local runs, made once and kept in .data/ (git-ignored)
+function localAdminToken() {
+  if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN
+  if (!existsSync(adminTokenFile)) {
+    mkdirSync(join(root, '.data'), { recursive: true })
+    writeFileSync(adminTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 })
+  }
+  return readFileSync(adminTokenFile, 'utf8').trim()
+}
+const adminToken = localAdminToken()
+const apiKeyFile = join(root, '.data/api-key')
 
 const port = Number(process.env.PORT || 8787)
 const clickhousePort = Number(process.env.CLICKHOUSE_PORT || 8123)
@@ -72,10 +87,20 @@ console.log('4/4 starting the edge worker under wrangler dev (the first build ta
 start(
   'worker',
   join(root, 'node_modules/.bin/wrangler'),
-  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`],
+  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${adminToken}`, '--persist-to', join(root, '.data/wrangler')],
   { PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 )
 await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
+
+// the demo site with the Backstage goals, and a Stats API key for it (kept in .data/api-key)
+const admin = adminClient(`http://127.0.0.1:${port}`, adminToken)
+await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS })
+await admin.putSite('portal.test', {})
+const keys = (await admin.settings()).keys
+if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {
+  writeFileSync(apiKeyFile, (await admin.addKey(['backstage.fawkes.idp', 'portal.test'], 'npm start')).key + '\n', { mode: 0o600 })
+}
+const apiKey = readFileSync(apiKeyFile, 'utf8').trim()
 
 console.log(`
 Ready.
@@ -84,5 +109,8 @@ Ready.
   send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' \\
                   -d '{"n":"Deploy Application","u":"https://backstage.fawkes.idp/create","d":"backstage.fawkes.idp","p":{"language":"nodejs"}}'
   see rows:     curl '${clickhouseUrl}/?database=analytics' --data 'SELECT timestamp, name, pathname, country_code, meta.key, meta.value FROM events ORDER BY timestamp DESC LIMIT 10 FORMAT PrettyCompact'
+  Stats API:    curl http://localhost:${port}/api/v2/query -H 'Authorization: Bearer ${apiKey}' \\
+                  -d '{"site_id":"backstage.fawkes.idp","metrics":["visitors","pageviews","bounce_rate"],"date_range":"7d","dimensions":["event:page"]}'
+  admin CLI:    node scripts/admin.mjs settings   (EDGE_URL=http://localhost:${port}; token in .data/admin-token)
 Ctrl-C stops everything.
 `)

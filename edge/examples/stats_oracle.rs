@@ -346,6 +346,9 @@ fn holds(ctx: &Context, filter: &Filter, event: &Event, goal: Option<&str>) -> b
     }
 }
 
+/// A group's dimension values, and its metrics as (sort key, shown value).
+type Ranked = (Vec<String>, Vec<(f64, Value)>);
+
 /// A group's numbers, counted the long way.
 #[derive(Default)]
 struct Group {
@@ -486,7 +489,7 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     };
     let goal_index = query.dimensions.iter().position(|d| *d == goal);
 
-    let mut rows: Vec<(Vec<String>, Vec<(f64, Value)>)> = grouped
+    let mut rows: Vec<Ranked> = grouped
         .iter()
         .map(|(key, g)| {
             let conversion_key: Vec<String> = key

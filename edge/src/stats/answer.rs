@@ -107,6 +107,8 @@ pub struct Returned {
     /// without goal filters (`conversion_rate`).
     pub conversion_totals: Option<HashMap<Vec<String>, u64>>,
     pub time_labels: Option<Vec<String>>,
+    /// The number of groups, when the page is past the end.
+    pub total_rows: Option<u64>,
 }
 
 pub fn answer(query: &Query, range: &Resolved, returned: &Returned) -> Value {
@@ -150,7 +152,12 @@ pub fn answer(query: &Query, range: &Resolved, returned: &Returned) -> Value {
         meta.insert("time_labels".into(), json!(labels));
     }
     if query.total_rows {
-        let total = returned.rows.first().map_or(0, |(_, c)| c.total_rows);
+        let total = returned
+            .rows
+            .first()
+            .map(|(_, c)| c.total_rows)
+            .or(returned.total_rows)
+            .unwrap_or(0);
         meta.insert("total_rows".into(), json!(total));
     }
     json!({ "results": results, "meta": meta, "query": echo(query, range) })

@@ -33,6 +33,9 @@ pub struct Plan {
     pub conversion_dimensions: usize,
     /// Every time bucket of the range, for `include.time_labels`.
     pub labels: Option<Sql>,
+    /// The first page of `main`, whose rows carry the total when the asked
+    /// page is past the end (`include.total_rows` with a large offset).
+    pub first_page: Option<Sql>,
 }
 
 /// What depends on the site's settings, checked before any SQL is made.
@@ -88,8 +91,15 @@ pub fn plan(query: &Query, site: &Site, range: &Resolved) -> Result<Plan, QueryE
                 .map(|g| range::labels_sql(g, range, &site.timezone))
         })
         .flatten();
+    let first_page = (query.total_rows && query.offset > 0).then(|| {
+        let mut first = query.clone();
+        first.offset = 0;
+        first.limit = 1;
+        sql::statement(&first, site, range)
+    });
     Ok(Plan {
         main: sql::statement(query, site, range),
+        first_page,
         percentage,
         conversion_dimensions: conversions.as_ref().map_or(0, |q| q.dimensions.len()),
         conversions: conversions.map(|q| sql::statement(&q, site, range)),

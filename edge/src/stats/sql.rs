@@ -40,6 +40,24 @@ impl Sql {
     }
 }
 
+/// A parameter's value as ClickHouse's HTTP interface reads it: in the
+/// escaped (TabSeparated) form, where a backslash starts an escape. Without
+/// this, `a\'b` would arrive as `a'b`.
+pub fn escaped_param(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\0' => out.push_str("\\0"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// A visit ends after this many seconds without an event (Plausible's 30 minutes).
 pub const VISIT_GAP_SECONDS: u32 = 1800;
 
@@ -537,6 +555,15 @@ mod tests {
             from_local: String::new(),
             to_local: String::new(),
         }
+    }
+
+    #[test]
+    fn parameter_values_escape_what_clickhouse_unescapes() {
+        assert_eq!(escaped_param("a\\'b\tc\nd"), "a\\\\'b\\tc\\nd");
+        assert_eq!(
+            escaped_param("plain / 'quoted' %00"),
+            "plain / 'quoted' %00"
+        );
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! ClickHouse over HTTP from the Worker (`fetch`), with the settings' credentials.
 
 use crate::config::Clickhouse;
-use crate::stats::sql::Sql;
+use crate::stats::sql::{escaped_param, Sql};
 use worker::{Fetch, Headers, Method, Request, RequestInit, Result};
 
 /// Status, `X-ClickHouse-Exception-Code` and body of one statement.
@@ -36,7 +36,7 @@ async fn send(
         let mut pairs = url.query_pairs_mut();
         pairs.append_pair("database", &clickhouse.database);
         for (name, value) in params {
-            pairs.append_pair(&format!("param_{name}"), value);
+            pairs.append_pair(&format!("param_{name}"), &escaped_param(value));
         }
     }
     let headers = Headers::new();

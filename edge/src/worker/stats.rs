@@ -195,7 +195,14 @@ async fn run_query(
         ),
         None => None,
     };
+    let total_rows = match (&plan.first_page, rows.is_empty()) {
+        (Some(sql), true) => read(select(ch, sql).await?, dims)?
+            .first()
+            .map(|(_, c)| c.total_rows),
+        _ => None,
+    };
     let returned = Returned {
+        total_rows,
         rows,
         total_visitors,
         conversion_totals,
