@@ -23,6 +23,13 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
     for (const [value, w] of weighted) if ((r -= w) < 0) return value
     return weighted[0][0]
   }
+  // a weighted choice fixed by (visitor, salt): the same each time it is asked
+  const pickFor = (visitor, salt, weighted) => {
+    const h = Number((BigInt(visitor) * 0x9e3779b97f4a7c15n + BigInt(salt) * 0xbf58476d1ce4e5b9n) % 1_000_003n) / 1_000_003
+    let r = h * weighted.reduce((sum, [, w]) => sum + w, 0)
+    for (const [value, w] of weighted) if ((r -= w) < 0) return value
+    return weighted[0][0]
+  }
   const kinds = ['component', 'api', 'system', 'group', 'user', 'template']
   const pages = Array.from({ length: 300 }, (_, i) =>
     i === 0 ? '/' : i < 6 ? ['/catalog', '/create', '/docs', '/search', '/settings'][i - 1] : i < 12 ? `/docs/default/component/service-${i}` : `/catalog/default/${kinds[i % kinds.length]}/service-${i}`
@@ -46,10 +53,12 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
     const day = Math.floor(time / 86_400_000)
     const visitorId = (BigInt(visitor) * 1_000_003n + BigInt(day)) * 2654435761n % 2n ** 63n
     const [source, referrer] = pick(sources)
-    const [device, browsers, oses] = pick(devices)
-    const browser = pick(browsers)
-    const os = pick(oses)
-    const country = pick(countries)
+    // the visitor's own device, browser, OS and country: the visitor id hashes
+    // the User-Agent and the IP, so they are the same on all its events
+    const [device, browsers, oses] = pickFor(visitor, 1, devices)
+    const browser = pickFor(visitor, 2, browsers)
+    const os = pickFor(visitor, 3, oses)
+    const country = pickFor(visitor, 4, countries)
     const pageviews = 1 + Math.floor(-Math.log(1 - random()) * 2.2)
     const campaign = source === 'slack' ? pick([['launch', 3], ['weekly-digest', 5], ['incident-review', 1]]) : ''
     const hostname = random() < 0.05 ? `docs.${site}` : site

@@ -11,6 +11,8 @@
 //   delete-site <domain>
 //   key <domain>… [--name ci]                    a new Stats API key (its secret is shown once)
 //   revoke <key id>
+//   rebuild-visits <from> <to>                   recompute stored visits of those UTC days
+//                                                (events loaded without the queue)
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -41,7 +43,8 @@ export function adminClient(url, token) {
     putSite: (domain, site = {}) => call('PUT', `/sites/${encodeURIComponent(domain)}`, site),
     deleteSite: (domain) => call('DELETE', `/sites/${encodeURIComponent(domain)}`),
     addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
-    revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`)
+    revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
+    rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to })
   }
 }
 
@@ -98,6 +101,9 @@ async function main() {
       break
     case 'revoke':
       result = await admin.revokeKey(positional[0])
+      break
+    case 'rebuild-visits':
+      result = await admin.rebuildVisits(positional[0], positional[1])
       break
     default:
       console.error(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'))

@@ -88,6 +88,8 @@ before(async () => {
     persistTo: join(dir, 'state')
   })
   key = (await edge.admin.addKey([BACKSTAGE, PORTAL], 'tests')).key
+  // the fixture went straight into ClickHouse, not through the queue: compute its visits
+  await edge.admin.rebuildVisits('2026-01-01', '2027-12-31')
 })
 after(async () => {
   await edge?.stop()
@@ -180,6 +182,30 @@ test('every Stats API answer equals the brute-force answer: metrics, dimensions,
   const stored = list.at(-1)
   const found = (await stats(stored)).json.results
   assert.deepEqual(found, [{ metrics: [1], dimensions: [`/${HOSTILE}`] }])
+})
+
+test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {
+  await edge.admin.putSite('live.test', { goals: [{ event_name: 'Deploy Application' }] })
+  const liveKey = (await edge.admin.addKey(['live.test'])).key
+  const send = (body) =>
+    fetch(`${edge.url}/api/event`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'text/plain', 'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36', 'CF-Connecting-IP': '198.51.100.7' },
+      body: JSON.stringify({ d: 'live.test', ...body })
+    })
+  for (const path of ['/', '/catalog', '/docs/a']) assert.equal((await send({ n: 'pageview', u: `https://live.test${path}`, r: 'https://www.google.com/' })).status, 202)
+  assert.equal((await send({ n: 'Deploy Application', u: 'https://live.test/create', p: { language: 'nodejs' } })).status, 202)
+  const body = { site_id: 'live.test', metrics: ['visitors', 'visits', 'pageviews', 'events', 'bounce_rate', 'views_per_visit'], date_range: 'day' }
+  let answer
+  for (let i = 0; i < 120; i++) {
+    answer = (await stats(body, liveKey)).json
+    if (answer.results?.[0]?.metrics[1] === 1 && answer.results[0].metrics[2] === 3) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  assert.deepEqual(answer.results, [{ metrics: [1, 1, 3, 1, 0, 3], dimensions: [] }])
+  const sources = (await stats({ ...body, metrics: ['visits'], dimensions: ['visit:source', 'visit:entry_page', 'visit:exit_page'] }, liveKey)).json.results
+  // one second holds all four events: pageviews come first, then by path
+  assert.deepEqual(sources, [{ metrics: [1], dimensions: ['Google', '/', '/docs/a'] }])
 })
 
 test('date ranges resolve in the site’s time zone: a DST day has 23 or 25 hours', async () => {
@@ -281,11 +307,14 @@ test('retention: the cron deletes a site’s events older than its retention and
   await edge.admin.putSite('year.test', { retention: '1y' })
   await edge.admin.putSite('forever.test', {})
   await insert([...rows('six.test'), ...rows('year.test'), ...rows('forever.test')])
-  const ids = async (site) => (await query(clickhouse, `SELECT visitor_id FROM events WHERE site_domain = {site:String} ORDER BY visitor_id FORMAT TabSeparated`, { params: { site } })).trim().split('\n')
+  await edge.admin.rebuildVisits('2024-01-01', '2027-12-31')
+  const ids = async (site, table = 'events') => (await query(clickhouse, `SELECT visitor_id FROM ${table} FINAL WHERE site_domain = {site:String} ORDER BY visitor_id FORMAT TabSeparated`, { params: { site } })).trim().split('\n')
   assert.deepEqual(await ids('six.test'), ['1', '2', '3', '4'])
+  assert.deepEqual(await ids('six.test', 'visitor_days'), ['1', '2', '3', '4'])
   const response = await fetch(`${edge.url}/__scheduled?cron=17+*+*+*+*`)
   assert.equal(response.status, 200)
   assert.deepEqual(await ids('six.test'), ['3', '4'])
+  assert.deepEqual(await ids('six.test', 'visitor_days'), ['3', '4'], 'their stored visits go too')
   assert.deepEqual(await ids('year.test'), ['2', '3', '4'])
   assert.deepEqual(await ids('forever.test'), ['1', '2', '3', '4'])
 })

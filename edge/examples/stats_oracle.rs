@@ -169,11 +169,15 @@ fn bucket(g: Granularity, at: i64, tz: Tz) -> String {
     }
 }
 
-/// Splits each visitor's events into visits: a gap of more than 30 minutes starts a new one.
+/// Splits each visitor-day's events (a visitor id lives one UTC day) into
+/// visits: a gap of more than 30 minutes starts a new one.
 fn visits<'a>(rows: &[&'a Row]) -> (Vec<Event<'a>>, Vec<Visit>) {
-    let mut by_visitor: BTreeMap<u64, Vec<&Row>> = BTreeMap::new();
+    let mut by_visitor: BTreeMap<(u64, &str), Vec<&Row>> = BTreeMap::new();
     for row in rows {
-        by_visitor.entry(row.visitor_id).or_default().push(row);
+        by_visitor
+            .entry((row.visitor_id, &row.timestamp[..10]))
+            .or_default()
+            .push(row);
     }
     let mut events = Vec::new();
     let mut all_visits = Vec::new();
@@ -207,23 +211,36 @@ fn visits<'a>(rows: &[&'a Row]) -> (Vec<Event<'a>>, Vec<Visit>) {
                 !["pageview", "engagement"].contains(&e.row.name.as_str()) && e.row.interactive
             })
             .count() as u64;
-        let mut active: Vec<&&Event> = members
+        let mut views: Vec<&&Event> = members
+            .iter()
+            .filter(|e| e.row.name == "pageview")
+            .collect();
+        views.sort_by(|a, b| (a.at, &a.row.pathname).cmp(&(b.at, &b.row.pathname)));
+        if let (Some(first), Some(last)) = (views.first(), views.last()) {
+            visit.entry_page = first.row.pathname.clone();
+            visit.exit_page = last.row.pathname.clone();
+        }
+        // the first interactive event: pageviews first within a second, then by name and path
+        let order = |e: &Event| {
+            (
+                e.at,
+                e.row.name != "pageview",
+                e.row.name.clone(),
+                e.row.pathname.clone(),
+            )
+        };
+        let Some(first) = members
             .iter()
             .filter(|e| e.row.name != "engagement")
-            .collect();
-        if active.is_empty() {
+            .map(|e| order(e))
+            .min()
+        else {
             continue;
-        }
-        active.sort_by(|a, b| {
-            (a.at, &a.row.name, &a.row.pathname).cmp(&(b.at, &b.row.name, &b.row.pathname))
-        });
-        visit.entry_page = active[0].row.pathname.clone();
-        visit.exit_page = active[active.len() - 1].row.pathname.clone();
+        };
         // among events tied for first, the smallest value (as the SQL's argMin)
-        let first = (active[0].at, &active[0].row.name, &active[0].row.pathname);
-        let tied: Vec<&Row> = active
+        let tied: Vec<&Row> = members
             .iter()
-            .filter(|e| (e.at, &e.row.name, &e.row.pathname) == first)
+            .filter(|e| e.row.name != "engagement" && order(e) == first)
             .map(|e| e.row)
             .collect();
         let min = |f: fn(&Row) -> &String| tied.iter().map(|r| f(r).clone()).min().unwrap();
@@ -454,11 +471,9 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
         .collect();
     let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
     let (from, to) = resolve(&query.date_range, tz, now, first);
-    let in_range: Vec<&Row> = mine
-        .into_iter()
-        .filter(|r| (from..to).contains(&seconds(&r.timestamp)))
-        .collect();
-    let (events, visit_list) = visits(&in_range);
+    // visits are whole (all the visitor-day's events); the range picks events
+    let (mut events, visit_list) = visits(&mine);
+    events.retain(|e| (from..to).contains(&e.at));
     let ctx = Context {
         site,
         tz,

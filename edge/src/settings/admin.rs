@@ -193,6 +193,33 @@ pub fn add_key(
     Ok((Change::AddKey(key), secret))
 }
 
+/// `POST /api/admin/visits/rebuild`: the UTC days to recompute, inclusive.
+pub fn rebuild_range(body: &[u8]) -> Result<(String, String), AdminError> {
+    let object = object(body)?;
+    known_fields(&object, &["from", "to"])?;
+    let date = |name: &str| match object.get(name) {
+        Some(Value::String(d))
+            if d.len() == 10
+                && d.bytes().enumerate().all(|(i, c)| {
+                    if i == 4 || i == 7 {
+                        c == b'-'
+                    } else {
+                        c.is_ascii_digit()
+                    }
+                }) =>
+        {
+            Ok(d.clone())
+        }
+        Some(other) => fail(format!("{name}: {other} is not a date (YYYY-MM-DD)")),
+        None => fail(format!("{name} is required")),
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if from > to {
+        return fail(format!("from: {from} is after {to}"));
+    }
+    Ok((from, to))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -264,6 +291,26 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn rebuild_ranges_are_two_ordered_dates() {
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-01-01","to":"2026-01-31"}"#),
+            Ok(("2026-01-01".into(), "2026-01-31".into()))
+        );
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-1-1","to":"2026-01-31"}"#)
+                .unwrap_err()
+                .0,
+            "from: \"2026-1-1\" is not a date (YYYY-MM-DD)"
+        );
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-02-01","to":"2026-01-31"}"#)
+                .unwrap_err()
+                .0,
+            "from: 2026-02-01 is after 2026-01-31"
+        );
     }
 
     #[test]

@@ -2,19 +2,28 @@
 //! its retention, run by the Worker's cron (`worker::retention`).
 
 use super::Site;
-use crate::stats::sql::Sql;
+use crate::bound::Sql;
 
-/// `None` for indefinite retention. A lightweight delete: rows vanish from
-/// queries at once and from disk at the next merge.
-pub fn delete_sql(site: &Site) -> Option<Sql> {
-    let months = site.retention.months()?;
-    let mut sql = Sql::default();
-    let site_p = sql.bind("String", &site.domain);
-    let months_p = sql.bind("UInt32", &months.to_string());
-    sql.text = format!(
-        "DELETE FROM events WHERE site_domain = {site_p} AND timestamp < now() - toIntervalMonth({months_p})"
-    );
-    Some(sql)
+/// The deletes for `site`: its events and stored visits of the UTC days
+/// older than its retention (none when indefinite). Lightweight deletes:
+/// rows vanish from queries at once and from disk at the next merge.
+pub fn delete_sql(site: &Site) -> Vec<Sql> {
+    let Some(months) = site.retention.months() else {
+        return Vec::new();
+    };
+    [("events", "toDate(timestamp)"), ("visitor_days", "date")]
+        .into_iter()
+        .map(|(table, day)| {
+            let mut sql = Sql::default();
+            let site_p = sql.bind("String", &site.domain);
+            let months_p = sql.bind("UInt32", &months.to_string());
+            sql.text = format!(
+                "DELETE FROM {table} WHERE site_domain = {site_p} \
+                 AND {day} < toDate(now() - toIntervalMonth({months_p}))"
+            );
+            sql
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -30,10 +39,12 @@ mod tests {
             retention: Retention::Indefinite,
             goals: vec![],
         };
-        assert_eq!(delete_sql(&site), None);
+        assert!(delete_sql(&site).is_empty());
         site.retention = Retention::SixMonths;
-        let sql = delete_sql(&site).unwrap();
-        assert!(!sql.text.contains("a.example"));
-        assert_eq!(sql.params[1].1, "6");
+        let deletes = delete_sql(&site);
+        assert_eq!(deletes.len(), 2, "events and their visits");
+        assert!(deletes
+            .iter()
+            .all(|sql| !sql.text.contains("a.example") && sql.params[1].1 == "6"));
     }
 }

@@ -5,3 +5,4 @@
 pub mod batch;
 pub mod message;
 pub mod row;
+pub mod visits;

@@ -101,6 +101,8 @@ pub fn metric_value(metric: Metric, c: &Components, total: u64) -> Value {
 /// What the statements of one query returned.
 pub struct Returned {
     pub rows: Vec<(Vec<String>, Components)>,
+    /// The visit components of a split query (no dimensions), for its one row.
+    pub visit_components: Option<Components>,
     /// Visitors without dimensions (`percentage`).
     pub total_visitors: Option<u64>,
     /// Visitors per group of the dimensions other than `event:goal`,
@@ -112,12 +114,28 @@ pub struct Returned {
 }
 
 pub fn answer(query: &Query, range: &Resolved, returned: &Returned) -> Value {
+    let rows: Vec<(Vec<String>, Components)> = match returned.visit_components {
+        Some(v) => returned
+            .rows
+            .iter()
+            .map(|(dims, c)| {
+                let merged = Components {
+                    visits: v.visits,
+                    bounces: v.bounces,
+                    duration: v.duration,
+                    visit_pageviews: v.visit_pageviews,
+                    ..*c
+                };
+                (dims.clone(), merged)
+            })
+            .collect(),
+        None => returned.rows.clone(),
+    };
     let goal_index = query
         .dimensions
         .iter()
         .position(|d| *d == Dimension::Event(EventDimension::Goal));
-    let results: Vec<Value> = returned
-        .rows
+    let results: Vec<Value> = rows
         .iter()
         .map(|(dims, c)| {
             let metrics: Vec<Value> = query
@@ -152,8 +170,7 @@ pub fn answer(query: &Query, range: &Resolved, returned: &Returned) -> Value {
         meta.insert("time_labels".into(), json!(labels));
     }
     if query.total_rows {
-        let total = returned
-            .rows
+        let total = rows
             .first()
             .map(|(_, c)| c.total_rows)
             .or(returned.total_rows)

@@ -25,6 +25,10 @@ use sql::Sql;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
     pub main: Sql,
+    /// With no dimensions, event and visit metrics asked together are two
+    /// fast statements ([`sql::split`]): this one's visit components replace
+    /// `main`'s.
+    pub visit_part: Option<Sql>,
     /// Visitors without dimensions, for `percentage`.
     pub percentage: Option<Sql>,
     /// Visitors per non-goal group without goal filters, for `conversion_rate`.
@@ -97,8 +101,16 @@ pub fn plan(query: &Query, site: &Site, range: &Resolved) -> Result<Plan, QueryE
         first.limit = 1;
         sql::statement(&first, site, range)
     });
+    let (main, visit_part) = match sql::split(query) {
+        Some((events, visits)) => (
+            sql::statement(&events, site, range),
+            Some(sql::statement(&visits, site, range)),
+        ),
+        None => (sql::statement(query, site, range), None),
+    };
     Ok(Plan {
-        main: sql::statement(query, site, range),
+        main,
+        visit_part,
         first_page,
         percentage,
         conversion_dimensions: conversions.as_ref().map_or(0, |q| q.dimensions.len()),

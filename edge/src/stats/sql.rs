@@ -2,64 +2,30 @@
 //! or the settings is a bound parameter (`{p0:String}`, sent as `param_p0`):
 //! the SQL text holds only names from [`schema`](super::schema) and this file.
 //!
-//! The statement's stages, innermost first:
+//! Visits are stored (`visitor_days`, `sink::visits`). A query takes one of
+//! three paths, the cheapest that can answer it ([`path`]):
 //!
 //! ```text
-//! L0 rows      the site's events in [from, to)
-//! L1 visits    (only when asked) each row's visit: a visitor's events with
-//!              gaps ≤ 30 min; the visit's entry/exit page, source, UTM,
-//!              pageviews, interactions, start and end on every row
-//! L2 filter    WHERE the filters; GROUP BY dimensions, visitor, visit
-//! L3 visitor   GROUP BY dimensions, visitor
-//! L4 result    GROUP BY dimensions: the components every metric is made of;
-//!              ORDER BY, LIMIT, OFFSET
+//! Events   no visit metric, no visit property: one GROUP BY over `events`
+//! Visits   visit metrics by visit properties, over whole days: one GROUP BY
+//!          over the stored visits, no event read at all
+//! General  anything else: each event in range joined to its visit
+//!          (ASOF JOIN on visitor and start), then
+//!          L2 WHERE filters, GROUP BY dimensions, visitor, visit
+//!          L3 GROUP BY dimensions, visitor
+//!          L4 GROUP BY dimensions
 //! ```
 //!
+//! Every path returns the same columns: the dimensions, then [`COMPONENTS`].
 //! Ratios (bounce rate, visit duration, views per visit, scroll depth,
 //! percentage, conversion rate) are made from L4's integer components by
 //! [`answer`](super::answer), so that rounding is done once, in Rust.
 
-use super::query::{Direction, Filter, OrderKey, Query};
+use super::query::{DateRange, Direction, Filter, OrderKey, Query};
 use super::range::{auto_granularity, bucket, Resolved};
 use super::schema::{Dimension, EventDimension, Granularity, Metric, Operator, VisitDimension};
+pub use crate::bound::{escaped_param, Sql};
 use crate::settings::{Goal, Site};
-
-/// SQL text and its bound parameters (name, value).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sql {
-    pub text: String,
-    pub params: Vec<(String, String)>,
-}
-
-impl Sql {
-    /// A placeholder for `value`, typed `ty`.
-    pub fn bind(&mut self, ty: &str, value: &str) -> String {
-        let name = format!("p{}", self.params.len());
-        self.params.push((name.clone(), value.to_string()));
-        format!("{{{name}:{ty}}}")
-    }
-}
-
-/// A parameter's value as ClickHouse's HTTP interface reads it: in the
-/// escaped (TabSeparated) form, where a backslash starts an escape. Without
-/// this, `a\'b` would arrive as `a'b`.
-pub fn escaped_param(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\0' => out.push_str("\\0"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// A visit ends after this many seconds without an event (Plausible's 30 minutes).
-pub const VISIT_GAP_SECONDS: u32 = 1800;
 
 /// L4's columns after the dimensions, in order: what [`answer`](super::answer) reads.
 pub const COMPONENTS: [&str; 10] = [
@@ -157,7 +123,6 @@ struct Builder<'a> {
     sql: Sql,
     site: &'a Site,
     tz_p: String,
-    visits: bool,
     /// `event:goal` is a dimension: rows are repeated per completed goal, as `goal`.
     goal_dimension: bool,
 }
@@ -288,13 +253,115 @@ impl Builder<'_> {
     }
 }
 
+/// How a query is answered; see the module's documentation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Events,
+    Visits,
+    General,
+}
+
+fn is_event_level(dimension: &Dimension) -> bool {
+    matches!(
+        dimension,
+        Dimension::Event(_) | Dimension::Prop(_) | Dimension::Time(_)
+    )
+}
+
+fn filter_mentions(filter: &Filter, test: &dyn Fn(&Dimension) -> bool) -> bool {
+    match filter {
+        Filter::Condition { dimension, .. } => test(dimension),
+        Filter::And(list) | Filter::Or(list) => list.iter().any(|f| filter_mentions(f, test)),
+        Filter::Not(inner) => filter_mentions(inner, test),
+    }
+}
+
+fn is_visit_metric(metric: &Metric) -> bool {
+    matches!(
+        metric,
+        Metric::Visits | Metric::BounceRate | Metric::VisitDuration | Metric::ViewsPerVisit
+    )
+}
+
+/// The cheapest path that answers `query` exactly.
+pub fn path(query: &Query) -> Path {
+    let event_metric = query
+        .metrics
+        .iter()
+        .any(|m| matches!(m, Metric::Pageviews | Metric::Events | Metric::ScrollDepth));
+    let event_level = query.dimensions.iter().any(is_event_level)
+        || query
+            .filters
+            .iter()
+            .any(|f| filter_mentions(f, &is_event_level));
+    // a visit counts when it has an interaction inside the range; stored
+    // visits tell that exactly unless one visit spans the whole range, which
+    // only a range shorter than a day (datetimes) allows
+    let whole_days =
+        !matches!(&query.date_range, DateRange::Between { from, .. } if from.len() > 10);
+    if !needs_visits(query) {
+        Path::Events
+    } else if !event_metric && !event_level && whole_days {
+        Path::Visits
+    } else {
+        Path::General
+    }
+}
+
+/// For a query without dimensions that needs the general path only because
+/// it asks both event and visit metrics (a dashboard's top stats): the two
+/// queries whose components together answer it, each on a fast path.
+pub fn split(query: &Query) -> Option<(Query, Query)> {
+    if !query.dimensions.is_empty() || path(query) != Path::General {
+        return None;
+    }
+    let (visit, event): (Vec<Metric>, Vec<Metric>) =
+        query.metrics.iter().partition(|m| is_visit_metric(m));
+    let mut events = query.clone();
+    events.metrics = event;
+    events.metrics.push(Metric::Visitors);
+    let mut visits = query.clone();
+    visits.metrics = visit;
+    (path(&events) == Path::Events && path(&visits) == Path::Visits).then_some((events, visits))
+}
+
+/// The UTC days `visitor_days` holds for the range's events.
+fn day_bounds(from_p: &str, to_p: &str) -> String {
+    format!(
+        "date BETWEEN toDate(toDateTime({from_p}, 'UTC')) AND toDate(toDateTime({to_p} - 1, 'UTC'))"
+    )
+}
+
+/// The stored visits of the range's days, one row each, under the names the
+/// dimensions use (`s_…` for the visit's, the visitor's own as in `events`).
+fn stored_visits(site_p: &str, from_p: &str, to_p: &str, with_visitor: bool) -> String {
+    let visitor = if with_visitor {
+        "device, browser, browser_version, operating_system, operating_system_version, country_code, "
+    } else {
+        ""
+    };
+    format!(
+        "SELECT visitor_id AS v_visitor, {visitor}`visit.start` AS s_start, `visit.end` AS s_end, \
+         `visit.first_active` AS s_first_active, `visit.last_active` AS s_last_active, \
+         `visit.pageviews` AS s_pageviews, `visit.interactions` AS s_interactions, \
+         `visit.active` AS s_active, `visit.entry_page` AS s_entry_page, \
+         `visit.exit_page` AS s_exit_page, `visit.source` AS s_source, \
+         `visit.referrer` AS s_referrer, `visit.utm_medium` AS s_utm_medium, \
+         `visit.utm_source` AS s_utm_source, `visit.utm_campaign` AS s_utm_campaign, \
+         `visit.utm_content` AS s_utm_content, `visit.utm_term` AS s_utm_term \
+         FROM visitor_days FINAL ARRAY JOIN visit \
+         WHERE site_domain = {site_p} AND {}",
+        day_bounds(from_p, to_p)
+    )
+}
+
 /// The main statement: one row per group, the dimensions then [`COMPONENTS`].
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
+    let path = path(query);
     let mut b = Builder {
         sql: Sql::default(),
         site,
         tz_p: String::new(),
-        visits: needs_visits(query),
         goal_dimension: query
             .dimensions
             .contains(&Dimension::Event(EventDimension::Goal)),
@@ -312,10 +379,39 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
          FROM events WHERE site_domain = {site_p} \
          AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')"
     );
-    let rows = if b.visits {
-        visits(&rows)
-    } else {
-        format!("SELECT *, 0 AS session_no FROM ({rows})")
+    let source = match path {
+        Path::Events => rows,
+        Path::Visits => format!(
+            "SELECT * FROM ({}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
+             AND s_last_active >= toDateTime({from_p}, 'UTC')",
+            stored_visits(&site_p, &from_p, &to_p, true)
+        ),
+        // each event's visit: the visitor's latest visit started at or
+        // before it. Top-level filters on visit properties are applied to
+        // the visits first (a smaller join); then only events inside a
+        // matching visit may join, hence the end check.
+        Path::General => {
+            let visit_only = |f: &Filter| !filter_mentions(f, &|d| !is_visit_level(d));
+            let pushed: Vec<Filter> = query
+                .filters
+                .iter()
+                .filter(|f| visit_only(f))
+                .cloned()
+                .collect();
+            let visits = stored_visits(&site_p, &from_p, &to_p, false);
+            if pushed.is_empty() {
+                format!(
+                    "SELECT * FROM ({rows}) AS e LEFT ASOF JOIN ({visits}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start"
+                )
+            } else {
+                let condition = b.all(&pushed, range);
+                format!(
+                    "SELECT * FROM ({rows}) AS e ASOF JOIN (SELECT * FROM ({visits}) WHERE {condition}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start WHERE e.timestamp <= v.s_end"
+                )
+            }
+        }
     };
 
     let dims: Vec<String> = query
@@ -369,94 +465,106 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
             format!("{}, {more}", names.join(", "))
         }
     };
-    // each stage names its columns apart (…2, …3): a ClickHouse alias would
-    // otherwise shadow the column of the same name inside its own aggregate
-    let visit_columns = if b.visits {
-        "any(s_pageviews) AS spv2, any(s_pageviews = 1 AND s_interactions = 0) AS bounced2, \
-         any(dateDiff('second', s_start, s_end)) AS dur2"
-    } else {
-        "0 AS spv2, 0 AS bounced2, 0 AS dur2"
+    let having = |condition: &str| {
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" HAVING {condition}")
+        }
     };
-    let l2 = format!(
-        "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
-         countIf(name NOT IN ('pageview', 'engagement')) AS ev2, {visit_columns}, \
-         maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2 \
-         FROM ({rows}){goal_join} WHERE {filter}{}",
-        {
-            let mut s = selected.clone();
-            s.push("visitor_id".into());
-            s.push("session_no".into());
-            s.join(", ")
-        },
-        group("visitor_id,session_no"),
-    );
-    let l3 = format!(
-        "SELECT {}, countIf(a2 > 0) AS visits3, sum(a2) AS a3, sum(pv2) AS pv3, sum(ev2) AS ev3, \
-         countIf(a2 > 0 AND bounced2) AS b3, sumIf(dur2, a2 > 0) AS dur3, \
-         sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3 FROM ({l2}){}",
-        lead("visitor_id"),
-        group("visitor_id"),
-    );
-    let having = if names.is_empty() {
-        ""
-    } else {
-        " HAVING sum(a3) > 0"
-    };
-    let l4 = format!(
-        "SELECT {} FROM ({l3}){}{having}",
-        lead(
-            "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
-             sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
-             sum(spv3) AS visit_pageviews, sumIf(sd3, hsd3) AS scroll_sum, \
-             countIf(hsd3) AS scroll_count, count() OVER () AS total_rows"
+    let scroll = query.metrics.contains(&Metric::ScrollDepth);
+    let result = match path {
+        Path::Visits => format!(
+            "SELECT {} FROM ({source}) WHERE {filter}{}",
+            {
+                let mut s = selected.clone();
+                s.push(
+                    "uniqExact(v_visitor) AS visitors, count() AS visits, 0 AS pageviews, \
+                     0 AS events, countIf(s_pageviews = 1 AND s_interactions = 0) AS bounces, \
+                     sum(dateDiff('second', s_start, s_end)) AS duration, \
+                     sum(s_pageviews) AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     count() OVER () AS total_rows"
+                        .into(),
+                );
+                s.join(", ")
+            },
+            group(""),
         ),
-        group(""),
-    );
+        Path::Events if !scroll => format!(
+            "SELECT {} FROM ({source}){goal_join} WHERE {filter}{}{}",
+            {
+                let mut s = selected.clone();
+                s.push(
+                    "uniqExactIf(visitor_id, name != 'engagement') AS visitors, 0 AS visits, \
+                     countIf(name = 'pageview') AS pageviews, \
+                     countIf(name NOT IN ('pageview', 'engagement')) AS events, 0 AS bounces, \
+                     0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     count() OVER () AS total_rows"
+                        .into(),
+                );
+                s.join(", ")
+            },
+            group(""),
+            having("countIf(name != 'engagement') > 0"),
+        ),
+        _ => {
+            // each stage names its columns apart (…2, …3): a ClickHouse alias
+            // would otherwise shadow the column of the same name inside its
+            // own aggregate
+            let (visit_key, visit_columns) = if path == Path::General {
+                (
+                    "s_start",
+                    "any(s_pageviews) AS spv2, any(s_pageviews = 1 AND s_interactions = 0) AS bounced2, \
+                     any(dateDiff('second', s_start, s_end)) AS dur2",
+                )
+            } else {
+                ("", "0 AS spv2, 0 AS bounced2, 0 AS dur2")
+            };
+            let l2 = format!(
+                "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
+                 countIf(name NOT IN ('pageview', 'engagement')) AS ev2, {visit_columns}, \
+                 maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2 \
+                 FROM ({source}){goal_join} WHERE {filter}{}",
+                {
+                    let mut s = selected.clone();
+                    s.push("visitor_id".into());
+                    if !visit_key.is_empty() {
+                        s.push(visit_key.into());
+                    }
+                    s.join(", ")
+                },
+                group(&format!("visitor_id,{visit_key}")),
+            );
+            let l3 = format!(
+                "SELECT {}, countIf(a2 > 0) AS visits3, sum(a2) AS a3, sum(pv2) AS pv3, sum(ev2) AS ev3, \
+                 countIf(a2 > 0 AND bounced2) AS b3, sumIf(dur2, a2 > 0) AS dur3, \
+                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3 FROM ({l2}){}",
+                lead("visitor_id"),
+                group("visitor_id"),
+            );
+            format!(
+                "SELECT {} FROM ({l3}){}{}",
+                lead(if path == Path::General {
+                    "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
+                     sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
+                     sum(spv3) AS visit_pageviews, sumIf(sd3, hsd3) AS scroll_sum, \
+                     countIf(hsd3) AS scroll_count, count() OVER () AS total_rows"
+                } else {
+                    "countIf(a3 > 0) AS visitors, 0 AS visits, sum(pv3) AS pageviews, \
+                     sum(ev3) AS events, 0 AS bounces, 0 AS duration, 0 AS visit_pageviews, \
+                     sumIf(sd3, hsd3) AS scroll_sum, countIf(hsd3) AS scroll_count, \
+                     count() OVER () AS total_rows"
+                }),
+                group(""),
+                having("sum(a3) > 0"),
+            )
+        }
+    };
     let order = order_by(query, &names);
     let limit_p = b.sql.bind("UInt64", &query.limit.to_string());
     let offset_p = b.sql.bind("UInt64", &query.offset.to_string());
-    b.sql.text = format!("{l4} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}");
+    b.sql.text = format!("{result} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}");
     b.sql
-}
-
-/// L1: the rows with their visit's number and properties (window functions
-/// over each visitor's events in time order).
-fn visits(rows: &str) -> String {
-    let gap = VISIT_GAP_SECONDS;
-    // a visit starts at a visitor's first event and after every gap; events
-    // of one second share a visit (RANGE counts the tied rows together)
-    let flagged = format!(
-        "SELECT *, ifNull(toUInt32(dateDiff('second', lagInFrame(toNullable(timestamp)) OVER \
-         (PARTITION BY visitor_id ORDER BY timestamp ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW), \
-         timestamp) > {gap}), 1) AS is_new FROM ({rows})"
-    );
-    let numbered = format!(
-        "SELECT *, sum(is_new) OVER (PARTITION BY visitor_id ORDER BY timestamp \
-         RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS session_no FROM ({flagged})"
-    );
-    // the first (last) interactive event of the visit, ties broken by name,
-    // path and then the value itself, so the answer is one and the same
-    let first = |column: &str| {
-        format!(
-            "argMinIf({column}, (timestamp, name, pathname, {column}), name != 'engagement') OVER s AS s_{column}"
-        )
-    };
-    format!(
-        "SELECT *, min(timestamp) OVER s AS s_start, max(timestamp) OVER s AS s_end, \
-         countIf(name = 'pageview') OVER s AS s_pageviews, \
-         countIf(name NOT IN ('pageview', 'engagement') AND interactive) OVER s AS s_interactions, \
-         argMinIf(pathname, (timestamp, name, pathname), name != 'engagement') OVER s AS s_entry_page, \
-         argMaxIf(pathname, (timestamp, name, pathname), name != 'engagement') OVER s AS s_exit_page, \
-         {}, {}, {}, {}, {}, {}, {} \
-         FROM ({numbered}) WINDOW s AS (PARTITION BY visitor_id, session_no)",
-        first("referrer_source").replace("s_referrer_source", "s_source"),
-        first("referrer"),
-        first("utm_medium"),
-        first("utm_source"),
-        first("utm_campaign"),
-        first("utm_content"),
-        first("utm_term"),
-    )
 }
 
 /// The metric's sort expression over L4's components (ratios as the same
@@ -558,15 +666,6 @@ mod tests {
     }
 
     #[test]
-    fn parameter_values_escape_what_clickhouse_unescapes() {
-        assert_eq!(escaped_param("a\\'b\tc\nd"), "a\\\\'b\\tc\\nd");
-        assert_eq!(
-            escaped_param("plain / 'quoted' %00"),
-            "plain / 'quoted' %00"
-        );
-    }
-
-    #[test]
     fn page_patterns_are_anchored_globs() {
         assert_eq!(page_pattern("/docs/**"), "^/docs/.*$");
         assert_eq!(page_pattern("/catalog/*/about"), "^/catalog/[^/]*/about$");
@@ -592,20 +691,70 @@ mod tests {
     }
 
     #[test]
-    fn visits_are_computed_only_when_asked() {
+    fn each_query_takes_the_cheapest_exact_path() {
         let parse = |body: serde_json::Value| {
             super::super::query::parse(body.to_string().as_bytes()).unwrap()
         };
-        let events_only = parse(
-            serde_json::json!({"site_id": "s", "metrics": ["visitors", "pageviews"], "date_range": "day", "dimensions": ["visit:browser"]}),
+        let q = |metrics: &[&str],
+                 dimensions: &[&str],
+                 filters: serde_json::Value,
+                 range: serde_json::Value| {
+            parse(
+                serde_json::json!({"site_id": "s", "metrics": metrics, "date_range": range,
+                "dimensions": dimensions, "filters": filters}),
+            )
+        };
+        let none = serde_json::json!([]);
+        let day = serde_json::json!("day");
+        // no visit in sight: events only, no stored visits read
+        let pages = q(
+            &["visitors", "pageviews"],
+            &["event:page", "visit:browser"],
+            none.clone(),
+            day.clone(),
         );
-        assert!(!needs_visits(&events_only));
-        assert!(!statement(&events_only, &site(), &range())
+        assert_eq!(path(&pages), Path::Events);
+        assert!(!statement(&pages, &site(), &range())
             .text
-            .contains("lagInFrame"));
-        let by_source = parse(
-            serde_json::json!({"site_id": "s", "metrics": ["visitors"], "date_range": "day", "filters": [["is", "visit:source", ["Google"]]]}),
+            .contains("visitor_days"));
+        // visit metrics by visit properties: the stored visits alone
+        let sources = q(
+            &["visitors", "visits", "bounce_rate"],
+            &["visit:source"],
+            serde_json::json!([["is", "visit:device", ["Mobile"]]]),
+            day.clone(),
         );
-        assert!(needs_visits(&by_source));
+        assert_eq!(path(&sources), Path::Visits);
+        assert!(!statement(&sources, &site(), &range())
+            .text
+            .contains("FROM events"));
+        // a visit property with an event metric, or a range shorter than a day: both joined
+        let mixed = q(
+            &["pageviews"],
+            &["event:page"],
+            serde_json::json!([["is", "visit:source", ["Google"]]]),
+            day.clone(),
+        );
+        assert_eq!(path(&mixed), Path::General);
+        assert!(statement(&mixed, &site(), &range())
+            .text
+            .contains("ASOF JOIN"));
+        let short = q(
+            &["visits"],
+            &[],
+            none.clone(),
+            serde_json::json!(["2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"]),
+        );
+        assert_eq!(path(&short), Path::General);
+        // top stats: split into an events part and a visits part
+        let top = q(
+            &["visitors", "visits", "pageviews", "bounce_rate"],
+            &[],
+            none.clone(),
+            day.clone(),
+        );
+        let (events, visits) = split(&top).expect("split");
+        assert_eq!((path(&events), path(&visits)), (Path::Events, Path::Visits));
+        assert_eq!(split(&pages), None);
     }
 }

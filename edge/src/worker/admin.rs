@@ -109,6 +109,26 @@ pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Resp
     }
 }
 
+/// `POST /api/admin/visits/rebuild` `{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}`
+/// (UTC days, inclusive): recomputes the stored visits from `events`, for
+/// events loaded without the queue (imports, fixtures) or after a repair.
+pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    if let Some(refusal) = refused(&request, &ctx)? {
+        return Ok(refusal);
+    }
+    let body = request.bytes().await.unwrap_or_default();
+    let (from, to) = match admin::rebuild_range(&body) {
+        Ok(range) => range,
+        Err(AdminError(message)) => return respond::error(400, &message),
+    };
+    let sql = crate::sink::visits::rebuild_sql(&from, &to);
+    let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "").await?;
+    if answer.status != 200 {
+        return respond::error(503, "ClickHouse did not rebuild the visits; try again");
+    }
+    respond::json(&serde_json::json!({ "rebuilt": [from, to] }))
+}
+
 pub async fn revoke_key(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     if let Some(refusal) = refused(&request, &ctx)? {
         return Ok(refusal);

@@ -2,12 +2,16 @@
 //! counts) whose deduplication token comes from the batch's message ids, so a
 //! redelivered batch is stored once.
 //! Outages retry with backoff; data ClickHouse refuses goes to the dead-letter
-//! queue after the queue's retries (wrangler.toml).
+//! queue after the queue's retries (wrangler.toml). Once stored, the visits of
+//! the batch's visitors are recomputed (`sink::visits`); a failure there
+//! retries the batch too (its inserts are deduplicated, the recompute is
+//! idempotent).
 
 use super::clickhouse;
 use crate::config::Config;
 use crate::sink::batch::{classify, dedup_token, insert_bodies, Delivery};
 use crate::sink::message::QueueMessage;
+use crate::sink::visits::{refresh_sql, touched};
 use worker::{console_error, Date, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result};
 
 pub async fn consume(batch: MessageBatch<String>, config: &Config) -> Result<()> {
@@ -49,6 +53,34 @@ pub async fn consume(batch: MessageBatch<String>, config: &Config) -> Result<()>
         };
         if delivery != Delivery::Stored {
             break;
+        }
+    }
+    if delivery == Delivery::Stored {
+        let rows = parsed.iter().filter_map(|m| match m {
+            QueueMessage::Event(row) => Some(row.as_ref()),
+            _ => None,
+        });
+        for ((site, date), visitors) in touched(rows) {
+            let sql = refresh_sql(&site, &date, &visitors);
+            let refreshed = match clickhouse::run(&config.clickhouse, &sql, "").await {
+                Ok(answer) if answer.status == 200 => true,
+                Ok(answer) => {
+                    console_error!(
+                        "visits: ClickHouse {} (code {:?})",
+                        answer.status,
+                        answer.exception_code
+                    );
+                    false
+                }
+                Err(error) => {
+                    console_error!("visits: {error}");
+                    false
+                }
+            };
+            if !refreshed {
+                delivery = Delivery::Retry;
+                break;
+            }
         }
     }
     match delivery {

@@ -83,6 +83,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .delete_async("/api/admin/sites/:domain", admin::delete_site)
         .post_async("/api/admin/keys", admin::add_key)
         .delete_async("/api/admin/keys/:id", admin::revoke_key)
+        .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
         .run(request, env)
         .await
 }

@@ -12,19 +12,18 @@ pub async fn enforce(env: &Env) {
         (Err(e), _) | (_, Err(e)) => return console_error!("retention: {e}"),
     };
     for site in &store.sites {
-        let Some(sql) = delete_sql(site) else {
-            continue;
-        };
-        match clickhouse::run(&config.clickhouse, &sql, "").await {
-            Ok(answer) if answer.status == 200 => {
-                console_log!("retention: applied {:?} to {}", site.retention, site.domain)
+        for sql in delete_sql(site) {
+            match clickhouse::run(&config.clickhouse, &sql, "").await {
+                Ok(answer) if answer.status == 200 => {
+                    console_log!("retention: applied {:?} to {}", site.retention, site.domain)
+                }
+                Ok(answer) => console_error!(
+                    "retention for {}: ClickHouse {}",
+                    site.domain,
+                    answer.status
+                ),
+                Err(e) => console_error!("retention for {}: {e}", site.domain),
             }
-            Ok(answer) => console_error!(
-                "retention for {}: ClickHouse {}",
-                site.domain,
-                answer.status
-            ),
-            Err(e) => console_error!("retention for {}: {e}", site.domain),
         }
     }
 }

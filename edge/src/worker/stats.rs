@@ -201,7 +201,12 @@ async fn run_query(
             .map(|(_, c)| c.total_rows),
         _ => None,
     };
+    let visit_components = match &plan.visit_part {
+        Some(sql) => read(select(ch, sql).await?, 0)?.first().map(|(_, c)| *c),
+        None => None,
+    };
     let returned = Returned {
+        visit_components,
         total_rows,
         rows,
         total_visitors,

@@ -1,0 +1,112 @@
+#!/usr/bin/env node
+// The Stats API's queries at scale: N generated events in a scratch database,
+// then exactly the SQL the Worker runs (printed by edge/examples/stats_sql.rs)
+// for each query of a dashboard, p50/p95 over 20 runs after 2 warm-ups,
+// beside a bare scan of the same rows (`count(), uniq(visitor_id)`) measured
+// in the same run; then the whole dashboard at once (all statements
+// concurrently), 10 times.
+// Usage: node bench/stats-queries.mjs N [--keep]   (a ClickHouse must be running:
+//        npm start, or CLICKHOUSE_URL; --keep reuses bench_stats if it holds N events)
+import { execFileSync } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
+import { generateEvents } from './generate-events.mjs'
+import { root } from '../scripts/build-tracker.mjs'
+
+const count = Number(process.argv[2] || 1_000_000)
+const keep = process.argv.includes('--keep')
+const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_DATABASE: 'bench_stats' })
+const site = { domain: 'backstage.fawkes.idp', timezone: 'UTC', retention: 'indefinite', goals: [
+  { event_name: 'Deploy Application' }, { event_name: 'Create Service' }, { event_name: 'View Documentation' },
+  { event_name: 'Run CI/CD Pipeline' }, { page_path: '/docs/**' }
+] }
+
+async function held() {
+  try {
+    return Number(await query(clickhouse, 'SELECT count() FROM events'))
+  } catch {
+    return -1
+  }
+}
+
+if (!keep || (await held()) !== count) {
+  await query(clickhouse, 'DROP DATABASE IF EXISTS bench_stats', { database: 'default' })
+  await migrate(clickhouse, { log: () => {} })
+  const started = performance.now()
+  let batch = []
+  for (const event of generateEvents({ count })) {
+    batch.push(JSON.stringify(event))
+    if (batch.length === 200_000) {
+      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+      batch = []
+    }
+  }
+  if (batch.length) await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+  await query(clickhouse, 'OPTIMIZE TABLE events FINAL')
+  console.log(`${count.toLocaleString('en-US')} events generated and inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  // the stored visits, as the admin API's rebuild makes them
+  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
+  const rebuild = JSON.parse(execFileSync(join(root, 'target/release/examples/stats_sql'), ['--rebuild', '2026-01-01', '2026-12-31']).toString())
+  const rebuilt = performance.now()
+  await query(clickhouse, rebuild.text, { params: rebuild.params })
+  await query(clickhouse, 'OPTIMIZE TABLE visitor_days FINAL')
+  const visits = (await query(clickhouse, 'SELECT count(), sum(length(visit.start)) FROM visitor_days FINAL')).trim().split('\t').map(Number)
+  console.log(`visits rebuilt in ${((performance.now() - rebuilt) / 1000).toFixed(1)} s: ${visits[1].toLocaleString('en-US')} visits of ${visits[0].toLocaleString('en-US')} visitor-days`)
+}
+
+// the generator's 30 days, in UTC
+const from = Date.UTC(2026, 9, 27) / 1000
+const to = Date.UTC(2026, 10, 26) / 1000
+const q = (body) => ({ site_id: site.domain, date_range: '30d', ...body })
+const dashboard = [
+  ['top stats (visitors, visits, pageviews, views/visit, bounce rate, duration)', q({ metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'] })],
+  ['time series (visitors, pageviews per day)', q({ metrics: ['visitors', 'pageviews'], dimensions: ['time:day'] })],
+  ['sources', q({ metrics: ['visitors'], dimensions: ['visit:source'], pagination: { limit: 10 } })],
+  ['top pages', q({ metrics: ['visitors', 'pageviews'], dimensions: ['event:page'], pagination: { limit: 10 } })],
+  ['entry pages', q({ metrics: ['visitors', 'visits'], dimensions: ['visit:entry_page'], pagination: { limit: 10 } })],
+  ['exit pages', q({ metrics: ['visitors', 'visits'], dimensions: ['visit:exit_page'], pagination: { limit: 10 } })],
+  ['countries', q({ metrics: ['visitors', 'percentage'], dimensions: ['visit:country'], pagination: { limit: 10 } })],
+  ['devices', q({ metrics: ['visitors', 'percentage'], dimensions: ['visit:device'] })],
+  ['browsers', q({ metrics: ['visitors', 'percentage'], dimensions: ['visit:browser'], pagination: { limit: 10 } })],
+  ['operating systems', q({ metrics: ['visitors', 'percentage'], dimensions: ['visit:os'], pagination: { limit: 10 } })],
+  ['goals (conversion rate)', q({ metrics: ['visitors', 'events', 'conversion_rate'], dimensions: ['event:goal'] })],
+  ['a filtered view: top pages of visits from Google', q({ metrics: ['visitors', 'pageviews', 'bounce_rate'], dimensions: ['event:page'], filters: [['is', 'visit:source', ['Google']]], pagination: { limit: 10 } })]
+]
+const dir = mkdtempSync(join(tmpdir(), 'stats-sql-'))
+writeFileSync(join(dir, 'input.json'), JSON.stringify({ site, from, to, queries: dashboard.map(([, body]) => body) }))
+execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
+const plans = JSON.parse(execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')]).toString())
+
+const bare = { text: "SELECT count(), uniq(visitor_id) FROM events WHERE site_domain = {p0:String} AND timestamp >= toDateTime({p1:UInt32}, 'UTC') AND timestamp < toDateTime({p2:UInt32}, 'UTC')", params: { p0: site.domain, p1: from, p2: to } }
+const run = (statement) => query(clickhouse, `${statement.text} FORMAT Null`, { params: statement.params })
+
+async function time(statements, runs = 20) {
+  const times = []
+  for (let i = 0; i < runs + 2; i++) {
+    const started = performance.now()
+    for (const s of statements) await run(s)
+    if (i >= 2) times.push(performance.now() - started)
+  }
+  times.sort((a, b) => a - b)
+  return [times[Math.floor(times.length / 2)], times[Math.floor(times.length * 0.95)]]
+}
+
+const [bareP50, bareP95] = await time([bare])
+console.log(`\n${count.toLocaleString('en-US')} events, ${new Date().toISOString().slice(0, 10)}\n`)
+console.log('| query | statements | p50 ms | p95 ms | × bare scan |\n|---|---:|---:|---:|---:|')
+console.log(`| bare scan: \`count(), uniq(visitor_id)\` | 1 | ${bareP50.toFixed(1)} | ${bareP95.toFixed(1)} | 1.0 |`)
+for (const [i, [what]] of dashboard.entries()) {
+  const [p50, p95] = await time(plans[i])
+  console.log(`| ${what} | ${plans[i].length} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${(p50 / bareP50).toFixed(1)} |`)
+}
+const all = plans.flat()
+const totals = []
+for (let i = 0; i < 12; i++) {
+  const started = performance.now()
+  await Promise.all(all.map(run))
+  if (i >= 2) totals.push(performance.now() - started)
+}
+totals.sort((a, b) => a - b)
+console.log(`| **the whole dashboard, ${all.length} statements at once** | ${all.length} | ${totals[5].toFixed(1)} | ${totals[9].toFixed(1)} | ${(totals[5] / bareP50).toFixed(1)} |`)
