@@ -22,6 +22,8 @@ pub struct Components {
     pub scroll_sum: u64,
     pub scroll_count: u64,
     pub total_rows: u64,
+    /// The sum of all groups' visitors (before pagination).
+    pub visitors_total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +64,7 @@ pub fn read_row(row: &Value, dimensions: usize) -> Result<(Vec<String>, Componen
             scroll_sum: number(&c[7])?,
             scroll_count: number(&c[8])?,
             total_rows: number(&c[9])?,
+            visitors_total: number(&c[10])?,
         },
     ))
 }
@@ -103,7 +106,8 @@ pub struct Returned {
     pub rows: Vec<(Vec<String>, Components)>,
     /// The visit components of a split query (no dimensions), for its one row.
     pub visit_components: Option<Components>,
-    /// Visitors without dimensions (`percentage`).
+    /// Visitors without dimensions (`percentage`); `None` when the groups
+    /// partition the visitors and their sum is the total.
     pub total_visitors: Option<u64>,
     /// Visitors per group of the dimensions other than `event:goal`,
     /// without goal filters (`conversion_rate`).
@@ -143,7 +147,7 @@ pub fn answer(query: &Query, range: &Resolved, returned: &Returned) -> Value {
                 .iter()
                 .map(|m| {
                     let total = match m {
-                        Metric::Percentage => returned.total_visitors.unwrap_or(0),
+                        Metric::Percentage => returned.total_visitors.unwrap_or(c.visitors_total),
                         Metric::ConversionRate => {
                             let key: Vec<String> = dims
                                 .iter()
@@ -253,11 +257,11 @@ mod tests {
 
     #[test]
     fn rows_are_read_whether_64_bit_numbers_are_quoted_or_not() {
-        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 1]);
+        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 1, 9]);
         let (dims, c) = read_row(&row, 1).unwrap();
         assert_eq!(dims, ["/docs"]);
         assert_eq!((c.visitors, c.visits, c.total_rows), (5, 6, 1));
         assert!(read_row(&json!(["/docs", 5]), 1).is_err());
-        assert!(read_row(&json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 1]), 1).is_err());
+        assert!(read_row(&json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 1, 9]), 1).is_err());
     }
 }

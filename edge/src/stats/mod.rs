@@ -77,10 +77,9 @@ fn check(query: &Query) -> Result<(), QueryError> {
 
 pub fn plan(query: &Query, site: &Site, range: &Resolved) -> Result<Plan, QueryError> {
     check(query)?;
-    let percentage = query
-        .metrics
-        .contains(&Metric::Percentage)
-        .then(|| sql::statement(&sql::total_query(query, false), site, range));
+    let percentage = (query.metrics.contains(&Metric::Percentage)
+        && !sql::partitions_visitors(query))
+    .then(|| sql::statement(&sql::total_query(query, false), site, range));
     let conversions = query
         .metrics
         .contains(&Metric::ConversionRate)

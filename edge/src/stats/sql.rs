@@ -28,7 +28,7 @@ pub use crate::bound::{escaped_param, Sql};
 use crate::settings::{Goal, Site};
 
 /// L4's columns after the dimensions, in order: what [`answer`](super::answer) reads.
-pub const COMPONENTS: [&str; 10] = [
+pub const COMPONENTS: [&str; 11] = [
     "visitors",
     "visits",
     "pageviews",
@@ -39,6 +39,7 @@ pub const COMPONENTS: [&str; 10] = [
     "scroll_sum",
     "scroll_count",
     "total_rows",
+    "visitors_total",
 ];
 
 /// Whether the query needs L1 (visits): a visit metric, or a dimension or
@@ -419,6 +420,18 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         .iter()
         .map(|d| b.dimension(d, range))
         .collect();
+    // a breakdown by goal reads only the events that complete one
+    let source = if b.goal_dimension && path != Path::Visits {
+        let goals = site.goals.clone();
+        let any: Vec<String> = goals.iter().map(|g| b.goal_condition(g)).collect();
+        if any.is_empty() {
+            format!("SELECT * FROM ({source}) WHERE 0")
+        } else {
+            format!("SELECT * FROM ({source}) WHERE {}", any.join(" OR "))
+        }
+    } else {
+        source
+    };
     let goal_join = if b.goal_dimension {
         let goals = site.goals.clone();
         let items: Vec<String> = goals
@@ -483,7 +496,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
                      0 AS events, countIf(s_pageviews = 1 AND s_interactions = 0) AS bounces, \
                      sum(dateDiff('second', s_start, s_end)) AS duration, \
                      sum(s_pageviews) AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
-                     count() OVER () AS total_rows"
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                         .into(),
                 );
                 s.join(", ")
@@ -499,7 +512,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
                      countIf(name = 'pageview') AS pageviews, \
                      countIf(name NOT IN ('pageview', 'engagement')) AS events, 0 AS bounces, \
                      0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
-                     count() OVER () AS total_rows"
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                         .into(),
                 );
                 s.join(", ")
@@ -548,12 +561,12 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
                     "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
                      sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
                      sum(spv3) AS visit_pageviews, sumIf(sd3, hsd3) AS scroll_sum, \
-                     countIf(hsd3) AS scroll_count, count() OVER () AS total_rows"
+                     countIf(hsd3) AS scroll_count, count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                 } else {
                     "countIf(a3 > 0) AS visitors, 0 AS visits, sum(pv3) AS pageviews, \
                      sum(ev3) AS events, 0 AS bounces, 0 AS duration, 0 AS visit_pageviews, \
                      sumIf(sd3, hsd3) AS scroll_sum, countIf(hsd3) AS scroll_count, \
-                     count() OVER () AS total_rows"
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                 }),
                 group(""),
                 having("sum(a3) > 0"),
@@ -612,6 +625,27 @@ fn order_by(query: &Query, names: &[String]) -> String {
     }
     keys.extend(names.iter().map(|n| format!("{n} ASC")));
     keys.join(", ")
+}
+
+/// Whether every visitor is in exactly one group of `query`'s dimensions:
+/// the visitor's own properties (the visitor id hashes User-Agent and IP,
+/// so device, browser, OS and country are the same on all its events). The
+/// groups' visitors then add up to the total `percentage` divides by.
+pub fn partitions_visitors(query: &Query) -> bool {
+    !query.dimensions.is_empty()
+        && query.dimensions.iter().all(|d| {
+            matches!(
+                d,
+                Dimension::Visit(
+                    VisitDimension::Device
+                        | VisitDimension::Browser
+                        | VisitDimension::BrowserVersion
+                        | VisitDimension::Os
+                        | VisitDimension::OsVersion
+                        | VisitDimension::Country
+                )
+            )
+        })
 }
 
 /// The query whose visitors divide a group's for `percentage` (no
