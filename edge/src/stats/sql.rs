@@ -356,6 +356,53 @@ fn stored_visits(site_p: &str, from_p: &str, to_p: &str, with_visitor: bool) -> 
     )
 }
 
+/// Every dimension a query names, in its dimensions and filters.
+fn named_dimensions(query: &Query) -> Vec<&Dimension> {
+    fn walk<'a>(filter: &'a Filter, out: &mut Vec<&'a Dimension>) {
+        match filter {
+            Filter::Condition { dimension, .. } => out.push(dimension),
+            Filter::And(list) | Filter::Or(list) => list.iter().for_each(|f| walk(f, out)),
+            Filter::Not(inner) => walk(inner, out),
+        }
+    }
+    let mut out: Vec<&Dimension> = query.dimensions.iter().collect();
+    query.filters.iter().for_each(|f| walk(f, &mut out));
+    out
+}
+
+/// The columns of `events` a query reads: fewer columns, less to scan and join.
+fn event_columns(query: &Query) -> Vec<&'static str> {
+    let mut columns = vec![
+        "timestamp",
+        "name",
+        "visitor_id",
+        "interactive",
+        "scroll_depth",
+    ];
+    for dimension in named_dimensions(query) {
+        let needed: &[&'static str] = match dimension {
+            // goals match names and paths
+            Dimension::Event(EventDimension::Page | EventDimension::Goal) => &["pathname"],
+            Dimension::Event(EventDimension::Hostname) => &["hostname"],
+            Dimension::Prop(_) => &["`meta.key`", "`meta.value`"],
+            Dimension::Visit(VisitDimension::Device) => &["device"],
+            Dimension::Visit(VisitDimension::Browser) => &["browser"],
+            Dimension::Visit(VisitDimension::BrowserVersion) => &["browser_version"],
+            Dimension::Visit(VisitDimension::Os) => &["operating_system"],
+            Dimension::Visit(VisitDimension::OsVersion) => &["operating_system_version"],
+            Dimension::Visit(VisitDimension::Country) => &["country_code"],
+            // name and timestamp are always read; visit properties come from the visits
+            _ => &[],
+        };
+        for column in needed {
+            if !columns.contains(column) {
+                columns.push(column);
+            }
+        }
+    }
+    columns
+}
+
 /// The main statement: one row per group, the dimensions then [`COMPONENTS`].
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let path = path(query);
@@ -373,12 +420,9 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let to_p = b.sql.bind("UInt32", &range.to.to_string());
 
     let rows = format!(
-        "SELECT timestamp, name, visitor_id, hostname, pathname, referrer, referrer_source, \
-         utm_medium, utm_source, utm_campaign, utm_content, utm_term, country_code, device, \
-         browser, browser_version, operating_system, operating_system_version, `meta.key`, \
-         `meta.value`, scroll_depth, interactive \
-         FROM events WHERE site_domain = {site_p} \
-         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')"
+        "SELECT {} FROM events WHERE site_domain = {site_p} \
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')",
+        event_columns(query).join(", ")
     );
     let source = match path {
         Path::Events => rows,
@@ -573,7 +617,12 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
             )
         }
     };
-    let order = order_by(query, &names);
+    finish(b, query, &names, result)
+}
+
+/// The order and the page.
+fn finish(mut b: Builder, query: &Query, names: &[String], result: String) -> Sql {
+    let order = order_by(query, names);
     let limit_p = b.sql.bind("UInt64", &query.limit.to_string());
     let offset_p = b.sql.bind("UInt64", &query.offset.to_string());
     b.sql.text = format!("{result} ORDER BY {order} LIMIT {limit_p} OFFSET {offset_p}");
