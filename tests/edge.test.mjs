@@ -131,4 +131,7 @@ test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
   const stored = await rows("name = 'Outage'")
   assert.equal(stored.length, sent, 'exactly once')
   assert.equal(new Set(stored.map((r) => r.pathname)).size, sent, 'each event once')
+  // and their visit is stored: the visitor's day holds all 25 as interactions
+  const visits = JSON.parse(await query(clickhouse, `SELECT arraySum(visit.active) AS active, length(visit.start) AS visits FROM visitor_days FINAL WHERE site_domain = 'portal.test' AND visitor_id IN (SELECT visitor_id FROM events WHERE name = 'Outage') FORMAT JSONEachRow`))
+  assert.ok(visits.active >= sent && visits.visits >= 1, JSON.stringify(visits))
 })
