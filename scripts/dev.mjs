@@ -94,8 +94,10 @@ await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
 
 // the demo site with the Backstage goals, and a Stats API key for it (kept in .data/api-key)
 const admin = adminClient(`http://127.0.0.1:${port}`, adminToken)
-await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS })
-await admin.putSite('portal.test', {})
+// created once: a later run keeps what was changed since
+const configured = new Set((await admin.settings()).sites.map((s) => s.domain))
+if (!configured.has('backstage.fawkes.idp')) await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS })
+if (!configured.has('portal.test')) await admin.putSite('portal.test', {})
 const keys = (await admin.settings()).keys
 if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {
   writeFileSync(apiKeyFile, (await admin.addKey(['backstage.fawkes.idp', 'portal.test'], 'npm start')).key + '\n', { mode: 0o600 })
