@@ -20,6 +20,10 @@ pub struct RawConfig {
     /// `ADMIN_TOKEN` (a secret): the bearer token of the admin API; unset, the
     /// admin API is closed.
     pub admin_token: Option<String>,
+    /// `ADMIN_USER` (default `admin`) and `ADMIN_PASSWORD_HASH` (a secret,
+    /// `pbkdf2-sha256$…`): the dashboard's login; unset, no one logs in.
+    pub admin_user: Option<String>,
+    pub admin_password_hash: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +31,14 @@ pub struct Config {
     pub clickhouse: Clickhouse,
     pub proxy: ProxyTrust,
     pub admin_token: Option<AdminToken>,
+    /// The dashboard's administrator, when a password hash is set.
+    pub login: Option<Login>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user: String,
+    pub password: crate::auth::PasswordHash,
 }
 
 /// The admin API's bearer token; never printed.
@@ -65,6 +77,8 @@ impl std::fmt::Debug for Clickhouse {
 pub enum ConfigError {
     #[error("ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
     ShortAdminToken,
+    #[error("ADMIN_PASSWORD_HASH must be pbkdf2-sha256$<iterations ≥ 100000>$<salt hex>$<hash hex> (node scripts/admin.mjs hash-password)")]
+    BadPasswordHash,
     #[error("CLICKHOUSE_URL is required")]
     NoClickhouse,
     #[error("CLICKHOUSE_URL is not an http(s) URL: {0}")]
@@ -110,9 +124,21 @@ impl RawConfig {
             "forwarded" => ProxyTrust::ForwardedHeaders,
             other => return Err(ConfigError::BadTrustedProxy(other.to_string())),
         };
+        let login = match self.admin_password_hash.filter(|h| !h.is_empty()) {
+            None => None,
+            Some(text) => Some(Login {
+                user: self
+                    .admin_user
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "admin".into()),
+                password: crate::auth::PasswordHash::parse(&text)
+                    .ok_or(ConfigError::BadPasswordHash)?,
+            }),
+        };
         Ok(Config {
             proxy,
             admin_token,
+            login,
             clickhouse: Clickhouse {
                 url,
                 user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
@@ -170,5 +196,10 @@ mod tests {
             ..raw("http://x")
         };
         assert_eq!(short.validate(), Err(ConfigError::ShortAdminToken));
+        let weak = RawConfig {
+            admin_password_hash: Some("pbkdf2-sha256$10$00$00".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(weak.validate(), Err(ConfigError::BadPasswordHash));
     }
 }

@@ -10,6 +10,7 @@
 //! The Cloudflare glue (`worker::*`) is a thin adapter around these modules,
 //! in `src/worker/`, compiled only for the Worker's Wasm.
 
+pub mod auth;
 pub mod bound;
 pub mod config;
 pub mod enrich;

@@ -11,6 +11,7 @@ pub mod admin;
 pub mod keys;
 pub mod retention;
 
+use crate::auth::throttle::{self, Failures};
 use serde::{Deserialize, Serialize};
 
 /// Every setting, as persisted.
@@ -20,6 +21,18 @@ pub struct Store {
     pub sites: Vec<Site>,
     #[serde(default)]
     pub keys: Vec<ApiKey>,
+    /// The dashboard's sessions (SHA-256 of the cookie's token).
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+    /// Consecutive failed logins (`auth::throttle`).
+    #[serde(default)]
+    pub login_failures: Failures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub hash: String,
+    pub expires_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -114,6 +127,17 @@ pub enum Change {
     RevokeKey {
         id: String,
     },
+    /// A successful login: the session, and the failures forgotten.
+    StartSession {
+        session: Session,
+        now_ms: u64,
+    },
+    EndSession {
+        hash: String,
+    },
+    LoginFailed {
+        now_ms: u64,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -140,6 +164,13 @@ impl Store {
     /// The key whose SHA-256 is `hash`.
     pub fn key_by_hash(&self, hash: &str) -> Option<&ApiKey> {
         self.keys.iter().find(|k| keys::same_hash(&k.hash, hash))
+    }
+
+    /// Whether a session token's hash is a live session at `now_ms`.
+    pub fn has_session(&self, hash: &str, now_ms: u64) -> bool {
+        self.sessions
+            .iter()
+            .any(|s| s.expires_ms > now_ms && keys::same_hash(&s.hash, hash))
     }
 
     /// The settings without key hashes, for the admin API to show.
@@ -186,6 +217,15 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 return Err(SettingsError::NoKey(id));
             }
             next.keys.retain(|k| k.id != id);
+        }
+        Change::StartSession { session, now_ms } => {
+            next.sessions.retain(|s| s.expires_ms > now_ms);
+            next.sessions.push(session);
+            next.login_failures = Failures::default();
+        }
+        Change::EndSession { hash } => next.sessions.retain(|s| s.hash != hash),
+        Change::LoginFailed { now_ms } => {
+            next.login_failures = throttle::failed(&store.login_failures, now_ms)
         }
     }
     Ok(next)
@@ -284,6 +324,36 @@ mod tests {
     }
 
     #[test]
+    fn sessions_start_expire_and_end_and_a_login_forgets_failures() {
+        let failed = apply(&Store::default(), Change::LoginFailed { now_ms: 5 }).unwrap();
+        assert_eq!(failed.login_failures.count, 1);
+        let session = Session {
+            hash: keys::sha256_hex(b"t"),
+            expires_ms: 100,
+        };
+        let store = apply(
+            &failed,
+            Change::StartSession {
+                session: session.clone(),
+                now_ms: 10,
+            },
+        )
+        .unwrap();
+        assert_eq!(store.login_failures.count, 0);
+        assert!(store.has_session(&session.hash, 99));
+        assert!(!store.has_session(&session.hash, 100), "expired");
+        assert!(!store.public_view().to_string().contains(&session.hash));
+        let ended = apply(
+            &store,
+            Change::EndSession {
+                hash: session.hash.clone(),
+            },
+        )
+        .unwrap();
+        assert!(!ended.has_session(&session.hash, 50));
+    }
+
+    #[test]
     fn the_store_survives_a_round_trip_through_json() {
         let mut s = site("a.example");
         s.retention = Retention::SixMonths;
@@ -298,6 +368,7 @@ mod tests {
         let store = Store {
             sites: vec![s],
             keys: vec![key("k", &["a.example"])],
+            ..Store::default()
         };
         let text = serde_json::to_string(&store).unwrap();
         assert!(text.contains(r#""retention":"6mo""#));

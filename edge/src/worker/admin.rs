@@ -2,11 +2,11 @@
 //! behind `Authorization: Bearer <ADMIN_TOKEN>`. Requests become
 //! `settings::admin` changes, made by the `SiteSettings` object.
 
-use super::{clickhouse, config, respond, settings};
+use super::{clickhouse, config, respond, session, settings};
 use crate::settings::admin::{self, AdminError};
 use crate::settings::{keys, Change};
 use crate::stats::sql::Sql;
-use worker::{wasm_bindgen, Request, Response, Result, RouteContext};
+use worker::{wasm_bindgen, Method, Request, Response, Result, RouteContext};
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {
@@ -15,17 +15,28 @@ extern "C" {
     fn get_random_values(buf: &mut [u8]);
 }
 
-/// `None` when the request carries the admin token; else the refusal.
-fn refused(request: &Request, ctx: &RouteContext<()>) -> Result<Option<Response>> {
-    let Some(token) = config(&ctx.env)?.admin_token else {
-        return respond::error(403, "the admin API is closed: set the ADMIN_TOKEN secret")
-            .map(Some);
-    };
+/// `None` when the request may use the admin API — the admin token, or the
+/// dashboard's session (changes only from its own page); else the refusal.
+async fn refused(request: &Request, ctx: &RouteContext<()>) -> Result<Option<Response>> {
     let header = request.headers().get("Authorization").ok().flatten();
-    match keys::bearer(header.as_deref()) {
-        Some(given) if keys::same_hash(given, &token.0) => Ok(None),
-        _ => respond::error(401, "Authorization: Bearer <ADMIN_TOKEN> is required").map(Some),
+    if let Some(given) = keys::bearer(header.as_deref()) {
+        return match config(&ctx.env)?.admin_token {
+            Some(token) if keys::same_hash(given, &token.0) => Ok(None),
+            _ => respond::error(401, "Authorization: Bearer <ADMIN_TOKEN> is required").map(Some),
+        };
     }
+    let store = settings::load(&ctx.env).await?;
+    if session::has_session(request, &store) {
+        if request.method() == Method::Get || session::same_origin(request) {
+            return Ok(None);
+        }
+        return respond::error(403, "a change must come from the dashboard's own page").map(Some);
+    }
+    respond::error(
+        401,
+        "Authorization: Bearer <ADMIN_TOKEN> (or the dashboard's login) is required",
+    )
+    .map(Some)
 }
 
 async fn make(ctx: &RouteContext<()>, change: &Change) -> Result<Response> {
@@ -36,7 +47,7 @@ async fn make(ctx: &RouteContext<()>, change: &Change) -> Result<Response> {
 }
 
 pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     respond::json(&settings::load(&ctx.env).await?.public_view())
@@ -52,7 +63,7 @@ async fn known_timezone(ctx: &RouteContext<()>, timezone: &str) -> Result<bool> 
 }
 
 pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     let domain = ctx.param("domain").cloned().unwrap_or_default();
@@ -76,7 +87,7 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
 }
 
 pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     let domain = match admin::domain(ctx.param("domain").map_or("", String::as_str)) {
@@ -87,7 +98,7 @@ pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Resp
 }
 
 pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     let body = request.bytes().await.unwrap_or_default();
@@ -113,7 +124,7 @@ pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Resp
 /// (UTC days, inclusive): recomputes the stored visits from `events`, for
 /// events loaded without the queue (imports, fixtures) or after a repair.
 pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     let body = request.bytes().await.unwrap_or_default();
@@ -130,7 +141,7 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
 }
 
 pub async fn revoke_key(request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if let Some(refusal) = refused(&request, &ctx)? {
+    if let Some(refusal) = refused(&request, &ctx).await? {
         return Ok(refusal);
     }
     let id = ctx.param("id").cloned().unwrap_or_default();

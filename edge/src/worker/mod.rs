@@ -7,6 +7,7 @@
 //! | `GET /api/health` | [`health`] |
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] |
 //! | `/api/admin/…` (sites, goals, retention, API keys) | [`admin`] |
+//! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] |
 //! | queue `events` | [`consumer`] |
 //! | cron (wrangler.toml `[triggers]`) | [`retention`] |
 //! | Durable Object `Salts` | [`salt`] |
@@ -23,6 +24,7 @@ mod health;
 mod respond;
 mod retention;
 mod salt;
+mod session;
 mod settings;
 mod stats;
 
@@ -62,6 +64,8 @@ fn config(env: &Env) -> Result<Config> {
         clickhouse_database: var("CLICKHOUSE_DATABASE"),
         trusted_proxy: var("TRUSTED_PROXY"),
         admin_token: var("ADMIN_TOKEN"),
+        admin_user: var("ADMIN_USER"),
+        admin_password_hash: var("ADMIN_PASSWORD_HASH"),
     }
     .validate()
     .map_err(|e| worker::Error::RustError(e.to_string()))?;
@@ -84,6 +88,9 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/keys", admin::add_key)
         .delete_async("/api/admin/keys/:id", admin::revoke_key)
         .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
+        .post_async("/api/auth/login", session::login)
+        .post_async("/api/auth/logout", session::logout)
+        .get_async("/api/auth/session", session::show)
         .run(request, env)
         .await
 }

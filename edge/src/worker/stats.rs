@@ -2,7 +2,7 @@
 //! check, then `stats` (parse → range → plan → ClickHouse → answer).
 
 use super::clickhouse::{self, Answer};
-use super::{config, respond, settings};
+use super::{config, respond, session, settings};
 use crate::config::Clickhouse;
 use crate::settings::{keys, ApiKey, Site, Store};
 use crate::stats::answer::{answer, read_row, Returned};
@@ -55,26 +55,39 @@ fn reply(result: std::result::Result<Value, Refusal>) -> Result<Response> {
     }
 }
 
-/// The API key of `Authorization: Bearer`, or 401.
-fn api_key<'a>(request: &Request, store: &'a Store) -> std::result::Result<&'a ApiKey, Refusal> {
+/// Who may read: an API key's sites, or every site (the dashboard's session).
+enum Reader {
+    Key(ApiKey),
+    Administrator,
+}
+
+/// The reader of `Authorization: Bearer <API key>` or of the session cookie, or 401.
+fn reader(request: &Request, store: &Store) -> std::result::Result<Reader, Refusal> {
     let header = request.headers().get("Authorization").ok().flatten();
     let Some(token) = keys::bearer(header.as_deref()) else {
+        if session::has_session(request, store) {
+            return Ok(Reader::Administrator);
+        }
         return refuse(401, "Authorization: Bearer <API key> is required");
     };
     match store.key_by_hash(&keys::sha256_hex(token.as_bytes())) {
-        Some(key) => Ok(key),
+        Some(key) => Ok(Reader::Key(key.clone())),
         None => refuse(401, "the API key is not valid (revoked or mistyped)"),
     }
 }
 
-/// The site the key may read, or 403 (the same for a site that does not exist).
+/// The site the reader may read, or 403 (the same for a site that does not exist).
 fn site_for<'a>(
     store: &'a Store,
-    key: &ApiKey,
+    reader: &Reader,
     site_id: &str,
 ) -> std::result::Result<&'a Site, Refusal> {
+    let allowed = match reader {
+        Reader::Key(key) => key.sites.iter().any(|s| s == site_id),
+        Reader::Administrator => true,
+    };
     match store.site(site_id) {
-        Some(site) if key.sites.iter().any(|s| s == site_id) => Ok(site),
+        Some(site) if allowed => Ok(site),
         _ => refuse(
             403,
             format!("site_id: this API key cannot read {site_id:?}"),
@@ -149,7 +162,7 @@ async fn run_query(
 ) -> std::result::Result<Value, Refusal> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
-    let key = api_key(request, &store)?.clone();
+    let key = reader(request, &store)?;
     let body = request.bytes().await.unwrap_or_default();
     if body.len() > MAX_BODY {
         return refuse(400, format!("the body is larger than {MAX_BODY} bytes"));
@@ -226,7 +239,7 @@ async fn run_realtime(
 ) -> std::result::Result<Value, Refusal> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
-    let key = api_key(request, &store)?.clone();
+    let key = reader(request, &store)?;
     let url = request.url()?;
     let Some(site_id) = url
         .query_pairs()
