@@ -13,7 +13,10 @@
 //   revoke <key id>
 //   rebuild-visits <from> <to>                   recompute stored visits of those UTC days
 //                                                (events loaded without the queue)
+//   hash-password                                reads a password on stdin, prints the
+//                                                ADMIN_PASSWORD_HASH secret for the dashboard's login
 import { existsSync, readFileSync } from 'node:fs'
+import { pbkdf2Sync, randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -48,6 +51,12 @@ export function adminClient(url, token) {
   }
 }
 
+/** The dashboard password's slow hash, in the form edge/src/auth.rs reads (PBKDF2-HMAC-SHA256). */
+export function hashPassword(password, iterations = 100_000) {
+  const salt = randomBytes(16)
+  return `pbkdf2-sha256$${iterations}$${salt.toString('hex')}$${pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('hex')}`
+}
+
 /** The Backstage demo site's goals (issue 4): custom events and a pageview goal. */
 export const BACKSTAGE_GOALS = [
   { event_name: 'Deploy Application' },
@@ -75,6 +84,12 @@ function parseArgs(argv) {
 
 async function main() {
   const [command, ...rest] = process.argv.slice(2)
+  if (command === 'hash-password') {
+    const password = readFileSync(0, 'utf8').replace(/\r?\n$/, '')
+    if (password.length < 12) throw new Error('use a password of at least 12 characters')
+    console.log(hashPassword(password))
+    return
+  }
   const { positional, options } = parseArgs(rest)
   const url = process.env.EDGE_URL || 'http://127.0.0.1:8787'
   const token = process.env.ADMIN_TOKEN || (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : '')

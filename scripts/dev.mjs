@@ -9,8 +9,9 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { buildTracker, root } from './build-tracker.mjs'
-import { clickhouseFromEnv, migrate } from './migrate.mjs'
-import { adminClient, adminTokenFile, BACKSTAGE_GOALS } from './admin.mjs'
+import { clickhouseFromEnv, migrate, query } from './migrate.mjs'
+import { generateEvents } from '../bench/generate-events.mjs'
+import { adminClient, adminTokenFile, BACKSTAGE_GOALS, hashPassword } from './admin.mjs'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 
@@ -24,6 +25,10 @@ function localAdminToken() {
   return readFileSync(adminTokenFile, 'utf8').trim()
 }
 const adminToken = localAdminToken()
+// the dashboard's login for local runs: user "admin", a password made once and kept in .data/
+const passwordFile = join(root, '.data/admin-password')
+if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(12).toString('base64url') + '\n', { mode: 0o600 })
+const adminPassword = readFileSync(passwordFile, 'utf8').trim()
 const apiKeyFile = join(root, '.data/api-key')
 
 const port = Number(process.env.PORT || 8787)
@@ -87,7 +92,7 @@ console.log('4/4 starting the edge worker under wrangler dev (the first build ta
 start(
   'worker',
   join(root, 'node_modules/.bin/wrangler'),
-  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${adminToken}`, '--persist-to', join(root, '.data/wrangler')],
+  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${adminToken}`, '--var', `ADMIN_PASSWORD_HASH:${hashPassword(adminPassword)}`, '--persist-to', join(root, '.data/wrangler')],
   { PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
 )
 await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
@@ -104,9 +109,33 @@ if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {
 }
 const apiKey = readFileSync(apiKeyFile, 'utf8').trim()
 
+// 30 days of realistic demo traffic, once (a second run finds it and keeps it)
+const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_URL: clickhouseUrl })
+const held = Number(await query(clickhouse, "SELECT count() FROM events WHERE site_domain = 'backstage.fawkes.idp'"))
+if (held < 1000) {
+  const total = 60_000
+  console.log(`seeding the demo site with ${total.toLocaleString('en-US')} generated events over the last 30 days…`)
+  let batch = []
+  let done = 0
+  for (const event of generateEvents({ count: total, days: 30, end: Date.now() - 60_000, seed: 42 })) {
+    batch.push(JSON.stringify(event))
+    if (batch.length === 10_000) {
+      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+      done += batch.length
+      batch = []
+      process.stdout.write(`\r  ${Math.round((done / total) * 100)} %`)
+    }
+  }
+  if (batch.length) await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10)
+  await admin.rebuildVisits(day(Date.now() - 32 * 86_400_000), day(Date.now() + 86_400_000))
+  console.log('\r  done: events stored, visits computed')
+}
+
 console.log(`
 Ready.
   demo portal:  http://localhost:${port}/          (click around; events go to the worker)
+  dashboard:    http://localhost:${port}/dashboard/  user admin, password ${adminPassword}   (.data/admin-password)
   health:       http://localhost:${port}/api/health
   send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' \\
                   -d '{"n":"Deploy Application","u":"https://backstage.fawkes.idp/create","d":"backstage.fawkes.idp","p":{"language":"nodejs"}}'

@@ -38,7 +38,7 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
     const again = clickhouseFromEnv({ CLICKHOUSE_URL: server.url })
     assert.equal((await query(again, 'SELECT count() FROM events')).trim(), '3', 'data survives a restart')
     await migrate(again, { log: (m) => logged.push(m) })
-    assert.equal(logged.length, 2)
+    assert.equal(logged.length, files.length, "nothing applied again after a restart")
   } finally {
     await server.stop()
   }

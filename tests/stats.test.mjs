@@ -202,7 +202,7 @@ test('events through the Worker get their visits stored by the queue consumer an
     if (answer.results?.[0]?.metrics[1] === 1 && answer.results[0].metrics[2] === 3) break
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
-  assert.deepEqual(answer.results, [{ metrics: [1, 1, 3, 1, 0, 3], dimensions: [] }])
+  assert.deepEqual(answer.results, [{ metrics: [1, 1, 3, 4, 0, 3], dimensions: [] }])
   const sources = (await stats({ ...body, metrics: ['visits'], dimensions: ['visit:source', 'visit:entry_page', 'visit:exit_page'] }, liveKey)).json.results
   // one second holds all four events: pageviews come first, then by path
   assert.deepEqual(sources, [{ metrics: [1], dimensions: ['Google', '/', '/docs/a'] }])

@@ -412,10 +412,10 @@ fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String
                 name => {
                     group.visitors.insert(row.visitor_id);
                     group.visits.insert(event.visit);
+                    // Plausible's `events`: pageviews and custom events
+                    group.events += 1;
                     if name == "pageview" {
                         group.pageviews += 1;
-                    } else {
-                        group.events += 1;
                     }
                 }
             }

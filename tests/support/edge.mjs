@@ -23,13 +23,13 @@ export function freePort() {
 // `sites` are created through the admin API once the Worker is up (UTC, no
 // goals; pass objects {domain, timezone, goals, retention} for more);
 // `persistTo` keeps the Durable Objects' state (settings, salts) between starts.
-export async function startEdge({ clickhouseUrl, sites = ['backstage.fawkes.idp', 'portal.test'], persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')) }) {
+export async function startEdge({ clickhouseUrl, sites = ['backstage.fawkes.idp', 'portal.test'], persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')), vars = {} }) {
   const port = await freePort()
   const inspector = await freePort()
   let log = ''
   const child = spawn(
     join(root, 'node_modules/.bin/wrangler'),
-    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`, '--persist-to', persistTo],
+    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`, '--persist-to', persistTo, ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
     {
       cwd: root,
       // node_modules/.bin first: wrangler needs the Node 22 that npm installed there

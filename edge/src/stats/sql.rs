@@ -554,7 +554,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
                 s.push(
                     "uniqExactIf(visitor_id, name != 'engagement') AS visitors, 0 AS visits, \
                      countIf(name = 'pageview') AS pageviews, \
-                     countIf(name NOT IN ('pageview', 'engagement')) AS events, 0 AS bounces, \
+                     countIf(name != 'engagement') AS events, 0 AS bounces, \
                      0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                         .into(),
@@ -579,7 +579,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
             };
             let l2 = format!(
                 "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
-                 countIf(name NOT IN ('pageview', 'engagement')) AS ev2, {visit_columns}, \
+                 countIf(name != 'engagement') AS ev2, {visit_columns}, \
                  maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2 \
                  FROM ({source}){goal_join} WHERE {filter}{}",
                 {

@@ -1,0 +1,364 @@
+// The dashboard: login, then a site's stats from the Stats API — top stats
+// with their change, a chart, real-time visitors and the breakdown panels —
+// or the settings. Every view is a URL (state.js); a click on a row adds a
+// filter to it.
+import uPlot from 'uplot'
+import { api } from './api.js'
+import { PANELS, PERIODS, PROP_KEYS, TOP_STATS } from './panels.js'
+import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
+import { renderSettings } from './settings.js'
+
+const app = document.getElementById('app')
+let state = readState()
+let sites = []
+let realtimeTimer = 0
+let renderToken = 0
+const tabs = {}
+
+/** An element: h('p', {class: 'x', onclick}, 'text', child…). */
+export function h(tag, attributes = {}, ...children) {
+  const el = document.createElement(tag)
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === undefined || value === null || value === false) continue
+    if (name.startsWith('on')) el.addEventListener(name.slice(2), value)
+    else el.setAttribute(name, value === true ? '' : value)
+  }
+  for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child)
+  return el
+}
+
+const countries = new Intl.DisplayNames(['en'], { type: 'region' })
+const number = new Intl.NumberFormat('en-US')
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 })
+
+export function show(kind, value) {
+  if (value === null || value === undefined) return '–'
+  switch (kind) {
+    case 'percent':
+      return `${value}%`
+    case 'decimal':
+      return String(value)
+    case 'duration': {
+      const m = Math.floor(value / 60)
+      return m ? `${m}m ${value % 60}s` : `${value}s`
+    }
+    default:
+      return value >= 100_000 ? compact.format(value) : number.format(value)
+  }
+}
+
+function label(dimension, value) {
+  if (dimension === 'visit:country') {
+    if (!value) return 'Unknown'
+    try {
+      return `${countries.of(value)} (${value})`
+    } catch {
+      return value
+    }
+  }
+  return value === '' ? '(none)' : value
+}
+
+function navigate(next, replace = false) {
+  state = next
+  const url = stateUrl(state)
+  if (replace) history.replaceState(null, '', url)
+  else history.pushState(null, '', url)
+  render()
+}
+
+window.addEventListener('popstate', () => {
+  state = readState()
+  render()
+})
+
+function base(extra = {}) {
+  return { site_id: state.site, date_range: dateRange(state), filters: apiFilters(state), ...extra }
+}
+
+// ---- login -----------------------------------------------------------------
+
+function renderLogin(message = '') {
+  clearInterval(realtimeTimer)
+  const error = h('p', { class: 'error', role: 'alert', id: 'login-error' }, message)
+  const form = h(
+    'form',
+    {
+      class: 'login',
+      'aria-labelledby': 'login-title',
+      onsubmit: async (event) => {
+        event.preventDefault()
+        const data = new FormData(form)
+        const button = form.querySelector('button')
+        button.disabled = true
+        try {
+          await api.login(String(data.get('username')), String(data.get('password')))
+          await start()
+        } catch (failure) {
+          error.textContent = failure.status === 429 ? `Too many failed logins. Try again in ${failure.retryAfter} s.` : failure.message
+          button.disabled = false
+        }
+      }
+    },
+    h('h1', { id: 'login-title' }, 'Edge analytics'),
+    h('label', { for: 'username' }, 'User name'),
+    h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, value: 'admin' }),
+    h('label', { for: 'password' }, 'Password'),
+    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('button', { type: 'submit' }, 'Log in'),
+    error
+  )
+  app.replaceChildren(form)
+  form.querySelector('#password').focus()
+}
+
+// ---- header and filters ----------------------------------------------------
+
+function header() {
+  const siteSelect = h(
+    'select',
+    { id: 'site', 'aria-label': 'Site', onchange: (e) => navigate({ ...state, site: e.target.value, filters: [] }) },
+    sites.map((s) => h('option', { value: s.domain, selected: s.domain === state.site }, s.domain))
+  )
+  const periodSelect = h(
+    'select',
+    {
+      id: 'period',
+      'aria-label': 'Date range',
+      onchange: (e) => navigate({ ...state, period: e.target.value, from: '', to: '' })
+    },
+    PERIODS.map(([value, text]) => h('option', { value, selected: value === state.period }, text)),
+    state.period === 'custom' ? h('option', { value: 'custom', selected: true }, `${state.from} – ${state.to}`) : null
+  )
+  const compare = h('input', { type: 'checkbox', id: 'compare', checked: state.compare, onchange: (e) => navigate({ ...state, compare: e.target.checked }) })
+  return h(
+    'header',
+    {},
+    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, h('label', { class: 'check' }, compare, ' Compare with the previous period')),
+    h('p', { class: 'realtime', 'aria-live': 'polite' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', { id: 'realtime' }, '…'), ' current visitors'),
+    h(
+      'nav',
+      { 'aria-label': 'Account' },
+      h('a', { href: stateUrl({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' }), onclick: (e) => {
+        e.preventDefault()
+        navigate({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' })
+      } }, state.view === 'settings' ? 'Dashboard' : 'Settings'),
+      h('button', { type: 'button', class: 'link', onclick: async () => {
+        await api.logout()
+        renderLogin('Logged out.')
+      } }, 'Log out')
+    )
+  )
+}
+
+function filterBar() {
+  if (!state.filters.length) return h('div', { id: 'filters', class: 'filters empty' })
+  return h(
+    'div',
+    { id: 'filters', class: 'filters', role: 'list', 'aria-label': 'Filters' },
+    state.filters.map((f, i) =>
+      h(
+        'span',
+        { class: 'chip', role: 'listitem', 'data-filter': f.dimension },
+        `${f.dimension.split(':').pop().replace('_', ' ')} ${f.operator.replace('_', ' ')} ${f.values.map((v) => label(f.dimension, v)).join(' or ')}`,
+        h('button', { type: 'button', 'aria-label': `Remove the filter on ${f.dimension}`, onclick: () => navigate({ ...state, filters: state.filters.filter((_, j) => j !== i) }) }, '×')
+      )
+    ),
+    h('button', { type: 'button', class: 'link', onclick: () => navigate({ ...state, filters: [] }) }, 'Clear all')
+  )
+}
+
+function addFilter(dimension, value) {
+  const filters = state.filters.filter((f) => f.dimension !== dimension)
+  filters.push({ dimension, operator: 'is', values: [value] })
+  navigate({ ...state, filters })
+}
+
+// ---- the dashboard's parts ----------------------------------------------------
+
+async function topStats(el, token) {
+  const metrics = TOP_STATS.map(([m]) => m)
+  const now = await api.query(base({ metrics }))
+  let before = null
+  if (state.compare && now.query?.date_range) {
+    before = await api.query(base({ metrics, date_range: previousPeriod(now.query.date_range) }))
+  }
+  if (token !== renderToken) return
+  const values = now.results[0]?.metrics ?? []
+  const previous = before?.results[0]?.metrics
+  el.replaceChildren(
+    ...TOP_STATS.map(([metric, text, kind], i) => {
+      let change = null
+      if (previous && previous[i] !== null && values[i] !== null) {
+        const delta = previous[i] ? Math.round(((values[i] - previous[i]) / previous[i]) * 100) : values[i] ? 100 : 0
+        // a lower bounce rate is the better direction
+        const good = metric === 'bounce_rate' ? delta <= 0 : delta >= 0
+        change = h('span', { class: `change ${good ? 'up' : 'down'}`, 'data-change': metric }, `${delta > 0 ? '↑' : delta < 0 ? '↓' : ''}${Math.abs(delta)}%`)
+      }
+      return h('div', { class: 'stat', 'data-metric': metric }, h('span', { class: 'label' }, text), h('strong', { class: 'value' }, show(kind, values[i])), change)
+    })
+  )
+}
+
+let chart = null
+async function timeSeries(el, token) {
+  const answer = await api.query(base({ metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true } }))
+  if (token !== renderToken) return
+  const labels = answer.meta.time_labels ?? []
+  const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics]))
+  // bucket labels are the site's local times; shown as such (UTC on the axis)
+  const xs = labels.map((l) => Date.parse(l.length === 10 ? `${l}T00:00:00Z` : `${l.replace(' ', 'T')}Z`) / 1000)
+  const visitors = labels.map((l) => byLabel.get(l)?.[0] ?? 0)
+  const pageviews = labels.map((l) => byLabel.get(l)?.[1] ?? 0)
+  chart?.destroy()
+  el.replaceChildren()
+  const width = Math.max(280, el.clientWidth || 800)
+  chart = new uPlot(
+    {
+      width,
+      height: 240,
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
+      series: [{}, { label: 'Visitors', stroke: '#4f46e5', fill: 'rgba(79,70,229,0.12)', width: 2 }, { label: 'Pageviews', stroke: '#0f766e', width: 1.5, dash: [4, 4] }],
+      axes: [{}, { size: 56 }]
+    },
+    [xs, visitors, pageviews],
+    el
+  )
+  el.setAttribute('data-points', String(labels.length))
+  el.setAttribute('aria-label', `Visitors and pageviews, ${labels.length} points; ${visitors.reduce((a, b) => a + b, 0)} visitors in all`)
+}
+
+async function realtime(token) {
+  try {
+    const count = await api.realtime(state.site)
+    if (token === renderToken) document.getElementById('realtime').textContent = String(count)
+  } catch {
+    // shown again at the next tick
+  }
+}
+
+function table(panelId, dimension, answer, columns, kinds) {
+  const rows = answer.results
+  if (!rows.length) return h('p', { class: 'none' }, 'No data yet')
+  const top = Math.max(...rows.map((r) => r.metrics[0] || 0), 1)
+  return h(
+    'table',
+    {},
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), columns.map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
+    h(
+      'tbody',
+      {},
+      rows.map((r) => {
+        const value = r.dimensions[0]
+        return h(
+          'tr',
+          { 'data-dimension': value },
+          h(
+            'td',
+            { class: 'name' },
+            h('span', { class: 'bar', style: `width:${((r.metrics[0] || 0) / top) * 100}%`, 'aria-hidden': 'true' }),
+            h('button', { type: 'button', class: 'row', title: `Filter by ${label(dimension, value)}`, onclick: () => addFilter(dimension, value) }, label(dimension, value))
+          ),
+          r.metrics.map((m, i) => h('td', { class: 'num', 'data-metric': String(i) }, show(kinds[i], m)))
+        )
+      })
+    )
+  )
+}
+
+const KIND = { visitors: 'count', visits: 'count', pageviews: 'count', events: 'count', bounce_rate: 'percent', percentage: 'decimal', conversion_rate: 'decimal' }
+
+async function panel(el, spec, token) {
+  const index = tabs[spec.id] ?? 0
+  const [, dimension, metrics, columns] = spec.tabs[index]
+  const body = h('div', { class: 'body', 'aria-busy': 'true' })
+  el.replaceChildren(
+    h(
+      'div',
+      { class: 'panel-head' },
+      h('h2', {}, spec.title),
+      spec.tabs.length > 1
+        ? h(
+            'div',
+            { role: 'tablist', 'aria-label': spec.title },
+            spec.tabs.map(([text], i) =>
+              h('button', { type: 'button', role: 'tab', 'aria-selected': String(i === index), onclick: () => {
+                tabs[spec.id] = i
+                panel(el, spec, renderToken)
+              } }, text)
+            )
+          )
+        : null
+    ),
+    body
+  )
+  // a goal breakdown by its props once a goal is the filter
+  const goal = spec.id === 'goals' && state.filters.find((f) => f.dimension === 'event:goal' && f.operator === 'is')
+  const answer = await api.query(base({ metrics, dimensions: [dimension], pagination: { limit: 9 } }))
+  if (token !== renderToken) return
+  const kinds = metrics.map((m) => KIND[m] ?? 'count')
+  body.replaceChildren(table(spec.id, dimension, answer, columns, kinds))
+  body.removeAttribute('aria-busy')
+  if (goal) {
+    const key = tabs.propKey ?? PROP_KEYS[0]
+    const select = h('select', { 'aria-label': 'Property', onchange: (e) => {
+      tabs.propKey = e.target.value
+      panel(el, spec, renderToken)
+    } }, PROP_KEYS.map((k) => h('option', { value: k, selected: k === key }, k)))
+    const props = await api.query(base({ metrics: ['visitors', 'events', 'conversion_rate'], dimensions: [`event:props:${key}`], pagination: { limit: 9 } }))
+    if (token !== renderToken) return
+    body.append(h('div', { class: 'props', 'data-props': key }, h('h3', {}, `${goal.values[0]} by `, select), table('props', `event:props:${key}`, props, ['Uniques', 'Total', 'CR'], ['count', 'count', 'decimal'])))
+  }
+}
+
+async function renderDashboard() {
+  const token = ++renderToken
+  const top = h('section', { id: 'top', class: 'top', 'aria-label': 'Top stats', 'aria-busy': 'true' })
+  const chartEl = h('section', { id: 'chart', class: 'chart', role: 'img', 'aria-label': 'Visitors over time' })
+  const panels = PANELS.map((spec) => h('section', { class: 'panel', 'data-panel': spec.id, 'aria-label': spec.title }))
+  app.replaceChildren(header(), filterBar(), h('main', {}, top, chartEl, h('div', { class: 'grid' }, panels)))
+  clearInterval(realtimeTimer)
+  realtime(token)
+  realtimeTimer = setInterval(() => realtime(token), 10_000)
+  const work = [topStats(top, token), timeSeries(chartEl, token), ...PANELS.map((spec, i) => panel(panels[i], spec, token))]
+  const results = await Promise.allSettled(work)
+  if (token !== renderToken) return
+  top.removeAttribute('aria-busy')
+  const failed = results.find((r) => r.status === 'rejected')
+  if (failed?.reason?.status === 401) return renderLogin('Your session ended. Log in again.')
+  if (failed) app.append(h('p', { class: 'error', role: 'alert' }, `Some panels could not load: ${failed.reason.message}`))
+  document.body.dataset.loaded = String(token)
+}
+
+async function render() {
+  if (state.view === 'settings') {
+    clearInterval(realtimeTimer)
+    const token = ++renderToken
+    const main = h('main', {})
+    app.replaceChildren(header(), main)
+    await renderSettings(main, { api, h, reload: start })
+    if (token === renderToken) document.body.dataset.loaded = String(token)
+    return
+  }
+  if (!sites.length) {
+    app.replaceChildren(header(), h('main', {}, h('p', {}, 'No site yet: add one in Settings.')))
+    return
+  }
+  await renderDashboard()
+}
+
+async function start() {
+  try {
+    await api.session()
+  } catch (failure) {
+    return renderLogin(failure.status === 503 ? failure.message : '')
+  }
+  sites = (await api.settings()).sites
+  if (!sites.some((s) => s.domain === state.site) && sites.length) {
+    state = { ...state, site: sites[0].domain }
+    history.replaceState(null, '', stateUrl(state))
+  }
+  await render()
+}
+
+start()

@@ -1,0 +1,73 @@
+// The dashboard's panels, in one place: each tab is a dimension of the
+// Stats API (edge/src/stats/schema.rs) and the metrics it shows.
+
+/** The top stats: Stats API metric, label, and how a value is shown. */
+export const TOP_STATS = [
+  ['visitors', 'Unique visitors', 'count'],
+  ['visits', 'Total visits', 'count'],
+  ['pageviews', 'Total pageviews', 'count'],
+  ['views_per_visit', 'Views per visit', 'decimal'],
+  ['bounce_rate', 'Bounce rate', 'percent'],
+  ['visit_duration', 'Visit duration', 'duration']
+]
+
+/** Panels of breakdowns: tabs of [label, dimension, metrics, column labels]. */
+export const PANELS = [
+  {
+    id: 'sources',
+    title: 'Top sources',
+    tabs: [
+      ['Sources', 'visit:source', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
+      ['Referrers', 'visit:referrer', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
+      ['UTM sources', 'visit:utm_source', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
+      ['UTM mediums', 'visit:utm_medium', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
+      ['UTM campaigns', 'visit:utm_campaign', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']]
+    ]
+  },
+  {
+    id: 'pages',
+    title: 'Top pages',
+    tabs: [
+      ['Top pages', 'event:page', ['visitors', 'pageviews'], ['Visitors', 'Pageviews']],
+      ['Entry pages', 'visit:entry_page', ['visitors', 'visits'], ['Visitors', 'Entrances']],
+      ['Exit pages', 'visit:exit_page', ['visitors', 'visits'], ['Visitors', 'Exits']]
+    ]
+  },
+  {
+    id: 'countries',
+    title: 'Countries',
+    tabs: [['Countries', 'visit:country', ['visitors', 'percentage'], ['Visitors', '%']]]
+  },
+  {
+    id: 'devices',
+    title: 'Devices',
+    tabs: [
+      ['Devices', 'visit:device', ['visitors', 'percentage'], ['Visitors', '%']],
+      ['Browsers', 'visit:browser', ['visitors', 'percentage'], ['Visitors', '%']],
+      ['Operating systems', 'visit:os', ['visitors', 'percentage'], ['Visitors', '%']]
+    ]
+  },
+  {
+    id: 'goals',
+    title: 'Goal conversions',
+    tabs: [
+      ['Goals', 'event:goal', ['visitors', 'events', 'conversion_rate'], ['Uniques', 'Total', 'CR']],
+      ['Custom events', 'event:name', ['visitors', 'events'], ['Uniques', 'Total']]
+    ]
+  }
+]
+
+/** Props the goals panel breaks a goal down by (the Backstage events' props). */
+export const PROP_KEYS = ['language', 'template', 'section', 'pipeline']
+
+/** Named date ranges of the picker. */
+export const PERIODS = [
+  ['day', 'Today'],
+  ['7d', 'Last 7 days'],
+  ['30d', 'Last 30 days'],
+  ['month', 'This month'],
+  ['6mo', 'Last 6 months'],
+  ['12mo', 'Last 12 months'],
+  ['year', 'This year'],
+  ['all', 'All time']
+]

@@ -1,0 +1,121 @@
+// The settings view: sites (time zone, retention, goals) and Stats API
+// keys, through the admin API.
+
+const RETENTIONS = [
+  ['6mo', '6 months'],
+  ['1y', '1 year'],
+  ['2y', '2 years'],
+  ['indefinite', 'Indefinitely']
+]
+
+function goalText(goal) {
+  return goal.event_name ?? `Visit ${goal.page_path}`
+}
+
+export async function renderSettings(main, { api, h, reload }) {
+  const settings = await api.settings()
+  const status = h('p', { class: 'status', role: 'status', id: 'settings-status' })
+  const say = (text, error = false) => {
+    status.textContent = text
+    status.className = error ? 'status error' : 'status'
+  }
+  const attempt = async (work, done) => {
+    try {
+      await work()
+      say(done)
+      await renderSettings(main, { api, h, reload })
+      document.getElementById('settings-status').textContent = done
+    } catch (failure) {
+      say(failure.message, true)
+    }
+  }
+
+  const siteForms = settings.sites.map((site) => {
+    const id = site.domain.replace(/[^a-z0-9]/gi, '-')
+    const goals = site.goals.map((goal, i) =>
+      h('li', {}, goalText(goal), ' ', h('button', { type: 'button', class: 'link', 'aria-label': `Remove the goal ${goalText(goal)}`, onclick: () =>
+        attempt(() => api.putSite(site.domain, { timezone: site.timezone, retention: site.retention, goals: site.goals.filter((_, j) => j !== i) }), `Removed the goal ${goalText(goal)}.`) }, 'Remove'))
+    )
+    const goalInput = h('input', { id: `goal-${id}`, placeholder: 'Deploy Application, or /docs/**' })
+    return h(
+      'section',
+      { class: 'panel', 'data-site': site.domain, 'aria-label': site.domain },
+      h('h2', {}, site.domain),
+      h(
+        'form',
+        { class: 'row-form', onsubmit: (e) => {
+          e.preventDefault()
+          const data = new FormData(e.target)
+          attempt(() => api.putSite(site.domain, { timezone: String(data.get('timezone')), retention: String(data.get('retention')), goals: site.goals }), `Saved ${site.domain}.`)
+        } },
+        h('label', { for: `tz-${id}` }, 'Time zone'),
+        h('input', { id: `tz-${id}`, name: 'timezone', value: site.timezone, required: true }),
+        h('label', { for: `retention-${id}` }, 'Keep data'),
+        h('select', { id: `retention-${id}`, name: 'retention' }, RETENTIONS.map(([value, text]) => h('option', { value, selected: value === site.retention }, text))),
+        h('button', { type: 'submit' }, 'Save')
+      ),
+      h('h3', {}, 'Goals'),
+      site.goals.length ? h('ul', { class: 'goals' }, goals) : h('p', {}, 'No goals.'),
+      h(
+        'form',
+        { class: 'row-form', onsubmit: (e) => {
+          e.preventDefault()
+          const text = goalInput.value.trim()
+          if (!text) return
+          const goal = text.startsWith('/') ? { page_path: text } : { event_name: text }
+          attempt(() => api.putSite(site.domain, { timezone: site.timezone, retention: site.retention, goals: [...site.goals, goal] }), `Added the goal ${goalText(goal)}.`)
+        } },
+        h('label', { for: `goal-${id}` }, 'New goal (an event name, or a path starting with /)'),
+        goalInput,
+        h('button', { type: 'submit' }, 'Add goal')
+      )
+    )
+  })
+
+  const newSite = h(
+    'form',
+    { class: 'row-form', onsubmit: (e) => {
+      e.preventDefault()
+      const data = new FormData(e.target)
+      attempt(async () => {
+        await api.putSite(String(data.get('domain')), { timezone: String(data.get('timezone')) })
+        await reload()
+      }, `Added ${data.get('domain')}.`)
+    } },
+    h('label', { for: 'new-domain' }, 'Domain'),
+    h('input', { id: 'new-domain', name: 'domain', required: true, placeholder: 'backstage.example.com' }),
+    h('label', { for: 'new-tz' }, 'Time zone'),
+    h('input', { id: 'new-tz', name: 'timezone', required: true, value: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    h('button', { type: 'submit' }, 'Add site')
+  )
+
+  const secret = h('p', { class: 'secret', 'aria-live': 'polite', id: 'new-key' })
+  const keys = h(
+    'section',
+    { class: 'panel', 'aria-label': 'API keys' },
+    h('h2', {}, 'Stats API keys'),
+    settings.keys.length
+      ? h('ul', { class: 'keys' }, settings.keys.map((key) => h('li', { 'data-key': key.id }, `${key.name} (${key.sites.join(', ')}) `, h('button', { type: 'button', class: 'link', 'aria-label': `Revoke ${key.name}`, onclick: () => attempt(() => api.revokeKey(key.id), `Revoked ${key.name}.`) }, 'Revoke'))))
+      : h('p', {}, 'No keys.'),
+    h(
+      'form',
+      { class: 'row-form', onsubmit: async (e) => {
+        e.preventDefault()
+        const data = new FormData(e.target)
+        try {
+          const made = await api.addKey(settings.sites.map((s) => s.domain), String(data.get('name')))
+          await renderSettings(main, { api, h, reload })
+          document.getElementById('new-key').textContent = `New key (shown once): ${made.key}`
+        } catch (failure) {
+          say(failure.message, true)
+        }
+      } },
+      h('label', { for: 'key-name' }, 'Name'),
+      h('input', { id: 'key-name', name: 'name', required: true, placeholder: 'CI' }),
+      h('button', { type: 'submit' }, 'Create a key for all sites')
+    ),
+    secret
+  )
+
+  main.replaceChildren(h('h1', {}, 'Settings'), status, ...siteForms, h('section', { class: 'panel', 'aria-label': 'New site' }, h('h2', {}, 'Add a site'), newSite), keys)
+}

@@ -1,0 +1,216 @@
+// The dashboard in headless Chromium, served by the Worker under wrangler
+// dev over generated traffic: login (and refusal, slowed after failures),
+// numbers equal to the Stats API's, a click on a row filtering every panel,
+// filters in the URL (reload and back button), settings changing retention
+// and goals, the demo page's events in the real-time count. Screenshots of
+// desktop and phone widths go to tests/artifacts/.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdirSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startClickhouse } from './support/clickhouse.mjs'
+import { startEdge } from './support/edge.mjs'
+import { launch } from './support/browser.mjs'
+import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
+import { BACKSTAGE_GOALS, hashPassword } from '../scripts/admin.mjs'
+import { generateEvents } from '../bench/generate-events.mjs'
+import { root } from '../scripts/build-tracker.mjs'
+
+const SITE = 'backstage.fawkes.idp'
+const PASSWORD = 'a-test-password-for-the-dashboard'
+const artifacts = join(root, 'tests/artifacts')
+
+let ch, edge, browser, key, base
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dashboard-'))
+  ch = await startClickhouse(join(dir, 'ch'))
+  const clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  await migrate(clickhouse, { log: () => {} })
+  const rows = [...generateEvents({ count: 4000, days: 30, end: Date.now() - 120_000, seed: 5, site: SITE })]
+  await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`)
+  edge = await startEdge({
+    clickhouseUrl: ch.url,
+    sites: [{ domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS }, { domain: 'portal.test' }],
+    persistTo: join(dir, 'state'),
+    vars: { ADMIN_PASSWORD_HASH: hashPassword(PASSWORD) }
+  })
+  await edge.admin.rebuildVisits('2026-01-01', '2027-12-31')
+  key = (await edge.admin.addKey([SITE], 'tests')).key
+  // localhost: a secure context, where Chromium keeps a Secure cookie over http
+  base = edge.url.replace('127.0.0.1', 'localhost')
+  browser = await launch()
+  mkdirSync(artifacts, { recursive: true })
+})
+after(async () => {
+  await browser?.close()
+  await edge?.stop()
+  await ch?.stop()
+})
+
+async function stats(body) {
+  const response = await fetch(`${edge.url}/api/v2/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify(body) })
+  assert.equal(response.status, 200)
+  return (await response.json()).results
+}
+
+/** A logged-in page at the dashboard, every Stats API request it makes recorded. */
+async function loggedIn(viewport = { width: 1280, height: 900 }) {
+  const context = await browser.newContext({ viewport })
+  const page = await context.newPage()
+  page.queries = []
+  page.on('request', (request) => {
+    if (request.url().endsWith('/api/v2/query')) page.queries.push(JSON.parse(request.postData()))
+  })
+  await page.goto(`${base}/dashboard/`)
+  await page.fill('#password', PASSWORD)
+  await page.click('button[type=submit]')
+  await loaded(page)
+  return page
+}
+
+/** Waits until a render finished (body[data-loaded] changes). */
+async function loaded(page, previous) {
+  await page.waitForFunction((before) => document.body.dataset.loaded && document.body.dataset.loaded !== before, previous, { timeout: 30_000 })
+}
+
+const number = (text) => Number(text.replace(/[^\d.]/g, ''))
+
+test('login: the session is an HttpOnly, Secure, SameSite=Strict cookie, and the numbers shown are the Stats API’s', async () => {
+  const page = await loggedIn()
+  const cookies = await page.context().cookies()
+  const session = cookies.find((c) => c.name === 'ea_session')
+  assert.ok(session && session.httpOnly && session.secure && session.sameSite === 'Strict', JSON.stringify(cookies))
+  assert.equal(await page.evaluate(() => document.cookie), '', 'no script can read it')
+
+  const [top] = await stats({ site_id: SITE, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'], date_range: '30d' })
+  const shown = await page.$$eval('[data-metric] .value', (els) => els.map((e) => e.textContent))
+  assert.equal(number(shown[0]), top.metrics[0], 'unique visitors')
+  assert.equal(number(shown[1]), top.metrics[1], 'visits')
+  assert.equal(number(shown[2]), top.metrics[2], 'pageviews')
+  assert.equal(number(shown[3]), top.metrics[3], 'views per visit')
+  assert.equal(number(shown[4]), top.metrics[4], 'bounce rate')
+  assert.ok(top.metrics[0] > 100, 'a test over real numbers')
+
+  const sources = await stats({ site_id: SITE, metrics: ['visitors', 'bounce_rate'], date_range: '30d', dimensions: ['visit:source'], pagination: { limit: 9 } })
+  const rows = await page.$$eval('[data-panel=sources] tbody tr', (trs) => trs.map((tr) => [tr.dataset.dimension, tr.querySelector('td.num').textContent]))
+  assert.deepEqual(rows.map(([d, v]) => [d, number(v)]), sources.map((r) => [r.dimensions[0], r.metrics[0]]))
+  for (const panel of ['sources', 'pages', 'countries', 'devices', 'goals']) {
+    assert.ok((await page.$$(`[data-panel=${panel}] tbody tr`)).length > 0, `${panel} is filled`)
+  }
+  assert.ok(Number(await page.getAttribute('#chart', 'data-points')) >= 30, 'a point per day')
+  await page.screenshot({ path: join(artifacts, 'dashboard-desktop.png'), fullPage: true })
+  await page.context().close()
+})
+
+test('a click on a row filters every panel, the filter lives in the URL, reload and back button keep it', async () => {
+  const page = await loggedIn()
+  page.queries.length = 0
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('[data-panel=sources] tr[data-dimension="Google"] button.row')
+  await loaded(page, before)
+  assert.match(page.url(), /f=visit%3Asource%7Cis%7CGoogle|f=visit:source\|is\|Google/)
+  const filter = ['is', 'visit:source', ['Google']]
+  assert.ok(page.queries.length >= 7)
+  for (const body of page.queries) assert.deepEqual(body.filters, [filter], `every panel is filtered: ${JSON.stringify(body)}`)
+  const [top] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: '30d', filters: [filter] })
+  assert.equal(number(await page.textContent('[data-metric=visitors] .value')), top.metrics[0])
+  const pages = await stats({ site_id: SITE, metrics: ['visitors', 'pageviews'], date_range: '30d', dimensions: ['event:page'], filters: [filter], pagination: { limit: 9 } })
+  const shown = await page.$$eval('[data-panel=pages] tbody tr', (trs) => trs.map((tr) => tr.dataset.dimension))
+  assert.deepEqual(shown, pages.map((r) => r.dimensions[0]))
+
+  // the URL alone restores the view
+  const url = page.url()
+  const again = await page.context().newPage()
+  await again.goto(url)
+  await loaded(again)
+  assert.equal(number(await again.textContent('[data-metric=visitors] .value')), top.metrics[0])
+  assert.match(await again.textContent('#filters'), /source is Google/)
+  // back: unfiltered again
+  const filtered = await page.evaluate(() => document.body.dataset.loaded)
+  await page.goBack()
+  await loaded(page, filtered)
+  assert.equal(await page.$$eval('#filters .chip', (c) => c.length), 0)
+  await page.context().close()
+})
+
+test('a goal filter breaks the goal down by its props', async () => {
+  const page = await loggedIn()
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('[data-panel=goals] tr[data-dimension="Deploy Application"] button.row')
+  await loaded(page, before)
+  await page.waitForSelector('[data-props=language] tbody tr')
+  const props = await stats({ site_id: SITE, metrics: ['visitors'], date_range: '30d', dimensions: ['event:props:language'], filters: [['is', 'event:goal', ['Deploy Application']]], pagination: { limit: 9 } })
+  const shown = await page.$$eval('[data-props=language] tbody tr', (trs) => trs.map((tr) => tr.dataset.dimension))
+  assert.deepEqual(shown, props.map((r) => r.dimensions[0]))
+  assert.ok(shown.includes('nodejs'))
+  await page.context().close()
+})
+
+test('settings change a site’s retention and goals', async () => {
+  const page = await loggedIn()
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('header a')
+  await loaded(page, before)
+  const form = `[data-site="${SITE}"]`
+  await page.selectOption(`${form} select[name=retention]`, '1y')
+  await page.click(`${form} form:first-of-type button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Saved")')
+  await page.fill(`${form} input[placeholder^="Deploy"]`, 'Open Catalog')
+  await page.click(`${form} form:nth-of-type(2) button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Added the goal")')
+  const site = (await edge.admin.settings()).sites.find((s) => s.domain === SITE)
+  assert.equal(site.retention, '1y')
+  assert.deepEqual(site.goals.at(-1), { event_name: 'Open Catalog' })
+  assert.equal(site.goals.length, BACKSTAGE_GOALS.length + 1, 'the other goals kept')
+  await page.screenshot({ path: join(artifacts, 'settings-desktop.png'), fullPage: true })
+  await page.context().close()
+})
+
+test('the demo page’s events appear in the real-time count, on a phone-width screen', async () => {
+  const page = await loggedIn({ width: 390, height: 844 })
+  const count = async () => Number(await page.textContent('#realtime'))
+  const first = await count()
+  // a visitor's browser: not headless (the edge drops HeadlessChrome as a bot), and the
+  // tracker's webdriver rule lifted, as Plausible allows for tests
+  const visitor = await browser.newContext({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' })
+  const demo = await visitor.newPage()
+  await demo.addInitScript(() => (window.__plausible = true))
+  await demo.goto(`${base}/`)
+  await demo.click('text=Deploy Application').catch(() => {})
+  let now = first
+  for (let i = 0; i < 40 && now <= first; i++) {
+    await page.waitForTimeout(1000)
+    now = await count()
+  }
+  assert.ok(now > first, `real-time visitors went from ${first} to ${now}`)
+  await visitor.close()
+  const width = await page.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`)
+  await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true })
+  await page.context().close()
+})
+
+test('a wrong password is refused, repeated failures are slowed, and logout ends the session', async () => {
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`${base}/dashboard/`)
+  for (let i = 0; i < 3; i++) {
+    await page.fill('#password', `wrong-${i}`)
+    await page.click('button[type=submit]')
+    await page.waitForSelector(`#login-error:has-text("wrong user name or password")`)
+    await page.evaluate(() => (document.getElementById('login-error').textContent = ''))
+  }
+  await page.fill('#password', PASSWORD)
+  await page.click('button[type=submit]')
+  await page.waitForSelector('#login-error:has-text("Too many failed logins")')
+  // even the right password waits out the delay (2 s after the third failure)
+  await page.waitForTimeout(2500)
+  await page.click('button[type=submit]')
+  await loaded(page)
+  await page.click('text=Log out')
+  await page.waitForSelector('#login-error:has-text("Logged out")')
+  const response = await page.evaluate(() => fetch('/api/v2/query', { method: 'POST', body: '{}' }).then((r) => r.status))
+  assert.equal(response, 401, 'the session is gone')
+  await context.close()
+})
