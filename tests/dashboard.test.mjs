@@ -59,7 +59,9 @@ async function loggedIn(viewport = { width: 1280, height: 900 }) {
   const context = await browser.newContext({ viewport })
   const page = await context.newPage()
   page.queries = []
+  page.requests = []
   page.on('request', (request) => {
+    page.requests.push(request.url())
     if (request.url().endsWith('/api/v2/query')) page.queries.push(JSON.parse(request.postData()))
   })
   await page.goto(`${base}/dashboard/`)
@@ -100,7 +102,43 @@ test('login: the session is an HttpOnly, Secure, SameSite=Strict cookie, and the
   }
   assert.ok(Number(await page.getAttribute('#chart', 'data-points')) >= 30, 'a point per day')
   await page.screenshot({ path: join(artifacts, 'dashboard-desktop.png'), fullPage: true })
+  const elsewhere = page.requests.filter((url) => !url.startsWith(base))
+  assert.deepEqual(elsewhere, [], 'no third-party request')
   await page.context().close()
+})
+
+test('first load: its bytes and time to a filled dashboard; keyboard and labels', async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+  const page = await context.newPage()
+  await page.goto(`${base}/dashboard/`)
+  await page.waitForSelector('#password')
+  // what a first visit downloads (nothing cached): page, script, style
+  const bytes = await page.evaluate(() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
+    .filter((e) => /\/dashboard\//.test(e.name)).reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0))
+  await page.fill('#password', PASSWORD)
+  await page.click('button[type=submit]')
+  await loaded(page)
+  // a load with the session: from navigation to every panel filled
+  const started = Date.now()
+  await page.goto(`${base}/dashboard/?site=${SITE}&period=30d`)
+  await loaded(page)
+  const ms = Date.now() - started
+  console.log(`dashboard: ${bytes} bytes on a first visit (page, script, style); ${ms} ms from navigation to every panel filled`)
+  assert.ok(ms < 10_000, `loaded in ${ms} ms`)
+
+  // every control has a name a screen reader can say
+  const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, select, input, a')].filter((el) => {
+    const labelled = el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label') || el.textContent.trim()
+    return !labelled
+  }).map((el) => el.outerHTML.slice(0, 80)))
+  assert.deepEqual(unnamed, [])
+  // the keyboard alone filters: tab to a source, press Enter
+  await page.focus('[data-panel=sources] tbody tr:first-child button.row')
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.keyboard.press('Enter')
+  await loaded(page, before)
+  assert.match(decodeURIComponent(page.url()), /f=visit:source\|is\|/)
+  await context.close()
 })
 
 test('a click on a row filters every panel, the filter lives in the URL, reload and back button keep it', async () => {
