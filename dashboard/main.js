@@ -120,21 +120,39 @@ function header() {
     { id: 'site', 'aria-label': 'Site', onchange: (e) => navigate({ ...state, site: e.target.value, filters: [] }) },
     sites.map((s) => h('option', { value: s.domain, selected: s.domain === state.site }, s.domain))
   )
+  // named ranges, or "Custom…": two dates, both included, in the site's time zone
+  const custom = h(
+    'form',
+    { class: 'custom-range', hidden: state.period !== 'custom', onsubmit: (e) => {
+      e.preventDefault()
+      const data = new FormData(e.target)
+      const [from, to] = [String(data.get('from')), String(data.get('to'))].sort()
+      navigate({ ...state, period: 'custom', from, to })
+    } },
+    h('label', { for: 'range-from' }, 'From'),
+    h('input', { type: 'date', id: 'range-from', name: 'from', required: true, value: state.from }),
+    h('label', { for: 'range-to' }, 'to'),
+    h('input', { type: 'date', id: 'range-to', name: 'to', required: true, value: state.to }),
+    h('button', { type: 'submit' }, 'Apply')
+  )
   const periodSelect = h(
     'select',
     {
       id: 'period',
       'aria-label': 'Date range',
-      onchange: (e) => navigate({ ...state, period: e.target.value, from: '', to: '' })
+      onchange: (e) => {
+        if (e.target.value === 'custom') custom.hidden = false
+        else navigate({ ...state, period: e.target.value, from: '', to: '' })
+      }
     },
     PERIODS.map(([value, text]) => h('option', { value, selected: value === state.period }, text)),
-    state.period === 'custom' ? h('option', { value: 'custom', selected: true }, `${state.from} – ${state.to}`) : null
+    h('option', { value: 'custom', selected: state.period === 'custom' }, state.period === 'custom' ? `${state.from} – ${state.to}` : 'Custom…')
   )
   const compare = h('input', { type: 'checkbox', id: 'compare', checked: state.compare, onchange: (e) => navigate({ ...state, compare: e.target.checked }) })
   return h(
     'header',
     {},
-    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, h('label', { class: 'check' }, compare, ' Compare with the previous period')),
+    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, custom, h('label', { class: 'check' }, compare, ' Compare with the previous period')),
     h('p', { class: 'realtime', 'aria-live': 'polite' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', { id: 'realtime' }, '…'), ' current visitors'),
     h(
       'nav',

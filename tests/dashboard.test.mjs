@@ -172,6 +172,29 @@ test('a click on a row filters every panel, the filter lives in the URL, reload 
   await page.context().close()
 })
 
+test('a custom date range and the comparison with the period before it', async () => {
+  const page = await loggedIn()
+  const day = (ms) => new Date(ms).toISOString().slice(0, 10)
+  const [from, to] = [day(Date.now() - 14 * 86_400_000), day(Date.now() - 8 * 86_400_000)]
+  await page.selectOption('#period', 'custom')
+  await page.fill('#range-from', from)
+  await page.fill('#range-to', to)
+  let before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('.custom-range button[type=submit]')
+  await loaded(page, before)
+  assert.match(page.url(), new RegExp(`from=${from}&to=${to}`))
+  before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.check('#compare')
+  await loaded(page, before)
+  const [now] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: [from, to] })
+  const previous = [day(Date.parse(from) - 7 * 86_400_000), day(Date.parse(from) - 86_400_000)]
+  const [then] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: previous })
+  assert.equal(number(await page.textContent('[data-metric=visitors] .value')), now.metrics[0])
+  const change = Math.round(((now.metrics[0] - then.metrics[0]) / then.metrics[0]) * 100)
+  assert.equal(await page.textContent('[data-change=visitors]'), `${change > 0 ? '↑' : change < 0 ? '↓' : ''}${Math.abs(change)}%`)
+  await page.context().close()
+})
+
 test('a goal filter breaks the goal down by its props', async () => {
   const page = await loggedIn()
   const before = await page.evaluate(() => document.body.dataset.loaded)
