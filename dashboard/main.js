@@ -4,7 +4,7 @@
 // filter to it.
 import uPlot from 'uplot'
 import { api } from './api.js'
-import { PANELS, PERIODS, PROP_KEYS, TOP_STATS } from './panels.js'
+import { PANELS, PERIODS, TOP_STATS } from './panels.js'
 import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
 import { renderSettings } from './settings.js'
 
@@ -317,12 +317,14 @@ async function panel(el, spec, token) {
   const kinds = metrics.map((m) => KIND[m] ?? 'count')
   body.replaceChildren(table(spec.id, dimension, answer, columns, kinds))
   body.removeAttribute('aria-busy')
-  if (goal) {
-    const key = tabs.propKey ?? PROP_KEYS[0]
+  const keys = sites.find((s) => s.domain === state.site)?.props ?? []
+  if (goal && !keys.length) body.append(h('p', { class: 'none' }, 'List custom properties in Settings to break goals down by them.'))
+  if (goal && keys.length) {
+    const key = keys.includes(tabs.propKey) ? tabs.propKey : keys[0]
     const select = h('select', { 'aria-label': 'Property', onchange: (e) => {
       tabs.propKey = e.target.value
       panel(el, spec, renderToken)
-    } }, PROP_KEYS.map((k) => h('option', { value: k, selected: k === key }, k)))
+    } }, keys.map((k) => h('option', { value: k, selected: k === key }, k)))
     const props = await api.query(base({ metrics: ['visitors', 'events', 'conversion_rate'], dimensions: [`event:props:${key}`], pagination: { limit: 9 } }))
     if (token !== renderToken) return
     body.append(h('div', { class: 'props', 'data-props': key }, h('h3', {}, `${goal.values[0]} by `, select), table('props', `event:props:${key}`, props, ['Uniques', 'Total', 'CR'], ['count', 'count', 'decimal'])))

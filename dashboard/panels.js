@@ -57,9 +57,6 @@ export const PANELS = [
   }
 ]
 
-/** Props the goals panel breaks a goal down by (the Backstage events' props). */
-export const PROP_KEYS = ['language', 'template', 'section', 'pipeline']
-
 /** Named date ranges of the picker. */
 export const PERIODS = [
   ['day', 'Today'],

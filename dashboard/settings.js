@@ -34,7 +34,7 @@ export async function renderSettings(main, { api, h, reload }) {
     const id = site.domain.replace(/[^a-z0-9]/gi, '-')
     const goals = site.goals.map((goal, i) =>
       h('li', {}, goalText(goal), ' ', h('button', { type: 'button', class: 'link', 'aria-label': `Remove the goal ${goalText(goal)}`, onclick: () =>
-        attempt(() => api.putSite(site.domain, { timezone: site.timezone, retention: site.retention, goals: site.goals.filter((_, j) => j !== i) }), `Removed the goal ${goalText(goal)}.`) }, 'Remove'))
+        attempt(() => api.putSite(site.domain, { ...site, domain: undefined, goals: site.goals.filter((_, j) => j !== i) }), `Removed the goal ${goalText(goal)}.`) }, 'Remove'))
     )
     const goalInput = h('input', { id: `goal-${id}`, placeholder: 'Deploy Application, or /docs/**' })
     return h(
@@ -46,7 +46,7 @@ export async function renderSettings(main, { api, h, reload }) {
         { class: 'row-form', onsubmit: (e) => {
           e.preventDefault()
           const data = new FormData(e.target)
-          attempt(() => api.putSite(site.domain, { timezone: String(data.get('timezone')), retention: String(data.get('retention')), goals: site.goals }), `Saved ${site.domain}.`)
+          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, timezone: String(data.get('timezone')), retention: String(data.get('retention')) }), `Saved ${site.domain}.`)
         } },
         h('label', { for: `tz-${id}` }, 'Time zone'),
         h('input', { id: `tz-${id}`, name: 'timezone', value: site.timezone, required: true }),
@@ -63,11 +63,27 @@ export async function renderSettings(main, { api, h, reload }) {
           const text = goalInput.value.trim()
           if (!text) return
           const goal = text.startsWith('/') ? { page_path: text } : { event_name: text }
-          attempt(() => api.putSite(site.domain, { timezone: site.timezone, retention: site.retention, goals: [...site.goals, goal] }), `Added the goal ${goalText(goal)}.`)
+          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, goals: [...site.goals, goal] }), `Added the goal ${goalText(goal)}.`)
         } },
         h('label', { for: `goal-${id}` }, 'New goal (an event name, or a path starting with /)'),
         goalInput,
         h('button', { type: 'submit' }, 'Add goal')
+      ),
+      h('h3', {}, 'Custom properties'),
+      (site.props ?? []).length
+        ? h('ul', { class: 'goals' }, site.props.map((prop) => h('li', {}, prop, ' ', h('button', { type: 'button', class: 'link', 'aria-label': `Remove the property ${prop}`, onclick: () =>
+          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, props: site.props.filter((p) => p !== prop) }), `Removed the property ${prop}.`) }, 'Remove'))))
+        : h('p', {}, 'None: goals are broken down by the properties listed here.'),
+      h(
+        'form',
+        { class: 'row-form', onsubmit: (e) => {
+          e.preventDefault()
+          const prop = String(new FormData(e.target).get('prop')).trim()
+          if (prop) attempt(() => api.putSite(site.domain, { ...site, domain: undefined, props: [...(site.props ?? []), prop] }), `Added the property ${prop}.`)
+        } },
+        h('label', { for: `prop-${id}` }, 'New property'),
+        h('input', { id: `prop-${id}`, name: 'prop', placeholder: 'language' }),
+        h('button', { type: 'submit' }, 'Add property')
       )
     )
   })

@@ -6,7 +6,7 @@
 //        ADMIN_TOKEN, default the one `npm start` keeps in .data/admin-token)
 //   settings                                     show sites and keys (never key secrets)
 //   site <domain> [--timezone Europe/Berlin] [--retention 6mo|1y|2y|indefinite]
-//                 [--goal "Deploy Application"]… [--page-goal "/docs/**"]…
+//                 [--goal "Deploy Application"]… [--page-goal "/docs/**"]… [--prop language]…
 //                                                create or replace a site with its goals
 //   delete-site <domain>
 //   key <domain>… [--name ci]                    a new Stats API key (its secret is shown once)
@@ -57,6 +57,9 @@ export function hashPassword(password, iterations = 100_000) {
   return `pbkdf2-sha256$${iterations}$${salt.toString('hex')}$${pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('hex')}`
 }
 
+/** The Backstage events' custom properties, listed for the dashboard's goal breakdowns. */
+export const BACKSTAGE_PROPS = ['language', 'template', 'section', 'pipeline']
+
 /** The Backstage demo site's goals (issue 4): custom events and a pageview goal. */
 export const BACKSTAGE_GOALS = [
   { event_name: 'Deploy Application' },
@@ -68,7 +71,7 @@ export const BACKSTAGE_GOALS = [
 
 function parseArgs(argv) {
   const positional = []
-  const options = { goal: [], 'page-goal': [] }
+  const options = { goal: [], 'page-goal': [], prop: [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg.startsWith('--')) {
@@ -102,7 +105,7 @@ async function main() {
       break
     case 'site': {
       const goals = [...options.goal.map((event_name) => ({ event_name })), ...options['page-goal'].map((page_path) => ({ page_path }))]
-      const site = { goals }
+      const site = { goals, props: options.prop }
       if (options.timezone) site.timezone = options.timezone
       if (options.retention) site.retention = options.retention
       result = await admin.putSite(positional[0], site)

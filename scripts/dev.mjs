@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { buildTracker, root } from './build-tracker.mjs'
 import { clickhouseFromEnv, migrate, query } from './migrate.mjs'
 import { generateEvents } from '../bench/generate-events.mjs'
-import { adminClient, adminTokenFile, BACKSTAGE_GOALS, hashPassword } from './admin.mjs'
+import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './admin.mjs'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 
@@ -101,7 +101,7 @@ await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
 const admin = adminClient(`http://127.0.0.1:${port}`, adminToken)
 // created once: a later run keeps what was changed since
 const configured = new Set((await admin.settings()).sites.map((s) => s.domain))
-if (!configured.has('backstage.fawkes.idp')) await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS })
+if (!configured.has('backstage.fawkes.idp')) await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS })
 if (!configured.has('portal.test')) await admin.putSite('portal.test', {})
 const keys = (await admin.settings()).keys
 if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {

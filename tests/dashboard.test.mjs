@@ -13,7 +13,7 @@ import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 import { launch } from './support/browser.mjs'
 import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
-import { BACKSTAGE_GOALS, hashPassword } from '../scripts/admin.mjs'
+import { BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from '../scripts/admin.mjs'
 import { generateEvents } from '../bench/generate-events.mjs'
 import { root } from '../scripts/build-tracker.mjs'
 
@@ -31,7 +31,7 @@ before(async () => {
   await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`)
   edge = await startEdge({
     clickhouseUrl: ch.url,
-    sites: [{ domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS }, { domain: 'portal.test' }],
+    sites: [{ domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS }, { domain: 'portal.test' }],
     persistTo: join(dir, 'state'),
     vars: { ADMIN_PASSWORD_HASH: hashPassword(PASSWORD) }
   })
@@ -224,6 +224,7 @@ test('settings change a site’s retention and goals', async () => {
   assert.equal(site.retention, '1y')
   assert.deepEqual(site.goals.at(-1), { event_name: 'Open Catalog' })
   assert.equal(site.goals.length, BACKSTAGE_GOALS.length + 1, 'the other goals kept')
+  assert.deepEqual(site.props, BACKSTAGE_PROPS, 'and the custom properties')
   await page.screenshot({ path: join(artifacts, 'settings-desktop.png'), fullPage: true })
   await page.context().close()
 })

@@ -3,7 +3,7 @@
 //!
 //! | request | change |
 //! |---|---|
-//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals}` | [`Change::PutSite`] |
+//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props}` | [`Change::PutSite`] |
 //! | `DELETE /api/admin/sites/<domain>` | [`Change::DeleteSite`] |
 //! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
 //! | `DELETE /api/admin/keys/<id>` | [`Change::RevokeKey`] |
@@ -21,6 +21,9 @@ fn fail<T>(message: impl Into<String>) -> Result<T, AdminError> {
 }
 
 const MAX_GOALS: usize = 100;
+/// Custom properties the dashboard offers to break goals down by.
+const MAX_PROPS: usize = 100;
+const MAX_PROP_KEY_BYTES: usize = crate::stats::schema::MAX_PROP_KEY_BYTES;
 const MAX_NAME_BYTES: usize = 120;
 const MAX_PATH_BYTES: usize = 2000;
 
@@ -78,7 +81,7 @@ fn known_fields(
 pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
     let domain = domain(path_domain)?;
     let object = object(body)?;
-    known_fields(&object, &["timezone", "retention", "goals"])?;
+    known_fields(&object, &["timezone", "retention", "goals", "props"])?;
     let timezone = match object.get("timezone") {
         None => "UTC".to_string(),
         Some(Value::String(tz)) if timezone_shape(tz) => tz.clone(),
@@ -109,11 +112,34 @@ pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
     if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
         return fail(format!("goals: {:?} is listed twice", pair[0]));
     }
+    let props = match object.get("props") {
+        None => Vec::new(),
+        Some(Value::Array(list)) if list.len() <= MAX_PROPS => {
+            let mut keys: Vec<String> = Vec::new();
+            for (i, key) in list.iter().enumerate() {
+                match key.as_str().map(str::trim) {
+                    Some(k) if !k.is_empty() && k.len() <= MAX_PROP_KEY_BYTES => {
+                        if !keys.iter().any(|x| x == k) {
+                            keys.push(k.to_string());
+                        }
+                    }
+                    _ => return fail(format!("props[{i}]: {key} is not a property name (1 to {MAX_PROP_KEY_BYTES} bytes)")),
+                }
+            }
+            keys
+        }
+        Some(_) => {
+            return fail(format!(
+                "props: a list of at most {MAX_PROPS} property names"
+            ))
+        }
+    };
     Ok(Change::PutSite(Site {
         domain,
         timezone,
         retention,
         goals,
+        props,
     }))
 }
 
@@ -249,13 +275,13 @@ mod tests {
 
     #[test]
     fn bad_site_requests_name_the_field() {
-        let cases: [(&str, &str, &str); 9] = [
+        let cases: [(&str, &str, &str); 10] = [
             ("a b", "{}", "domain: \"a b\" is not a domain"),
             ("a.example", "[]", "the body must be a JSON object"),
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props",
             ),
             (
                 "a.example",
@@ -277,6 +303,11 @@ mod tests {
                 "a.example",
                 r#"{"goals":[{"page_path":"docs"}]}"#,
                 "goals[0].page_path: \"docs\" must start with / and be at most 2000 bytes",
+            ),
+            (
+                "a.example",
+                r#"{"props":["language", ""]}"#,
+                "props[1]: \"\" is not a property name (1 to 300 bytes)",
             ),
             (
                 "a.example",

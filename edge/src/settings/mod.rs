@@ -44,6 +44,10 @@ pub struct Site {
     pub retention: Retention,
     #[serde(default)]
     pub goals: Vec<Goal>,
+    /// Custom property names the dashboard offers for breakdowns (as
+    /// Plausible's site settings list them); any prop can be queried.
+    #[serde(default)]
+    pub props: Vec<String>,
 }
 
 /// How long a site's events are kept.
@@ -241,6 +245,7 @@ mod tests {
             timezone: "UTC".into(),
             retention: Retention::Indefinite,
             goals: vec![],
+            props: vec![],
         }
     }
 

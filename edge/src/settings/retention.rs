@@ -38,6 +38,7 @@ mod tests {
             timezone: "UTC".into(),
             retention: Retention::Indefinite,
             goals: vec![],
+            props: vec![],
         };
         assert!(delete_sql(&site).is_empty());
         site.retention = Retention::SixMonths;

@@ -736,6 +736,7 @@ mod tests {
                     page_path: "/docs/**".into(),
                 },
             ],
+            props: vec![],
         }
     }
 
