@@ -149,6 +149,11 @@ function queries() {
   list.push(q({ metrics: ['visitors', 'conversion_rate'], dimensions: ['event:props:language'], filters: [['is', 'event:goal', ['Deploy Application']]] }))
   list.push(q({ metrics: ['visitors', 'conversion_rate'], dimensions: ['event:goal', 'visit:device'], filters: [['is', 'visit:source', ['Google', 'GitHub']]] }))
   list.push(q({ metrics: ['conversion_rate', 'visitors'], filters: [['is', 'event:goal', ['Create Service', 'Visit /docs/**']]], date_range: 'all' }))
+  // unfiltered uniques per page, name and goal (whole days from the page_days rollup, the
+  // range's cut days from events): Berlin's and New York's days cut UTC days
+  for (const [dimension, date_range, site_id] of [['event:page', '7d', BACKSTAGE], ['event:name', 'month', BACKSTAGE], ['event:goal', '30d', BACKSTAGE], ['event:page', ['2026-10-24', '2026-10-26'], BACKSTAGE], ['event:page', ['2026-11-01T10:30:00-05:00', '2026-11-02T02:00:00Z'], PORTAL], ['event:name', 'all', PORTAL]]) {
+    list.push(q({ site_id, metrics: ['visitors', 'pageviews', 'events', 'percentage'], dimensions: [dimension], date_range, include: { total_rows: true } }))
+  }
   // order, pagination and total rows
   list.push(q({ metrics: ['visitors', 'bounce_rate'], dimensions: ['event:page'], order_by: [['bounce_rate', 'asc'], ['event:page', 'desc']], pagination: { limit: 7, offset: 3 }, include: { total_rows: true } }))
   list.push(q({ metrics: ['visit_duration', 'views_per_visit'], dimensions: ['visit:entry_page'], order_by: [['visit_duration', 'desc']], pagination: { limit: 10 } }))

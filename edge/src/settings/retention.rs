@@ -4,26 +4,30 @@
 use super::Site;
 use crate::bound::Sql;
 
-/// The deletes for `site`: its events and stored visits of the UTC days
+/// The deletes for `site`: its events, stored visits and page rollups of the UTC days
 /// older than its retention (none when indefinite). Lightweight deletes:
 /// rows vanish from queries at once and from disk at the next merge.
 pub fn delete_sql(site: &Site) -> Vec<Sql> {
     let Some(months) = site.retention.months() else {
         return Vec::new();
     };
-    [("events", "toDate(timestamp)"), ("visitor_days", "date")]
-        .into_iter()
-        .map(|(table, day)| {
-            let mut sql = Sql::default();
-            let site_p = sql.bind("String", &site.domain);
-            let months_p = sql.bind("UInt32", &months.to_string());
-            sql.text = format!(
-                "DELETE FROM {table} WHERE site_domain = {site_p} \
+    [
+        ("events", "toDate(timestamp)"),
+        ("visitor_days", "date"),
+        ("page_days", "date"),
+    ]
+    .into_iter()
+    .map(|(table, day)| {
+        let mut sql = Sql::default();
+        let site_p = sql.bind("String", &site.domain);
+        let months_p = sql.bind("UInt32", &months.to_string());
+        sql.text = format!(
+            "DELETE FROM {table} WHERE site_domain = {site_p} \
                  AND {day} < toDate(now() - toIntervalMonth({months_p}))"
-            );
-            sql
-        })
-        .collect()
+        );
+        sql
+    })
+    .collect()
 }
 
 #[cfg(test)]
@@ -43,7 +47,7 @@ mod tests {
         assert!(delete_sql(&site).is_empty());
         site.retention = Retention::SixMonths;
         let deletes = delete_sql(&site);
-        assert_eq!(deletes.len(), 2, "events and their visits");
+        assert_eq!(deletes.len(), 3, "events, their visits and page rollups");
         assert!(deletes
             .iter()
             .all(|sql| !sql.text.contains("a.example") && sql.params[1].1 == "6"));

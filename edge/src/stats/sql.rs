@@ -257,6 +257,9 @@ impl Builder<'_> {
 /// How a query is answered; see the module's documentation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Path {
+    /// Unique visitors and counts per page, event name or goal, unfiltered:
+    /// whole UTC days from `page_days`, the range's partial days from `events`.
+    Rollup,
     Events,
     Visits,
     General,
@@ -300,7 +303,25 @@ pub fn path(query: &Query) -> Path {
     // only a range shorter than a day (datetimes) allows
     let whole_days =
         !matches!(&query.date_range, DateRange::Between { from, .. } if from.len() > 10);
-    if !needs_visits(query) {
+    let rollup_dimension = matches!(
+        query.dimensions.as_slice(),
+        [Dimension::Event(
+            EventDimension::Page | EventDimension::Name | EventDimension::Goal
+        )]
+    );
+    let rollup_metrics = query.metrics.iter().all(|m| {
+        matches!(
+            m,
+            Metric::Visitors
+                | Metric::Pageviews
+                | Metric::Events
+                | Metric::Percentage
+                | Metric::ConversionRate
+        )
+    });
+    if rollup_dimension && rollup_metrics && query.filters.is_empty() {
+        Path::Rollup
+    } else if !needs_visits(query) {
         Path::Events
     } else if !event_metric && !event_level && whole_days {
         Path::Visits
@@ -419,13 +440,16 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let from_p = b.sql.bind("UInt32", &range.from.to_string());
     let to_p = b.sql.bind("UInt32", &range.to.to_string());
 
+    if path == Path::Rollup {
+        return rollup(b, query, range, &site_p, &from_p, &to_p);
+    }
     let rows = format!(
         "SELECT {} FROM events WHERE site_domain = {site_p} \
          AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')",
         event_columns(query).join(", ")
     );
     let source = match path {
-        Path::Events => rows,
+        Path::Events | Path::Rollup => rows,
         Path::Visits => format!(
             "SELECT * FROM ({}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
              AND s_last_active >= toDateTime({from_p}, 'UTC')",
@@ -477,19 +501,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         source
     };
     let goal_join = if b.goal_dimension {
-        let goals = site.goals.clone();
-        let items: Vec<String> = goals
-            .iter()
-            .map(|goal| {
-                let completes = b.goal_condition(goal);
-                let name_p = b.sql.bind("String", &goal.display_name());
-                format!("if({completes}, {name_p}, '')")
-            })
-            .collect();
-        format!(
-            " ARRAY JOIN arrayFilter(g -> g != '', CAST([{}], 'Array(String)')) AS goal",
-            items.join(", ")
-        )
+        goal_join(&mut b)
     } else {
         String::new()
     };
@@ -618,6 +630,68 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         }
     };
     finish(b, query, &names, result)
+}
+
+/// The goals a row completes, as the `goal` column (rows completing none
+/// are dropped), for a breakdown by `event:goal`.
+fn goal_join(b: &mut Builder) -> String {
+    let goals = b.site.goals.clone();
+    let items: Vec<String> = goals
+        .iter()
+        .map(|goal| {
+            let completes = b.goal_condition(goal);
+            let name_p = b.sql.bind("String", &goal.display_name());
+            format!("if({completes}, {name_p}, '')")
+        })
+        .collect();
+    format!(
+        " ARRAY JOIN arrayFilter(g -> g != '', CAST([{}], 'Array(String)')) AS goal",
+        items.join(", ")
+    )
+}
+
+/// [`Path::Rollup`]: per group and UTC day, unique visitors and counts —
+/// from `page_days` for the days wholly inside the range, from `events` for
+/// the (at most two) days the range cuts — then summed over the days. The
+/// sum is exact because a visitor id lives one UTC day.
+fn rollup(
+    mut b: Builder,
+    query: &Query,
+    range: &Resolved,
+    site_p: &str,
+    from_p: &str,
+    to_p: &str,
+) -> Sql {
+    let dimension = b.dimension(&query.dimensions[0], range);
+    let goal_join = if b.goal_dimension {
+        goal_join(&mut b)
+    } else {
+        String::new()
+    };
+    // whole days: from the first UTC midnight at or after `from` to the last at or before `to`
+    let first = format!("toDate(toDateTime({from_p}, 'UTC') + 86399)");
+    let end = format!("toDate(toDateTime({to_p}, 'UTC'))");
+    let stored = format!(
+        "SELECT {dimension} AS d0, date AS day, uniqExactMerge(visitors) AS v, \
+         sumIf(events, name = 'pageview') AS pv, sum(events) AS ev \
+         FROM page_days{goal_join} WHERE site_domain = {site_p} AND date >= {first} AND date < {end} \
+         GROUP BY d0, day"
+    );
+    let cut = format!(
+        "SELECT {dimension} AS d0, toDate(timestamp) AS day, uniqExact(visitor_id) AS v, \
+         countIf(name = 'pageview') AS pv, count() AS ev \
+         FROM (SELECT timestamp, name, visitor_id, pathname FROM events WHERE site_domain = {site_p} \
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC') \
+         AND name != 'engagement' AND NOT (toDate(timestamp) >= {first} AND toDate(timestamp) < {end})){goal_join} \
+         GROUP BY d0, day"
+    );
+    let result = format!(
+        "SELECT d0, sum(v) AS visitors, 0 AS visits, sum(pv) AS pageviews, sum(ev) AS events, \
+         0 AS bounces, 0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+         count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total \
+         FROM ({stored} UNION ALL {cut}) GROUP BY d0"
+    );
+    finish(b, query, &["d0".to_string()], result)
 }
 
 /// The order and the page.
@@ -790,6 +864,24 @@ mod tests {
         };
         let none = serde_json::json!([]);
         let day = serde_json::json!("day");
+        // unfiltered uniques per page, name or goal: whole days from the rollup
+        let top_pages = q(
+            &["visitors", "pageviews"],
+            &["event:page"],
+            none.clone(),
+            day.clone(),
+        );
+        assert_eq!(path(&top_pages), Path::Rollup);
+        assert!(statement(&top_pages, &site(), &range())
+            .text
+            .contains("FROM page_days"));
+        let filtered = q(
+            &["visitors"],
+            &["event:page"],
+            serde_json::json!([["is", "visit:device", ["Mobile"]]]),
+            day.clone(),
+        );
+        assert_eq!(path(&filtered), Path::Events);
         // no visit in sight: events only, no stored visits read
         let pages = q(
             &["visitors", "pageviews"],
