@@ -48,10 +48,10 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
   let produced = 0
   while (produced < count) {
     const visitor = zipf(visitors, 1.3) + 1
-    // a daily visitor id, as the salt makes it: the same person is a new id each day
     let time = start + random() * (end - start - 3_600_000)
-    const day = Math.floor(time / 86_400_000)
-    const visitorId = (BigInt(visitor) * 1_000_003n + BigInt(day)) * 2654435761n % 2n ** 63n
+    // the visitor id of an event at `ms`: the edge hashes with the salt of the event's UTC day,
+    // so a visit that runs past midnight continues under the next day's id
+    const visitorId = (ms) => ((BigInt(visitor) * 1_000_003n + BigInt(Math.floor(ms / 86_400_000))) * 2654435761n) % 2n ** 63n
     const [source, referrer] = pick(sources)
     // the visitor's own device, browser, OS and country: the visitor id hashes
     // the User-Agent and the IP, so they are the same on all its events
@@ -65,13 +65,14 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
     for (let i = 0; i < pageviews && produced < count; i++) {
       const pathname = pages[zipf(pages.length)]
       const base = {
-        site_domain: site, visitor_id: visitorId.toString(), hostname, referrer: i ? '' : referrer, referrer_source: i ? '' : source,
+        site_domain: site, hostname, referrer: i ? '' : referrer, referrer_source: i ? '' : source,
         utm_medium: !i && campaign ? 'chat' : '', utm_source: !i && campaign ? 'slack' : '', utm_campaign: i ? '' : campaign, utm_content: '', utm_term: '', click_id_param: '',
         country_code: country, device, browser, browser_version: browser === 'Safari' ? '18.2' : '131.0', operating_system: os, operating_system_version: '',
         revenue_amount: null, revenue_currency: '', tracker_version: 1
       }
       const stamp = () => new Date(time).toISOString().slice(0, 19).replace('T', ' ')
-      yield { ...base, timestamp: stamp(), name: 'pageview', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: 0, engagement_time: 0, interactive: true }
+      const id = () => visitorId(time).toString()
+      yield { ...base, visitor_id: id(), timestamp: stamp(), name: 'pageview', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: 0, engagement_time: 0, interactive: true }
       produced++
       if (random() < 0.12 && produced < count) {
         const [name, props] = custom[zipf(custom.length, 1.5)]
@@ -79,14 +80,14 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
         time += 5_000 + random() * 60_000
         // a pipeline run may be reported without counting as an interaction (`interactive: false`)
         const interactive = name !== 'Run CI/CD Pipeline' || random() < 0.5
-        yield { ...base, timestamp: stamp(), name, pathname, 'meta.key': pairs.map(([k]) => k), 'meta.value': pairs.map(([, v]) => v), scroll_depth: 0, engagement_time: 0, interactive }
+        yield { ...base, visitor_id: id(), timestamp: stamp(), name, pathname, 'meta.key': pairs.map(([k]) => k), 'meta.value': pairs.map(([, v]) => v), scroll_depth: 0, engagement_time: 0, interactive }
         produced++
       }
       const dwell = 10_000 + random() * 240_000
       if (random() < 0.6 && produced < count) {
         // leaving the page: how far it was scrolled and for how long it was seen
         time += dwell * 0.9
-        yield { ...base, timestamp: stamp(), name: 'engagement', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: Math.min(100, Math.floor(random() * 130)), engagement_time: Math.floor(dwell * 0.8), interactive: false }
+        yield { ...base, visitor_id: id(), timestamp: stamp(), name: 'engagement', pathname, 'meta.key': [], 'meta.value': [], scroll_depth: Math.min(100, Math.floor(random() * 130)), engagement_time: Math.floor(dwell * 0.8), interactive: false }
         produced++
         time += dwell * 0.1
       } else time += dwell

@@ -39,6 +39,13 @@ function fixtureEvents() {
   ]
   // a path that is itself an injection attempt, stored as data
   list.push({ ...list[0], pathname: `/${HOSTILE}`, timestamp: list[0].timestamp })
+  // as at the edge, a visitor id lives one UTC day (its salt's): the rollups rely on it
+  const days = new Map()
+  for (const e of list) {
+    const day = e.timestamp.slice(0, 10)
+    assert.equal(days.get(e.visitor_id) ?? day, day, `visitor ${e.visitor_id} on two UTC days`)
+    days.set(e.visitor_id, day)
+  }
   return list
 }
 
