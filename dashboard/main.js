@@ -153,7 +153,7 @@ function header() {
     'header',
     {},
     h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, custom, h('label', { class: 'check' }, compare, ' Compare with the previous period')),
-    h('p', { class: 'realtime', 'aria-live': 'polite' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', { id: 'realtime' }, '…'), ' current visitors'),
+    state.view === 'settings' ? null : h('p', { class: 'realtime', 'aria-live': 'polite' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', { id: 'realtime' }, '…'), ' current visitors'),
     h(
       'nav',
       { 'aria-label': 'Account' },
