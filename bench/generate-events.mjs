@@ -6,7 +6,7 @@
 // benchmarks. Rows match clickhouse/migrations (the events table).
 // Usage: node bench/generate-events.mjs COUNT [--days 30] [--end 2026-11-25] [--seed 1] [--insert]
 //   prints JSONEachRow, or with --insert writes to CLICKHOUSE_URL's `analytics.events`
-import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
+import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
 
 export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26), seed = 1, site = 'backstage.fawkes.idp' }) {
   let state = BigInt(seed) * 0x9e3779b97f4a7c15n + 1n
@@ -95,6 +95,34 @@ export function* generateEvents({ count, days = 30, end = Date.UTC(2026, 10, 26)
   }
 }
 
+/** Inserts `events` (an iterable of rows) into `events`, `batchSize` rows per INSERT; `onBatch(inserted)` after each. */
+export async function insertEvents(clickhouse, events, { batchSize = 200_000, onBatch = () => {} } = {}) {
+  let batch = []
+  let inserted = 0
+  const flush = async () => {
+    await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+    inserted += batch.length
+    batch = []
+    onBatch(inserted)
+  }
+  for (const event of events) {
+    batch.push(JSON.stringify(event))
+    if (batch.length === batchSize) await flush()
+  }
+  if (batch.length) await flush()
+  return inserted
+}
+
+/** A scratch database `clickhouse.database` (dropped first) holding `count` generated events, merged; prints the time taken. */
+export async function loadBenchEvents(clickhouse, count) {
+  await query(clickhouse, `DROP DATABASE IF EXISTS ${clickhouse.database}`, { database: 'default' })
+  await migrate(clickhouse, { log: () => {} })
+  const started = performance.now()
+  await insertEvents(clickhouse, generateEvents({ count }))
+  await query(clickhouse, 'OPTIMIZE TABLE events FINAL')
+  console.log(`${count.toLocaleString('en-US')} events generated and inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+}
+
 if (process.argv[1] === new URL(import.meta.url).pathname) {
   const args = process.argv.slice(2)
   const option = (name, fallback) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
@@ -106,19 +134,10 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
   } else {
     const clickhouse = clickhouseFromEnv()
     const started = performance.now()
-    let batch = []
-    let inserted = 0
-    const flush = async () => {
-      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-      inserted += batch.length
-      batch = []
-      process.stderr.write(`\rinserted ${inserted.toLocaleString('en-US')} / ${count.toLocaleString('en-US')}`)
-    }
-    for (const event of events) {
-      batch.push(JSON.stringify(event))
-      if (batch.length === 100_000) await flush()
-    }
-    if (batch.length) await flush()
+    const inserted = await insertEvents(clickhouse, events, {
+      batchSize: 100_000,
+      onBatch: (done) => process.stderr.write(`\rinserted ${done.toLocaleString('en-US')} / ${count.toLocaleString('en-US')}`)
+    })
     process.stderr.write(`\n${inserted} events in ${((performance.now() - started) / 1000).toFixed(1)} s\n`)
   }
 }

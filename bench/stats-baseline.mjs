@@ -4,26 +4,12 @@
 // reads) and a naive query-time sessionization, p50/p95 over 20 runs each,
 // through ClickHouse's HTTP interface (the local chDB server, or CLICKHOUSE_URL).
 // Usage: node bench/stats-baseline.mjs N   (a ClickHouse must be running: npm start)
-import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
-import { generateEvents } from './generate-events.mjs'
+import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
+import { loadBenchEvents } from './generate-events.mjs'
 
 const count = Number(process.argv[2] || 1_000_000)
 const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_DATABASE: 'bench_stats' })
-await query(clickhouse, 'DROP DATABASE IF EXISTS bench_stats', { database: 'default' })
-await migrate(clickhouse, { log: () => {} })
-
-let started = performance.now()
-let batch = []
-for (const event of generateEvents({ count })) {
-  batch.push(JSON.stringify(event))
-  if (batch.length === 200_000) {
-    await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-    batch = []
-  }
-}
-if (batch.length) await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-await query(clickhouse, 'OPTIMIZE TABLE events FINAL')
-console.log(`${count.toLocaleString('en-US')} events generated and inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+await loadBenchEvents(clickhouse, count)
 
 const params = { site: 'backstage.fawkes.idp', from: '2026-10-27 00:00:00', to: '2026-11-26 00:00:00' }
 const range = 'site_domain = {site:String} AND timestamp >= {from:DateTime} AND timestamp < {to:DateTime}'
@@ -45,7 +31,7 @@ const results = []
 for (const [what, sql] of queries) {
   const times = []
   for (let i = 0; i < 22; i++) {
-    started = performance.now()
+    const started = performance.now()
     await query(clickhouse, `${sql} FORMAT Null`, { params })
     if (i >= 2) times.push(performance.now() - started) // two warm-up runs
   }

@@ -11,8 +11,8 @@ import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
-import { generateEvents } from './generate-events.mjs'
+import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
+import { loadBenchEvents } from './generate-events.mjs'
 import { root } from '../scripts/build-tracker.mjs'
 
 const count = Number(process.argv[2] || 1_000_000)
@@ -32,20 +32,7 @@ async function held() {
 }
 
 if (!keep || (await held()) !== count) {
-  await query(clickhouse, 'DROP DATABASE IF EXISTS bench_stats', { database: 'default' })
-  await migrate(clickhouse, { log: () => {} })
-  const started = performance.now()
-  let batch = []
-  for (const event of generateEvents({ count })) {
-    batch.push(JSON.stringify(event))
-    if (batch.length === 200_000) {
-      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-      batch = []
-    }
-  }
-  if (batch.length) await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-  await query(clickhouse, 'OPTIMIZE TABLE events FINAL')
-  console.log(`${count.toLocaleString('en-US')} events generated and inserted in ${((performance.now() - started) / 1000).toFixed(1)} s`)
+  await loadBenchEvents(clickhouse, count)
   // the stored visits, as the admin API's rebuild makes them
   execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
   const rebuild = JSON.parse(execFileSync(join(root, 'target/release/examples/stats_sql'), ['--rebuild', '2026-01-01', '2026-12-31']).toString())

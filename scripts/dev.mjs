@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { buildTracker, root } from './build-tracker.mjs'
 import { clickhouseFromEnv, migrate, query } from './migrate.mjs'
-import { generateEvents } from '../bench/generate-events.mjs'
+import { generateEvents, insertEvents } from '../bench/generate-events.mjs'
 import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './admin.mjs'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -115,18 +115,10 @@ const held = Number(await query(clickhouse, "SELECT count() FROM events WHERE si
 if (held < 1000) {
   const total = 60_000
   console.log(`seeding the demo site with ${total.toLocaleString('en-US')} generated events over the last 30 days…`)
-  let batch = []
-  let done = 0
-  for (const event of generateEvents({ count: total, days: 30, end: Date.now() - 60_000, seed: 42 })) {
-    batch.push(JSON.stringify(event))
-    if (batch.length === 10_000) {
-      await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
-      done += batch.length
-      batch = []
-      process.stdout.write(`\r  ${Math.round((done / total) * 100)} %`)
-    }
-  }
-  if (batch.length) await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${batch.join('\n')}`)
+  await insertEvents(clickhouse, generateEvents({ count: total, days: 30, end: Date.now() - 60_000, seed: 42 }), {
+    batchSize: 10_000,
+    onBatch: (done) => process.stdout.write(`\r  ${Math.round((done / total) * 100)} %`)
+  })
   const day = (ms) => new Date(ms).toISOString().slice(0, 10)
   await admin.rebuildVisits(day(Date.now() - 32 * 86_400_000), day(Date.now() + 86_400_000))
   console.log('\r  done: events stored, visits computed')

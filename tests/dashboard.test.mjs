@@ -12,9 +12,9 @@ import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 import { launch } from './support/browser.mjs'
-import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
+import { clickhouseFromEnv, migrate } from '../scripts/migrate.mjs'
 import { BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from '../scripts/admin.mjs'
-import { generateEvents } from '../bench/generate-events.mjs'
+import { generateEvents, insertEvents } from '../bench/generate-events.mjs'
 import { root } from '../scripts/build-tracker.mjs'
 
 const SITE = 'backstage.fawkes.idp'
@@ -28,7 +28,7 @@ before(async () => {
   const clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
   await migrate(clickhouse, { log: () => {} })
   const rows = [...generateEvents({ count: 4000, days: 30, end: Date.now() - 120_000, seed: 5, site: SITE })]
-  await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`)
+  await insertEvents(clickhouse, rows)
   edge = await startEdge({
     clickhouseUrl: ch.url,
     sites: [{ domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS }, { domain: 'portal.test' }],

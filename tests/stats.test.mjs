@@ -15,7 +15,7 @@ import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
 import { BACKSTAGE_GOALS } from '../scripts/admin.mjs'
-import { generateEvents } from '../bench/generate-events.mjs'
+import { generateEvents, insertEvents } from '../bench/generate-events.mjs'
 import { root } from '../scripts/build-tracker.mjs'
 
 const BACKSTAGE = 'backstage.fawkes.idp'
@@ -49,10 +49,6 @@ function fixtureEvents() {
   return list
 }
 
-async function insert(rows) {
-  await query(clickhouse, `INSERT INTO events FORMAT JSONEachRow\n${rows.map((r) => JSON.stringify(r)).join('\n')}`)
-}
-
 async function stats(body, token = key) {
   const response = await fetch(`${edge.url}/api/v2/query`, {
     method: 'POST',
@@ -84,7 +80,7 @@ before(async () => {
   clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
   await migrate(clickhouse, { log: () => {} })
   events = fixtureEvents()
-  await insert(events)
+  await insertEvents(clickhouse, events)
   edge = await startEdge({
     clickhouseUrl: ch.url,
     sites: [
@@ -233,7 +229,7 @@ test('date ranges resolve in the site’s time zone: a DST day has 23 or 25 hour
 test('the realtime endpoint counts the visitors of the last five minutes', async () => {
   const base = { ...events[0], site_domain: PORTAL }
   const at = (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
-  await insert([
+  await insertEvents(clickhouse, [
     { ...base, visitor_id: '901', timestamp: at(Date.now() - 60_000) },
     { ...base, visitor_id: '902', timestamp: at(Date.now() - 120_000) },
     { ...base, visitor_id: '902', timestamp: at(Date.now() - 90_000) },
@@ -318,7 +314,7 @@ test('retention: the cron deletes a site’s events older than its retention and
   await edge.admin.putSite('six.test', { retention: '6mo' })
   await edge.admin.putSite('year.test', { retention: '1y' })
   await edge.admin.putSite('forever.test', {})
-  await insert([...rows('six.test'), ...rows('year.test'), ...rows('forever.test')])
+  await insertEvents(clickhouse, [...rows('six.test'), ...rows('year.test'), ...rows('forever.test')])
   await edge.admin.rebuildVisits('2024-01-01', '2027-12-31')
   const ids = async (site, table = 'events') => (await query(clickhouse, `SELECT visitor_id FROM ${table} ${table === 'visitor_days' ? 'FINAL' : ''} WHERE site_domain = {site:String} ORDER BY visitor_id FORMAT TabSeparated`, { params: { site } })).trim().split('\n')
   assert.deepEqual(await ids('six.test'), ['1', '2', '3', '4'])

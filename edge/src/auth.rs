@@ -8,6 +8,7 @@
 //!        (429 while slowed)     (PBKDF2-SHA256)         (cookie; its SHA-256 stored)
 //! ```
 
+use crate::hex;
 use crate::settings::keys::{same_hash, sha256_hex};
 
 /// `pbkdf2-sha256$<iterations>$<salt hex>$<hash hex>`: the form of the
@@ -32,16 +33,6 @@ impl std::fmt::Debug for PasswordHash {
 /// The fewest PBKDF2 iterations accepted: fewer makes a stolen hash cheap to crack.
 pub const MIN_ITERATIONS: u32 = 100_000;
 
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
-}
-
 impl PasswordHash {
     pub fn parse(text: &str) -> Option<PasswordHash> {
         let mut parts = text.trim().split('$');
@@ -49,8 +40,8 @@ impl PasswordHash {
             return None;
         }
         let iterations: u32 = parts.next()?.parse().ok()?;
-        let salt = unhex(parts.next()?)?;
-        let hash = unhex(parts.next()?)?;
+        let salt = hex::decode(parts.next()?)?;
+        let hash = hex::decode(parts.next()?)?;
         (parts.next().is_none()
             && iterations >= MIN_ITERATIONS
             && salt.len() >= 16
@@ -71,11 +62,7 @@ impl PasswordHash {
             self.iterations,
             &mut derived,
         );
-        derived
-            .iter()
-            .zip(&self.hash)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        hex::same_bytes(&derived, &self.hash)
     }
 }
 
@@ -86,7 +73,7 @@ pub const SESSION_SECONDS: u64 = 12 * 3600;
 
 /// A new session: the token for the cookie, and the SHA-256 to store.
 pub fn new_session(random: &[u8; 32]) -> (String, String) {
-    let token: String = random.iter().map(|b| format!("{b:02x}")).collect();
+    let token = hex::encode(random);
     let hash = sha256_hex(token.as_bytes());
     (token, hash)
 }

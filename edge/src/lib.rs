@@ -14,6 +14,7 @@ pub mod auth;
 pub mod bound;
 pub mod config;
 pub mod enrich;
+pub mod hex;
 pub mod ingest;
 pub mod privacy;
 pub mod settings;

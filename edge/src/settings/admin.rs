@@ -224,18 +224,7 @@ pub fn rebuild_range(body: &[u8]) -> Result<(String, String), AdminError> {
     let object = object(body)?;
     known_fields(&object, &["from", "to"])?;
     let date = |name: &str| match object.get(name) {
-        Some(Value::String(d))
-            if d.len() == 10
-                && d.bytes().enumerate().all(|(i, c)| {
-                    if i == 4 || i == 7 {
-                        c == b'-'
-                    } else {
-                        c.is_ascii_digit()
-                    }
-                }) =>
-        {
-            Ok(d.clone())
-        }
+        Some(Value::String(d)) if crate::stats::query::is_date(d) => Ok(d.clone()),
         Some(other) => fail(format!("{name}: {other} is not a date (YYYY-MM-DD)")),
         None => fail(format!("{name} is required")),
     };

@@ -2,6 +2,7 @@
 //! is enough for 256-bit random secrets: there is nothing to guess), and the
 //! `Authorization: Bearer` header they arrive in.
 
+use crate::hex::{encode as hex, same_bytes};
 use sha2::{Digest, Sha256};
 
 /// Random bytes a new key needs: 8 for its public id, 32 for its secret.
@@ -16,17 +17,9 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Compares two hashes (or tokens) in time independent of where they differ.
 pub fn same_hash(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    same_bytes(a.as_bytes(), b.as_bytes())
 }
 
 /// The token of an `Authorization: Bearer <token>` header.

@@ -30,6 +30,16 @@ pub struct Components {
 #[error("ClickHouse answered a row this code cannot read: {0}")]
 pub struct RowError(pub String);
 
+/// A count in a ClickHouse JSON answer: a number, or a string when 64-bit
+/// numbers are quoted (`output_format_json_quote_64bit_integers`).
+pub fn count(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
+        Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
 /// One ClickHouse row (`JSONCompact`'s `data`): the dimensions as strings,
 /// then the components (numbers, or strings when 64-bit numbers are quoted).
 pub fn read_row(row: &Value, dimensions: usize) -> Result<(Vec<String>, Components), RowError> {
@@ -41,14 +51,7 @@ pub fn read_row(row: &Value, dimensions: usize) -> Result<(Vec<String>, Componen
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    let number = |v: &Value| -> Result<u64, RowError> {
-        match v {
-            Value::Number(n) => n.as_u64().or_else(|| n.as_f64().map(|f| f as u64)),
-            Value::String(s) => s.parse().ok(),
-            _ => None,
-        }
-        .ok_or_else(|| RowError(v.to_string()))
-    };
+    let number = |v: &Value| count(v).ok_or_else(|| RowError(v.to_string()));
     let dims = cells[..dimensions].iter().map(text).collect();
     let c = &cells[dimensions..];
     Ok((

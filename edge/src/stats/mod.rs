@@ -45,16 +45,9 @@ pub struct Plan {
 /// What depends on the site's settings, checked before any SQL is made.
 fn check(query: &Query) -> Result<(), QueryError> {
     let goal = Dimension::Event(EventDimension::Goal);
-    fn nested_goal(filter: &Filter, goal: &Dimension) -> bool {
-        match filter {
-            Filter::Condition { dimension, .. } => dimension == goal,
-            Filter::And(list) | Filter::Or(list) => list.iter().any(|f| nested_goal(f, goal)),
-            Filter::Not(inner) => nested_goal(inner, goal),
-        }
-    }
     let nested = query.filters.iter().any(|f| match f {
         Filter::Condition { .. } => false,
-        other => nested_goal(other, &goal),
+        other => other.mentions(|d| *d == goal),
     });
     if query.metrics.contains(&Metric::ConversionRate) && nested {
         return Err(QueryError(

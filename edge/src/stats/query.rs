@@ -185,7 +185,8 @@ fn metrics(value: Option<&Value>) -> Result<Vec<Metric>, QueryError> {
     Ok(metrics)
 }
 
-fn is_date(s: &str) -> bool {
+/// `YYYY-MM-DD`, with a month and a day in range.
+pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 10
         && b[4] == b'-'
@@ -367,12 +368,26 @@ fn filter(value: &Value, field: &str, depth: usize) -> Result<Filter, QueryError
     }
 }
 
-fn mentions_goal(filter: &Filter) -> bool {
-    match filter {
-        Filter::Condition { dimension, .. } => *dimension == Dimension::Event(EventDimension::Goal),
-        Filter::And(list) | Filter::Or(list) => list.iter().any(mentions_goal),
-        Filter::Not(inner) => mentions_goal(inner),
+impl Filter {
+    /// Every dimension the filter compares, however deep.
+    pub fn dimensions(&self) -> Vec<&Dimension> {
+        match self {
+            Filter::Condition { dimension, .. } => vec![dimension],
+            Filter::And(list) | Filter::Or(list) => {
+                list.iter().flat_map(Filter::dimensions).collect()
+            }
+            Filter::Not(inner) => inner.dimensions(),
+        }
     }
+
+    /// Whether any dimension the filter compares passes `test`.
+    pub fn mentions(&self, test: impl Fn(&Dimension) -> bool) -> bool {
+        self.dimensions().into_iter().any(test)
+    }
+}
+
+fn mentions_goal(filter: &Filter) -> bool {
+    filter.mentions(|d| *d == Dimension::Event(EventDimension::Goal))
 }
 
 fn order_by(

@@ -5,9 +5,11 @@
 //! `year`); `all` starts with the site's first event; `[from, to]` dates are
 //! whole local days, datetimes exact instants (both ends included).
 
-use super::query::DateRange;
+use super::answer::count;
+use super::query::{DateRange, QueryError};
 use super::schema::Granularity;
 use super::sql::Sql;
+use serde_json::Value;
 
 /// A resolved range: `[from, to)` in Unix seconds, and its ends as the site
 /// sees them (`YYYY-MM-DDThh:mm:ss±hh:mm`).
@@ -94,6 +96,30 @@ pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
     sql
 }
 
+/// The row [`resolve_sql`] returns as a range; `None` for a row it cannot
+/// read, a 400 for a range that ends before it starts.
+pub fn read_resolved(row: &Value) -> Option<Result<Resolved, QueryError>> {
+    let cells = row.as_array()?;
+    let seconds = |i: usize| {
+        cells
+            .get(i)
+            .and_then(count)
+            .and_then(|n| u32::try_from(n).ok())
+    };
+    let text = |i: usize| cells.get(i)?.as_str().map(str::to_string);
+    let resolved = Resolved {
+        from: seconds(0)?,
+        to: seconds(1)?,
+        from_local: text(2)?,
+        to_local: text(3)?,
+    };
+    Some(if resolved.from < resolved.to {
+        Ok(resolved)
+    } else {
+        Err(QueryError("date_range: from is not before to".into()))
+    })
+}
+
 /// The `time` dimension's bucket for a range of `seconds`: hours within two
 /// days, days within three months, months beyond.
 pub fn auto_granularity(seconds: u32) -> Granularity {
@@ -148,6 +174,15 @@ mod tests {
         let sql = resolve_sql(&range, "s", "Europe/Berlin'--");
         assert!(!sql.text.contains("DROP") && !sql.text.contains("Berlin"));
         assert_eq!(sql.params[0].1, "Europe/Berlin'--");
+    }
+
+    #[test]
+    fn resolved_rows_are_read_or_refused() {
+        let row = serde_json::json!([10, "20", "a", "b"]);
+        assert_eq!(read_resolved(&row).unwrap().unwrap().to, 20);
+        let inverted = serde_json::json!([20, 10, "a", "b"]);
+        assert!(read_resolved(&inverted).unwrap().is_err());
+        assert!(read_resolved(&serde_json::json!([1, 2])).is_none());
     }
 
     #[test]

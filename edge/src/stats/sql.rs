@@ -45,23 +45,9 @@ pub const COMPONENTS: [&str; 11] = [
 /// Whether the query needs L1 (visits): a visit metric, or a dimension or
 /// filter that is a property of the visit rather than of the event.
 pub fn needs_visits(query: &Query) -> bool {
-    let visit_metric = query.metrics.iter().any(|m| {
-        matches!(
-            m,
-            Metric::Visits | Metric::BounceRate | Metric::VisitDuration | Metric::ViewsPerVisit
-        )
-    });
-    visit_metric
+    query.metrics.iter().any(is_visit_metric)
         || query.dimensions.iter().any(is_visit_level)
-        || query.filters.iter().any(filter_needs_visits)
-}
-
-fn filter_needs_visits(filter: &Filter) -> bool {
-    match filter {
-        Filter::Condition { dimension, .. } => is_visit_level(dimension),
-        Filter::And(list) | Filter::Or(list) => list.iter().any(filter_needs_visits),
-        Filter::Not(inner) => filter_needs_visits(inner),
-    }
+        || query.filters.iter().any(|f| f.mentions(is_visit_level))
 }
 
 /// Dimensions taken from a visit's first (or last) event. Device, browser,
@@ -272,14 +258,6 @@ fn is_event_level(dimension: &Dimension) -> bool {
     )
 }
 
-fn filter_mentions(filter: &Filter, test: &dyn Fn(&Dimension) -> bool) -> bool {
-    match filter {
-        Filter::Condition { dimension, .. } => test(dimension),
-        Filter::And(list) | Filter::Or(list) => list.iter().any(|f| filter_mentions(f, test)),
-        Filter::Not(inner) => filter_mentions(inner, test),
-    }
-}
-
 fn is_visit_metric(metric: &Metric) -> bool {
     matches!(
         metric,
@@ -294,10 +272,7 @@ pub fn path(query: &Query) -> Path {
         .iter()
         .any(|m| matches!(m, Metric::Pageviews | Metric::Events | Metric::ScrollDepth));
     let event_level = query.dimensions.iter().any(is_event_level)
-        || query
-            .filters
-            .iter()
-            .any(|f| filter_mentions(f, &is_event_level));
+        || query.filters.iter().any(|f| f.mentions(is_event_level));
     // a visit counts when it has an interaction inside the range; stored
     // visits tell that exactly unless one visit spans the whole range, which
     // only a range shorter than a day (datetimes) allows
@@ -379,15 +354,8 @@ fn stored_visits(site_p: &str, from_p: &str, to_p: &str, with_visitor: bool) -> 
 
 /// Every dimension a query names, in its dimensions and filters.
 fn named_dimensions(query: &Query) -> Vec<&Dimension> {
-    fn walk<'a>(filter: &'a Filter, out: &mut Vec<&'a Dimension>) {
-        match filter {
-            Filter::Condition { dimension, .. } => out.push(dimension),
-            Filter::And(list) | Filter::Or(list) => list.iter().for_each(|f| walk(f, out)),
-            Filter::Not(inner) => walk(inner, out),
-        }
-    }
     let mut out: Vec<&Dimension> = query.dimensions.iter().collect();
-    query.filters.iter().for_each(|f| walk(f, &mut out));
+    out.extend(query.filters.iter().flat_map(Filter::dimensions));
     out
 }
 
@@ -460,7 +428,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         // the visits first (a smaller join); then only events inside a
         // matching visit may join, hence the end check.
         Path::General => {
-            let visit_only = |f: &Filter| !filter_mentions(f, &|d| !is_visit_level(d));
+            let visit_only = |f: &Filter| !f.mentions(|d| !is_visit_level(d));
             let pushed: Vec<Filter> = query
                 .filters
                 .iter()

@@ -2,18 +2,11 @@
 //! behind `Authorization: Bearer <ADMIN_TOKEN>`. Requests become
 //! `settings::admin` changes, made by the `SiteSettings` object.
 
-use super::{clickhouse, config, respond, session, settings};
+use super::{clickhouse, config, random_bytes, respond, session, settings};
 use crate::settings::admin::{self, AdminError};
 use crate::settings::{keys, Change};
 use crate::stats::sql::Sql;
-use worker::{wasm_bindgen, Method, Request, Response, Result, RouteContext};
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// The runtime's CSPRNG (Web Crypto).
-    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]);
-}
+use worker::{Method, Request, Response, Result, RouteContext};
 
 /// `None` when the request may use the admin API — the admin token, or the
 /// dashboard's session (changes only from its own page); else the refusal.
@@ -102,9 +95,7 @@ pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Resp
         return Ok(refusal);
     }
     let body = request.bytes().await.unwrap_or_default();
-    let mut random = [0u8; keys::RANDOM_BYTES];
-    get_random_values(&mut random);
-    let (change, secret) = match admin::add_key(&body, &random) {
+    let (change, secret) = match admin::add_key(&body, &random_bytes()) {
         Ok(made) => made,
         Err(AdminError(message)) => return respond::error(400, &message),
     };

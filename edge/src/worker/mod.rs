@@ -39,6 +39,20 @@ const EVENTS_QUEUE: &str = "EVENTS";
 const SALTS: &str = "SALTS";
 const SITE_SETTINGS: &str = "SITE_SETTINGS";
 
+#[worker::wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The runtime's CSPRNG (Web Crypto).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+/// `N` bytes from the runtime's CSPRNG: salts, API keys, session tokens.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes);
+    bytes
+}
+
 thread_local! {
     /// The configuration, validated on an isolate's first request (the
     /// Worker's start-up, as far as it has one) and reused after.

@@ -3,19 +3,11 @@
 //! use, deleted once the next day is over (at most 48 h; `privacy::salt`),
 //! on the next request or by the object's alarm just after midnight.
 
-use super::SALTS;
+use super::{random_bytes, SALTS};
+use crate::hex;
 use crate::privacy::salt;
 use crate::privacy::visitor::Salt;
-use worker::{
-    durable_object, wasm_bindgen, Date, DurableObject, Env, Request, Response, Result, State,
-};
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// The runtime's CSPRNG (Web Crypto).
-    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]);
-}
+use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
 
 thread_local! {
     /// This isolate's copy of today's salt, so that an event costs no Durable
@@ -39,27 +31,20 @@ pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
         .durable_object(SALTS)?
         .id_from_name("salts")?
         .get_stub()?;
-    let hex = stub
+    let text = stub
         .fetch_with_str(&format!("https://salts/{day}"))
         .await?
         .text()
         .await?;
-    let fetched = parse_hex(&hex)
+    let fetched = parse_hex(&text)
         .map(Salt)
         .ok_or_else(|| worker::Error::RustError("bad salt".into()))?;
     TODAY.with(|today| *today.borrow_mut() = Some((day, fetched.clone())));
     Ok(fetched)
 }
 
-fn parse_hex(hex: &str) -> Option<[u8; 16]> {
-    let mut out = [0u8; 16];
-    if hex.len() != 32 {
-        return None;
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
-    }
-    Some(out)
+fn parse_hex(text: &str) -> Option<[u8; 16]> {
+    hex::decode(text)?.try_into().ok()
 }
 
 #[durable_object]
@@ -82,18 +67,16 @@ impl DurableObject for Salts {
             return Response::error("no salt for that day", 404);
         }
         let storage = self.state.storage();
-        let hex = match storage.get::<String>(&day).await? {
-            Some(hex) => hex,
+        let salt_hex = match storage.get::<String>(&day).await? {
+            Some(stored) => stored,
             None => {
-                let mut bytes = [0u8; 16];
-                get_random_values(&mut bytes);
-                let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-                storage.put(&day, &hex).await?;
-                hex
+                let made = hex::encode(&random_bytes::<16>());
+                storage.put(&day, &made).await?;
+                made
             }
         };
         self.forget_stale(now).await?;
-        Response::ok(hex)
+        Response::ok(salt_hex)
     }
 
     /// After midnight UTC: delete the salts no longer kept, and look again

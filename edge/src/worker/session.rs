@@ -2,18 +2,11 @@
 //! `GET /api/auth/session` (`crate::auth`), and who a request is: a
 //! session (the administrator), or a bearer token.
 
-use super::{config, respond, settings};
+use super::{config, random_bytes, respond, settings};
 use crate::auth::{self, throttle};
 use crate::settings::{keys, Change, Session, Store};
 use serde_json::Value;
-use worker::{wasm_bindgen, Date, Request, Response, Result, RouteContext};
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// The runtime's CSPRNG (Web Crypto).
-    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
-    fn get_random_values(buf: &mut [u8]);
-}
+use worker::{Date, Request, Response, Result, RouteContext};
 
 fn cookie_header(request: &Request) -> Option<String> {
     request.headers().get("Cookie").ok().flatten()
@@ -83,9 +76,7 @@ pub async fn login(mut request: Request, ctx: RouteContext<()>) -> Result<Respon
             .ok();
         return respond::error(401, "wrong user name or password");
     }
-    let mut random = [0u8; 32];
-    get_random_values(&mut random);
-    let (token, hash) = auth::new_session(&random);
+    let (token, hash) = auth::new_session(&random_bytes());
     let session = Session {
         hash,
         expires_ms: now + auth::SESSION_SECONDS * 1000,

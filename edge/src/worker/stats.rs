@@ -5,9 +5,9 @@ use super::clickhouse::{self, Answer};
 use super::{config, respond, session, settings};
 use crate::config::Clickhouse;
 use crate::settings::{keys, ApiKey, Site, Store};
-use crate::stats::answer::{answer, read_row, Returned};
+use crate::stats::answer::{answer, count, read_row, Returned};
 use crate::stats::query::{parse, QueryError};
-use crate::stats::range::{resolve_sql, Resolved};
+use crate::stats::range::{read_resolved, resolve_sql, Resolved};
 use crate::stats::sql::Sql;
 use crate::stats::{plan, realtime_sql};
 use serde_json::Value;
@@ -130,29 +130,10 @@ fn bad_row(row: &Value) -> Refusal {
 
 async fn resolve(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Resolved, Refusal> {
     let rows = select(clickhouse, sql).await?;
-    let row = rows
-        .first()
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_row(&Value::Null))?;
-    let number = |v: &Value| {
-        v.as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-    };
-    let text = |v: &Value| v.as_str().map(str::to_string);
-    match (
-        row.first().and_then(number),
-        row.get(1).and_then(number),
-        row.get(2).and_then(text),
-        row.get(3).and_then(text),
-    ) {
-        (Some(from), Some(to), Some(from_local), Some(to_local)) if from < to => Ok(Resolved {
-            from: from as u32,
-            to: to as u32,
-            from_local,
-            to_local,
-        }),
-        (Some(_), Some(_), Some(_), Some(_)) => refuse(400, "date_range: from is not before to"),
-        _ => Err(bad_row(&Value::Array(row.clone()))),
+    let row = rows.first().cloned().unwrap_or(Value::Null);
+    match read_resolved(&row) {
+        Some(resolved) => Ok(resolved?),
+        None => Err(bad_row(&row)),
     }
 }
 
@@ -253,10 +234,7 @@ async fn run_realtime(
     let visitors = rows
         .first()
         .and_then(|r| r.get(0))
-        .and_then(|v| {
-            v.as_u64()
-                .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-        })
+        .and_then(count)
         .ok_or_else(|| bad_row(&Value::Array(rows.clone())))?;
     Ok(Value::from(visitors))
 }
