@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The Stats API's queries at scale: N generated events in a scratch database,
-// then exactly the SQL the Worker runs (printed by edge/examples/stats_sql.rs)
+// then exactly the SQL the Worker runs (printed by edge/stats/examples/stats_sql.rs)
 // for each query of a dashboard, p50/p95 over 20 runs after 2 warm-ups,
 // beside a bare scan of the same rows (`count(), uniq(visitor_id)`) measured
 // in the same run; then the whole dashboard at once (all statements
@@ -34,8 +34,8 @@ async function held() {
 if (!keep || (await held()) !== count) {
   await loadBenchEvents(clickhouse, count)
   // the stored visits, as the admin API's rebuild makes them
-  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
-  const rebuild = JSON.parse(execFileSync(join(root, 'target/release/examples/stats_sql'), ['--rebuild', '2026-01-01', '2026-12-31']).toString())
+  execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'visits_rebuild_sql', '-p', 'ingest'], { cwd: root, stdio: 'inherit' })
+  const rebuild = JSON.parse(execFileSync(join(root, 'target/release/examples/visits_rebuild_sql'), ['2026-01-01', '2026-12-31']).toString())
   const rebuilt = performance.now()
   await query(clickhouse, rebuild.text, { params: rebuild.params })
   await query(clickhouse, 'OPTIMIZE TABLE visitor_days FINAL')
@@ -63,7 +63,7 @@ const dashboard = [
 ]
 const dir = mkdtempSync(join(tmpdir(), 'stats-sql-'))
 writeFileSync(join(dir, 'input.json'), JSON.stringify({ site, from, to, queries: dashboard.map(([, body]) => body) }))
-execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
+execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'stats'], { cwd: root, stdio: 'inherit' })
 const plans = JSON.parse(execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')]).toString())
 
 const bare = { text: "SELECT count(), uniq(visitor_id) FROM events WHERE site_domain = {p0:String} AND timestamp >= toDateTime({p1:UInt32}, 'UTC') AND timestamp < toDateTime({p2:UInt32}, 'UTC')", params: { p0: site.domain, p1: from, p2: to } }

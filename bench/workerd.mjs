@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The same worker build under bare `workerd` (no wrangler): the self-hosted
-// path. Writes a workerd config for edge/build (node scripts/build-worker.mjs
+// path. Writes a workerd config for edge/worker/build (node scripts/build-worker.mjs
 // first), with workerd's bundled Queues Worker (/workerd/queues.js) as the
 // queue and Durable Object storage on a local disk, and runs it.
 // Usage: node bench/workerd.mjs [PORT=8788]   (CLICKHOUSE_URL, default http://127.0.0.1:8123)
@@ -36,8 +36,8 @@ const config :Workerd.Config = (
 const edge :Workerd.Worker = (
   compatibilityDate = "2026-11-01",
   modules = [
-    (name = "index.js", esModule = embed "../../edge/build/index.js"),
-    (name = "index_bg.wasm", wasm = embed "../../edge/build/index_bg.wasm"),
+    (name = "index.js", esModule = embed "../../edge/worker/build/index.js"),
+    (name = "index_bg.wasm", wasm = embed "../../edge/worker/build/index_bg.wasm"),
   ],
   bindings = [
     (name = "ADMIN_TOKEN", text = ${capnp(adminToken)}),

@@ -1,5 +1,5 @@
 // The dashboard's panels, in one place: each tab is a dimension of the
-// Stats API (edge/src/stats/schema.rs) and the metrics it shows.
+// Stats API (edge/stats/src/schema.rs) and the metrics it shows.
 
 /** The top stats: Stats API metric, label, and how a value is shown. */
 export const TOP_STATS = [

@@ -51,7 +51,7 @@ export function adminClient(url, token) {
   }
 }
 
-/** The dashboard password's slow hash, in the form edge/src/auth.rs reads (PBKDF2-HMAC-SHA256). */
+/** The dashboard password's slow hash, in the form edge/control/src/login.rs reads (PBKDF2-HMAC-SHA256). */
 export function hashPassword(password, iterations = 100_000) {
   const salt = randomBytes(16)
   return `pbkdf2-sha256$${iterations}$${salt.toString('hex')}$${pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('hex')}`

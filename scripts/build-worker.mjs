@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the edge worker (edge/ → edge/build/) with worker-build, offline:
+// Builds the edge worker (edge/worker → edge/worker/build/) with worker-build, offline:
 // wasm-bindgen, wasm-opt and esbuild come from this machine, not downloads;
 // and the dashboard (dashboard/ → www/dashboard/, served as static assets).
 // wrangler runs it as the [build] command. Usage: node scripts/build-worker.mjs [--dev]
@@ -33,7 +33,7 @@ const bin = (name) => join(root, 'node_modules/.bin', name)
 const dev = process.argv.includes('--dev')
 
 execFileSync(cargoBin('worker-build'), dev ? ['--dev', '--no-opt'] : ['--release'], {
-  cwd: join(root, 'edge'),
+  cwd: join(root, 'edge/worker'),
   stdio: 'inherit',
   env: { ...process.env, WASM_BINDGEN_BIN: cargoBin('wasm-bindgen'), WASM_OPT_BIN: bin('wasm-opt'), ESBUILD_BIN: bin('esbuild') }
 })

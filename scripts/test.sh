@@ -14,7 +14,7 @@ step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo clippy -p tracker --release --target wasm32-unknown-unknown --features browser --quiet -- -D warnings
-cargo clippy -p edge --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy -p edge-worker --target wasm32-unknown-unknown --quiet -- -D warnings
 
 step "generated data is current (scripts/update-data.mjs)"
 node scripts/update-data.mjs --check

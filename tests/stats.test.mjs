@@ -1,6 +1,6 @@
 // The Stats API end to end: the Worker under wrangler dev answers
 // `POST /api/v2/query` from the local ClickHouse, and every answer must equal
-// the one a brute-force Rust oracle (edge/examples/stats_oracle.rs) computes
+// the one a brute-force Rust oracle (edge/stats/examples/stats_oracle.rs) computes
 // from the same events — every metric, dimension, filter operator, date range
 // and two time zones across their DST changes. Then: API keys (401/403,
 // revocation), injection attempts in every string a request carries,
@@ -74,7 +74,7 @@ function oracle(queries) {
 
 before(async () => {
   // the oracle, built natively (the workspace's target directory)
-  execFileSync('cargo', ['build', '--quiet', '--example', 'stats_oracle', '-p', 'edge'], { cwd: root, stdio: 'inherit' })
+  execFileSync('cargo', ['build', '--quiet', '--example', 'stats_oracle', '-p', 'stats'], { cwd: root, stdio: 'inherit' })
   dir = mkdtempSync(join(tmpdir(), 'stats-'))
   ch = await startClickhouse(join(dir, 'ch'))
   clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })

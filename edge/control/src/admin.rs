@@ -1,0 +1,374 @@
+//! The admin API's requests into [`Change`]s, or a 400 message naming the
+//! field and the value.
+//!
+//! | request | change |
+//! |---|---|
+//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props}` | [`Change::PutSite`] |
+//! | `DELETE /api/admin/sites/<domain>` | [`Change::DeleteSite`] |
+//! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
+//! | `POST /api/admin/visits/rebuild` `{from, to}` | none: the stored visits of those days are recomputed |
+//! | `DELETE /api/admin/keys/<id>` | [`Change::RevokeKey`] |
+
+use crate::keys;
+use crate::settings::Change;
+use model::row::MAX_PROP_KEY_BYTES;
+use model::settings::{normalize_domain, ApiKey, Goal, Retention, Site, Store};
+use model::sql::Sql;
+use model::time::is_date;
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct AdminError(pub String);
+
+fn fail<T>(message: impl Into<String>) -> Result<T, AdminError> {
+    Err(AdminError(message.into()))
+}
+
+const MAX_GOALS: usize = 100;
+/// Custom properties the dashboard offers to break goals down by.
+const MAX_PROPS: usize = 100;
+const MAX_NAME_BYTES: usize = 120;
+const MAX_PATH_BYTES: usize = 2000;
+
+/// A domain as the edge stores it, or why it is not one.
+pub fn domain(text: &str) -> Result<String, AdminError> {
+    let domain = normalize_domain(text);
+    let valid = !domain.is_empty()
+        && domain.len() <= 253
+        && domain
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+    if valid {
+        Ok(domain)
+    } else {
+        fail(format!("domain: {text:?} is not a domain"))
+    }
+}
+
+/// An IANA name's shape (`UTC`, `Europe/Berlin`, `America/Argentina/Salta`);
+/// whether it exists is asked of ClickHouse, which knows the zones.
+pub fn timezone_shape(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.split('/').all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+        })
+}
+
+/// The statement that asks ClickHouse whether it knows a time zone (it
+/// resolves every report's dates): it fails for an unknown one.
+pub fn timezone_sql(timezone: &str) -> Sql {
+    let mut sql = Sql::default();
+    let tz = sql.bind("String", timezone);
+    sql.text = format!("SELECT toTimeZone(now(), {tz})");
+    sql
+}
+
+fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AdminError> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(object)) => Ok(object),
+        Ok(_) => fail("the body must be a JSON object"),
+        Err(e) => fail(format!("the body is not valid JSON: {e}")),
+    }
+}
+
+fn known_fields(
+    object: &serde_json::Map<String, Value>,
+    fields: &[&str],
+) -> Result<(), AdminError> {
+    match object.keys().find(|k| !fields.contains(&k.as_str())) {
+        Some(unknown) => fail(format!(
+            "unknown field {unknown:?}: the fields are {}",
+            fields.join(", ")
+        )),
+        None => Ok(()),
+    }
+}
+
+/// `PUT /api/admin/sites/<domain>`: the whole site; omitted fields take
+/// their defaults (UTC, indefinite retention, no goals).
+pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
+    let domain = domain(path_domain)?;
+    let object = object(body)?;
+    known_fields(&object, &["timezone", "retention", "goals", "props"])?;
+    let timezone = match object.get("timezone") {
+        None => "UTC".to_string(),
+        Some(Value::String(tz)) if timezone_shape(tz) => tz.clone(),
+        Some(other) => return fail(format!("timezone: {other} is not an IANA time zone")),
+    };
+    let retention = match object.get("retention") {
+        None => Retention::Indefinite,
+        Some(Value::String(name)) => Retention::parse(name).ok_or_else(|| {
+            AdminError(format!(
+                "retention: {name:?} is not one of {}",
+                Retention::NAMES.join(", ")
+            ))
+        })?,
+        Some(other) => return fail(format!("retention: {other} is not a string")),
+    };
+    let goals = match object.get("goals") {
+        None => Vec::new(),
+        Some(Value::Array(list)) if list.len() <= MAX_GOALS => list
+            .iter()
+            .enumerate()
+            .map(|(i, g)| goal(g, i))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(Value::Array(_)) => return fail(format!("goals: at most {MAX_GOALS}")),
+        Some(other) => return fail(format!("goals: {other} is not a list")),
+    };
+    let mut names: Vec<String> = goals.iter().map(Goal::display_name).collect();
+    names.sort();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        return fail(format!("goals: {:?} is listed twice", pair[0]));
+    }
+    let props = match object.get("props") {
+        None => Vec::new(),
+        Some(Value::Array(list)) if list.len() <= MAX_PROPS => {
+            let mut keys: Vec<String> = Vec::new();
+            for (i, key) in list.iter().enumerate() {
+                match key.as_str().map(str::trim) {
+                    Some(k) if !k.is_empty() && k.len() <= MAX_PROP_KEY_BYTES => {
+                        if !keys.iter().any(|x| x == k) {
+                            keys.push(k.to_string());
+                        }
+                    }
+                    _ => return fail(format!("props[{i}]: {key} is not a property name (1 to {MAX_PROP_KEY_BYTES} bytes)")),
+                }
+            }
+            keys
+        }
+        Some(_) => {
+            return fail(format!(
+                "props: a list of at most {MAX_PROPS} property names"
+            ))
+        }
+    };
+    Ok(Change::PutSite(Site {
+        domain,
+        timezone,
+        retention,
+        goals,
+        props,
+    }))
+}
+
+fn goal(value: &Value, i: usize) -> Result<Goal, AdminError> {
+    let field = format!("goals[{i}]");
+    let (Some(Value::Object(object)), _) = (Some(value), ()) else {
+        return fail(format!(
+            "{field}: {value} is not {{event_name}} or {{page_path}}"
+        ));
+    };
+    match (
+        object.get("event_name"),
+        object.get("page_path"),
+        object.len(),
+    ) {
+        (Some(Value::String(name)), None, 1) => {
+            let name = name.trim();
+            if name.is_empty() || name.len() > MAX_NAME_BYTES {
+                return fail(format!(
+                    "{field}.event_name: {name:?} must be 1 to {MAX_NAME_BYTES} bytes"
+                ));
+            }
+            Ok(Goal::Event {
+                event_name: name.to_string(),
+            })
+        }
+        (None, Some(Value::String(path)), 1) => {
+            if !path.starts_with('/') || path.len() > MAX_PATH_BYTES {
+                return fail(format!("{field}.page_path: {path:?} must start with / and be at most {MAX_PATH_BYTES} bytes"));
+            }
+            Ok(Goal::Page {
+                page_path: path.clone(),
+            })
+        }
+        _ => fail(format!(
+            "{field}: {value} is not {{event_name}} or {{page_path}}"
+        )),
+    }
+}
+
+/// `POST /api/admin/keys`: a new key for `sites` (to store with
+/// [`Change::AddKey`]), and its secret to show once.
+pub fn add_key(
+    body: &[u8],
+    random: &[u8; keys::RANDOM_BYTES],
+) -> Result<(ApiKey, String), AdminError> {
+    let object = object(body)?;
+    known_fields(&object, &["name", "sites"])?;
+    let name = match object.get("name") {
+        Some(Value::String(n)) if !n.trim().is_empty() && n.len() <= MAX_NAME_BYTES => {
+            n.trim().to_string()
+        }
+        None => "API key".to_string(),
+        Some(other) => return fail(format!("name: {other} must be 1 to {MAX_NAME_BYTES} bytes")),
+    };
+    let sites = match object.get("sites") {
+        Some(Value::Array(list)) if !list.is_empty() => {
+            list.iter()
+                .enumerate()
+                .map(|(i, s)| match s {
+                    Value::String(text) => domain(text)
+                        .map_err(|_| AdminError(format!("sites[{i}]: {s} is not a domain"))),
+                    other => fail(format!("sites[{i}]: {other} is not a domain")),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Some(other) => return fail(format!("sites: {other} must list at least one site")),
+        None => return fail("sites is required"),
+    };
+    let (id, secret) = keys::new_key(random);
+    let key = ApiKey {
+        id,
+        name,
+        hash: keys::sha256_hex(secret.as_bytes()),
+        sites,
+    };
+    Ok((key, secret))
+}
+
+/// `POST /api/admin/visits/rebuild`: the UTC days to recompute, inclusive.
+pub fn rebuild_range(body: &[u8]) -> Result<(String, String), AdminError> {
+    let object = object(body)?;
+    known_fields(&object, &["from", "to"])?;
+    let date = |name: &str| match object.get(name) {
+        Some(Value::String(d)) if is_date(d) => Ok(d.clone()),
+        Some(other) => fail(format!("{name}: {other} is not a date (YYYY-MM-DD)")),
+        None => fail(format!("{name} is required")),
+    };
+    let (from, to) = (date("from")?, date("to")?);
+    if from > to {
+        return fail(format!("from: {from} is after {to}"));
+    }
+    Ok((from, to))
+}
+
+/// The settings as the admin API shows them: no key or session hashes.
+pub fn public_view(store: &Store) -> Value {
+    serde_json::json!({
+        "sites": store.sites,
+        "keys": store.keys.iter().map(|k| serde_json::json!({
+            "id": k.id, "name": k.name, "sites": k.sites,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_site_with_goals() {
+        let change = put_site(
+            "WWW.Backstage.Example",
+            br#"{"timezone":"Europe/Berlin","retention":"1y","goals":[{"event_name":"Deploy Application"},{"page_path":"/docs/**"}]}"#,
+        )
+        .unwrap();
+        let Change::PutSite(site) = change else {
+            panic!("not a site")
+        };
+        assert_eq!(site.domain, "backstage.example");
+        assert_eq!(site.timezone, "Europe/Berlin");
+        assert_eq!(site.retention, Retention::OneYear);
+        assert_eq!(site.goals[1].display_name(), "Visit /docs/**");
+        let Change::PutSite(defaults) = put_site("a.example", b"{}").unwrap() else {
+            panic!("not a site")
+        };
+        assert_eq!(
+            (defaults.timezone.as_str(), defaults.retention),
+            ("UTC", Retention::Indefinite)
+        );
+    }
+
+    #[test]
+    fn bad_site_requests_name_the_field() {
+        let cases: [(&str, &str, &str); 10] = [
+            ("a b", "{}", "domain: \"a b\" is not a domain"),
+            ("a.example", "[]", "the body must be a JSON object"),
+            (
+                "a.example",
+                r#"{"tz":"UTC"}"#,
+                "unknown field \"tz\": the fields are timezone, retention, goals, props",
+            ),
+            (
+                "a.example",
+                r#"{"timezone":"Europe/../etc"}"#,
+                "timezone: \"Europe/../etc\" is not an IANA time zone",
+            ),
+            (
+                "a.example",
+                r#"{"retention":"3y"}"#,
+                "retention: \"3y\" is not one of 6mo, 1y, 2y, indefinite",
+            ),
+            ("a.example", r#"{"goals":{}}"#, "goals: {} is not a list"),
+            (
+                "a.example",
+                r#"{"goals":[{"event_name":""}]}"#,
+                "goals[0].event_name: \"\" must be 1 to 120 bytes",
+            ),
+            (
+                "a.example",
+                r#"{"goals":[{"page_path":"docs"}]}"#,
+                "goals[0].page_path: \"docs\" must start with / and be at most 2000 bytes",
+            ),
+            (
+                "a.example",
+                r#"{"props":["language", ""]}"#,
+                "props[1]: \"\" is not a property name (1 to 300 bytes)",
+            ),
+            (
+                "a.example",
+                r#"{"goals":[{"event_name":"A"},{"event_name":"A"}]}"#,
+                "goals: \"A\" is listed twice",
+            ),
+        ];
+        for (domain, body, message) in cases {
+            assert_eq!(
+                put_site(domain, body.as_bytes()),
+                Err(AdminError(message.into())),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn rebuild_ranges_are_two_ordered_dates() {
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-01-01","to":"2026-01-31"}"#),
+            Ok(("2026-01-01".into(), "2026-01-31".into()))
+        );
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-1-1","to":"2026-01-31"}"#)
+                .unwrap_err()
+                .0,
+            "from: \"2026-1-1\" is not a date (YYYY-MM-DD)"
+        );
+        assert_eq!(
+            rebuild_range(br#"{"from":"2026-02-01","to":"2026-01-31"}"#)
+                .unwrap_err()
+                .0,
+            "from: 2026-02-01 is after 2026-01-31"
+        );
+    }
+
+    #[test]
+    fn keys_are_created_for_valid_sites_only() {
+        let random = [1u8; keys::RANDOM_BYTES];
+        let (key, secret) = add_key(br#"{"name":"ci","sites":["a.example"]}"#, &random).unwrap();
+        assert_eq!(key.hash, keys::sha256_hex(secret.as_bytes()));
+        assert!(!format!("{key:?}").contains(&secret));
+        assert_eq!(
+            add_key(br#"{"sites":[]}"#, &random).unwrap_err().0,
+            "sites: [] must list at least one site"
+        );
+        assert_eq!(
+            add_key(br#"{"sites":[1]}"#, &random).unwrap_err().0,
+            "sites[0]: 1 is not a domain"
+        );
+    }
+}

@@ -1,0 +1,13 @@
+//! Who may do what, and the one place settings change (docs/architecture.md):
+//!
+//! - [`settings`]: a validated `Change` applied to the settings document
+//! - [`admin`]: the admin API's requests into changes, or a 400 naming the field
+//! - [`access`]: who a request is (API key, admin token, session) and what it may do
+//! - [`keys`]: Stats API keys (random, stored as SHA-256) and bearer tokens
+//! - [`login`]: the dashboard's password hash, session cookies, failed-login throttle
+
+pub mod access;
+pub mod admin;
+pub mod keys;
+pub mod login;
+pub mod settings;

@@ -1,0 +1,224 @@
+//! The one place the site settings change: a validated [`Change`] applied
+//! to the [`Store`] (model::settings) gives the next store, or a
+//! [`SettingsError`] and the store unchanged. The Worker's `SiteSettings`
+//! Durable Object applies changes one at a time and persists the result.
+//!
+//! ```text
+//! admin request ─▶ admin::put_site … ─▶ Change ─▶ apply(Store) ─▶ Store (persisted)
+//! ```
+
+use crate::login::throttle;
+use model::settings::{ApiKey, Session, Site, Store};
+use serde::{Deserialize, Serialize};
+
+/// One validated change of the settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "snake_case")]
+pub enum Change {
+    /// Creates or replaces a site (its goals with it).
+    PutSite(Site),
+    DeleteSite {
+        domain: String,
+    },
+    AddKey(ApiKey),
+    RevokeKey {
+        id: String,
+    },
+    /// A successful login: the session, and the failures forgotten.
+    StartSession {
+        session: Session,
+        now_ms: u64,
+    },
+    EndSession {
+        hash: String,
+    },
+    LoginFailed {
+        now_ms: u64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingsError {
+    #[error("no site {0:?}")]
+    NoSite(String),
+    #[error("no API key {0:?}")]
+    NoKey(String),
+    #[error("sites: {0:?} is not a configured site")]
+    KeyForUnknownSite(String),
+    #[error("an API key with id {0:?} exists")]
+    DuplicateKey(String),
+}
+
+/// The settings after `change`, or why it cannot be made (the store unchanged).
+pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
+    let mut next = store.clone();
+    match change {
+        Change::PutSite(site) => match next.sites.iter_mut().find(|s| s.domain == site.domain) {
+            Some(existing) => *existing = site,
+            None => next.sites.push(site),
+        },
+        Change::DeleteSite { domain } => {
+            if !store.is_site(&domain) {
+                return Err(SettingsError::NoSite(domain));
+            }
+            next.sites.retain(|s| s.domain != domain);
+            // a key's scope shrinks with its sites; a key left with none goes
+            for key in &mut next.keys {
+                key.sites.retain(|s| *s != domain);
+            }
+            next.keys.retain(|k| !k.sites.is_empty());
+        }
+        Change::AddKey(key) => {
+            if let Some(unknown) = key.sites.iter().find(|s| !store.is_site(s)) {
+                return Err(SettingsError::KeyForUnknownSite(unknown.clone()));
+            }
+            if store.keys.iter().any(|k| k.id == key.id) {
+                return Err(SettingsError::DuplicateKey(key.id));
+            }
+            next.keys.push(key);
+        }
+        Change::RevokeKey { id } => {
+            if !store.keys.iter().any(|k| k.id == id) {
+                return Err(SettingsError::NoKey(id));
+            }
+            next.keys.retain(|k| k.id != id);
+        }
+        Change::StartSession { session, now_ms } => {
+            next.sessions.retain(|s| s.expires_ms > now_ms);
+            next.sessions.push(session);
+            next.login_failures = Default::default();
+        }
+        Change::EndSession { hash } => next.sessions.retain(|s| s.hash != hash),
+        Change::LoginFailed { now_ms } => {
+            next.login_failures = throttle::failed(&store.login_failures, now_ms)
+        }
+    }
+    Ok(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::admin::public_view;
+    use crate::keys;
+    use model::settings::Retention;
+
+    fn site(domain: &str) -> Site {
+        Site {
+            domain: domain.into(),
+            timezone: "UTC".into(),
+            retention: Retention::Indefinite,
+            goals: vec![],
+            props: vec![],
+        }
+    }
+
+    fn key(id: &str, sites: &[&str]) -> ApiKey {
+        ApiKey {
+            id: id.into(),
+            name: "ci".into(),
+            hash: keys::sha256_hex(id.as_bytes()),
+            sites: sites.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn sites_are_created_replaced_and_deleted_with_their_keys_scope() {
+        let store = apply(&Store::default(), Change::PutSite(site("a.example"))).unwrap();
+        let store = apply(&store, Change::PutSite(site("b.example"))).unwrap();
+        let mut berlin = site("a.example");
+        berlin.timezone = "Europe/Berlin".into();
+        let store = apply(&store, Change::PutSite(berlin.clone())).unwrap();
+        assert_eq!(store.sites.len(), 2);
+        assert_eq!(store.site("a.example"), Some(&berlin));
+
+        let store = apply(
+            &store,
+            Change::AddKey(key("k1", &["a.example", "b.example"])),
+        )
+        .unwrap();
+        let store = apply(&store, Change::AddKey(key("k2", &["a.example"]))).unwrap();
+        let store = apply(
+            &store,
+            Change::DeleteSite {
+                domain: "a.example".into(),
+            },
+        )
+        .unwrap();
+        assert!(!store.is_site("a.example"));
+        assert_eq!(store.keys.len(), 1, "k2 read only the deleted site");
+        assert_eq!(store.keys[0].sites, vec!["b.example".to_string()]);
+    }
+
+    #[test]
+    fn impossible_changes_say_why_and_change_nothing() {
+        let store = apply(&Store::default(), Change::PutSite(site("a.example"))).unwrap();
+        assert_eq!(
+            apply(&store, Change::AddKey(key("k", &["z.example"]))),
+            Err(SettingsError::KeyForUnknownSite("z.example".into()))
+        );
+        let with_key = apply(&store, Change::AddKey(key("k", &["a.example"]))).unwrap();
+        assert_eq!(
+            apply(&with_key, Change::AddKey(key("k", &["a.example"]))),
+            Err(SettingsError::DuplicateKey("k".into()))
+        );
+        assert_eq!(
+            apply(&store, Change::RevokeKey { id: "nope".into() }),
+            Err(SettingsError::NoKey("nope".into()))
+        );
+        assert_eq!(
+            apply(
+                &store,
+                Change::DeleteSite {
+                    domain: "z.example".into()
+                }
+            ),
+            Err(SettingsError::NoSite("z.example".into()))
+        );
+    }
+
+    #[test]
+    fn keys_are_found_by_hash_and_revoked() {
+        let store = apply(&Store::default(), Change::PutSite(site("a.example"))).unwrap();
+        let store = apply(&store, Change::AddKey(key("k", &["a.example"]))).unwrap();
+        assert!(store.key_by_hash(&keys::sha256_hex(b"k")).is_some());
+        assert!(store.key_by_hash(&keys::sha256_hex(b"x")).is_none());
+        let view = public_view(&store).to_string();
+        assert!(
+            !view.contains(&keys::sha256_hex(b"k")),
+            "hashes stay inside"
+        );
+        let store = apply(&store, Change::RevokeKey { id: "k".into() }).unwrap();
+        assert!(store.key_by_hash(&keys::sha256_hex(b"k")).is_none());
+    }
+
+    #[test]
+    fn sessions_start_expire_and_end_and_a_login_forgets_failures() {
+        let failed = apply(&Store::default(), Change::LoginFailed { now_ms: 5 }).unwrap();
+        assert_eq!(failed.login_failures.count, 1);
+        let session = Session {
+            hash: keys::sha256_hex(b"t"),
+            expires_ms: 100,
+        };
+        let store = apply(
+            &failed,
+            Change::StartSession {
+                session: session.clone(),
+                now_ms: 10,
+            },
+        )
+        .unwrap();
+        assert_eq!(store.login_failures.count, 0);
+        assert!(store.has_session(&session.hash, 99));
+        assert!(!store.has_session(&session.hash, 100), "expired");
+        assert!(!public_view(&store).to_string().contains(&session.hash));
+        let ended = apply(
+            &store,
+            Change::EndSession {
+                hash: session.hash.clone(),
+            },
+        )
+        .unwrap();
+        assert!(!ended.has_session(&session.hash, 50));
+    }
+}

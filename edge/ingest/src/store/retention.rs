@@ -1,0 +1,56 @@
+//! Data retention: the statements that delete a site's data older than its
+//! retention, run by the Worker's cron.
+
+use model::settings::Site;
+use model::sql::Sql;
+use model::tables::{EVENTS, PAGE_DAYS, VISITOR_DAYS};
+
+/// The deletes for `site`: its events, stored visits and page rollups of the UTC days
+/// older than its retention (none when indefinite). Lightweight deletes:
+/// rows vanish from queries at once and from disk at the next merge.
+pub fn delete_sql(site: &Site) -> Vec<Sql> {
+    let Some(months) = site.retention.months() else {
+        return Vec::new();
+    };
+    [
+        (EVENTS, "toDate(timestamp)"),
+        (VISITOR_DAYS, "date"),
+        (PAGE_DAYS, "date"),
+    ]
+    .into_iter()
+    .map(|(table, day)| {
+        let mut sql = Sql::default();
+        let site_p = sql.bind("String", &site.domain);
+        let months_p = sql.bind("UInt32", &months.to_string());
+        sql.text = format!(
+            "DELETE FROM {table} WHERE site_domain = {site_p} \
+                 AND {day} < toDate(now() - toIntervalMonth({months_p}))"
+        );
+        sql
+    })
+    .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use model::settings::Retention;
+
+    #[test]
+    fn indefinite_keeps_everything_and_the_rest_bind_their_values() {
+        let mut site = Site {
+            domain: "a.example".into(),
+            timezone: "UTC".into(),
+            retention: Retention::Indefinite,
+            goals: vec![],
+            props: vec![],
+        };
+        assert!(delete_sql(&site).is_empty());
+        site.retention = Retention::SixMonths;
+        let deletes = delete_sql(&site);
+        assert_eq!(deletes.len(), 3, "events, their visits and page rollups");
+        assert!(deletes
+            .iter()
+            .all(|sql| !sql.text.contains("a.example") && sql.params[1].1 == "6"));
+    }
+}

@@ -1,0 +1,191 @@
+//! The site settings document: the sites whose events are accepted (domain,
+//! time zone, data retention, goals, props), the Stats API keys, the
+//! dashboard's sessions and failed logins. Only its shape and lookups live
+//! here; `control::settings::apply` is the one place it changes, and the
+//! Worker keeps it in one Durable Object (`SiteSettings`).
+
+use crate::hex::same_text;
+use serde::{Deserialize, Serialize};
+
+/// Every setting, as persisted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Store {
+    #[serde(default)]
+    pub sites: Vec<Site>,
+    #[serde(default)]
+    pub keys: Vec<ApiKey>,
+    /// The dashboard's sessions (SHA-256 of the cookie's token).
+    #[serde(default)]
+    pub sessions: Vec<Session>,
+    /// Consecutive failed logins (`control::login::throttle`).
+    #[serde(default)]
+    pub login_failures: Failures,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub hash: String,
+    pub expires_ms: u64,
+}
+
+/// Consecutive failed logins, and when the last one was.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Failures {
+    pub count: u32,
+    pub last_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    /// Normalized ([`normalize_domain`]), as the edge normalizes `d`.
+    pub domain: String,
+    /// IANA time zone of the site's reports, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    pub retention: Retention,
+    #[serde(default)]
+    pub goals: Vec<Goal>,
+    /// Custom property names the dashboard offers for breakdowns (as
+    /// Plausible's site settings list them); any prop can be queried.
+    #[serde(default)]
+    pub props: Vec<String>,
+}
+
+/// Plausible's rule: a site's domain is lower case, and `www.` is not part of it.
+pub fn normalize_domain(domain: &str) -> String {
+    let domain = domain.trim().to_ascii_lowercase();
+    domain
+        .strip_prefix("www.")
+        .map(str::to_string)
+        .unwrap_or(domain)
+}
+
+/// How long a site's events are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Retention {
+    #[serde(rename = "6mo")]
+    SixMonths,
+    #[serde(rename = "1y")]
+    OneYear,
+    #[serde(rename = "2y")]
+    TwoYears,
+    #[default]
+    #[serde(rename = "indefinite")]
+    Indefinite,
+}
+
+impl Retention {
+    pub const NAMES: [&'static str; 4] = ["6mo", "1y", "2y", "indefinite"];
+
+    pub fn parse(name: &str) -> Option<Retention> {
+        match name {
+            "6mo" => Some(Retention::SixMonths),
+            "1y" => Some(Retention::OneYear),
+            "2y" => Some(Retention::TwoYears),
+            "indefinite" => Some(Retention::Indefinite),
+            _ => None,
+        }
+    }
+
+    /// Months kept, or `None` for ever.
+    pub fn months(self) -> Option<u32> {
+        match self {
+            Retention::SixMonths => Some(6),
+            Retention::OneYear => Some(12),
+            Retention::TwoYears => Some(24),
+            Retention::Indefinite => None,
+        }
+    }
+}
+
+/// A conversion: a custom event by name, or a pageview of matching paths.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Goal {
+    Event { event_name: String },
+    Page { page_path: String },
+}
+
+impl Goal {
+    /// The name reports show (`event:goal`): the event's name, or `Visit <path>`
+    /// as Plausible names pageview goals.
+    pub fn display_name(&self) -> String {
+        match self {
+            Goal::Event { event_name } => event_name.clone(),
+            Goal::Page { page_path } => format!("Visit {page_path}"),
+        }
+    }
+}
+
+/// A Stats API key: only its SHA-256 is kept; it reads the listed sites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// Public handle (to list and revoke), not the secret.
+    pub id: String,
+    pub name: String,
+    /// Lower-case hex SHA-256 of the key.
+    pub hash: String,
+    pub sites: Vec<String>,
+}
+
+impl Store {
+    pub fn site(&self, domain: &str) -> Option<&Site> {
+        self.sites.iter().find(|s| s.domain == domain)
+    }
+
+    pub fn is_site(&self, domain: &str) -> bool {
+        self.site(domain).is_some()
+    }
+
+    /// The key whose SHA-256 is `hash` (compared in constant time).
+    pub fn key_by_hash(&self, hash: &str) -> Option<&ApiKey> {
+        self.keys.iter().find(|k| same_text(&k.hash, hash))
+    }
+
+    /// Whether a session token's hash is a live session at `now_ms`.
+    pub fn has_session(&self, hash: &str, now_ms: u64) -> bool {
+        self.sessions
+            .iter()
+            .any(|s| s.expires_ms > now_ms && same_text(&s.hash, hash))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domains_are_normalized_as_plausible_does() {
+        assert_eq!(normalize_domain(" WWW.Portal.Example "), "portal.example");
+        assert_eq!(normalize_domain("wwwx.example"), "wwwx.example");
+    }
+
+    #[test]
+    fn the_store_survives_a_round_trip_through_json() {
+        let store = Store {
+            sites: vec![Site {
+                domain: "a.example".into(),
+                timezone: "UTC".into(),
+                retention: Retention::SixMonths,
+                goals: vec![
+                    Goal::Event {
+                        event_name: "Deploy Application".into(),
+                    },
+                    Goal::Page {
+                        page_path: "/docs/**".into(),
+                    },
+                ],
+                props: vec![],
+            }],
+            keys: vec![ApiKey {
+                id: "k".into(),
+                name: "ci".into(),
+                hash: "00".into(),
+                sites: vec!["a.example".into()],
+            }],
+            ..Store::default()
+        };
+        let text = serde_json::to_string(&store).unwrap();
+        assert!(text.contains(r#""retention":"6mo""#));
+        assert_eq!(serde_json::from_str::<Store>(&text).unwrap(), store);
+    }
+}

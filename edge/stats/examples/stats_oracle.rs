@@ -1,0 +1,587 @@
+//! The Stats API's brute-force oracle: the answers to Stats API queries
+//! computed by looping over the events in plain Rust — its own visits, goals,
+//! filters, time zones (chrono-tz) and regular expressions (regex) — so that
+//! the end-to-end tests can compare ClickHouse's answers with answers made
+//! another way. Shares only the request parser with the Worker.
+//!
+//! Usage: cargo run --example stats_oracle -- <input.json>
+//! input: `{"now": <unix seconds>, "sites": [Site], "events": [Row], "queries": [body]}`
+//! output (stdout): one `{"results", "meta"}` or `{"error"}` per query.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use model::row::Row;
+use model::settings::{Goal, Site};
+use serde_json::{json, Value};
+use stats::query::{parse, DateRange, Direction, Filter, OrderKey, Query};
+use stats::schema::{Dimension, EventDimension, Granularity, Metric, Operator, VisitDimension};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+#[derive(serde::Deserialize)]
+struct Input {
+    now: i64,
+    sites: Vec<Site>,
+    events: Vec<Row>,
+    queries: Vec<Value>,
+}
+
+/// An event with its time and its visit.
+struct Event<'a> {
+    row: &'a Row,
+    at: i64,
+    visit: usize,
+}
+
+/// A visit as the oracle sees it.
+#[derive(Default)]
+struct Visit {
+    start: i64,
+    end: i64,
+    pageviews: u64,
+    interactions: u64,
+    entry_page: String,
+    exit_page: String,
+    source: String,
+    referrer: String,
+    utm: [String; 5],
+}
+
+fn main() {
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: stats_oracle <input.json>");
+    let input: Input = serde_json::from_str(&std::fs::read_to_string(path).expect("read input"))
+        .expect("parse input");
+    let answers: Vec<Value> = input
+        .queries
+        .iter()
+        .map(|body| match parse(body.to_string().as_bytes()) {
+            Err(e) => json!({ "error": e.0 }),
+            Ok(query) => match input.sites.iter().find(|s| s.domain == query.site_id) {
+                None => json!({ "error": "no such site" }),
+                Some(site) => answer(&query, site, &input.events, input.now),
+            },
+        })
+        .collect();
+    println!("{}", serde_json::to_string(&answers).expect("json"));
+}
+
+fn seconds(timestamp: &str) -> i64 {
+    NaiveDateTime::parse_from_str(timestamp, "%Y-%m-%d %H:%M:%S")
+        .expect("timestamp")
+        .and_utc()
+        .timestamp()
+}
+
+fn local_midnight(tz: Tz, day: NaiveDate) -> i64 {
+    // the earliest instant of that local day (a DST gap never falls at midnight in the zones tested)
+    tz.from_local_datetime(&day.and_hms_opt(0, 0, 0).expect("midnight"))
+        .earliest()
+        .expect("local midnight exists")
+        .timestamp()
+}
+
+fn first_of_month(day: NaiveDate, months_back: i32) -> NaiveDate {
+    let index = day.year() * 12 + day.month0() as i32 - months_back;
+    NaiveDate::from_ymd_opt(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1)
+        .expect("month")
+}
+
+/// `[from, to)` in Unix seconds.
+fn resolve(range: &DateRange, tz: Tz, now: i64, first_event: Option<i64>) -> (i64, i64) {
+    let today = Utc
+        .timestamp_opt(now, 0)
+        .unwrap()
+        .with_timezone(&tz)
+        .date_naive();
+    let days = |first: NaiveDate, last: NaiveDate| {
+        (
+            local_midnight(tz, first),
+            local_midnight(tz, last + Duration::days(1)),
+        )
+    };
+    let last_of_month = first_of_month(today, -1) - Duration::days(1);
+    match range {
+        DateRange::Named("day") => days(today, today),
+        DateRange::Named("7d") => days(today - Duration::days(6), today),
+        DateRange::Named("30d") => days(today - Duration::days(29), today),
+        DateRange::Named("month") => days(first_of_month(today, 0), last_of_month),
+        DateRange::Named("6mo") => days(first_of_month(today, 5), last_of_month),
+        DateRange::Named("12mo") => days(first_of_month(today, 11), last_of_month),
+        DateRange::Named("year") => days(
+            NaiveDate::from_ymd_opt(today.year(), 1, 1).unwrap(),
+            NaiveDate::from_ymd_opt(today.year(), 12, 31).unwrap(),
+        ),
+        DateRange::Named(_) => {
+            let first = first_event
+                .map(|t| {
+                    Utc.timestamp_opt(t, 0)
+                        .unwrap()
+                        .with_timezone(&tz)
+                        .date_naive()
+                })
+                .map_or(today, |d| d.min(today));
+            days(first, today)
+        }
+        DateRange::Between { from, to } if from.len() == 10 => days(
+            NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap(),
+            NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap(),
+        ),
+        DateRange::Between { from, to } => {
+            let instant = |s: &str| {
+                DateTime::parse_from_rfc3339(s)
+                    .map(|d| d.timestamp())
+                    .unwrap_or_else(|_| {
+                        let naive =
+                            NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+                        tz.from_local_datetime(&naive)
+                            .earliest()
+                            .unwrap()
+                            .timestamp()
+                    })
+            };
+            (instant(from), instant(to) + 1)
+        }
+    }
+}
+
+fn granularity(g: Granularity, from: i64, to: i64) -> Granularity {
+    match g {
+        Granularity::Auto if to - from <= 2 * 86_400 => Granularity::Hour,
+        Granularity::Auto if to - from <= 92 * 86_400 => Granularity::Day,
+        Granularity::Auto => Granularity::Month,
+        g => g,
+    }
+}
+
+fn bucket(g: Granularity, at: i64, tz: Tz) -> String {
+    let local = Utc.timestamp_opt(at, 0).unwrap().with_timezone(&tz);
+    let day = local.date_naive();
+    match g {
+        Granularity::Hour | Granularity::Auto => format!("{} {:02}:00:00", day, local.hour()),
+        Granularity::Day => day.to_string(),
+        Granularity::Week => {
+            (day - Duration::days(day.weekday().num_days_from_monday() as i64)).to_string()
+        }
+        Granularity::Month => first_of_month(day, 0).to_string(),
+    }
+}
+
+/// Splits each visitor-day's events (a visitor id lives one UTC day) into
+/// visits: a gap of more than 30 minutes starts a new one.
+fn visits<'a>(rows: &[&'a Row]) -> (Vec<Event<'a>>, Vec<Visit>) {
+    let mut by_visitor: BTreeMap<(u64, &str), Vec<&Row>> = BTreeMap::new();
+    for row in rows {
+        by_visitor
+            .entry((row.visitor_id, &row.timestamp[..10]))
+            .or_default()
+            .push(row);
+    }
+    let mut events = Vec::new();
+    let mut all_visits = Vec::new();
+    for (_, mut list) in by_visitor {
+        list.sort_by_key(|r| seconds(&r.timestamp));
+        let mut previous: Option<i64> = None;
+        for row in list {
+            let at = seconds(&row.timestamp);
+            if previous.is_none_or(|p| at - p > 1800) {
+                all_visits.push(Visit {
+                    start: at,
+                    ..Visit::default()
+                });
+            }
+            previous = Some(at);
+            let index = all_visits.len() - 1;
+            events.push(Event {
+                row,
+                at,
+                visit: index,
+            });
+        }
+    }
+    for (index, visit) in all_visits.iter_mut().enumerate() {
+        let members: Vec<&Event> = events.iter().filter(|e| e.visit == index).collect();
+        visit.end = members.iter().map(|e| e.at).max().unwrap();
+        visit.pageviews = members.iter().filter(|e| e.row.name == "pageview").count() as u64;
+        visit.interactions = members
+            .iter()
+            .filter(|e| {
+                !["pageview", "engagement"].contains(&e.row.name.as_str()) && e.row.interactive
+            })
+            .count() as u64;
+        let mut views: Vec<&&Event> = members
+            .iter()
+            .filter(|e| e.row.name == "pageview")
+            .collect();
+        views.sort_by(|a, b| (a.at, &a.row.pathname).cmp(&(b.at, &b.row.pathname)));
+        if let (Some(first), Some(last)) = (views.first(), views.last()) {
+            visit.entry_page = first.row.pathname.clone();
+            visit.exit_page = last.row.pathname.clone();
+        }
+        // the first interactive event: pageviews first within a second, then by name and path
+        let order = |e: &Event| {
+            (
+                e.at,
+                e.row.name != "pageview",
+                e.row.name.clone(),
+                e.row.pathname.clone(),
+            )
+        };
+        let Some(first) = members
+            .iter()
+            .filter(|e| e.row.name != "engagement")
+            .map(|e| order(e))
+            .min()
+        else {
+            continue;
+        };
+        // among events tied for first, the smallest value (as the SQL's argMin)
+        let tied: Vec<&Row> = members
+            .iter()
+            .filter(|e| e.row.name != "engagement" && order(e) == first)
+            .map(|e| e.row)
+            .collect();
+        let min = |f: fn(&Row) -> &String| tied.iter().map(|r| f(r).clone()).min().unwrap();
+        visit.source = min(|r| &r.attribution.referrer_source);
+        visit.referrer = min(|r| &r.attribution.referrer);
+        visit.utm = [
+            min(|r| &r.attribution.utm_medium),
+            min(|r| &r.attribution.utm_source),
+            min(|r| &r.attribution.utm_campaign),
+            min(|r| &r.attribution.utm_content),
+            min(|r| &r.attribution.utm_term),
+        ];
+    }
+    (events, all_visits)
+}
+
+/// Whether `path` matches a page goal's glob (`**` anything, `*` anything but `/`).
+fn glob(pattern: &[u8], path: &[u8]) -> bool {
+    match pattern {
+        [] => path.is_empty(),
+        [b'*', b'*', rest @ ..] => (0..=path.len()).any(|i| glob(rest, &path[i..])),
+        [b'*', rest @ ..] => (0..=path.len())
+            .take_while(|i| !path[..*i].contains(&b'/'))
+            .any(|i| glob(rest, &path[i..])),
+        [c, rest @ ..] => path.first() == Some(c) && glob(rest, &path[1..]),
+    }
+}
+
+fn completes(goal: &Goal, row: &Row) -> bool {
+    match goal {
+        Goal::Event { event_name } => row.name == *event_name,
+        Goal::Page { page_path } => {
+            row.name == "pageview" && glob(page_path.as_bytes(), row.pathname.as_bytes())
+        }
+    }
+}
+
+struct Context<'a> {
+    site: &'a Site,
+    tz: Tz,
+    visits: &'a [Visit],
+    from: i64,
+    to: i64,
+}
+
+fn value(ctx: &Context, dimension: &Dimension, event: &Event, goal: Option<&str>) -> String {
+    let row = event.row;
+    let visit = &ctx.visits[event.visit];
+    let direct = |s: &str| {
+        if s.is_empty() {
+            "Direct / None".to_string()
+        } else {
+            s.to_string()
+        }
+    };
+    match dimension {
+        Dimension::Event(EventDimension::Name) => row.name.clone(),
+        Dimension::Event(EventDimension::Page) => row.pathname.clone(),
+        Dimension::Event(EventDimension::Hostname) => row.hostname.clone(),
+        Dimension::Event(EventDimension::Goal) => goal.unwrap_or_default().to_string(),
+        Dimension::Prop(key) => row
+            .meta_key
+            .iter()
+            .position(|k| k == key)
+            .map_or("(none)".to_string(), |i| row.meta_value[i].clone()),
+        Dimension::Visit(v) => match v {
+            VisitDimension::Source => direct(&visit.source),
+            VisitDimension::Referrer => direct(&visit.referrer),
+            VisitDimension::UtmMedium => visit.utm[0].clone(),
+            VisitDimension::UtmSource => visit.utm[1].clone(),
+            VisitDimension::UtmCampaign => visit.utm[2].clone(),
+            VisitDimension::UtmContent => visit.utm[3].clone(),
+            VisitDimension::UtmTerm => visit.utm[4].clone(),
+            VisitDimension::Device => row.device.clone(),
+            VisitDimension::Browser => row.browser.clone(),
+            VisitDimension::BrowserVersion => row.browser_version.clone(),
+            VisitDimension::Os => row.operating_system.clone(),
+            VisitDimension::OsVersion => row.operating_system_version.clone(),
+            VisitDimension::Country => row.country_code.clone(),
+            VisitDimension::EntryPage => visit.entry_page.clone(),
+            VisitDimension::ExitPage => visit.exit_page.clone(),
+        },
+        Dimension::Time(g) => bucket(granularity(*g, ctx.from, ctx.to), event.at, ctx.tz),
+    }
+}
+
+fn compare(operator: Operator, actual: &str, values: &[String]) -> bool {
+    values.iter().any(|v| match operator {
+        Operator::Is | Operator::IsNot => actual == v,
+        Operator::Contains | Operator::ContainsNot => actual.contains(v.as_str()),
+        Operator::Matches | Operator::MatchesNot => {
+            regex::Regex::new(v).is_ok_and(|r| r.is_match(actual))
+        }
+    })
+}
+
+fn holds(ctx: &Context, filter: &Filter, event: &Event, goal: Option<&str>) -> bool {
+    match filter {
+        Filter::And(list) => list.iter().all(|f| holds(ctx, f, event, goal)),
+        Filter::Or(list) => list.iter().any(|f| holds(ctx, f, event, goal)),
+        Filter::Not(inner) => !holds(ctx, inner, event, goal),
+        Filter::Condition {
+            operator,
+            dimension,
+            values,
+        } => {
+            let positive = if *dimension == Dimension::Event(EventDimension::Goal) && goal.is_none()
+            {
+                ctx.site.goals.iter().any(|g| {
+                    completes(g, event.row) && compare(*operator, &g.display_name(), values)
+                })
+            } else {
+                compare(*operator, &value(ctx, dimension, event, goal), values)
+            };
+            matches!(
+                operator,
+                Operator::Is | Operator::Contains | Operator::Matches
+            ) == positive
+        }
+    }
+}
+
+/// A group's dimension values, and its metrics as (sort key, shown value).
+type Ranked = (Vec<String>, Vec<(f64, Value)>);
+
+/// A group's numbers, counted the long way.
+#[derive(Default)]
+struct Group {
+    visitors: BTreeSet<u64>,
+    visits: BTreeSet<usize>,
+    pageviews: u64,
+    events: u64,
+    scroll: HashMap<u64, u8>,
+}
+
+fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String>, Group> {
+    let goal_dimension = query
+        .dimensions
+        .contains(&Dimension::Event(EventDimension::Goal));
+    let mut out: BTreeMap<Vec<String>, Group> = BTreeMap::new();
+    for event in events {
+        let goals: Vec<Option<String>> = if goal_dimension {
+            ctx.site
+                .goals
+                .iter()
+                .filter(|g| completes(g, event.row))
+                .map(|g| Some(g.display_name()))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for goal in goals {
+            let goal = goal.as_deref();
+            if !query.filters.iter().all(|f| holds(ctx, f, event, goal)) {
+                continue;
+            }
+            let key: Vec<String> = query
+                .dimensions
+                .iter()
+                .map(|d| value(ctx, d, event, goal))
+                .collect();
+            let group = out.entry(key).or_default();
+            let row = event.row;
+            match row.name.as_str() {
+                "engagement" => {
+                    let best = group.scroll.entry(row.visitor_id).or_default();
+                    *best = (*best).max(row.scroll_depth);
+                }
+                name => {
+                    group.visitors.insert(row.visitor_id);
+                    group.visits.insert(event.visit);
+                    // Plausible's `events`: pageviews and custom events
+                    group.events += 1;
+                    if name == "pageview" {
+                        group.pageviews += 1;
+                    }
+                }
+            }
+        }
+    }
+    if !query.dimensions.is_empty() {
+        out.retain(|_, g| !g.visitors.is_empty());
+    } else {
+        out.entry(Vec::new()).or_default();
+    }
+    out
+}
+
+fn ratio(numerator: u64, denominator: u64, scale: u64) -> f64 {
+    if denominator == 0 {
+        0.0
+    } else {
+        (numerator * scale) as f64 / denominator as f64
+    }
+}
+
+/// A metric as the sort key (unrounded) and as the answer shows it.
+fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64) -> (f64, Value) {
+    let in_visits = |f: fn(&Visit) -> u64| g.visits.iter().map(|i| f(&visits[*i])).sum::<u64>();
+    let n_visits = g.visits.len() as u64;
+    let scroll_sum: u64 = g.scroll.values().map(|s| *s as u64).sum();
+    let whole = |x: f64| (x, json!(x.round() as u64));
+    let round = |x: f64, d: i32| (x, json!((x * 10f64.powi(d)).round() / 10f64.powi(d)));
+    match m {
+        Metric::Visitors => whole(g.visitors.len() as f64),
+        Metric::Visits => whole(n_visits as f64),
+        Metric::Pageviews => whole(g.pageviews as f64),
+        Metric::Events => whole(g.events as f64),
+        Metric::BounceRate => whole(ratio(
+            in_visits(|v| (v.pageviews == 1 && v.interactions == 0) as u64),
+            n_visits,
+            100,
+        )),
+        Metric::VisitDuration => whole(ratio(in_visits(|v| (v.end - v.start) as u64), n_visits, 1)),
+        Metric::ViewsPerVisit => round(ratio(in_visits(|v| v.pageviews), n_visits, 1), 2),
+        Metric::ScrollDepth if g.scroll.is_empty() => (0.0, Value::Null),
+        Metric::ScrollDepth => whole(ratio(scroll_sum, g.scroll.len() as u64, 1)),
+        Metric::Percentage => round(ratio(g.visitors.len() as u64, total, 100), 1),
+        Metric::ConversionRate => round(ratio(g.visitors.len() as u64, total, 100), 2),
+    }
+}
+
+fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
+    let tz: Tz = site.timezone.parse().expect("time zone");
+    let mine: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.site_domain == site.domain)
+        .collect();
+    let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
+    let (from, to) = resolve(&query.date_range, tz, now, first);
+    // visits are whole (all the visitor-day's events); the range picks events
+    let (mut events, visit_list) = visits(&mine);
+    events.retain(|e| (from..to).contains(&e.at));
+    let ctx = Context {
+        site,
+        tz,
+        visits: &visit_list,
+        from,
+        to,
+    };
+    let grouped = groups(query, &ctx, &events);
+
+    let total_visitors = {
+        let mut q = query.clone();
+        q.dimensions.clear();
+        groups(&q, &ctx, &events)
+            .values()
+            .next()
+            .map_or(0, |g| g.visitors.len() as u64)
+    };
+    let goal = Dimension::Event(EventDimension::Goal);
+    let conversion_totals: BTreeMap<Vec<String>, u64> = {
+        let mut q = query.clone();
+        q.dimensions.retain(|d| *d != goal);
+        q.filters
+            .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
+        groups(&q, &ctx, &events)
+            .into_iter()
+            .map(|(k, g)| (k, g.visitors.len() as u64))
+            .collect()
+    };
+    let goal_index = query.dimensions.iter().position(|d| *d == goal);
+
+    let mut rows: Vec<Ranked> = grouped
+        .iter()
+        .map(|(key, g)| {
+            let conversion_key: Vec<String> = key
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| Some(*i) != goal_index)
+                .map(|(_, v)| v.clone())
+                .collect();
+            let metrics = query
+                .metrics
+                .iter()
+                .map(|m| {
+                    let total = match m {
+                        Metric::Percentage => total_visitors,
+                        Metric::ConversionRate => {
+                            conversion_totals.get(&conversion_key).copied().unwrap_or(0)
+                        }
+                        _ => 0,
+                    };
+                    metric(*m, g, &visit_list, total)
+                })
+                .collect();
+            (key.clone(), metrics)
+        })
+        .collect();
+
+    let mut order: Vec<(Option<usize>, Option<usize>, Direction)> = query
+        .order_by
+        .iter()
+        .map(|(key, dir)| match key {
+            OrderKey::Metric(m) => (query.metrics.iter().position(|x| x == m), None, *dir),
+            OrderKey::Dimension(d) => (None, query.dimensions.iter().position(|x| x == d), *dir),
+        })
+        .collect();
+    if order.is_empty() {
+        match query.dimensions.iter().position(Dimension::is_time) {
+            Some(i) => order.push((None, Some(i), Direction::Asc)),
+            None => order.push((Some(0), None, Direction::Desc)),
+        }
+    }
+    order.extend((0..query.dimensions.len()).map(|i| (None, Some(i), Direction::Asc)));
+    rows.sort_by(|a, b| {
+        for (metric, dimension, dir) in &order {
+            let ordering = match (metric, dimension) {
+                (Some(m), _) => a.1[*m].0.partial_cmp(&b.1[*m].0).unwrap(),
+                (_, Some(d)) => a.0[*d].cmp(&b.0[*d]),
+                _ => std::cmp::Ordering::Equal,
+            };
+            let ordering = if *dir == Direction::Desc {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        std::cmp::Ordering::Equal
+    });
+    let total_rows = rows.len();
+    let results: Vec<Value> = rows
+        .into_iter()
+        .skip(query.offset as usize)
+        .take(query.limit as usize)
+        .map(|(key, metrics)| json!({ "metrics": metrics.into_iter().map(|m| m.1).collect::<Vec<_>>(), "dimensions": key }))
+        .collect();
+    let mut meta = serde_json::Map::new();
+    if query.time_labels {
+        if let Some(g) = query.dimensions.iter().find_map(|d| match d {
+            Dimension::Time(g) => Some(granularity(*g, from, to)),
+            _ => None,
+        }) {
+            let labels: BTreeSet<String> =
+                (from..to).step_by(3600).map(|t| bucket(g, t, tz)).collect();
+            meta.insert("time_labels".into(), json!(labels));
+        }
+    }
+    if query.total_rows {
+        meta.insert("total_rows".into(), json!(total_rows));
+    }
+    json!({ "results": results, "meta": meta })
+}

@@ -1,0 +1,58 @@
+//! Prints the SQL the Stats API runs for queries (its `Plan`), so that a
+//! benchmark can time exactly those statements against ClickHouse.
+//!
+//! Usage: cargo run -p stats --example stats_sql -- <input.json>
+//! input: `{"site": Site, "from": <unix s>, "to": <unix s>, "queries": [body]}`
+//! output: per query, the statements of its plan (`stats::statements`, which
+//! the Worker sends together) as `{"text", "params"}`, params escaped as
+//! ClickHouse's HTTP interface reads them.
+
+use model::settings::Site;
+use model::sql::{escaped_param, Sql};
+use serde_json::{json, Value};
+use stats::query::parse;
+use stats::range::Resolved;
+
+#[derive(serde::Deserialize)]
+struct Input {
+    site: Site,
+    from: u32,
+    to: u32,
+    queries: Vec<Value>,
+}
+
+fn statement(sql: &Sql) -> Value {
+    let params: serde_json::Map<String, Value> = sql
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(escaped_param(v))))
+        .collect();
+    json!({ "text": sql.text, "params": params })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).expect("usage: stats_sql <input.json>");
+    let input: Input =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("parse input");
+    let range = Resolved {
+        from: input.from,
+        to: input.to,
+        from_local: String::new(),
+        to_local: String::new(),
+    };
+    let plans: Vec<Value> = input
+        .queries
+        .iter()
+        .map(|body| {
+            let query = parse(body.to_string().as_bytes()).expect("a valid query");
+            let plan = stats::plan::plan(&query, range.clone()).expect("a valid plan");
+            let statements: Vec<Value> = stats::statements(&plan, &input.site)
+                .iter()
+                .map(statement)
+                .collect();
+            json!(statements)
+        })
+        .collect();
+    println!("{}", serde_json::to_string(&plans).expect("json"));
+}

@@ -1,0 +1,203 @@
+//! The expressions a statement is made of: each dimension over a row of
+//! events (joined to its visit, where one is), each goal's condition, each
+//! filter — every value bound, never spliced.
+
+use crate::plan::granularity;
+use crate::query::Filter;
+use crate::range::{bucket, Resolved};
+use crate::schema::{Dimension, EventDimension, Granularity, Operator, VisitDimension};
+use model::settings::{Goal, Site};
+use model::sql::Sql;
+
+/// A page goal's path pattern as an anchored RE2 expression: `**` any
+/// characters, `*` any but `/` (Plausible's page goals).
+pub fn page_pattern(path: &str) -> String {
+    let mut out = String::from("^");
+    let mut rest = path;
+    while let Some(c) = rest.chars().next() {
+        if let Some(after) = rest.strip_prefix("**") {
+            out.push_str(".*");
+            rest = after;
+            continue;
+        }
+        if c == '*' {
+            out.push_str("[^/]*");
+        } else if c.is_ascii_alphanumeric() || c == '/' || c == '-' || c == '_' {
+            out.push(c);
+        } else if c.is_ascii() {
+            out.push('\\');
+            out.push(c);
+        } else {
+            out.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    out.push('$');
+    out
+}
+
+/// A statement being written: its bound values, and the expressions of its
+/// dimensions, goals and filters over a row of events joined to visits.
+pub(super) struct Builder<'a> {
+    pub sql: Sql,
+    pub site: &'a Site,
+    pub tz_p: String,
+    /// `event:goal` is a dimension: rows are repeated per completed goal, as `goal`.
+    pub goal_dimension: bool,
+}
+
+impl Builder<'_> {
+    /// The expression of a dimension on an L1 row.
+    pub fn dimension(&mut self, dimension: &Dimension, range: &Resolved) -> String {
+        let or_direct = |column: &str| format!("if({column} = '', 'Direct / None', {column})");
+        match dimension {
+            Dimension::Event(EventDimension::Name) => "name".into(),
+            Dimension::Event(EventDimension::Page) => "pathname".into(),
+            Dimension::Event(EventDimension::Hostname) => "hostname".into(),
+            Dimension::Event(EventDimension::Goal) => "goal".into(),
+            Dimension::Prop(key) => {
+                let key_p = self.sql.bind("String", key);
+                format!("if(has(`meta.key`, {key_p}), `meta.value`[indexOf(`meta.key`, {key_p})], '(none)')")
+            }
+            Dimension::Visit(v) => match v {
+                VisitDimension::Source => or_direct("s_source"),
+                VisitDimension::Referrer => or_direct("s_referrer"),
+                VisitDimension::UtmMedium => "s_utm_medium".into(),
+                VisitDimension::UtmSource => "s_utm_source".into(),
+                VisitDimension::UtmCampaign => "s_utm_campaign".into(),
+                VisitDimension::UtmContent => "s_utm_content".into(),
+                VisitDimension::UtmTerm => "s_utm_term".into(),
+                VisitDimension::Device => "device".into(),
+                VisitDimension::Browser => "browser".into(),
+                VisitDimension::BrowserVersion => "browser_version".into(),
+                VisitDimension::Os => "operating_system".into(),
+                VisitDimension::OsVersion => "operating_system_version".into(),
+                VisitDimension::Country => "replaceAll(toString(country_code), '\\0', '')".into(),
+                VisitDimension::EntryPage => "s_entry_page".into(),
+                VisitDimension::ExitPage => "s_exit_page".into(),
+            },
+            Dimension::Time(_) => {
+                let g = granularity(dimension, range).unwrap_or(Granularity::Day);
+                bucket(g, "timestamp", &self.tz_p)
+            }
+        }
+    }
+
+    /// Whether a row completes goal `goal`.
+    pub fn goal_condition(&mut self, goal: &Goal) -> String {
+        match goal {
+            Goal::Event { event_name } => {
+                let p = self.sql.bind("String", event_name);
+                format!("name = {p}")
+            }
+            Goal::Page { page_path } => {
+                let p = self.sql.bind("String", &page_pattern(page_path));
+                format!("(name = 'pageview' AND match(pathname, {p}))")
+            }
+        }
+    }
+
+    /// Placeholders for a filter's values, bound once however often used.
+    fn bind_values(&mut self, values: &[String]) -> Vec<String> {
+        values.iter().map(|v| self.sql.bind("String", v)).collect()
+    }
+
+    /// `expression` compared with the bound values by a positive operator.
+    fn compare(operator: Operator, expression: &str, placeholders: &[String]) -> String {
+        let parts: Vec<String> = placeholders
+            .iter()
+            .map(|p| match operator {
+                Operator::Is | Operator::IsNot => format!("{expression} = {p}"),
+                Operator::Contains | Operator::ContainsNot => {
+                    format!("position({expression}, {p}) > 0")
+                }
+                Operator::Matches | Operator::MatchesNot => format!("match({expression}, {p})"),
+            })
+            .collect();
+        format!("({})", parts.join(" OR "))
+    }
+
+    fn filter(&mut self, filter: &Filter, range: &Resolved) -> String {
+        match filter {
+            Filter::And(list) => self.all(list, range),
+            Filter::Or(list) => {
+                let parts: Vec<String> = list.iter().map(|f| self.filter(f, range)).collect();
+                format!("({})", parts.join(" OR "))
+            }
+            Filter::Not(inner) => format!("NOT {}", self.filter(inner, range)),
+            Filter::Condition {
+                operator,
+                dimension,
+                values,
+            } => {
+                let positive = if *dimension == Dimension::Event(EventDimension::Goal)
+                    && !self.goal_dimension
+                {
+                    // a row completing any goal whose name compares true
+                    let goals = self.site.goals.clone();
+                    let placeholders = self.bind_values(values);
+                    let parts: Vec<String> = goals
+                        .iter()
+                        .map(|goal| {
+                            let completes = self.goal_condition(goal);
+                            let name_p = self.sql.bind("String", &goal.display_name());
+                            let named = Self::compare(*operator, &name_p, &placeholders);
+                            format!("({completes} AND {named})")
+                        })
+                        .collect();
+                    if parts.is_empty() {
+                        "0".to_string()
+                    } else {
+                        format!("({})", parts.join(" OR "))
+                    }
+                } else {
+                    let expression = self.dimension(dimension, range);
+                    let placeholders = self.bind_values(values);
+                    Self::compare(*operator, &expression, &placeholders)
+                };
+                match operator {
+                    Operator::Is | Operator::Contains | Operator::Matches => positive,
+                    _ => format!("NOT {positive}"),
+                }
+            }
+        }
+    }
+
+    pub fn all(&mut self, list: &[Filter], range: &Resolved) -> String {
+        if list.is_empty() {
+            return "1".into();
+        }
+        let parts: Vec<String> = list.iter().map(|f| self.filter(f, range)).collect();
+        format!("({})", parts.join(" AND "))
+    }
+}
+
+/// The goals a row completes, as the `goal` column (rows completing none
+/// are dropped), for a breakdown by `event:goal`.
+pub(super) fn goal_join(b: &mut Builder) -> String {
+    let goals = b.site.goals.clone();
+    let items: Vec<String> = goals
+        .iter()
+        .map(|goal| {
+            let completes = b.goal_condition(goal);
+            let name_p = b.sql.bind("String", &goal.display_name());
+            format!("if({completes}, {name_p}, '')")
+        })
+        .collect();
+    format!(
+        " ARRAY JOIN arrayFilter(g -> g != '', CAST([{}], 'Array(String)')) AS goal",
+        items.join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_patterns_are_anchored_globs() {
+        assert_eq!(page_pattern("/docs/**"), "^/docs/.*$");
+        assert_eq!(page_pattern("/catalog/*/about"), "^/catalog/[^/]*/about$");
+        assert_eq!(page_pattern("/a.b?(c)"), "^/a\\.b\\?\\(c\\)$");
+    }
+}

@@ -1,0 +1,370 @@
+//! A plan's statements in ClickHouse SQL. Every value from the request or
+//! the settings is a bound parameter (`{p0:String}`, sent as `param_p0`): the
+//! SQL text holds only names from [`schema`](crate::schema), the table names
+//! and this folder. Each statement reads along its [`Path`] (crate::plan):
+//! [`source`] what it reads, [`expression`] its dimensions, goals and
+//! filters, [`rollup`] the rollup path; this file groups, orders and pages.
+//!
+//! The general path groups three times: per visit (L2: filters applied),
+//! per visitor (L3), per group of the dimensions (L4). Every path returns the
+//! same columns: the dimensions, then [`COMPONENTS`](crate::columns::COMPONENTS).
+
+mod expression;
+mod order;
+mod rollup;
+mod source;
+
+use crate::plan::{path, Path};
+use crate::query::{Filter, Query};
+use crate::range::Resolved;
+use crate::schema::{Dimension, EventDimension, Metric};
+use expression::{goal_join, Builder};
+use model::settings::Site;
+use model::sql::Sql;
+use model::tables::EVENTS;
+use order::finish;
+use source::{event_columns, stored_visits};
+
+/// The main statement: one row per group, the dimensions then [`COMPONENTS`].
+pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
+    let path = path(query);
+    let mut b = Builder {
+        sql: Sql::default(),
+        site,
+        tz_p: String::new(),
+        goal_dimension: query
+            .dimensions
+            .contains(&Dimension::Event(EventDimension::Goal)),
+    };
+    b.tz_p = b.sql.bind("String", &site.timezone);
+    let site_p = b.sql.bind("String", &site.domain);
+    let from_p = b.sql.bind("UInt32", &range.from.to_string());
+    let to_p = b.sql.bind("UInt32", &range.to.to_string());
+
+    if path == Path::Rollup {
+        return rollup::rollup(b, query, range, &site_p, &from_p, &to_p);
+    }
+    let rows = format!(
+        "SELECT {} FROM {EVENTS} WHERE site_domain = {site_p} \
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')",
+        event_columns(query).join(", ")
+    );
+    let source = match path {
+        Path::Events | Path::Rollup => rows,
+        Path::Visits => format!(
+            "SELECT * FROM ({}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
+             AND s_last_active >= toDateTime({from_p}, 'UTC')",
+            stored_visits(&site_p, &from_p, &to_p, true)
+        ),
+        // each event's visit: the visitor's latest visit started at or
+        // before it. Top-level filters on visit properties are applied to
+        // the visits first (a smaller join); then only events inside a
+        // matching visit may join, hence the end check.
+        Path::General => {
+            let visit_only = |f: &Filter| !f.mentions(|d| !d.is_visit_level());
+            let pushed: Vec<Filter> = query
+                .filters
+                .iter()
+                .filter(|f| visit_only(f))
+                .cloned()
+                .collect();
+            let visits = stored_visits(&site_p, &from_p, &to_p, false);
+            if pushed.is_empty() {
+                format!(
+                    "SELECT * FROM ({rows}) AS e LEFT ASOF JOIN ({visits}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start"
+                )
+            } else {
+                let condition = b.all(&pushed, range);
+                format!(
+                    "SELECT * FROM ({rows}) AS e ASOF JOIN (SELECT * FROM ({visits}) WHERE {condition}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start WHERE e.timestamp <= v.s_end"
+                )
+            }
+        }
+    };
+
+    let dims: Vec<String> = query
+        .dimensions
+        .iter()
+        .map(|d| b.dimension(d, range))
+        .collect();
+    // a breakdown by goal reads only the events that complete one
+    let source = if b.goal_dimension && path != Path::Visits {
+        let goals = site.goals.clone();
+        let any: Vec<String> = goals.iter().map(|g| b.goal_condition(g)).collect();
+        if any.is_empty() {
+            format!("SELECT * FROM ({source}) WHERE 0")
+        } else {
+            format!("SELECT * FROM ({source}) WHERE {}", any.join(" OR "))
+        }
+    } else {
+        source
+    };
+    let goal_join = if b.goal_dimension {
+        goal_join(&mut b)
+    } else {
+        String::new()
+    };
+    let filter = b.all(&query.filters, range);
+
+    let names: Vec<String> = (0..dims.len()).map(|i| format!("d{i}")).collect();
+    let selected: Vec<String> = dims
+        .iter()
+        .zip(&names)
+        .map(|(e, n)| format!("{e} AS {n}"))
+        .collect();
+    let group = |extra: &str| {
+        let mut keys = names.clone();
+        keys.extend(
+            extra
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
+        if keys.is_empty() {
+            String::new()
+        } else {
+            format!(" GROUP BY {}", keys.join(", "))
+        }
+    };
+    let lead = |more: &str| {
+        if names.is_empty() {
+            more.to_string()
+        } else {
+            format!("{}, {more}", names.join(", "))
+        }
+    };
+    let having = |condition: &str| {
+        if names.is_empty() {
+            String::new()
+        } else {
+            format!(" HAVING {condition}")
+        }
+    };
+    let scroll = query.metrics.contains(&Metric::ScrollDepth);
+    let result = match path {
+        Path::Visits => format!(
+            "SELECT {} FROM ({source}) WHERE {filter}{}",
+            {
+                let mut s = selected.clone();
+                s.push(
+                    "uniqExact(v_visitor) AS visitors, count() AS visits, 0 AS pageviews, \
+                     0 AS events, countIf(s_pageviews = 1 AND s_interactions = 0) AS bounces, \
+                     sum(dateDiff('second', s_start, s_end)) AS duration, \
+                     sum(s_pageviews) AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
+                        .into(),
+                );
+                s.join(", ")
+            },
+            group(""),
+        ),
+        Path::Events if !scroll => format!(
+            "SELECT {} FROM ({source}){goal_join} WHERE {filter}{}{}",
+            {
+                let mut s = selected.clone();
+                s.push(
+                    "uniqExactIf(visitor_id, name != 'engagement') AS visitors, 0 AS visits, \
+                     countIf(name = 'pageview') AS pageviews, \
+                     countIf(name != 'engagement') AS events, 0 AS bounces, \
+                     0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
+                        .into(),
+                );
+                s.join(", ")
+            },
+            group(""),
+            having("countIf(name != 'engagement') > 0"),
+        ),
+        _ => {
+            // each stage names its columns apart (…2, …3): a ClickHouse alias
+            // would otherwise shadow the column of the same name inside its
+            // own aggregate
+            let (visit_key, visit_columns) = if path == Path::General {
+                (
+                    "s_start",
+                    "any(s_pageviews) AS spv2, any(s_pageviews = 1 AND s_interactions = 0) AS bounced2, \
+                     any(dateDiff('second', s_start, s_end)) AS dur2",
+                )
+            } else {
+                ("", "0 AS spv2, 0 AS bounced2, 0 AS dur2")
+            };
+            let l2 = format!(
+                "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
+                 countIf(name != 'engagement') AS ev2, {visit_columns}, \
+                 maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2 \
+                 FROM ({source}){goal_join} WHERE {filter}{}",
+                {
+                    let mut s = selected.clone();
+                    s.push("visitor_id".into());
+                    if !visit_key.is_empty() {
+                        s.push(visit_key.into());
+                    }
+                    s.join(", ")
+                },
+                group(&format!("visitor_id,{visit_key}")),
+            );
+            let l3 = format!(
+                "SELECT {}, countIf(a2 > 0) AS visits3, sum(a2) AS a3, sum(pv2) AS pv3, sum(ev2) AS ev3, \
+                 countIf(a2 > 0 AND bounced2) AS b3, sumIf(dur2, a2 > 0) AS dur3, \
+                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3 FROM ({l2}){}",
+                lead("visitor_id"),
+                group("visitor_id"),
+            );
+            format!(
+                "SELECT {} FROM ({l3}){}{}",
+                lead(if path == Path::General {
+                    "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
+                     sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
+                     sum(spv3) AS visit_pageviews, sumIf(sd3, hsd3) AS scroll_sum, \
+                     countIf(hsd3) AS scroll_count, count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
+                } else {
+                    "countIf(a3 > 0) AS visitors, 0 AS visits, sum(pv3) AS pageviews, \
+                     sum(ev3) AS events, 0 AS bounces, 0 AS duration, 0 AS visit_pageviews, \
+                     sumIf(sd3, hsd3) AS scroll_sum, countIf(hsd3) AS scroll_count, \
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
+                }),
+                group(""),
+                having("sum(a3) > 0"),
+            )
+        }
+    };
+    finish(b, query, &names, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::split;
+    use model::settings::{Goal, Retention};
+
+    fn site() -> Site {
+        Site {
+            domain: "backstage.example".into(),
+            timezone: "Europe/Berlin".into(),
+            retention: Retention::Indefinite,
+            goals: vec![
+                Goal::Event {
+                    event_name: "Deploy Application".into(),
+                },
+                Goal::Page {
+                    page_path: "/docs/**".into(),
+                },
+            ],
+            props: vec![],
+        }
+    }
+
+    fn range() -> Resolved {
+        Resolved {
+            from: 1_774_738_800,
+            to: 1_774_825_200,
+            from_local: String::new(),
+            to_local: String::new(),
+        }
+    }
+
+    #[test]
+    fn every_request_string_is_a_parameter() {
+        let hostile = "x' OR 1=1 --\\'); DROP TABLE events; {p0:String}";
+        let body = serde_json::json!({
+            "site_id": "backstage.example",
+            "metrics": ["visitors", "bounce_rate", "conversion_rate"],
+            "date_range": "7d",
+            "dimensions": ["event:goal", format!("event:props:{hostile}"), "visit:source", "time"],
+            "filters": [["is", "event:page", [hostile]], ["not", ["matches", "event:goal", [hostile]]],
+                        ["contains", format!("event:props:{hostile}"), [hostile]]],
+        });
+        let query = crate::query::parse(body.to_string().as_bytes()).unwrap();
+        let sql = statement(&query, &site(), &range());
+        assert!(!sql.text.contains("DROP") && !sql.text.contains("1=1"));
+        assert!(!sql.text.contains("Deploy") && !sql.text.contains("docs"));
+        assert!(sql.params.iter().filter(|(_, v)| v == hostile).count() >= 4);
+    }
+
+    #[test]
+    fn each_query_takes_the_cheapest_exact_path() {
+        let parse =
+            |body: serde_json::Value| crate::query::parse(body.to_string().as_bytes()).unwrap();
+        let q = |metrics: &[&str],
+                 dimensions: &[&str],
+                 filters: serde_json::Value,
+                 range: serde_json::Value| {
+            parse(
+                serde_json::json!({"site_id": "s", "metrics": metrics, "date_range": range,
+                "dimensions": dimensions, "filters": filters}),
+            )
+        };
+        let none = serde_json::json!([]);
+        let day = serde_json::json!("day");
+        // unfiltered uniques per page, name or goal: whole days from the rollup
+        let top_pages = q(
+            &["visitors", "pageviews"],
+            &["event:page"],
+            none.clone(),
+            day.clone(),
+        );
+        assert_eq!(path(&top_pages), Path::Rollup);
+        assert!(statement(&top_pages, &site(), &range())
+            .text
+            .contains("FROM page_days"));
+        let filtered = q(
+            &["visitors"],
+            &["event:page"],
+            serde_json::json!([["is", "visit:device", ["Mobile"]]]),
+            day.clone(),
+        );
+        assert_eq!(path(&filtered), Path::Events);
+        // no visit in sight: events only, no stored visits read
+        let pages = q(
+            &["visitors", "pageviews"],
+            &["event:page", "visit:browser"],
+            none.clone(),
+            day.clone(),
+        );
+        assert_eq!(path(&pages), Path::Events);
+        assert!(!statement(&pages, &site(), &range())
+            .text
+            .contains("visitor_days"));
+        // visit metrics by visit properties: the stored visits alone
+        let sources = q(
+            &["visitors", "visits", "bounce_rate"],
+            &["visit:source"],
+            serde_json::json!([["is", "visit:device", ["Mobile"]]]),
+            day.clone(),
+        );
+        assert_eq!(path(&sources), Path::Visits);
+        assert!(!statement(&sources, &site(), &range())
+            .text
+            .contains("FROM events"));
+        // a visit property with an event metric, or a range shorter than a day: both joined
+        let mixed = q(
+            &["pageviews"],
+            &["event:page"],
+            serde_json::json!([["is", "visit:source", ["Google"]]]),
+            day.clone(),
+        );
+        assert_eq!(path(&mixed), Path::General);
+        assert!(statement(&mixed, &site(), &range())
+            .text
+            .contains("ASOF JOIN"));
+        let short = q(
+            &["visits"],
+            &[],
+            none.clone(),
+            serde_json::json!(["2026-03-29T01:00:00Z", "2026-03-29T02:00:00Z"]),
+        );
+        assert_eq!(path(&short), Path::General);
+        // top stats: split into an events part and a visits part
+        let top = q(
+            &["visitors", "visits", "pageviews", "bounce_rate"],
+            &[],
+            none.clone(),
+            day.clone(),
+        );
+        let (events, visits) = split(&top).expect("split");
+        assert_eq!((path(&events), path(&visits)), (Path::Events, Path::Visits));
+        assert_eq!(split(&pages), None);
+    }
+}

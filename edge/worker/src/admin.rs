@@ -1,0 +1,141 @@
+//! `/api/admin/…`: sites (time zone, retention, goals, props), Stats API
+//! keys and visit rebuilds, for the admin token or the dashboard's session
+//! (`control::access::admin`). Requests become `control::admin` changes,
+//! made by the `SiteSettings` object.
+
+use crate::bindings::{config, random_bytes};
+use crate::caller::Caller;
+use crate::clickhouse;
+use crate::respond::{self, Failure};
+use crate::settings;
+use control::access;
+use control::admin::{self, public_view};
+use control::settings::Change;
+use worker::{Date, Method, Request, Response, Result, RouteContext};
+
+/// Whether the request may use the admin API; a refusal otherwise.
+async fn allowed(request: &Request, ctx: &RouteContext<()>) -> std::result::Result<(), Failure> {
+    let config = config(&ctx.env)?;
+    let store = settings::load(&ctx.env).await?;
+    let token = config.admin_token.as_ref().map(|t| t.0.as_str());
+    let change = request.method() != Method::Get;
+    let caller = Caller::of(request);
+    access::admin(
+        &caller.credentials(),
+        token,
+        &store,
+        Date::now().as_millis(),
+        change,
+    )?;
+    Ok(())
+}
+
+async fn make(ctx: &RouteContext<()>, change: &Change) -> std::result::Result<Response, Failure> {
+    match settings::change(&ctx.env, change).await? {
+        Ok(store) => respond::ok(&public_view(&store)),
+        Err(reason) => Err(Failure::refused(409, reason)),
+    }
+}
+
+pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            respond::ok(&public_view(&settings::load(&ctx.env).await?))
+        }
+        .await,
+    )
+}
+
+pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let domain = ctx.param("domain").cloned().unwrap_or_default();
+            let body = request.bytes().await.unwrap_or_default();
+            let change = admin::put_site(&domain, &body)?;
+            if let Change::PutSite(site) = &change {
+                // ClickHouse resolves every report's dates: it must know the zone
+                let sql = admin::timezone_sql(&site.timezone);
+                let answer =
+                    clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "TabSeparated").await?;
+                if answer.status != 200 {
+                    return Err(Failure::refused(
+                        400,
+                        format!(
+                            "timezone: {:?} is not a time zone ClickHouse knows",
+                            site.timezone
+                        ),
+                    ));
+                }
+            }
+            make(&ctx, &change).await
+        }
+        .await,
+    )
+}
+
+pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let domain = admin::domain(ctx.param("domain").map_or("", String::as_str))?;
+            make(&ctx, &Change::DeleteSite { domain }).await
+        }
+        .await,
+    )
+}
+
+pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json("admin", async {
+        allowed(&request, &ctx).await?;
+        let body = request.bytes().await.unwrap_or_default();
+        let (key, secret) = admin::add_key(&body, &random_bytes())?;
+        match settings::change(&ctx.env, &Change::AddKey(key.clone())).await? {
+            // the secret is shown this once; only its hash is kept
+            Ok(_) => respond::ok(
+                &serde_json::json!({ "id": key.id, "name": key.name, "sites": key.sites, "key": secret }),
+            ),
+            Err(reason) => Err(Failure::refused(409, reason)),
+        }
+    }.await)
+}
+
+pub async fn revoke_key(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let id = ctx.param("id").cloned().unwrap_or_default();
+            make(&ctx, &Change::RevokeKey { id }).await
+        }
+        .await,
+    )
+}
+
+/// `POST /api/admin/visits/rebuild` `{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}`
+/// (UTC days, inclusive): recomputes the stored visits from `events`, for
+/// events loaded without the queue (imports, fixtures) or after a repair.
+pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let body = request.bytes().await.unwrap_or_default();
+            let (from, to) = admin::rebuild_range(&body)?;
+            let sql = ingest::store::visits::rebuild_sql(&from, &to);
+            let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "").await?;
+            if answer.status != 200 {
+                return Err(Failure::refused(
+                    503,
+                    "ClickHouse did not rebuild the visits; try again",
+                ));
+            }
+            respond::ok(&serde_json::json!({ "rebuilt": [from, to] }))
+        }
+        .await,
+    )
+}

@@ -1,0 +1,58 @@
+//! The Worker's environment: its variables (validated once per isolate into
+//! a [`Config`]), the names of its bindings (as in wrangler.toml), and the
+//! runtime's CSPRNG.
+
+use crate::config::{Config, ConfigError, RawConfig};
+use worker::Env;
+
+pub const EVENTS_QUEUE: &str = "EVENTS";
+pub const SALTS: &str = "SALTS";
+pub const SITE_SETTINGS: &str = "SITE_SETTINGS";
+
+thread_local! {
+    /// The configuration, validated on an isolate's first request (the
+    /// Worker's start-up, as far as it has one) and reused after.
+    static CONFIG: std::cell::OnceCell<Config> = const { std::cell::OnceCell::new() };
+}
+
+/// The validated configuration; a misconfigured Worker fails loudly (a 500
+/// naming the variable) on every request until it is fixed.
+pub fn config(env: &Env) -> Result<Config, ConfigError> {
+    if let Some(config) = CONFIG.with(|cell| cell.get().cloned()) {
+        return Ok(config);
+    }
+    let var = |name: &str| {
+        env.var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+    };
+    let config = RawConfig {
+        clickhouse_url: var("CLICKHOUSE_URL"),
+        clickhouse_user: var("CLICKHOUSE_USER"),
+        clickhouse_password: var("CLICKHOUSE_PASSWORD"),
+        clickhouse_database: var("CLICKHOUSE_DATABASE"),
+        trusted_proxy: var("TRUSTED_PROXY"),
+        admin_token: var("ADMIN_TOKEN"),
+        admin_user: var("ADMIN_USER"),
+        admin_password_hash: var("ADMIN_PASSWORD_HASH"),
+    }
+    .validate()?;
+    // a concurrent first request may have set it already: either copy is the same
+    CONFIG.with(|cell| cell.set(config.clone()).ok());
+    Ok(config)
+}
+
+#[worker::wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The runtime's CSPRNG (Web Crypto).
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues)]
+    fn get_random_values(buf: &mut [u8]);
+}
+
+/// `N` bytes from the runtime's CSPRNG: salts, API keys, session tokens.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    get_random_values(&mut bytes);
+    bytes
+}

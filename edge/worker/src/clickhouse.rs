@@ -1,0 +1,68 @@
+//! ClickHouse over HTTP from the Worker (`fetch`), with the settings' credentials.
+
+use crate::config::Clickhouse;
+use model::sql::{escaped_param, Sql};
+use worker::{Fetch, Headers, Method, Request, RequestInit, Result};
+
+/// Status, `X-ClickHouse-Exception-Code` and body of one statement.
+pub struct Answer {
+    pub status: u16,
+    pub exception_code: Option<u32>,
+    pub body: String,
+}
+
+pub async fn post(clickhouse: &Clickhouse, body: String) -> Result<Answer> {
+    send(clickhouse, body, &[]).await
+}
+
+/// Runs `sql` with its values bound as `param_<name>` (never in the text);
+/// `format` (e.g. `JSONCompact`) is appended when not empty.
+pub async fn run(clickhouse: &Clickhouse, sql: &Sql, format: &str) -> Result<Answer> {
+    let text = if format.is_empty() {
+        sql.text.clone()
+    } else {
+        format!("{} FORMAT {format}", sql.text)
+    };
+    send(clickhouse, text, &sql.params).await
+}
+
+async fn send(
+    clickhouse: &Clickhouse,
+    body: String,
+    params: &[(String, String)],
+) -> Result<Answer> {
+    let mut url = clickhouse.url.clone();
+    {
+        let mut pairs = url.query_pairs_mut();
+        pairs.append_pair("database", &clickhouse.database);
+        for (name, value) in params {
+            pairs.append_pair(&format!("param_{name}"), &escaped_param(value));
+        }
+    }
+    let headers = Headers::new();
+    headers.set("X-ClickHouse-User", &clickhouse.user)?;
+    headers.set("X-ClickHouse-Key", &clickhouse.password)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.into()));
+    let mut response = Fetch::Request(Request::new_with_init(url.as_str(), &init)?)
+        .send()
+        .await?;
+    let exception_code = response
+        .headers()
+        .get("X-ClickHouse-Exception-Code")?
+        .and_then(|c| c.parse().ok());
+    Ok(Answer {
+        status: response.status_code(),
+        exception_code,
+        body: response.text().await.unwrap_or_default(),
+    })
+}
+
+pub async fn ping(clickhouse: &Clickhouse) -> Result<bool> {
+    let mut url = clickhouse.url.clone();
+    url.set_path("/ping");
+    let response = Fetch::Url(url).send().await?;
+    Ok(response.status_code() == 200)
+}

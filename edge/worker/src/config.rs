@@ -1,0 +1,205 @@
+//! The Worker's configuration (wrangler.toml `[vars]` and secrets), validated
+//! once into a type where only valid states exist. Sites, goals, API keys and
+//! retention are not configuration but site settings (`model::settings`),
+//! changed at run time through the admin API.
+
+use control::login::PasswordHash;
+use ingest::privacy::client::ProxyTrust;
+use url::Url;
+
+/// The settings as the environment gives them.
+#[derive(Debug, Default, Clone)]
+pub struct RawConfig {
+    /// `CLICKHOUSE_URL`: ClickHouse's HTTP interface.
+    pub clickhouse_url: Option<String>,
+    pub clickhouse_user: Option<String>,
+    pub clickhouse_password: Option<String>,
+    pub clickhouse_database: Option<String>,
+    /// `TRUSTED_PROXY`: empty (Cloudflare) or `forwarded` (a reverse proxy
+    /// whose `X-Forwarded-For`/`Forwarded`/`CF-IPCountry` are believed).
+    pub trusted_proxy: Option<String>,
+    /// `ADMIN_TOKEN` (a secret): the bearer token of the admin API; unset, the
+    /// admin API is closed.
+    pub admin_token: Option<String>,
+    /// `ADMIN_USER` (default `admin`) and `ADMIN_PASSWORD_HASH` (a secret,
+    /// `pbkdf2-sha256$…`): the dashboard's login; unset, no one logs in.
+    pub admin_user: Option<String>,
+    pub admin_password_hash: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Config {
+    pub clickhouse: Clickhouse,
+    pub proxy: ProxyTrust,
+    pub admin_token: Option<AdminToken>,
+    /// The dashboard's administrator, when a password hash is set.
+    pub login: Option<Login>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Login {
+    pub user: String,
+    pub password: PasswordHash,
+}
+
+/// The admin API's bearer token; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(…)")
+    }
+}
+
+/// The shortest admin token accepted: a guessable one would open every site.
+pub const MIN_ADMIN_TOKEN_BYTES: usize = 24;
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct Clickhouse {
+    pub url: Url,
+    pub user: String,
+    pub password: String,
+    pub database: String,
+}
+
+impl std::fmt::Debug for Clickhouse {
+    // the password never reaches a log
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Clickhouse")
+            .field("url", &self.url.as_str())
+            .field("user", &self.user)
+            .field("database", &self.database)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("ADMIN_TOKEN must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
+    ShortAdminToken,
+    #[error("ADMIN_PASSWORD_HASH must be pbkdf2-sha256$<iterations ≥ 100000>$<salt hex>$<hash hex> (node scripts/admin.mjs hash-password)")]
+    BadPasswordHash,
+    #[error("CLICKHOUSE_URL is required")]
+    NoClickhouse,
+    #[error("CLICKHOUSE_URL is not an http(s) URL: {0}")]
+    BadClickhouseUrl(String),
+    #[error("CLICKHOUSE_DATABASE must be an identifier: {0:?}")]
+    BadDatabase(String),
+    #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
+    BadTrustedProxy(String),
+}
+
+impl RawConfig {
+    pub fn validate(self) -> Result<Config, ConfigError> {
+        let admin_token = match self.admin_token.filter(|t| !t.is_empty()) {
+            Some(token) if token.len() < MIN_ADMIN_TOKEN_BYTES => {
+                return Err(ConfigError::ShortAdminToken)
+            }
+            token => token.map(AdminToken),
+        };
+        let url_text = self
+            .clickhouse_url
+            .filter(|u| !u.is_empty())
+            .ok_or(ConfigError::NoClickhouse)?;
+        let url =
+            Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl(url_text.clone()))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(ConfigError::BadClickhouseUrl(url_text));
+        }
+        let database = self
+            .clickhouse_database
+            .unwrap_or_else(|| "analytics".into());
+        let identifier = database
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && database
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !identifier {
+            return Err(ConfigError::BadDatabase(database));
+        }
+        let proxy = match self.trusted_proxy.as_deref().map(str::trim).unwrap_or("") {
+            "" | "cloudflare" => ProxyTrust::Cloudflare,
+            "forwarded" => ProxyTrust::ForwardedHeaders,
+            other => return Err(ConfigError::BadTrustedProxy(other.to_string())),
+        };
+        let login = match self.admin_password_hash.filter(|h| !h.is_empty()) {
+            None => None,
+            Some(text) => Some(Login {
+                user: self
+                    .admin_user
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or_else(|| "admin".into()),
+                password: PasswordHash::parse(&text).ok_or(ConfigError::BadPasswordHash)?,
+            }),
+        };
+        Ok(Config {
+            proxy,
+            admin_token,
+            login,
+            clickhouse: Clickhouse {
+                url,
+                user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
+                password: self.clickhouse_password.unwrap_or_default(),
+                database,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(url: &str) -> RawConfig {
+        RawConfig {
+            clickhouse_url: Some(url.into()),
+            ..RawConfig::default()
+        }
+    }
+
+    #[test]
+    fn valid_config() {
+        let config = raw("http://127.0.0.1:8123").validate().unwrap();
+        assert_eq!(config.clickhouse.database, "analytics");
+        assert_eq!(config.admin_token, None);
+        let with_secrets = RawConfig {
+            clickhouse_password: Some("hunter2".into()),
+            admin_token: Some("t".repeat(32)),
+            ..raw("http://x")
+        }
+        .validate()
+        .unwrap();
+        let shown = format!("{with_secrets:?}");
+        assert!(!shown.contains("hunter2") && !shown.contains("tttt"));
+    }
+
+    #[test]
+    fn invalid_config_says_which() {
+        assert_eq!(raw("").validate(), Err(ConfigError::NoClickhouse));
+        assert_eq!(
+            raw("ftp://x").validate(),
+            Err(ConfigError::BadClickhouseUrl("ftp://x".into()))
+        );
+        let bad_db = RawConfig {
+            clickhouse_database: Some("x; DROP".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(
+            bad_db.validate(),
+            Err(ConfigError::BadDatabase("x; DROP".into()))
+        );
+        let short = RawConfig {
+            admin_token: Some("short".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(short.validate(), Err(ConfigError::ShortAdminToken));
+        let weak = RawConfig {
+            admin_password_hash: Some("pbkdf2-sha256$10$00$00".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(weak.validate(), Err(ConfigError::BadPasswordHash));
+    }
+}

@@ -1,0 +1,103 @@
+//! `POST /api/event`: the only route where the client's IP address and
+//! User-Agent exist. It runs the ingest pipeline — `admit`, the day's salt,
+//! `rows` — and queues the rows; the IP and User-Agent end with the request.
+
+use crate::bindings::{config, EVENTS_QUEUE};
+use crate::respond::Failure;
+use crate::{salt, settings};
+use ingest::answer::{self, Answer};
+use ingest::drop::DropReason;
+use ingest::pipeline::{admit, rows, Refused};
+use ingest::privacy::client::{client_ip, country, Client};
+use model::message::QueueMessage;
+use worker::{console_error, Date, Env, Headers, Queue, Request, Response, Result, RouteContext};
+
+pub async fn post(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    // the error boundary: every failure is still an answer with CORS, so a
+    // tracker on any page sees the status
+    let answer = match accept(request, &ctx.env).await {
+        Ok(answer) => answer,
+        Err(failure) => {
+            failure.log("event");
+            let (status, message) = failure.public();
+            answer::failed(status, &message)
+        }
+    };
+    respond(answer)
+}
+
+async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, Failure> {
+    let config = config(env)?;
+    let body = request.bytes().await.unwrap_or_default();
+    let headers = request.headers();
+    let header = |name: &str| headers.get(name).ok().flatten();
+    let user_agent = header("User-Agent").unwrap_or_default();
+    let sites = settings::cached(env, false).await?;
+    let mut verdict = admit(&body, |domain| sites.is_site(domain), &user_agent);
+    if matches!(&verdict, Err(Refused::Dropped(d)) if d.reason == DropReason::UnknownSite) {
+        // perhaps a site added a moment ago
+        let sites = settings::cached(env, true).await?;
+        verdict = admit(&body, |domain| sites.is_site(domain), &user_agent);
+    }
+    let queue = env.queue(EVENTS_QUEUE)?;
+    let now = Date::now().as_millis();
+    let admitted = match verdict {
+        Ok(admitted) => admitted,
+        Err(refusal) => {
+            if let Refused::Dropped(dropped) = &refusal {
+                count_drop(&queue, dropped.count(now)).await;
+            }
+            return Ok(answer::refused(&refusal));
+        }
+    };
+    let ip = client_ip(config.proxy, header);
+    let country = country(
+        config.proxy,
+        request.cf().and_then(|cf| cf.country()),
+        header,
+    );
+    let client = Client {
+        ip: &ip,
+        user_agent: &user_agent,
+        country: &country,
+    };
+    let salt = salt::for_day(env, now).await?;
+    let messages = rows(&admitted, &client, &salt, now)
+        .into_iter()
+        .map(|row| QueueMessage::Event(Box::new(row)).encode())
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    // One send for all the event's sites, so a retried request cannot store
+    // one site twice. Not accepted unless queued: a failure is a 5xx, and the
+    // client may send it again.
+    queue.send_batch(messages).await?;
+    Ok(answer::accepted())
+}
+
+/// Counts a drop (best effort: a lost count is not a lost event).
+async fn count_drop(queue: &Queue, count: QueueMessage) {
+    if let Ok(message) = count.encode() {
+        if let Err(error) = queue.send(message).await {
+            console_error!("counting a dropped event: {error}");
+        }
+    }
+}
+
+/// CORS preflight: any origin may send events.
+pub fn preflight() -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Access-Control-Allow-Origin", "*")?;
+    headers.set("Access-Control-Allow-Methods", "POST, OPTIONS")?;
+    headers.set("Access-Control-Allow-Headers", "Content-Type")?;
+    headers.set("Access-Control-Max-Age", "86400")?;
+    Ok(Response::empty()?.with_status(204).with_headers(headers))
+}
+
+fn respond(answer: Answer) -> Result<Response> {
+    let headers = Headers::new();
+    for (name, value) in answer.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
+}

@@ -1,0 +1,113 @@
+//! The day's salt, held by one Durable Object so that every isolate and
+//! location uses the same one: 16 random bytes per UTC day, created on first
+//! use, deleted once the next day is over (at most 48 h; `privacy::salt`),
+//! on the next request or by the object's alarm just after midnight.
+
+use crate::bindings::{random_bytes, SALTS};
+use ingest::privacy::salt;
+use ingest::privacy::visitor::Salt;
+use model::hex;
+use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
+
+thread_local! {
+    /// This isolate's copy of today's salt, so that an event costs no Durable
+    /// Object round trip; replaced (and so forgotten) when the day changes.
+    static TODAY: std::cell::RefCell<Option<(String, Salt)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The salt for the UTC day of `now_ms`, from the one `Salts` object.
+pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
+    let day = salt::day_of(now_ms);
+    if let Some(cached) = TODAY.with(|today| {
+        today
+            .borrow()
+            .as_ref()
+            .filter(|(d, _)| *d == day)
+            .map(|(_, s)| s.clone())
+    }) {
+        return Ok(cached);
+    }
+    let stub = env
+        .durable_object(SALTS)?
+        .id_from_name("salts")?
+        .get_stub()?;
+    let text = stub
+        .fetch_with_str(&format!("https://salts/{day}"))
+        .await?
+        .text()
+        .await?;
+    let fetched = parse_hex(&text)
+        .map(Salt)
+        .ok_or_else(|| worker::Error::RustError("bad salt".into()))?;
+    TODAY.with(|today| *today.borrow_mut() = Some((day, fetched.clone())));
+    Ok(fetched)
+}
+
+fn parse_hex(text: &str) -> Option<[u8; 16]> {
+    hex::decode(text)?.try_into().ok()
+}
+
+#[durable_object]
+pub struct Salts {
+    state: State,
+}
+
+impl DurableObject for Salts {
+    fn new(state: State, _env: Env) -> Self {
+        Salts { state }
+    }
+
+    /// `GET https://salts/YYYY-MM-DD`: that day's salt as hex, created on
+    /// first use. Also forgets stale salts and sets the alarm that forgets
+    /// them when no request comes.
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        let day = request.path().trim_start_matches('/').to_string();
+        let now = Date::now().as_millis();
+        if !salt::is_kept(&day, now) {
+            return Response::error("no salt for that day", 404);
+        }
+        let storage = self.state.storage();
+        let salt_hex = match storage.get::<String>(&day).await? {
+            Some(stored) => stored,
+            None => {
+                let made = hex::encode(&random_bytes::<16>());
+                storage.put(&day, &made).await?;
+                made
+            }
+        };
+        self.forget_stale(now).await?;
+        Response::ok(salt_hex)
+    }
+
+    /// After midnight UTC: delete the salts no longer kept, and look again
+    /// tomorrow while any remain.
+    async fn alarm(&self) -> Result<Response> {
+        self.forget_stale(Date::now().as_millis()).await?;
+        Response::ok("")
+    }
+}
+
+impl Salts {
+    async fn forget_stale(&self, now: u64) -> Result<()> {
+        let storage = self.state.storage();
+        let mut stale = Vec::new();
+        let mut remaining = 0;
+        for key in storage.list().await?.keys() {
+            let key = key?.as_string().unwrap_or_default();
+            if salt::is_kept(&key, now) {
+                remaining += 1;
+            } else {
+                stale.push(key);
+            }
+        }
+        if !stale.is_empty() {
+            storage.delete_multiple(stale).await?;
+        }
+        if remaining > 0 {
+            storage
+                .set_alarm(salt::ms_until_next_day(now) as i64)
+                .await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! The site settings (`model::settings::Store`), kept by one Durable Object
+//! so that every isolate and location reads the same document, durably
+//! stored, changed only by `control::settings::apply`.
+//! Ingestion reads them through a per-isolate copy at most 10 s old (and
+//! re-reads at once, at most once a second, for a site it does not know).
+
+use crate::bindings::SITE_SETTINGS;
+use control::settings::{apply, Change};
+use model::settings::Store;
+use worker::{
+    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+};
+
+const FRESH_MS: u64 = 10_000;
+const RETRY_UNKNOWN_MS: u64 = 1_000;
+const KEY: &str = "store";
+
+thread_local! {
+    static CACHE: std::cell::RefCell<Option<(u64, Store)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn stub(env: &Env) -> Result<worker::Stub> {
+    env.durable_object(SITE_SETTINGS)?
+        .id_from_name("settings")?
+        .get_stub()
+}
+
+/// The settings as they are now (one Durable Object round trip).
+pub async fn load(env: &Env) -> Result<Store> {
+    let text = stub(env)?
+        .fetch_with_str("https://settings/")
+        .await?
+        .text()
+        .await?;
+    let store: Store =
+        serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    CACHE.with(|c| *c.borrow_mut() = Some((Date::now().as_millis(), store.clone())));
+    Ok(store)
+}
+
+/// The settings for ingestion: this isolate's copy while fresh. With
+/// `unknown_site`, a copy older than a second is re-read first (a site
+/// added a moment ago).
+pub async fn cached(env: &Env, unknown_site: bool) -> Result<Store> {
+    let now = Date::now().as_millis();
+    let limit = if unknown_site {
+        RETRY_UNKNOWN_MS
+    } else {
+        FRESH_MS
+    };
+    let copy = CACHE.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(at, _)| now.saturating_sub(*at) < limit)
+            .map(|(_, s)| s.clone())
+    });
+    match copy {
+        Some(store) => Ok(store),
+        None => load(env).await,
+    }
+}
+
+/// Makes `change`; `Ok(Err(message))` when the settings refuse it.
+pub async fn change(env: &Env, change: &Change) -> Result<std::result::Result<Store, String>> {
+    let body =
+        serde_json::to_string(change).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let mut response = stub(env)?
+        .fetch_with_request(Request::new_with_init("https://settings/", &init)?)
+        .await?;
+    let text = response.text().await?;
+    if response.status_code() != 200 {
+        return Ok(Err(text));
+    }
+    let store: Store =
+        serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    CACHE.with(|c| *c.borrow_mut() = Some((Date::now().as_millis(), store.clone())));
+    Ok(Ok(store))
+}
+
+#[durable_object]
+pub struct SiteSettings {
+    state: State,
+}
+
+impl DurableObject for SiteSettings {
+    fn new(state: State, _env: Env) -> Self {
+        SiteSettings { state }
+    }
+
+    /// `GET`: the store as JSON. `POST` a [`Change`]: the new store, or 409
+    /// with the reason. Requests are handled one at a time per object, so a
+    /// change reads and writes the store without another in between.
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let storage = self.state.storage();
+        let text: Option<String> = storage.get(KEY).await?;
+        let store: Store = match text {
+            Some(text) => serde_json::from_str(&text)
+                .map_err(|e| worker::Error::RustError(format!("stored settings: {e}")))?,
+            None => Store::default(),
+        };
+        if request.method() != Method::Post {
+            return Response::from_json(&store);
+        }
+        let Ok(change) = serde_json::from_slice::<Change>(&request.bytes().await?) else {
+            return Response::error("not a settings change", 400);
+        };
+        match apply(&store, change) {
+            Ok(next) => {
+                let text = serde_json::to_string(&next)
+                    .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                storage.put(KEY, text).await?;
+                Response::from_json(&next)
+            }
+            Err(refused) => Response::error(refused.to_string(), 409),
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `POST /api/v2/query` and `GET /api/v1/stats/realtime/visitors`: who may
+//! read (`control::access`), then `stats`: the range first (ClickHouse
+//! resolves the site's time zone), then the plan's statements, sent
+//! together, then the answer.
+
+use crate::bindings::config;
+use crate::caller::Caller;
+use crate::clickhouse::{self, Answer};
+use crate::config::Clickhouse;
+use crate::respond::{self, Failure};
+use crate::settings;
+use control::access;
+use futures_util::future::try_join_all;
+use model::sql::Sql;
+use serde_json::Value;
+use stats::answer::{answer, realtime_answer};
+use stats::range::{read_resolved, resolve_sql};
+use stats::{first_page_statement, plan, query, realtime_sql, statements};
+use worker::{Date, Request, Response, Result, RouteContext};
+
+/// Bodies larger than this are refused: every value travels as a URL parameter.
+const MAX_BODY: usize = 16 * 1024;
+
+pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json("stats", run_query(&mut request, &ctx).await)
+}
+
+pub async fn realtime(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json("stats", run_realtime(&request, &ctx).await)
+}
+
+/// `data` of a `JSONCompact` answer; ClickHouse errors become failures.
+async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<Value>, Failure> {
+    let Answer {
+        status,
+        exception_code,
+        body,
+    } = clickhouse::run(clickhouse, sql, "JSONCompact").await?;
+    if status != 200 {
+        if let Some(fault) = stats::error::request_fault(exception_code) {
+            return Err(fault.into());
+        }
+        return Err(Failure::Storage(format!(
+            "ClickHouse {status} (code {exception_code:?})"
+        )));
+    }
+    let parsed: Value = serde_json::from_str(&body)?;
+    Ok(parsed
+        .get("data")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default())
+}
+
+async fn run_query(
+    request: &mut Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let config = config(&ctx.env)?;
+    let store = settings::load(&ctx.env).await?;
+    let caller = Caller::of(request);
+    let reader = access::reader(&caller.credentials(), &store, Date::now().as_millis())?;
+    let body = request.bytes().await.unwrap_or_default();
+    if body.len() > MAX_BODY {
+        return Err(Failure::refused(
+            400,
+            format!("the body is larger than {MAX_BODY} bytes"),
+        ));
+    }
+    let query = query::parse(&body)?;
+    let site = access::site_for(&store, &reader, &query.site_id)?;
+    let ch = &config.clickhouse;
+    let range_sql = resolve_sql(&query.date_range, &site.domain, &site.timezone);
+    let range = read_resolved(&select(ch, &range_sql).await?)?;
+    let plan = plan::plan(&query, range)?;
+    let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
+    let first_page = match first_page_statement(&plan, site, &results) {
+        Some(sql) => Some(select(ch, &sql).await?),
+        None => None,
+    };
+    respond::ok(&answer(&plan, &results, first_page.as_deref())?)
+}
+
+async fn run_realtime(
+    request: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let config = config(&ctx.env)?;
+    let store = settings::load(&ctx.env).await?;
+    let caller = Caller::of(request);
+    let reader = access::reader(&caller.credentials(), &store, Date::now().as_millis())?;
+    let url = request.url()?;
+    let Some(site_id) = url
+        .query_pairs()
+        .find(|(k, _)| k == "site_id")
+        .map(|(_, v)| v.to_string())
+    else {
+        return Err(Failure::refused(400, "site_id is required"));
+    };
+    let site = access::site_for(&store, &reader, &site_id)?;
+    let rows = select(&config.clickhouse, &realtime_sql(site)).await?;
+    respond::ok(&realtime_answer(&rows)?)
+}
