@@ -22,7 +22,7 @@ export async function renderSettings(main, { api, h, reload }) {
   const attempt = async (work, done) => {
     try {
       await work()
-      say(done)
+      // said once the view shows the change: the status is then the new view's
       await renderSettings(main, { api, h, reload })
       document.getElementById('settings-status').textContent = done
     } catch (failure) {
@@ -33,8 +33,27 @@ export async function renderSettings(main, { api, h, reload }) {
   const siteForms = settings.sites.map((site) => {
     const id = site.domain.replace(/[^a-z0-9]/gi, '-')
     const goals = site.goals.map((goal, i) =>
-      h('li', {}, goalText(goal), ' ', h('button', { type: 'button', class: 'link', 'aria-label': `Remove the goal ${goalText(goal)}`, onclick: () =>
-        attempt(() => api.putSite(site.domain, { ...site, domain: undefined, goals: site.goals.filter((_, j) => j !== i) }), `Removed the goal ${goalText(goal)}.`) }, 'Remove'))
+      h(
+        'li',
+        {},
+        goalText(goal),
+        ' ',
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            'aria-label': `Remove the goal ${goalText(goal)}`,
+            onclick: () =>
+              attempt(
+                () =>
+                  api.putSite(site.domain, { ...site, domain: undefined, goals: site.goals.filter((_, j) => j !== i) }),
+                `Removed the goal ${goalText(goal)}.`
+              )
+          },
+          'Remove'
+        )
+      )
     )
     const goalInput = h('input', { id: `goal-${id}`, placeholder: 'Deploy Application, or /docs/**' })
     return h(
@@ -43,44 +62,102 @@ export async function renderSettings(main, { api, h, reload }) {
       h('h2', {}, site.domain),
       h(
         'form',
-        { class: 'row-form', onsubmit: (e) => {
-          e.preventDefault()
-          const data = new FormData(e.target)
-          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, timezone: String(data.get('timezone')), retention: String(data.get('retention')) }), `Saved ${site.domain}.`)
-        } },
+        {
+          class: 'row-form',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            attempt(
+              () =>
+                api.putSite(site.domain, {
+                  ...site,
+                  domain: undefined,
+                  timezone: String(data.get('timezone')),
+                  retention: String(data.get('retention'))
+                }),
+              `Saved ${site.domain}.`
+            )
+          }
+        },
         h('label', { for: `tz-${id}` }, 'Time zone'),
         h('input', { id: `tz-${id}`, name: 'timezone', value: site.timezone, required: true }),
         h('label', { for: `retention-${id}` }, 'Keep data'),
-        h('select', { id: `retention-${id}`, name: 'retention' }, RETENTIONS.map(([value, text]) => h('option', { value, selected: value === site.retention }, text))),
+        h(
+          'select',
+          { id: `retention-${id}`, name: 'retention' },
+          RETENTIONS.map(([value, text]) => h('option', { value, selected: value === site.retention }, text))
+        ),
         h('button', { type: 'submit' }, 'Save')
       ),
       h('h3', {}, 'Goals'),
       site.goals.length ? h('ul', { class: 'goals' }, goals) : h('p', {}, 'No goals.'),
       h(
         'form',
-        { class: 'row-form', onsubmit: (e) => {
-          e.preventDefault()
-          const text = goalInput.value.trim()
-          if (!text) return
-          const goal = text.startsWith('/') ? { page_path: text } : { event_name: text }
-          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, goals: [...site.goals, goal] }), `Added the goal ${goalText(goal)}.`)
-        } },
+        {
+          class: 'row-form',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const text = goalInput.value.trim()
+            if (!text) return
+            const goal = text.startsWith('/') ? { page_path: text } : { event_name: text }
+            attempt(
+              () => api.putSite(site.domain, { ...site, domain: undefined, goals: [...site.goals, goal] }),
+              `Added the goal ${goalText(goal)}.`
+            )
+          }
+        },
         h('label', { for: `goal-${id}` }, 'New goal (an event name, or a path starting with /)'),
         goalInput,
         h('button', { type: 'submit' }, 'Add goal')
       ),
       h('h3', {}, 'Custom properties'),
       (site.props ?? []).length
-        ? h('ul', { class: 'goals' }, site.props.map((prop) => h('li', {}, prop, ' ', h('button', { type: 'button', class: 'link', 'aria-label': `Remove the property ${prop}`, onclick: () =>
-          attempt(() => api.putSite(site.domain, { ...site, domain: undefined, props: site.props.filter((p) => p !== prop) }), `Removed the property ${prop}.`) }, 'Remove'))))
+        ? h(
+            'ul',
+            { class: 'goals' },
+            site.props.map((prop) =>
+              h(
+                'li',
+                {},
+                prop,
+                ' ',
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    'aria-label': `Remove the property ${prop}`,
+                    onclick: () =>
+                      attempt(
+                        () =>
+                          api.putSite(site.domain, {
+                            ...site,
+                            domain: undefined,
+                            props: site.props.filter((p) => p !== prop)
+                          }),
+                        `Removed the property ${prop}.`
+                      )
+                  },
+                  'Remove'
+                )
+              )
+            )
+          )
         : h('p', {}, 'None: goals are broken down by the properties listed here.'),
       h(
         'form',
-        { class: 'row-form', onsubmit: (e) => {
-          e.preventDefault()
-          const prop = String(new FormData(e.target).get('prop')).trim()
-          if (prop) attempt(() => api.putSite(site.domain, { ...site, domain: undefined, props: [...(site.props ?? []), prop] }), `Added the property ${prop}.`)
-        } },
+        {
+          class: 'row-form',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const prop = String(new FormData(e.target).get('prop')).trim()
+            if (prop)
+              attempt(
+                () => api.putSite(site.domain, { ...site, domain: undefined, props: [...(site.props ?? []), prop] }),
+                `Added the property ${prop}.`
+              )
+          }
+        },
         h('label', { for: `prop-${id}` }, 'New property'),
         h('input', { id: `prop-${id}`, name: 'prop', placeholder: 'language' }),
         h('button', { type: 'submit' }, 'Add property')
@@ -90,18 +167,29 @@ export async function renderSettings(main, { api, h, reload }) {
 
   const newSite = h(
     'form',
-    { class: 'row-form', onsubmit: (e) => {
-      e.preventDefault()
-      const data = new FormData(e.target)
-      attempt(async () => {
-        await api.putSite(String(data.get('domain')), { timezone: String(data.get('timezone')) })
-        await reload()
-      }, `Added ${data.get('domain')}.`)
-    } },
+    {
+      class: 'row-form',
+      onsubmit: (e) => {
+        e.preventDefault()
+        const data = new FormData(e.target)
+        attempt(
+          async () => {
+            await api.putSite(String(data.get('domain')), { timezone: String(data.get('timezone')) })
+            await reload()
+          },
+          `Added ${data.get('domain')}.`
+        )
+      }
+    },
     h('label', { for: 'new-domain' }, 'Domain'),
     h('input', { id: 'new-domain', name: 'domain', required: true, placeholder: 'backstage.example.com' }),
     h('label', { for: 'new-tz' }, 'Time zone'),
-    h('input', { id: 'new-tz', name: 'timezone', required: true, value: Intl.DateTimeFormat().resolvedOptions().timeZone }),
+    h('input', {
+      id: 'new-tz',
+      name: 'timezone',
+      required: true,
+      value: Intl.DateTimeFormat().resolvedOptions().timeZone
+    }),
     h('button', { type: 'submit' }, 'Add site')
   )
 
@@ -111,21 +199,47 @@ export async function renderSettings(main, { api, h, reload }) {
     { class: 'panel', 'aria-label': 'API keys' },
     h('h2', {}, 'Stats API keys'),
     settings.keys.length
-      ? h('ul', { class: 'keys' }, settings.keys.map((key) => h('li', { 'data-key': key.id }, `${key.name} (${key.sites.join(', ')}) `, h('button', { type: 'button', class: 'link', 'aria-label': `Revoke ${key.name}`, onclick: () => attempt(() => api.revokeKey(key.id), `Revoked ${key.name}.`) }, 'Revoke'))))
+      ? h(
+          'ul',
+          { class: 'keys' },
+          settings.keys.map((key) =>
+            h(
+              'li',
+              { 'data-key': key.id },
+              `${key.name} (${key.sites.join(', ')}) `,
+              h(
+                'button',
+                {
+                  type: 'button',
+                  class: 'link',
+                  'aria-label': `Revoke ${key.name}`,
+                  onclick: () => attempt(() => api.revokeKey(key.id), `Revoked ${key.name}.`)
+                },
+                'Revoke'
+              )
+            )
+          )
+        )
       : h('p', {}, 'No keys.'),
     h(
       'form',
-      { class: 'row-form', onsubmit: async (e) => {
-        e.preventDefault()
-        const data = new FormData(e.target)
-        try {
-          const made = await api.addKey(settings.sites.map((s) => s.domain), String(data.get('name')))
-          await renderSettings(main, { api, h, reload })
-          document.getElementById('new-key').textContent = `New key (shown once): ${made.key}`
-        } catch (failure) {
-          say(failure.message, true)
+      {
+        class: 'row-form',
+        onsubmit: async (e) => {
+          e.preventDefault()
+          const data = new FormData(e.target)
+          try {
+            const made = await api.addKey(
+              settings.sites.map((s) => s.domain),
+              String(data.get('name'))
+            )
+            await renderSettings(main, { api, h, reload })
+            document.getElementById('new-key').textContent = `New key (shown once): ${made.key}`
+          } catch (failure) {
+            say(failure.message, true)
+          }
         }
-      } },
+      },
       h('label', { for: 'key-name' }, 'Name'),
       h('input', { id: 'key-name', name: 'name', required: true, placeholder: 'CI' }),
       h('button', { type: 'submit' }, 'Create a key for all sites')
@@ -133,5 +247,11 @@ export async function renderSettings(main, { api, h, reload }) {
     secret
   )
 
-  main.replaceChildren(h('h1', {}, 'Settings'), status, ...siteForms, h('section', { class: 'panel', 'aria-label': 'New site' }, h('h2', {}, 'Add a site'), newSite), keys)
+  main.replaceChildren(
+    h('h1', {}, 'Settings'),
+    status,
+    ...siteForms,
+    h('section', { class: 'panel', 'aria-label': 'New site' }, h('h2', {}, 'Add a site'), newSite),
+    keys
+  )
 }
