@@ -4,7 +4,7 @@
 // reads) and a naive query-time sessionization, p50/p95 over 20 runs each,
 // through ClickHouse's HTTP interface (the local chDB server, or CLICKHOUSE_URL).
 // Usage: node bench/stats-baseline.mjs N   (a ClickHouse must be running: npm start)
-import { clickhouseFromEnv, query } from '../scripts/migrate.mjs'
+import { clickhouseFromEnv, query } from '../scripts/lib/clickhouse.mjs'
 import { loadBenchEvents } from './generate-events.mjs'
 
 const count = Number(process.argv[2] || 1_000_000)
@@ -15,7 +15,10 @@ const params = { site: 'backstage.fawkes.idp', from: '2026-10-27 00:00:00', to: 
 const range = 'site_domain = {site:String} AND timestamp >= {from:DateTime} AND timestamp < {to:DateTime}'
 const queries = [
   ['bare scan: count(), uniq(visitor_id)', `SELECT count(), uniq(visitor_id) FROM events WHERE ${range}`],
-  ['top pages by visitors (event-level)', `SELECT pathname, uniq(visitor_id) AS v FROM events WHERE ${range} AND name = 'pageview' GROUP BY pathname ORDER BY v DESC LIMIT 10`],
+  [
+    'top pages by visitors (event-level)',
+    `SELECT pathname, uniq(visitor_id) AS v FROM events WHERE ${range} AND name = 'pageview' GROUP BY pathname ORDER BY v DESC LIMIT 10`
+  ],
   [
     'naive query-time sessionization: visits and bounce rate (a visit ends after 30 min without an event)',
     `SELECT count() AS visits, avg(pageviews = 1) AS bounce_rate FROM (
@@ -40,5 +43,6 @@ for (const [what, sql] of queries) {
 }
 const bare = results[0][1]
 console.log('| query | p50 ms | p95 ms | × bare scan |\n|---|---:|---:|---:|')
-for (const [what, p50, p95] of results) console.log(`| ${what} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${(p50 / bare).toFixed(1)} |`)
+for (const [what, p50, p95] of results)
+  console.log(`| ${what} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${(p50 / bare).toFixed(1)} |`)
 await query(clickhouse, 'DROP DATABASE bench_stats', { database: 'default' })

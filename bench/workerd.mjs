@@ -8,17 +8,18 @@
 import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path' // embed paths are relative to the config (in target/workerd)
-import { fileURLToPath } from 'node:url'
-import { adminClient } from '../scripts/admin.mjs'
+import { adminClient } from '../scripts/lib/admin.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 
-const root = join(fileURLToPath(import.meta.url), '../..')
 const port = Number(process.argv[2] || 8788)
 const dir = join(root, 'target/workerd')
 const disk = join(dir, 'storage')
 mkdirSync(disk, { recursive: true })
 // the admin API's token for this local run; the sites are created through it below
 const adminToken = process.env.ADMIN_TOKEN || 'workerd-bench-admin-token-0123456789'
-const consumers = JSON.stringify({ events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10, deadLetterQueue: 'events-dlq' } })
+const consumers = JSON.stringify({
+  events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10, deadLetterQueue: 'events-dlq' }
+})
 const capnp = (s) => JSON.stringify(s) // capnp text literals take JSON's escapes
 
 const config = `using Workerd = import "/workerd/workerd.capnp";

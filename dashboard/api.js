@@ -14,7 +14,11 @@ async function call(method, path, body) {
   } catch {
     // an empty or non-JSON body
   }
-  if (!response.ok) throw Object.assign(new Error(json?.error || `${response.status}`), { status: response.status, retryAfter: response.headers.get('Retry-After') })
+  if (!response.ok)
+    throw Object.assign(new Error(json?.error || `${response.status}`), {
+      status: response.status,
+      retryAfter: response.headers.get('Retry-After')
+    })
   return json
 }
 

@@ -95,7 +95,8 @@ function renderLogin(message = '') {
           await api.login(String(data.get('username')), String(data.get('password')))
           await start()
         } catch (failure) {
-          error.textContent = failure.status === 429 ? `Too many failed logins. Try again in ${failure.retryAfter} s.` : failure.message
+          error.textContent =
+            failure.status === 429 ? `Too many failed logins. Try again in ${failure.retryAfter} s.` : failure.message
           button.disabled = false
         }
       }
@@ -104,7 +105,13 @@ function renderLogin(message = '') {
     h('label', { for: 'username' }, 'User name'),
     h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, value: 'admin' }),
     h('label', { for: 'password' }, 'Password'),
-    h('input', { id: 'password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('input', {
+      id: 'password',
+      name: 'password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: true
+    }),
     h('button', { type: 'submit' }, 'Log in'),
     error
   )
@@ -123,12 +130,16 @@ function header() {
   // named ranges, or "Custom…": two dates, both included, in the site's time zone
   const custom = h(
     'form',
-    { class: 'custom-range', hidden: state.period !== 'custom', onsubmit: (e) => {
-      e.preventDefault()
-      const data = new FormData(e.target)
-      const [from, to] = [String(data.get('from')), String(data.get('to'))].sort()
-      navigate({ ...state, period: 'custom', from, to })
-    } },
+    {
+      class: 'custom-range',
+      hidden: state.period !== 'custom',
+      onsubmit: (e) => {
+        e.preventDefault()
+        const data = new FormData(e.target)
+        const [from, to] = [String(data.get('from')), String(data.get('to'))].sort()
+        navigate({ ...state, period: 'custom', from, to })
+      }
+    },
     h('label', { for: 'range-from' }, 'From'),
     h('input', { type: 'date', id: 'range-from', name: 'from', required: true, value: state.from }),
     h('label', { for: 'range-to' }, 'to'),
@@ -146,25 +157,64 @@ function header() {
       }
     },
     PERIODS.map(([value, text]) => h('option', { value, selected: value === state.period }, text)),
-    h('option', { value: 'custom', selected: state.period === 'custom' }, state.period === 'custom' ? `${state.from} – ${state.to}` : 'Custom…')
+    h(
+      'option',
+      { value: 'custom', selected: state.period === 'custom' },
+      state.period === 'custom' ? `${state.from} – ${state.to}` : 'Custom…'
+    )
   )
-  const compare = h('input', { type: 'checkbox', id: 'compare', checked: state.compare, onchange: (e) => navigate({ ...state, compare: e.target.checked }) })
+  const compare = h('input', {
+    type: 'checkbox',
+    id: 'compare',
+    checked: state.compare,
+    onchange: (e) => navigate({ ...state, compare: e.target.checked })
+  })
   return h(
     'header',
     {},
-    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, custom, h('label', { class: 'check' }, compare, ' Compare with the previous period')),
-    state.view === 'settings' ? null : h('p', { class: 'realtime', 'aria-live': 'polite' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('strong', { id: 'realtime' }, '…'), ' current visitors'),
+    h(
+      'nav',
+      { 'aria-label': 'Site and period' },
+      siteSelect,
+      periodSelect,
+      custom,
+      h('label', { class: 'check' }, compare, ' Compare with the previous period')
+    ),
+    state.view === 'settings'
+      ? null
+      : h(
+          'p',
+          { class: 'realtime', 'aria-live': 'polite' },
+          h('span', { class: 'dot', 'aria-hidden': 'true' }),
+          h('strong', { id: 'realtime' }, '…'),
+          ' current visitors'
+        ),
     h(
       'nav',
       { 'aria-label': 'Account' },
-      h('a', { href: stateUrl({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' }), onclick: (e) => {
-        e.preventDefault()
-        navigate({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' })
-      } }, state.view === 'settings' ? 'Dashboard' : 'Settings'),
-      h('button', { type: 'button', class: 'link', onclick: async () => {
-        await api.logout()
-        renderLogin('Logged out.')
-      } }, 'Log out')
+      h(
+        'a',
+        {
+          href: stateUrl({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' }),
+          onclick: (e) => {
+            e.preventDefault()
+            navigate({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' })
+          }
+        },
+        state.view === 'settings' ? 'Dashboard' : 'Settings'
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'link',
+          onclick: async () => {
+            await api.logout()
+            renderLogin('Logged out.')
+          }
+        },
+        'Log out'
+      )
     )
   )
 }
@@ -179,7 +229,15 @@ function filterBar() {
         'span',
         { class: 'chip', role: 'listitem', 'data-filter': f.dimension },
         `${f.dimension.split(':').pop().replace('_', ' ')} ${f.operator.replace('_', ' ')} ${f.values.map((v) => label(f.dimension, v)).join(' or ')}`,
-        h('button', { type: 'button', 'aria-label': `Remove the filter on ${f.dimension}`, onclick: () => navigate({ ...state, filters: state.filters.filter((_, j) => j !== i) }) }, '×')
+        h(
+          'button',
+          {
+            type: 'button',
+            'aria-label': `Remove the filter on ${f.dimension}`,
+            onclick: () => navigate({ ...state, filters: state.filters.filter((_, j) => j !== i) })
+          },
+          '×'
+        )
       )
     ),
     h('button', { type: 'button', class: 'link', onclick: () => navigate({ ...state, filters: [] }) }, 'Clear all')
@@ -211,16 +269,28 @@ async function topStats(el, token) {
         const delta = previous[i] ? Math.round(((values[i] - previous[i]) / previous[i]) * 100) : values[i] ? 100 : 0
         // a lower bounce rate is the better direction
         const good = metric === 'bounce_rate' ? delta <= 0 : delta >= 0
-        change = h('span', { class: `change ${good ? 'up' : 'down'}`, 'data-change': metric }, `${delta > 0 ? '↑' : delta < 0 ? '↓' : ''}${Math.abs(delta)}%`)
+        change = h(
+          'span',
+          { class: `change ${good ? 'up' : 'down'}`, 'data-change': metric },
+          `${delta > 0 ? '↑' : delta < 0 ? '↓' : ''}${Math.abs(delta)}%`
+        )
       }
-      return h('div', { class: 'stat', 'data-metric': metric }, h('span', { class: 'label' }, text), h('strong', { class: 'value' }, show(kind, values[i])), change)
+      return h(
+        'div',
+        { class: 'stat', 'data-metric': metric },
+        h('span', { class: 'label' }, text),
+        h('strong', { class: 'value' }, show(kind, values[i])),
+        change
+      )
     })
   )
 }
 
 let chart = null
 async function timeSeries(el, token) {
-  const answer = await api.query(base({ metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true } }))
+  const answer = await api.query(
+    base({ metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true } })
+  )
   if (token !== renderToken) return
   const labels = answer.meta.time_labels ?? []
   const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics]))
@@ -236,14 +306,21 @@ async function timeSeries(el, token) {
       width,
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
-      series: [{}, { label: 'Visitors', stroke: '#4f46e5', fill: 'rgba(79,70,229,0.12)', width: 2 }, { label: 'Pageviews', stroke: '#0f766e', width: 1.5, dash: [4, 4] }],
+      series: [
+        {},
+        { label: 'Visitors', stroke: '#4f46e5', fill: 'rgba(79,70,229,0.12)', width: 2 },
+        { label: 'Pageviews', stroke: '#0f766e', width: 1.5, dash: [4, 4] }
+      ],
       axes: [{}, { size: 56 }]
     },
     [xs, visitors, pageviews],
     el
   )
   el.setAttribute('data-points', String(labels.length))
-  el.setAttribute('aria-label', `Visitors and pageviews, ${labels.length} points; ${visitors.reduce((a, b) => a + b, 0)} visitors in all`)
+  el.setAttribute(
+    'aria-label',
+    `Visitors and pageviews, ${labels.length} points; ${visitors.reduce((a, b) => a + b, 0)} visitors in all`
+  )
 }
 
 async function realtime(token) {
@@ -255,14 +332,23 @@ async function realtime(token) {
   }
 }
 
-function table(panelId, dimension, answer, columns, kinds) {
+function table(_panelId, dimension, answer, columns, kinds) {
   const rows = answer.results
   if (!rows.length) return h('p', { class: 'none' }, 'No data yet')
   const top = Math.max(...rows.map((r) => r.metrics[0] || 0), 1)
   return h(
     'table',
     {},
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, ''), columns.map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { scope: 'col' }, ''),
+        columns.map((c) => h('th', { scope: 'col', class: 'num' }, c))
+      )
+    ),
     h(
       'tbody',
       {},
@@ -275,7 +361,16 @@ function table(panelId, dimension, answer, columns, kinds) {
             'td',
             { class: 'name' },
             h('span', { class: 'bar', style: `width:${((r.metrics[0] || 0) / top) * 100}%`, 'aria-hidden': 'true' }),
-            h('button', { type: 'button', class: 'row', title: `Filter by ${label(dimension, value)}`, onclick: () => addFilter(dimension, value) }, label(dimension, value))
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'row',
+                title: `Filter by ${label(dimension, value)}`,
+                onclick: () => addFilter(dimension, value)
+              },
+              label(dimension, value)
+            )
           ),
           r.metrics.map((m, i) => h('td', { class: 'num', 'data-metric': String(i) }, show(kinds[i], m)))
         )
@@ -284,7 +379,15 @@ function table(panelId, dimension, answer, columns, kinds) {
   )
 }
 
-const KIND = { visitors: 'count', visits: 'count', pageviews: 'count', events: 'count', bounce_rate: 'percent', percentage: 'decimal', conversion_rate: 'decimal' }
+const KIND = {
+  visitors: 'count',
+  visits: 'count',
+  pageviews: 'count',
+  events: 'count',
+  bounce_rate: 'percent',
+  percentage: 'decimal',
+  conversion_rate: 'decimal'
+}
 
 async function panel(el, spec, token) {
   const index = tabs[spec.id] ?? 0
@@ -300,10 +403,19 @@ async function panel(el, spec, token) {
             'div',
             { role: 'tablist', 'aria-label': spec.title },
             spec.tabs.map(([text], i) =>
-              h('button', { type: 'button', role: 'tab', 'aria-selected': String(i === index), onclick: () => {
-                tabs[spec.id] = i
-                panel(el, spec, renderToken)
-              } }, text)
+              h(
+                'button',
+                {
+                  type: 'button',
+                  role: 'tab',
+                  'aria-selected': String(i === index),
+                  onclick: () => {
+                    tabs[spec.id] = i
+                    panel(el, spec, renderToken)
+                  }
+                },
+                text
+              )
             )
           )
         : null
@@ -318,16 +430,37 @@ async function panel(el, spec, token) {
   body.replaceChildren(table(spec.id, dimension, answer, columns, kinds))
   body.removeAttribute('aria-busy')
   const keys = sites.find((s) => s.domain === state.site)?.props ?? []
-  if (goal && !keys.length) body.append(h('p', { class: 'none' }, 'List custom properties in Settings to break goals down by them.'))
+  if (goal && !keys.length)
+    body.append(h('p', { class: 'none' }, 'List custom properties in Settings to break goals down by them.'))
   if (goal && keys.length) {
     const key = keys.includes(tabs.propKey) ? tabs.propKey : keys[0]
-    const select = h('select', { 'aria-label': 'Property', onchange: (e) => {
-      tabs.propKey = e.target.value
-      panel(el, spec, renderToken)
-    } }, keys.map((k) => h('option', { value: k, selected: k === key }, k)))
-    const props = await api.query(base({ metrics: ['visitors', 'events', 'conversion_rate'], dimensions: [`event:props:${key}`], pagination: { limit: 9 } }))
+    const select = h(
+      'select',
+      {
+        'aria-label': 'Property',
+        onchange: (e) => {
+          tabs.propKey = e.target.value
+          panel(el, spec, renderToken)
+        }
+      },
+      keys.map((k) => h('option', { value: k, selected: k === key }, k))
+    )
+    const props = await api.query(
+      base({
+        metrics: ['visitors', 'events', 'conversion_rate'],
+        dimensions: [`event:props:${key}`],
+        pagination: { limit: 9 }
+      })
+    )
     if (token !== renderToken) return
-    body.append(h('div', { class: 'props', 'data-props': key }, h('h3', {}, `${goal.values[0]} by `, select), table('props', `event:props:${key}`, props, ['Uniques', 'Total', 'CR'], ['count', 'count', 'decimal'])))
+    body.append(
+      h(
+        'div',
+        { class: 'props', 'data-props': key },
+        h('h3', {}, `${goal.values[0]} by `, select),
+        table('props', `event:props:${key}`, props, ['Uniques', 'Total', 'CR'], ['count', 'count', 'decimal'])
+      )
+    )
   }
 }
 
@@ -340,13 +473,18 @@ async function renderDashboard() {
   clearInterval(realtimeTimer)
   realtime(token)
   realtimeTimer = setInterval(() => realtime(token), 10_000)
-  const work = [topStats(top, token), timeSeries(chartEl, token), ...PANELS.map((spec, i) => panel(panels[i], spec, token))]
+  const work = [
+    topStats(top, token),
+    timeSeries(chartEl, token),
+    ...PANELS.map((spec, i) => panel(panels[i], spec, token))
+  ]
   const results = await Promise.allSettled(work)
   if (token !== renderToken) return
   top.removeAttribute('aria-busy')
   const failed = results.find((r) => r.status === 'rejected')
   if (failed?.reason?.status === 401) return renderLogin('Your session ended. Log in again.')
-  if (failed) app.append(h('p', { class: 'error', role: 'alert' }, `Some panels could not load: ${failed.reason.message}`))
+  if (failed)
+    app.append(h('p', { class: 'error', role: 'alert' }, `Some panels could not load: ${failed.reason.message}`))
   document.body.dataset.loaded = String(token)
 }
 

@@ -4,10 +4,13 @@
 
 export function readState(search = location.search) {
   const params = new URLSearchParams(search)
-  const filters = params.getAll('f').map((f) => {
-    const [dimension, operator, ...values] = f.split('|')
-    return { dimension, operator, values }
-  }).filter((f) => f.dimension && f.operator && f.values.length)
+  const filters = params
+    .getAll('f')
+    .map((f) => {
+      const [dimension, operator, ...values] = f.split('|')
+      return { dimension, operator, values }
+    })
+    .filter((f) => f.dimension && f.operator && f.values.length)
   return {
     site: params.get('site') || '',
     period: params.get('period') || '30d',
@@ -47,8 +50,8 @@ export function apiFilters(state) {
 /** The period just before `[from, to]` (local ISO datetimes from a query echo), as dates. */
 export function previousPeriod([from, to]) {
   const day = 86_400_000
-  const start = Date.parse(from.slice(0, 10) + 'T00:00:00Z')
-  const end = Date.parse(to.slice(0, 10) + 'T00:00:00Z')
+  const start = Date.parse(`${from.slice(0, 10)}T00:00:00Z`)
+  const end = Date.parse(`${to.slice(0, 10)}T00:00:00Z`)
   const days = Math.round((end - start) / day) + 1
   const iso = (ms) => new Date(ms).toISOString().slice(0, 10)
   return [iso(start - days * day), iso(start - day)]

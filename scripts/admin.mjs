@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The admin CLI: sites (time zone, retention, goals) and Stats API keys,
-// through the Worker's admin API. Also imported by the dev runner and tests.
+// through the Worker's admin API (its client is scripts/lib/admin.mjs).
 //
 // Usage: node scripts/admin.mjs <command>     (EDGE_URL, default http://127.0.0.1:8787;
 //        ADMIN_TOKEN, default the one `npm start` keeps in .data/admin-token)
@@ -16,58 +16,8 @@
 //   hash-password                                reads a password on stdin, prints the
 //                                                ADMIN_PASSWORD_HASH secret for the dashboard's login
 import { existsSync, readFileSync } from 'node:fs'
-import { pbkdf2Sync, randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-
-const root = join(fileURLToPath(import.meta.url), '../..')
-export const adminTokenFile = join(root, '.data/admin-token')
-
-/** A client of the admin API at `url` with `token`. */
-export function adminClient(url, token) {
-  async function call(method, path, body) {
-    const response = await fetch(`${url}/api/admin${path}`, {
-      method,
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: body === undefined ? undefined : JSON.stringify(body)
-    })
-    const text = await response.text()
-    let json
-    try {
-      json = JSON.parse(text)
-    } catch {
-      json = { error: text }
-    }
-    if (!response.ok) throw Object.assign(new Error(`${method} ${path}: ${response.status} ${json.error ?? text}`), { status: response.status })
-    return json
-  }
-  return {
-    settings: () => call('GET', '/settings'),
-    putSite: (domain, site = {}) => call('PUT', `/sites/${encodeURIComponent(domain)}`, site),
-    deleteSite: (domain) => call('DELETE', `/sites/${encodeURIComponent(domain)}`),
-    addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
-    revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
-    rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to })
-  }
-}
-
-/** The dashboard password's slow hash, in the form edge/control/src/login.rs reads (PBKDF2-HMAC-SHA256). */
-export function hashPassword(password, iterations = 100_000) {
-  const salt = randomBytes(16)
-  return `pbkdf2-sha256$${iterations}$${salt.toString('hex')}$${pbkdf2Sync(password, salt, iterations, 32, 'sha256').toString('hex')}`
-}
-
-/** The Backstage events' custom properties, listed for the dashboard's goal breakdowns. */
-export const BACKSTAGE_PROPS = ['language', 'template', 'section', 'pipeline']
-
-/** The Backstage demo site's goals (issue 4): custom events and a pageview goal. */
-export const BACKSTAGE_GOALS = [
-  { event_name: 'Deploy Application' },
-  { event_name: 'Create Service' },
-  { event_name: 'View Documentation' },
-  { event_name: 'Run CI/CD Pipeline' },
-  { page_path: '/docs/**' }
-]
+import { adminClient, adminTokenFile, hashPassword } from './lib/admin.mjs'
 
 function parseArgs(argv) {
   const positional = []
@@ -95,7 +45,8 @@ async function main() {
   }
   const { positional, options } = parseArgs(rest)
   const url = process.env.EDGE_URL || 'http://127.0.0.1:8787'
-  const token = process.env.ADMIN_TOKEN || (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : '')
+  const token =
+    process.env.ADMIN_TOKEN || (existsSync(adminTokenFile) ? readFileSync(adminTokenFile, 'utf8').trim() : '')
   if (!token) throw new Error('ADMIN_TOKEN is not set (and .data/admin-token does not exist: run `npm start` once)')
   const admin = adminClient(url, token)
   let result
@@ -104,7 +55,10 @@ async function main() {
       result = await admin.settings()
       break
     case 'site': {
-      const goals = [...options.goal.map((event_name) => ({ event_name })), ...options['page-goal'].map((page_path) => ({ page_path }))]
+      const goals = [
+        ...options.goal.map((event_name) => ({ event_name })),
+        ...options['page-goal'].map((page_path) => ({ page_path }))
+      ]
       const site = { goals, props: options.prop }
       if (options.timezone) site.timezone = options.timezone
       if (options.retention) site.retention = options.retention
@@ -124,15 +78,19 @@ async function main() {
       result = await admin.rebuildVisits(positional[0], positional[1])
       break
     default:
-      console.error(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('\n').filter((l) => l.startsWith('//')).map((l) => l.slice(3)).join('\n'))
+      console.error(
+        readFileSync(fileURLToPath(import.meta.url), 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('//'))
+          .map((l) => l.slice(3))
+          .join('\n')
+      )
       process.exit(command ? 1 : 0)
   }
   console.log(JSON.stringify(result, null, 2))
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  main().catch((error) => {
-    console.error(`admin: ${error.message}`)
-    process.exit(1)
-  })
-}
+main().catch((error) => {
+  console.error(`admin: ${error.message}`)
+  process.exit(1)
+})

@@ -8,10 +8,11 @@
 //                     CLICKHOUSE_URL=… uses a real ClickHouse instead of the local one)
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { buildTracker, root } from './build-tracker.mjs'
-import { clickhouseFromEnv, migrate, query } from './migrate.mjs'
-import { generateEvents, insertEvents } from '../bench/generate-events.mjs'
-import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './admin.mjs'
+import { buildTracker } from './lib/build.mjs'
+import { root } from './lib/paths.mjs'
+import { clickhouseFromEnv, migrate, query } from './lib/clickhouse.mjs'
+import { generateEvents, insertEvents } from './lib/events.mjs'
+import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './lib/admin.mjs'
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 
@@ -20,14 +21,15 @@ function localAdminToken() {
   if (process.env.ADMIN_TOKEN) return process.env.ADMIN_TOKEN
   if (!existsSync(adminTokenFile)) {
     mkdirSync(join(root, '.data'), { recursive: true })
-    writeFileSync(adminTokenFile, randomBytes(24).toString('hex') + '\n', { mode: 0o600 })
+    writeFileSync(adminTokenFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 })
   }
   return readFileSync(adminTokenFile, 'utf8').trim()
 }
 const adminToken = localAdminToken()
 // the dashboard's login for local runs: user "admin", a password made once and kept in .data/
 const passwordFile = join(root, '.data/admin-password')
-if (!existsSync(passwordFile)) writeFileSync(passwordFile, randomBytes(12).toString('base64url') + '\n', { mode: 0o600 })
+if (!existsSync(passwordFile))
+  writeFileSync(passwordFile, `${randomBytes(12).toString('base64url')}\n`, { mode: 0o600 })
 const adminPassword = readFileSync(passwordFile, 'utf8').trim()
 const apiKeyFile = join(root, '.data/api-key')
 
@@ -78,7 +80,13 @@ await buildTracker()
 let clickhouseUrl = process.env.CLICKHOUSE_URL
 if (!clickhouseUrl) {
   console.log(`2/4 starting the local ClickHouse (chDB) on port ${clickhousePort}…`)
-  start('clickhouse', 'python3', [join(root, 'clickhouse/server.py'), '--port', String(clickhousePort), '--data', join(root, '.data/clickhouse')])
+  start('clickhouse', 'python3', [
+    join(root, 'clickhouse/server.py'),
+    '--port',
+    String(clickhousePort),
+    '--data',
+    join(root, '.data/clickhouse')
+  ])
   clickhouseUrl = `http://127.0.0.1:${clickhousePort}`
   await waitFor(`${clickhouseUrl}/ping`, 'ClickHouse', 60)
 } else {
@@ -92,8 +100,31 @@ console.log('4/4 starting the edge worker under wrangler dev (the first build ta
 start(
   'worker',
   join(root, 'node_modules/.bin/wrangler'),
-  ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${adminToken}`, '--var', `ADMIN_PASSWORD_HASH:${hashPassword(adminPassword)}`, '--persist-to', join(root, '.data/wrangler')],
-  { PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' }
+  [
+    'dev',
+    '--local',
+    '--ip',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--test-scheduled',
+    '--show-interactive-dev-session=false',
+    '--var',
+    `CLICKHOUSE_URL:${clickhouseUrl}`,
+    '--var',
+    `ADMIN_TOKEN:${adminToken}`,
+    '--var',
+    `ADMIN_PASSWORD_HASH:${hashPassword(adminPassword)}`,
+    '--persist-to',
+    join(root, '.data/wrangler')
+  ],
+  {
+    PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
+    WRANGLER_SEND_METRICS: 'false',
+    WRANGLER_SEND_ERROR_REPORTS: 'false',
+    DO_NOT_TRACK: '1',
+    CLOUDFLARE_CF_FETCH_ENABLED: 'false'
+  }
 )
 await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
 
@@ -101,11 +132,18 @@ await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
 const admin = adminClient(`http://127.0.0.1:${port}`, adminToken)
 // created once: a later run keeps what was changed since
 const configured = new Set((await admin.settings()).sites.map((s) => s.domain))
-if (!configured.has('backstage.fawkes.idp')) await admin.putSite('backstage.fawkes.idp', { timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS })
+if (!configured.has('backstage.fawkes.idp'))
+  await admin.putSite('backstage.fawkes.idp', {
+    timezone: 'Europe/Berlin',
+    goals: BACKSTAGE_GOALS,
+    props: BACKSTAGE_PROPS
+  })
 if (!configured.has('portal.test')) await admin.putSite('portal.test', {})
 const keys = (await admin.settings()).keys
 if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {
-  writeFileSync(apiKeyFile, (await admin.addKey(['backstage.fawkes.idp', 'portal.test'], 'npm start')).key + '\n', { mode: 0o600 })
+  writeFileSync(apiKeyFile, `${(await admin.addKey(['backstage.fawkes.idp', 'portal.test'], 'npm start')).key}\n`, {
+    mode: 0o600
+  })
 }
 const apiKey = readFileSync(apiKeyFile, 'utf8').trim()
 

@@ -10,12 +10,13 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import { root } from './lib/paths.mjs'
 
-const root = join(fileURLToPath(import.meta.url), '../..')
 const dir = join(root, 'edge/ingest/data/matomo')
 const out = join(root, 'edge/ingest/src/enrich/known_data.rs')
 const UPSTREAM = {
-  'SearchEngines.yml': 'https://raw.githubusercontent.com/matomo-org/searchengine-and-social-list/master/SearchEngines.yml',
+  'SearchEngines.yml':
+    'https://raw.githubusercontent.com/matomo-org/searchengine-and-social-list/master/SearchEngines.yml',
   'Socials.yml': 'https://raw.githubusercontent.com/matomo-org/searchengine-and-social-list/master/Socials.yml',
   'spammers.txt': 'https://raw.githubusercontent.com/matomo-org/referrer-spam-list/master/spammers.txt'
 }
@@ -31,7 +32,8 @@ export function hostPattern(entry) {
 export function sources(searchEnginesYaml, socialsYaml) {
   const pairs = []
   for (const [name, definitions] of Object.entries(parse(searchEnginesYaml))) {
-    for (const definition of definitions || []) for (const url of definition.urls || []) pairs.push([hostPattern(url), decodeURIComponent(name)])
+    for (const definition of definitions || [])
+      for (const url of definition.urls || []) pairs.push([hostPattern(url), decodeURIComponent(name)])
   }
   for (const [name, hosts] of Object.entries(parse(socialsYaml))) {
     for (const host of hosts || []) pairs.push([hostPattern(host), decodeURIComponent(name)])
@@ -40,7 +42,14 @@ export function sources(searchEnginesYaml, socialsYaml) {
 }
 
 export function spammers(text) {
-  return [...new Set(text.split('\n').map((line) => line.trim().toLowerCase()).filter((line) => line && !line.startsWith('#')))].sort()
+  return [
+    ...new Set(
+      text
+        .split('\n')
+        .map((line) => line.trim().toLowerCase())
+        .filter((line) => line && !line.startsWith('#'))
+    )
+  ].sort()
 }
 
 const rust = (s) => JSON.stringify(s) // a JSON string of these characters is a valid Rust literal
@@ -86,7 +95,11 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     }
   }
   const text = (file) => readFileSync(join(dir, file), 'utf8')
-  const generated = generate({ searchEngines: text('SearchEngines.yml'), socials: text('Socials.yml'), spam: text('spammers.txt') })
+  const generated = generate({
+    searchEngines: text('SearchEngines.yml'),
+    socials: text('Socials.yml'),
+    spam: text('spammers.txt')
+  })
   if (process.argv.includes('--check')) {
     const current = readFileSync(out, 'utf8')
     if (current !== generated) {

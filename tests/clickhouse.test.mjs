@@ -6,10 +6,19 @@ import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
-import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
-import { root } from '../scripts/build-tracker.mjs'
+import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 
-const row = (n) => JSON.stringify({ site_domain: 'portal.example', timestamp: '2026-11-25 10:00:00', name: 'pageview', visitor_id: n, hostname: 'portal.example', pathname: `/p${n}`, interactive: true })
+const row = (n) =>
+  JSON.stringify({
+    site_domain: 'portal.example',
+    timestamp: '2026-11-25 10:00:00',
+    name: 'pageview',
+    visitor_id: n,
+    hostname: 'portal.example',
+    pathname: `/p${n}`,
+    interactive: true
+  })
 
 test('migrations apply once, survive a restart, and a retried batch is stored once', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'chdb-'))
@@ -19,11 +28,22 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
     const logged = []
     await migrate(clickhouse, { log: (m) => logged.push(m) })
     await migrate(clickhouse, { log: (m) => logged.push(m) })
-    const files = readdirSync(join(root, 'clickhouse/migrations')).filter((f) => f.endsWith('.sql')).sort()
+    const files = readdirSync(join(root, 'clickhouse/migrations'))
+      .filter((f) => f.endsWith('.sql'))
+      .sort()
     assert.ok(files.length >= 3)
-    assert.deepEqual(logged, files.map((f) => `migrate: applied ${f}`), 'each once: the second run applies nothing')
+    assert.deepEqual(
+      logged,
+      files.map((f) => `migrate: applied ${f}`),
+      'each once: the second run applies nothing'
+    )
 
-    const columns = (await query(clickhouse, "SELECT name FROM system.columns WHERE database = 'analytics' AND table = 'events' FORMAT TabSeparated")).split('\n')
+    const columns = (
+      await query(
+        clickhouse,
+        "SELECT name FROM system.columns WHERE database = 'analytics' AND table = 'events' FORMAT TabSeparated"
+      )
+    ).split('\n')
     assert.ok(columns.includes('visitor_id') && columns.includes('country_code'))
     assert.ok(!columns.some((c) => /(^|_)ip($|_)|user_agent|ua$/i.test(c)), `no IP or User-Agent column: ${columns}`)
 
@@ -31,14 +51,18 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
     const insert = "INSERT INTO events SETTINGS insert_deduplication_token = 'batch-1' FORMAT JSONEachRow"
     await query(clickhouse, `${insert}\n${batch}`)
     await query(clickhouse, `${insert}\n${batch}`)
-    assert.equal((await query(clickhouse, 'SELECT count() FROM events')).trim(), '3', 'the retried batch was deduplicated')
+    assert.equal(
+      (await query(clickhouse, 'SELECT count() FROM events')).trim(),
+      '3',
+      'the retried batch was deduplicated'
+    )
 
     await server.stop()
     server = await startClickhouse(dir)
     const again = clickhouseFromEnv({ CLICKHOUSE_URL: server.url })
     assert.equal((await query(again, 'SELECT count() FROM events')).trim(), '3', 'data survives a restart')
     await migrate(again, { log: (m) => logged.push(m) })
-    assert.equal(logged.length, files.length, "nothing applied again after a restart")
+    assert.equal(logged.length, files.length, 'nothing applied again after a restart')
   } finally {
     await server.stop()
   }
@@ -48,13 +72,21 @@ test('values are bound as parameters, errors carry their ClickHouse code, auth i
   const dir = mkdtempSync(join(tmpdir(), 'chdb-'))
   const server = await startClickhouse(dir, { CLICKHOUSE_PASSWORD: 'secret' })
   try {
-    const clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: server.url, CLICKHOUSE_PASSWORD: 'secret', CLICKHOUSE_DATABASE: 'default' })
+    const clickhouse = clickhouseFromEnv({
+      CLICKHOUSE_URL: server.url,
+      CLICKHOUSE_PASSWORD: 'secret',
+      CLICKHOUSE_DATABASE: 'default'
+    })
     const hostile = "'); DROP TABLE x; --"
     const echoed = await query(clickhouse, 'SELECT {v:String} AS v FORMAT JSONEachRow', { params: { v: hostile } })
     assert.deepEqual(JSON.parse(echoed), { v: hostile }, 'the hostile string came back as data')
     await assert.rejects(query(clickhouse, 'SELEC 1'), /ClickHouse 400 \(code 62\)/)
     await assert.rejects(query(clickhouse, 'SELECT * FROM no_such_table'), /ClickHouse 404 \(code 60\)/)
-    const wrong = clickhouseFromEnv({ CLICKHOUSE_URL: server.url, CLICKHOUSE_PASSWORD: 'guess', CLICKHOUSE_DATABASE: 'default' })
+    const wrong = clickhouseFromEnv({
+      CLICKHOUSE_URL: server.url,
+      CLICKHOUSE_PASSWORD: 'guess',
+      CLICKHOUSE_DATABASE: 'default'
+    })
     await assert.rejects(query(wrong, 'SELECT 1'), /ClickHouse 403 \(code 516\)/)
     const ping = await fetch(new URL('/ping', server.url))
     assert.equal(await ping.text(), 'Ok.\n')

@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 import { launch } from './support/browser.mjs'
-import { clickhouseFromEnv, migrate } from '../scripts/migrate.mjs'
-import { BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from '../scripts/admin.mjs'
-import { generateEvents, insertEvents } from '../bench/generate-events.mjs'
-import { root } from '../scripts/build-tracker.mjs'
+import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
+import { BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from '../scripts/lib/admin.mjs'
+import { generateEvents, insertEvents } from '../scripts/lib/events.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 
 const SITE = 'backstage.fawkes.idp'
 const PASSWORD = 'a-test-password-for-the-dashboard'
@@ -31,7 +31,10 @@ before(async () => {
   await insertEvents(clickhouse, rows)
   edge = await startEdge({
     clickhouseUrl: ch.url,
-    sites: [{ domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS }, { domain: 'portal.test' }],
+    sites: [
+      { domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS },
+      { domain: 'portal.test' }
+    ],
     persistTo: join(dir, 'state'),
     vars: { ADMIN_PASSWORD_HASH: hashPassword(PASSWORD) }
   })
@@ -49,7 +52,11 @@ after(async () => {
 })
 
 async function stats(body) {
-  const response = await fetch(`${edge.url}/api/v2/query`, { method: 'POST', headers: { Authorization: `Bearer ${key}` }, body: JSON.stringify(body) })
+  const response = await fetch(`${edge.url}/api/v2/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}` },
+    body: JSON.stringify(body)
+  })
   assert.equal(response.status, 200)
   return (await response.json()).results
 }
@@ -73,7 +80,11 @@ async function loggedIn(viewport = { width: 1280, height: 900 }) {
 
 /** Waits until a render finished (body[data-loaded] changes). */
 async function loaded(page, previous) {
-  await page.waitForFunction((before) => document.body.dataset.loaded && document.body.dataset.loaded !== before, previous, { timeout: 30_000 })
+  await page.waitForFunction(
+    (before) => document.body.dataset.loaded && document.body.dataset.loaded !== before,
+    previous,
+    { timeout: 30_000 }
+  )
 }
 
 const number = (text) => Number(text.replace(/[^\d.]/g, ''))
@@ -82,10 +93,14 @@ test('login: the session is an HttpOnly, Secure, SameSite=Strict cookie, and the
   const page = await loggedIn()
   const cookies = await page.context().cookies()
   const session = cookies.find((c) => c.name === 'ea_session')
-  assert.ok(session && session.httpOnly && session.secure && session.sameSite === 'Strict', JSON.stringify(cookies))
+  assert.ok(session?.httpOnly && session.secure && session.sameSite === 'Strict', JSON.stringify(cookies))
   assert.equal(await page.evaluate(() => document.cookie), '', 'no script can read it')
 
-  const [top] = await stats({ site_id: SITE, metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'], date_range: '30d' })
+  const [top] = await stats({
+    site_id: SITE,
+    metrics: ['visitors', 'visits', 'pageviews', 'views_per_visit', 'bounce_rate', 'visit_duration'],
+    date_range: '30d'
+  })
   const shown = await page.$$eval('[data-metric] .value', (els) => els.map((e) => e.textContent))
   assert.equal(number(shown[0]), top.metrics[0], 'unique visitors')
   assert.equal(number(shown[1]), top.metrics[1], 'visits')
@@ -94,9 +109,20 @@ test('login: the session is an HttpOnly, Secure, SameSite=Strict cookie, and the
   assert.equal(number(shown[4]), top.metrics[4], 'bounce rate')
   assert.ok(top.metrics[0] > 100, 'a test over real numbers')
 
-  const sources = await stats({ site_id: SITE, metrics: ['visitors', 'bounce_rate'], date_range: '30d', dimensions: ['visit:source'], pagination: { limit: 9 } })
-  const rows = await page.$$eval('[data-panel=sources] tbody tr', (trs) => trs.map((tr) => [tr.dataset.dimension, tr.querySelector('td.num').textContent]))
-  assert.deepEqual(rows.map(([d, v]) => [d, number(v)]), sources.map((r) => [r.dimensions[0], r.metrics[0]]))
+  const sources = await stats({
+    site_id: SITE,
+    metrics: ['visitors', 'bounce_rate'],
+    date_range: '30d',
+    dimensions: ['visit:source'],
+    pagination: { limit: 9 }
+  })
+  const rows = await page.$$eval('[data-panel=sources] tbody tr', (trs) =>
+    trs.map((tr) => [tr.dataset.dimension, tr.querySelector('td.num').textContent])
+  )
+  assert.deepEqual(
+    rows.map(([d, v]) => [d, number(v)]),
+    sources.map((r) => [r.dimensions[0], r.metrics[0]])
+  )
   for (const panel of ['sources', 'pages', 'countries', 'devices', 'goals']) {
     assert.ok((await page.$$(`[data-panel=${panel}] tbody tr`)).length > 0, `${panel} is filled`)
   }
@@ -113,8 +139,13 @@ test('first load: its bytes and time to a filled dashboard; keyboard and labels'
   await page.goto(`${base}/dashboard/`)
   await page.waitForSelector('#password')
   // what a first visit downloads (nothing cached): page, script, style
-  const bytes = await page.evaluate(() => performance.getEntriesByType('resource').concat(performance.getEntriesByType('navigation'))
-    .filter((e) => /\/dashboard\//.test(e.name)).reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0))
+  const bytes = await page.evaluate(() =>
+    performance
+      .getEntriesByType('resource')
+      .concat(performance.getEntriesByType('navigation'))
+      .filter((e) => /\/dashboard\//.test(e.name))
+      .reduce((sum, e) => sum + (e.transferSize || e.encodedBodySize || 0), 0)
+  )
   await page.fill('#password', PASSWORD)
   await page.click('button[type=submit]')
   await loaded(page)
@@ -123,14 +154,24 @@ test('first load: its bytes and time to a filled dashboard; keyboard and labels'
   await page.goto(`${base}/dashboard/?site=${SITE}&period=30d`)
   await loaded(page)
   const ms = Date.now() - started
-  console.log(`dashboard: ${bytes} bytes on a first visit (page, script, style); ${ms} ms from navigation to every panel filled`)
+  console.log(
+    `dashboard: ${bytes} bytes on a first visit (page, script, style); ${ms} ms from navigation to every panel filled`
+  )
   assert.ok(ms < 10_000, `loaded in ${ms} ms`)
 
   // every control has a name a screen reader can say
-  const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, select, input, a')].filter((el) => {
-    const labelled = el.getAttribute('aria-label') || (el.id && document.querySelector(`label[for="${el.id}"]`)) || el.closest('label') || el.textContent.trim()
-    return !labelled
-  }).map((el) => el.outerHTML.slice(0, 80)))
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('button, select, input, a')]
+      .filter((el) => {
+        const labelled =
+          el.getAttribute('aria-label') ||
+          (el.id && document.querySelector(`label[for="${el.id}"]`)) ||
+          el.closest('label') ||
+          el.textContent.trim()
+        return !labelled
+      })
+      .map((el) => el.outerHTML.slice(0, 80))
+  )
   assert.deepEqual(unnamed, [])
   // the keyboard alone filters: tab to a source, press Enter
   await page.focus('[data-panel=sources] tbody tr:first-child button.row')
@@ -150,12 +191,23 @@ test('a click on a row filters every panel, the filter lives in the URL, reload 
   assert.match(page.url(), /f=visit%3Asource%7Cis%7CGoogle|f=visit:source\|is\|Google/)
   const filter = ['is', 'visit:source', ['Google']]
   assert.ok(page.queries.length >= 7)
-  for (const body of page.queries) assert.deepEqual(body.filters, [filter], `every panel is filtered: ${JSON.stringify(body)}`)
+  for (const body of page.queries)
+    assert.deepEqual(body.filters, [filter], `every panel is filtered: ${JSON.stringify(body)}`)
   const [top] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: '30d', filters: [filter] })
   assert.equal(number(await page.textContent('[data-metric=visitors] .value')), top.metrics[0])
-  const pages = await stats({ site_id: SITE, metrics: ['visitors', 'pageviews'], date_range: '30d', dimensions: ['event:page'], filters: [filter], pagination: { limit: 9 } })
+  const pages = await stats({
+    site_id: SITE,
+    metrics: ['visitors', 'pageviews'],
+    date_range: '30d',
+    dimensions: ['event:page'],
+    filters: [filter],
+    pagination: { limit: 9 }
+  })
   const shown = await page.$$eval('[data-panel=pages] tbody tr', (trs) => trs.map((tr) => tr.dataset.dimension))
-  assert.deepEqual(shown, pages.map((r) => r.dimensions[0]))
+  assert.deepEqual(
+    shown,
+    pages.map((r) => r.dimensions[0])
+  )
 
   // the URL alone restores the view
   const url = page.url()
@@ -191,7 +243,10 @@ test('a custom date range and the comparison with the period before it', async (
   const [then] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: previous })
   assert.equal(number(await page.textContent('[data-metric=visitors] .value')), now.metrics[0])
   const change = Math.round(((now.metrics[0] - then.metrics[0]) / then.metrics[0]) * 100)
-  assert.equal(await page.textContent('[data-change=visitors]'), `${change > 0 ? '↑' : change < 0 ? '↓' : ''}${Math.abs(change)}%`)
+  assert.equal(
+    await page.textContent('[data-change=visitors]'),
+    `${change > 0 ? '↑' : change < 0 ? '↓' : ''}${Math.abs(change)}%`
+  )
   await page.context().close()
 })
 
@@ -201,9 +256,19 @@ test('a goal filter breaks the goal down by its props', async () => {
   await page.click('[data-panel=goals] tr[data-dimension="Deploy Application"] button.row')
   await loaded(page, before)
   await page.waitForSelector('[data-props=language] tbody tr')
-  const props = await stats({ site_id: SITE, metrics: ['visitors'], date_range: '30d', dimensions: ['event:props:language'], filters: [['is', 'event:goal', ['Deploy Application']]], pagination: { limit: 9 } })
+  const props = await stats({
+    site_id: SITE,
+    metrics: ['visitors'],
+    date_range: '30d',
+    dimensions: ['event:props:language'],
+    filters: [['is', 'event:goal', ['Deploy Application']]],
+    pagination: { limit: 9 }
+  })
   const shown = await page.$$eval('[data-props=language] tbody tr', (trs) => trs.map((tr) => tr.dataset.dimension))
-  assert.deepEqual(shown, props.map((r) => r.dimensions[0]))
+  assert.deepEqual(
+    shown,
+    props.map((r) => r.dimensions[0])
+  )
   assert.ok(shown.includes('nodejs'))
   await page.context().close()
 })
@@ -235,7 +300,9 @@ test('the demo page’s events appear in the real-time count, on a phone-width s
   const first = await count()
   // a visitor's browser: not headless (the edge drops HeadlessChrome as a bot), and the
   // tracker's webdriver rule lifted, as Plausible allows for tests
-  const visitor = await browser.newContext({ userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36' })
+  const visitor = await browser.newContext({
+    userAgent: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+  })
   const demo = await visitor.newPage()
   await demo.addInitScript(() => (window.__plausible = true))
   await demo.goto(`${base}/`)
@@ -272,7 +339,9 @@ test('a wrong password is refused, repeated failures are slowed, and logout ends
   await loaded(page)
   await page.click('text=Log out')
   await page.waitForSelector('#login-error:has-text("Logged out")')
-  const response = await page.evaluate(() => fetch('/api/v2/query', { method: 'POST', body: '{}' }).then((r) => r.status))
+  const response = await page.evaluate(() =>
+    fetch('/api/v2/query', { method: 'POST', body: '{}' }).then((r) => r.status)
+  )
   assert.equal(response, 401, 'the session is gone')
   await context.close()
 })

@@ -12,10 +12,11 @@ import { startEdge, freePort } from './support/edge.mjs'
 import { startServer } from './support/server.mjs'
 import { launch } from './support/browser.mjs'
 import { pageHtml, trackerTag } from './support/scenario.mjs'
-import { clickhouseFromEnv, migrate, query } from '../scripts/migrate.mjs'
+import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs'
 
 const SECRET_IP = '203.0.113.77'
-const SECRET_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 SecretMarker/9.9'
+const SECRET_UA =
+  'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 SecretMarker/9.9'
 
 let dir, chPort, clickhouse, ch, edge, pages, browser
 before(async () => {
@@ -36,8 +37,14 @@ after(async () => {
 })
 
 async function rows(where = '1') {
-  const text = await query(clickhouse, `SELECT * FROM events WHERE ${where} ORDER BY timestamp, name FORMAT JSONEachRow`)
-  return text.split('\n').filter(Boolean).map((line) => JSON.parse(line))
+  const text = await query(
+    clickhouse,
+    `SELECT * FROM events WHERE ${where} ORDER BY timestamp, name FORMAT JSONEachRow`
+  )
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
 }
 
 async function waitForCount(where, count, seconds = 90) {
@@ -56,58 +63,111 @@ async function waitForCount(where, count, seconds = 90) {
 }
 
 test('events from our tracker and from Plausible’s land as rows with the right fields, and no IP or User-Agent anywhere', async () => {
-  const context = await browser.newContext({ userAgent: SECRET_UA, extraHTTPHeaders: { 'CF-Connecting-IP': SECRET_IP } })
+  const context = await browser.newContext({
+    userAgent: SECRET_UA,
+    extraHTTPHeaders: { 'CF-Connecting-IP': SECRET_IP }
+  })
   const page = await context.newPage()
   await page.addInitScript(() => (window.__plausible = true))
   // the demo portal, served by the Worker's static assets, with our script tag
-  await page.goto(edge.url.replace('127.0.0.1', 'localhost') + '/')
+  await page.goto(`${edge.url.replace('127.0.0.1', 'localhost')}/`)
   await page.click('text=Deploy Application')
   assert.equal(await waitForCount("site_domain = 'backstage.fawkes.idp'", 2), 2)
 
   // Plausible's own tracker on another site, sending to our edge (cross-origin:
   // no extra header here, which would need a CORS preflight it never needs)
-  pages.pages.set('portal.test', () => pageHtml({ tag: trackerTag('plausible', { init: { endpoint: `${edge.url}/api/event` } }) }))
+  pages.pages.set('portal.test', () =>
+    pageHtml({ tag: trackerTag('plausible', { init: { endpoint: `${edge.url}/api/event` } }) })
+  )
   const crossOrigin = await browser.newContext({ userAgent: SECRET_UA })
   const theirs = await crossOrigin.newPage()
   await theirs.goto(`http://portal.test:${pages.port}/catalog?utm_source=newsletter`)
-  await theirs.evaluate(() => plausible('Signup', { props: { plan: 'team' }, revenue: { amount: 12.5, currency: 'EUR' } }))
+  await theirs.evaluate(() =>
+    plausible('Signup', { props: { plan: 'team' }, revenue: { amount: 12.5, currency: 'EUR' } })
+  )
   assert.equal(await waitForCount("site_domain = 'portal.test'", 2), 2)
   await context.close()
   await crossOrigin.close()
 
   const ours = await rows("site_domain = 'backstage.fawkes.idp'")
-  assert.deepEqual(ours.map((r) => [r.name, r.hostname, r.pathname]).sort(), [['Deploy Application', 'localhost', '/'], ['pageview', 'localhost', '/']])
+  assert.deepEqual(ours.map((r) => [r.name, r.hostname, r.pathname]).sort(), [
+    ['Deploy Application', 'localhost', '/'],
+    ['pageview', 'localhost', '/']
+  ])
   const deploy = ours.find((r) => r.name === 'Deploy Application')
-  assert.deepEqual([deploy['meta.key'], deploy['meta.value']], [['language', 'template'], ['nodejs', 'express']])
+  assert.deepEqual(
+    [deploy['meta.key'], deploy['meta.value']],
+    [
+      ['language', 'template'],
+      ['nodejs', 'express']
+    ]
+  )
   assert.equal(deploy.country_code, 'US', 'country from request.cf (fixed under wrangler dev)')
-  assert.deepEqual([deploy.browser, deploy.browser_version, deploy.operating_system, deploy.device], ['Chrome', '156.0', 'GNU/Linux', 'Desktop'])
+  assert.deepEqual(
+    [deploy.browser, deploy.browser_version, deploy.operating_system, deploy.device],
+    ['Chrome', '156.0', 'GNU/Linux', 'Desktop']
+  )
   assert.equal(new Set(ours.map((r) => r.visitor_id)).size, 1, 'one visitor on one site on one day: one id')
 
   const plausibles = await rows("site_domain = 'portal.test'")
   const signup = plausibles.find((r) => r.name === 'Signup')
-  assert.deepEqual([signup.pathname, signup['meta.key'], signup['meta.value'], signup.revenue_amount, signup.revenue_currency], ['/catalog', ['plan'], ['team'], 12.5, 'EUR'])
+  assert.deepEqual(
+    [signup.pathname, signup['meta.key'], signup['meta.value'], signup.revenue_amount, signup.revenue_currency],
+    ['/catalog', ['plan'], ['team'], 12.5, 'EUR']
+  )
   assert.notEqual(signup.visitor_id, ours[0].visitor_id, 'another site: another id')
-  assert.deepEqual([signup.referrer_source, signup.utm_source], ['newsletter', 'newsletter'], 'utm_source is the source')
+  assert.deepEqual(
+    [signup.referrer_source, signup.utm_source],
+    ['newsletter', 'newsletter'],
+    'utm_source is the source'
+  )
 
   const everything = await query(clickhouse, 'SELECT * FROM events FORMAT JSONEachRow')
-  const rollup = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': SECRET_UA }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/rollup', d: 'portal.test,backstage.fawkes.idp' }) })
+  const rollup = await fetch(`${edge.url}/api/event`, {
+    method: 'POST',
+    headers: { 'User-Agent': SECRET_UA },
+    body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/rollup', d: 'portal.test,backstage.fawkes.idp' })
+  })
   assert.equal(rollup.status, 202)
   assert.equal(await waitForCount("pathname = '/rollup'", 2), 2, 'one row per configured site of a rollup event')
-  const bot = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': 'curl/8.5.0' }, body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/', d: 'portal.test' }) })
+  const bot = await fetch(`${edge.url}/api/event`, {
+    method: 'POST',
+    headers: { 'User-Agent': 'curl/8.5.0' },
+    body: JSON.stringify({ n: 'pageview', u: 'https://portal.test/', d: 'portal.test' })
+  })
   assert.deepEqual([bot.status, bot.headers.get('x-plausible-dropped')], [202, '1'], 'a bot is dropped')
-  const stranger = await fetch(`${edge.url}/api/event`, { method: 'POST', headers: { 'User-Agent': SECRET_UA }, body: JSON.stringify({ n: 'pageview', u: 'https://evil.test/', d: 'evil.test' }) })
+  const stranger = await fetch(`${edge.url}/api/event`, {
+    method: 'POST',
+    headers: { 'User-Agent': SECRET_UA },
+    body: JSON.stringify({ n: 'pageview', u: 'https://evil.test/', d: 'evil.test' })
+  })
   assert.equal(stranger.headers.get('x-plausible-dropped'), '1', 'an unknown site is dropped')
   let drops = ''
   for (let i = 0; i < 60 && !drops.includes('unknown_site'); i++) {
     await new Promise((resolve) => setTimeout(resolve, 500))
-    drops = await query(clickhouse, 'SELECT reason, site_domain, sum(count) AS n FROM dropped_events GROUP BY reason, site_domain ORDER BY reason FORMAT JSONEachRow')
+    drops = await query(
+      clickhouse,
+      'SELECT reason, site_domain, sum(count) AS n FROM dropped_events GROUP BY reason, site_domain ORDER BY reason FORMAT JSONEachRow'
+    )
   }
-  assert.deepEqual(drops.split('\n').filter(Boolean).map((line) => ({ ...JSON.parse(line), n: Number(JSON.parse(line).n) })), [{ reason: 'bot', site_domain: 'portal.test', n: 1 }, { reason: 'unknown_site', site_domain: '', n: 1 }], 'drops are counted, with no client-chosen domain')
+  assert.deepEqual(
+    drops
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => ({ ...JSON.parse(line), n: Number(JSON.parse(line).n) })),
+    [
+      { reason: 'bot', site_domain: 'portal.test', n: 1 },
+      { reason: 'unknown_site', site_domain: '', n: 1 }
+    ],
+    'drops are counted, with no client-chosen domain'
+  )
 
   // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
-  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker', '127.0.0.1']) assert.ok(!everything.includes(secret), `no row holds ${secret}`)
+  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker', '127.0.0.1'])
+    assert.ok(!everything.includes(secret), `no row holds ${secret}`)
   // (wrangler's own log names its listening address, 127.0.0.1, so that one is not checked there)
-  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker']) assert.ok(!edge.log().includes(secret), `no log line holds ${secret}`)
+  for (const secret of [SECRET_IP, SECRET_UA, 'SecretMarker'])
+    assert.ok(!edge.log().includes(secret), `no log line holds ${secret}`)
 })
 
 test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
@@ -132,6 +192,11 @@ test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
   assert.equal(stored.length, sent, 'exactly once')
   assert.equal(new Set(stored.map((r) => r.pathname)).size, sent, 'each event once')
   // and their visit is stored: the visitor's day holds all 25 as interactions
-  const visits = JSON.parse(await query(clickhouse, `SELECT arraySum(visit.active) AS active, length(visit.start) AS visits FROM visitor_days FINAL WHERE site_domain = 'portal.test' AND visitor_id IN (SELECT visitor_id FROM events WHERE name = 'Outage') FORMAT JSONEachRow`))
+  const visits = JSON.parse(
+    await query(
+      clickhouse,
+      `SELECT arraySum(visit.active) AS active, length(visit.start) AS visits FROM visitor_days FINAL WHERE site_domain = 'portal.test' AND visitor_id IN (SELECT visitor_id FROM events WHERE name = 'Outage') FORMAT JSONEachRow`
+    )
+  )
   assert.ok(visits.active >= sent && visits.visits >= 1, JSON.stringify(visits))
 })

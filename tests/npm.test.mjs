@@ -5,7 +5,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import * as esbuild from 'esbuild'
-import { root } from '../scripts/build-tracker.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 import { serverAndBrowser } from './support/fixture.mjs'
 import { run, pageHtml, comparable } from './support/scenario.mjs'
 
@@ -46,8 +46,20 @@ test('a bundled app sends the same payloads with our package as with Plausibleâ€
   assert.deepEqual(ours.errors, [])
   assert.deepEqual(ours.payloads.map(comparable), theirs.payloads.map(comparable))
   const names = ours.payloads.map((p) => p.n)
-  assert.deepEqual(names, ['pageview', 'Deploy Application', 'Outbound Link: Click', 'File Download', 'engagement', 'pageview'])
-  assert.deepEqual(ours.payloads[1].p, { team: 'platform', event: 'Deploy Application', language: 'nodejs', template: 'express' })
+  assert.deepEqual(names, [
+    'pageview',
+    'Deploy Application',
+    'Outbound Link: Click',
+    'File Download',
+    'engagement',
+    'pageview'
+  ])
+  assert.deepEqual(ours.payloads[1].p, {
+    team: 'platform',
+    event: 'Deploy Application',
+    language: 'nodejs',
+    template: 'express'
+  })
   assert.equal(ours.payloads[0].u.includes('token'), false, 'transformRequest rewrote the URL')
   assert.deepEqual(ours.writes, [])
 })

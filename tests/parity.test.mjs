@@ -25,7 +25,8 @@ const scenarios = [
   {
     name: 'pageview on load, with referrer',
     referer: 'http://search.test/?q=backstage',
-    expect: (p) => assert.deepEqual(p, [{ n: 'pageview', u: `${origin()}/`, d: DOMAIN, r: 'http://search.test/?q=backstage' }])
+    expect: (p) =>
+      assert.deepEqual(p, [{ n: 'pageview', u: `${origin()}/`, d: DOMAIN, r: 'http://search.test/?q=backstage' }])
   },
   {
     name: 'SPA navigation: pathname changes count, query-only changes do not, popstate counts',
@@ -56,14 +57,25 @@ const scenarios = [
       await page.waitForTimeout(100)
       await page.evaluate(() => (location.hash = '#/docs?tab=2'))
     },
-    expect: (p) => assert.deepEqual(p.filter((x) => x.n === 'pageview').map((x) => [x.u.split('#')[1], x.h]), [['/catalog', 1], ['/docs', 1], ['/docs?tab=2', 1]])
+    expect: (p) =>
+      assert.deepEqual(
+        p.filter((x) => x.n === 'pageview').map((x) => [x.u.split('#')[1], x.h]),
+        [
+          ['/catalog', 1],
+          ['/docs', 1],
+          ['/docs?tab=2', 1]
+        ]
+      )
   },
   {
     name: 'custom events with props, revenue, non-interactive and custom URL',
     steps: async (page) => {
       await page.evaluate(() => {
         plausible('Deploy Application', { props: { language: 'nodejs', template: 'express' } })
-        plausible('Purchase', { revenue: { amount: 10.5, currency: 'EUR' }, props: { plan: 'team', seats: 5, trial: false } })
+        plausible('Purchase', {
+          revenue: { amount: 10.5, currency: 'EUR' },
+          props: { plan: 'team', seats: 5, trial: false }
+        })
         plausible('Background Sync', { interactive: false })
         plausible('Custom URL', { u: 'http://portal.test/users/:id' })
         plausible('Quote "and" \\ unicode ✓', { props: { 'key with space': 'line\nbreak' } })
@@ -107,7 +119,11 @@ const scenarios = [
       await page.click('#download')
       await page.click('#iso')
     },
-    expect: (p) => assert.deepEqual(p.slice(1).map((x) => [x.n, x.p.url]), [['File Download', `${origin()}/images/os.iso`]])
+    expect: (p) =>
+      assert.deepEqual(
+        p.slice(1).map((x) => [x.n, x.p.url]),
+        [['File Download', `${origin()}/images/os.iso`]]
+      )
   },
   {
     name: 'tagged events: buttons, links, nested targets, forms, revenue',
@@ -123,9 +139,12 @@ const scenarios = [
       await page.click('#plain-submit')
     },
     expect: (p) => {
-      assert.deepEqual(p.slice(1).map((x) => x.n), ['Deploy Application', 'Open Docs', 'Open Repo', 'Card Click', 'Upgrade', 'Create Service'])
+      assert.deepEqual(
+        p.slice(1).map((x) => x.n),
+        ['Deploy Application', 'Open Docs', 'Open Repo', 'Card Click', 'Upgrade', 'Create Service']
+      )
       assert.deepEqual(p[1].p, { language: 'nodejs', template: 'express' })
-      assert.deepEqual(p[1].$, {}, "Plausible sends an empty revenue object for tagged events")
+      assert.deepEqual(p[1].$, {}, 'Plausible sends an empty revenue object for tagged events')
       assert.deepEqual(p[2].p, { section: 'guides', url: `${origin()}/docs/getting-started` })
       assert.deepEqual(p[5].$, { amount: '49.99', currency: 'USD' })
     }
@@ -138,7 +157,11 @@ const scenarios = [
       await page.click('#plain-submit')
       await page.click('#submit')
     },
-    expect: (p) => assert.deepEqual(p.slice(1).map((x) => x.n), ['Form: Submission', 'Create Service'])
+    expect: (p) =>
+      assert.deepEqual(
+        p.slice(1).map((x) => x.n),
+        ['Form: Submission', 'Create Service']
+      )
   },
   {
     name: 'exclusions: excluded pageviews are dropped, custom events still count',
@@ -151,7 +174,15 @@ const scenarios = [
       await page.evaluate(() => history.pushState({}, '', '/private/'))
       await page.evaluate(() => history.pushState({}, '', '/privateer'))
     },
-    expect: (p) => assert.deepEqual(p.filter((x) => x.n !== 'engagement').map((x) => [x.n, new URL(x.u).pathname]), [['Signup', '/admin/users'], ['pageview', '/public'], ['pageview', '/privateer']])
+    expect: (p) =>
+      assert.deepEqual(
+        p.filter((x) => x.n !== 'engagement').map((x) => [x.n, new URL(x.u).pathname]),
+        [
+          ['Signup', '/admin/users'],
+          ['pageview', '/public'],
+          ['pageview', '/privateer']
+        ]
+      )
   },
   {
     name: 'engagement: scroll depth and time, reported on blur and before the next page',
@@ -165,7 +196,10 @@ const scenarios = [
     expect: (p) => {
       const engagements = p.filter((x) => x.n === 'engagement')
       assert.ok(engagements.length >= 1, JSON.stringify(p))
-      assert.ok(engagements.every((x) => x.sd > 0 && x.sd <= 100 && x.e === '<ms>' && x.u === `${origin()}/`), JSON.stringify(engagements))
+      assert.ok(
+        engagements.every((x) => x.sd > 0 && x.sd <= 100 && x.e === '<ms>' && x.u === `${origin()}/`),
+        JSON.stringify(engagements)
+      )
     }
   },
   {
@@ -177,7 +211,11 @@ const scenarios = [
       await page.evaluate(() => history.pushState({}, '', '/users/43'))
       await page.evaluate(() => plausible('pageview', { u: 'http://portal.test/users/:id' }))
     },
-    expect: (p) => assert.deepEqual(p.map((x) => [x.n, x.u]), [['pageview', 'http://portal.test/users/:id']])
+    expect: (p) =>
+      assert.deepEqual(
+        p.map((x) => [x.n, x.u]),
+        [['pageview', 'http://portal.test/users/:id']]
+      )
   },
   {
     name: 'a page loaded hidden (prerendered, background tab) counts once, when first visible',
@@ -195,7 +233,11 @@ const scenarios = [
         document.dispatchEvent(new Event('visibilitychange'))
       })
     },
-    expect: (p) => assert.deepEqual(p.map((x) => x.n), ['pageview'])
+    expect: (p) =>
+      assert.deepEqual(
+        p.map((x) => x.n),
+        ['pageview']
+      )
   },
   {
     name: 'ignored on localhost',
@@ -208,7 +250,11 @@ const scenarios = [
     host: '127.0.0.1',
     ours: { attrs: { 'data-local': true } },
     plausible: { init: { captureOnLocalhost: true } },
-    expect: (p) => assert.deepEqual(p.map((x) => [x.n, x.d]), [['pageview', DOMAIN]])
+    expect: (p) =>
+      assert.deepEqual(
+        p.map((x) => [x.n, x.d]),
+        [['pageview', DOMAIN]]
+      )
   },
   {
     name: 'ignored under browser automation (navigator.webdriver) without window.__plausible',

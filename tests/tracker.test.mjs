@@ -13,7 +13,10 @@ const SNIPPET = `<script>window.plausible = window.plausible || function () { (w
 
 async function ours(options = {}) {
   const { attrs, src, head = '', ...rest } = options
-  const result = await run(fixture.browser, fixture.server, { html: pageHtml({ tag: trackerTag('ours', { attrs, src }), head }), ...rest })
+  const result = await run(fixture.browser, fixture.server, {
+    html: pageHtml({ tag: trackerTag('ours', { attrs, src }), head }),
+    ...rest
+  })
   return result
 }
 
@@ -23,7 +26,14 @@ test('early calls queued by the snippet are replayed in order, before the first 
   const head = `${SNIPPET}<script>plausible('Early', { props: { step: '1' } }); plausible('Earlier?', { props: { step: '2' } })</script>`
   const { payloads, errors } = await ours({ head })
   assert.deepEqual(errors, [])
-  assert.deepEqual(payloads.map((p) => [p.n, p.p && p.p.step]), [['Early', '1'], ['Earlier?', '2'], ['pageview', undefined]])
+  assert.deepEqual(
+    payloads.map((p) => [p.n, p.p?.step]),
+    [
+      ['Early', '1'],
+      ['Earlier?', '2'],
+      ['pageview', undefined]
+    ]
+  )
 })
 
 test('callbacks: {status} on a response, {error} on a network failure, nothing when ignored', async () => {
@@ -31,7 +41,14 @@ test('callbacks: {status} on a response, {error} on a network failure, nothing w
     page.evaluate(
       () =>
         new Promise((resolve) => {
-          plausible('Signup', { callback: (...args) => resolve(args.length ? JSON.parse(JSON.stringify(args[0], (k, v) => (v instanceof Error ? 'Error' : v))) : 'no arguments') })
+          plausible('Signup', {
+            callback: (...args) =>
+              resolve(
+                args.length
+                  ? JSON.parse(JSON.stringify(args[0], (_k, v) => (v instanceof Error ? 'Error' : v)))
+                  : 'no arguments'
+              )
+          })
           setTimeout(() => resolve('never called'), 3000)
         })
     )
@@ -62,7 +79,13 @@ test("Plausible's script-name extensions switch features on: script.hash.outboun
     }
   })
   const pageviews = payloads.filter((p) => p.n === 'pageview')
-  assert.deepEqual(pageviews.map((p) => [new URL(p.u).hash, p.h]), [['#/home', 1], ['#/docs', 1]])
+  assert.deepEqual(
+    pageviews.map((p) => [new URL(p.u).hash, p.h]),
+    [
+      ['#/home', 1],
+      ['#/docs', 1]
+    ]
+  )
   assert.ok(payloads.some((p) => p.n === 'Outbound Link: Click'))
 })
 
@@ -93,7 +116,9 @@ test('never breaks the page: a CSP that refuses Wasm', async () => {
   const result = await ours({
     headers: { 'Content-Security-Policy': "default-src 'self'; script-src 'self' 'unsafe-inline'" },
     steps: async (page) => {
-      answer = await page.evaluate(() => new Promise((resolve) => plausible('Signup', { callback: (r) => resolve(Object.keys(r || {})) })))
+      answer = await page.evaluate(
+        () => new Promise((resolve) => plausible('Signup', { callback: (r) => resolve(Object.keys(r || {})) }))
+      )
     }
   })
   assert.deepEqual(result.errors, [])
@@ -141,14 +166,20 @@ test('a router that wrapped pushState before us still gets one pageview per navi
     history.pushState = function () { window.__routed = (window.__routed || 0) + 1; return original.apply(this, arguments) };
   </script>`
   const result = await ours({ head, steps: (page) => page.evaluate(() => history.pushState({}, '', '/catalog')) })
-  assert.deepEqual(result.payloads.filter((p) => p.n === 'pageview').map((p) => new URL(p.u).pathname), ['/', '/catalog'])
+  assert.deepEqual(
+    result.payloads.filter((p) => p.n === 'pageview').map((p) => new URL(p.u).pathname),
+    ['/', '/catalog']
+  )
 })
 
 test('without document.currentScript (loaded as a module) the tag is still found', async () => {
   const html = pageHtml({ tag: `<script type="module" data-domain="${DOMAIN}" src="/js/script.js"></script>` })
   const result = await run(fixture.browser, fixture.server, { html })
   assert.deepEqual(result.errors, [])
-  assert.deepEqual(result.payloads.map((p) => [p.n, p.d]), [['pageview', DOMAIN]])
+  assert.deepEqual(
+    result.payloads.map((p) => [p.n, p.d]),
+    [['pageview', DOMAIN]]
+  )
 })
 
 test('several domains in data-domain are sent as given (rollup sites)', async () => {
@@ -157,7 +188,9 @@ test('several domains in data-domain are sent as given (rollup sites)', async ()
 })
 
 test('data-api sends to another endpoint', async () => {
-  const { payloads, received } = await ours({ attrs: { 'data-api': `http://collector.test:${fixture.server.port}/api/event` } })
+  const { payloads, received } = await ours({
+    attrs: { 'data-api': `http://collector.test:${fixture.server.port}/api/event` }
+  })
   assert.equal(payloads.length, 1)
   assert.ok(received.some((r) => r.host.startsWith('collector.test')))
 })

@@ -2,7 +2,7 @@
 // `port` (0: a free one), with its data in `dir`; `stop()` ends the process, keeping the data.
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
-import { root } from '../../scripts/build-tracker.mjs'
+import { root } from '../../scripts/lib/paths.mjs'
 
 export async function startClickhouse(dir, env = {}, port = 0) {
   const child = spawn('python3', [join(root, 'clickhouse/server.py'), '--port', String(port), '--data', dir], {

@@ -6,8 +6,8 @@ import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { root } from '../../scripts/build-tracker.mjs'
-import { adminClient } from '../../scripts/admin.mjs'
+import { root } from '../../scripts/lib/paths.mjs'
+import { adminClient } from '../../scripts/lib/admin.mjs'
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 
@@ -23,17 +23,47 @@ export function freePort() {
 // `sites` are created through the admin API once the Worker is up (UTC, no
 // goals; pass objects {domain, timezone, goals, retention} for more);
 // `persistTo` keeps the Durable Objects' state (settings, salts) between starts.
-export async function startEdge({ clickhouseUrl, sites = ['backstage.fawkes.idp', 'portal.test'], persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')), vars = {} }) {
+export async function startEdge({
+  clickhouseUrl,
+  sites = ['backstage.fawkes.idp', 'portal.test'],
+  persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')),
+  vars = {}
+}) {
   const port = await freePort()
   const inspector = await freePort()
   let log = ''
   const child = spawn(
     join(root, 'node_modules/.bin/wrangler'),
-    ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspector), '--test-scheduled', '--show-interactive-dev-session=false', '--var', `CLICKHOUSE_URL:${clickhouseUrl}`, '--var', `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`, '--persist-to', persistTo, ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])],
+    [
+      'dev',
+      '--local',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--inspector-port',
+      String(inspector),
+      '--test-scheduled',
+      '--show-interactive-dev-session=false',
+      '--var',
+      `CLICKHOUSE_URL:${clickhouseUrl}`,
+      '--var',
+      `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`,
+      '--persist-to',
+      persistTo,
+      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
+    ],
     {
       cwd: root,
       // node_modules/.bin first: wrangler needs the Node 22 that npm installed there
-      env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', WRANGLER_SEND_ERROR_REPORTS: 'false', DO_NOT_TRACK: '1', CLOUDFLARE_CF_FETCH_ENABLED: 'false' },
+      env: {
+        ...process.env,
+        PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
+        WRANGLER_SEND_METRICS: 'false',
+        WRANGLER_SEND_ERROR_REPORTS: 'false',
+        DO_NOT_TRACK: '1',
+        CLOUDFLARE_CF_FETCH_ENABLED: 'false'
+      },
       stdio: ['ignore', 'pipe', 'pipe']
     }
   )

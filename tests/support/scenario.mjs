@@ -62,7 +62,8 @@ function attributes(map) {
 
 /** The tracker tag(s) for `tracker` ('ours' | 'plausible'). */
 export function trackerTag(tracker, { attrs = {}, init = {}, initSource = '', src = '/js/script.js' } = {}) {
-  if (tracker === 'ours') return `<script defer ${attributes({ 'data-domain': DOMAIN, ...attrs })} src="${src}"></script>`
+  if (tracker === 'ours')
+    return `<script defer ${attributes({ 'data-domain': DOMAIN, ...attrs })} src="${src}"></script>`
   return `<script src="/vendor/plausible.js"></script>
 <script>PlausibleTracker.init(Object.assign({ domain: ${JSON.stringify(DOMAIN)}, endpoint: location.origin + '/api/event' }, ${JSON.stringify(init)}, ${initSource || '{}'}));</script>`
 }
@@ -102,7 +103,11 @@ export function comparable(payload) {
  * `received` (the server's log for this run), page `errors`, storage `writes`
  * and the context's cookies.
  */
-export async function run(browser, server, { html, path = '/', host = DOMAIN, steps = async () => {}, headers, referer, beforeLoad }) {
+export async function run(
+  browser,
+  server,
+  { html, path = '/', host = DOMAIN, steps = async () => {}, headers, referer, beforeLoad }
+) {
   const context = await browser.newContext()
   const page = await context.newPage()
   const errors = []

@@ -5,7 +5,7 @@ import { createServer } from 'node:http'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as esbuild from 'esbuild'
-import { root } from '../../scripts/build-tracker.mjs'
+import { root } from '../../scripts/lib/paths.mjs'
 
 const types = { js: 'text/javascript', wasm: 'application/wasm', html: 'text/html; charset=utf-8' }
 
@@ -37,20 +37,31 @@ export async function startServer() {
       const chunks = []
       request.on('data', (c) => chunks.push(c))
       request.on('end', () => {
-        events.push({ body: Buffer.concat(chunks).toString('utf8'), headers: request.headers, host: request.headers.host })
+        events.push({
+          body: Buffer.concat(chunks).toString('utf8'),
+          headers: request.headers,
+          host: request.headers.host
+        })
         send(202, 'text/plain', 'ok', { 'Access-Control-Allow-Origin': '*' })
       })
       return
     }
     if (request.method === 'OPTIONS') {
-      return send(204, 'text/plain', '', { 'Access-Control-Allow-Origin': '*', 'Access-Control-Allow-Headers': 'Content-Type' })
+      return send(204, 'text/plain', '', {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Headers': 'Content-Type'
+      })
     }
     if (url.pathname.startsWith('/js/')) {
       // script.hash.outbound-links.js and the like are the same file
       const file = url.pathname.slice(4).replace(/^script\.[\w.-]+\.js$/, 'script.js')
       if (!/^[\w.-]+$/.test(file)) return send(404, 'text/plain', 'no')
       try {
-        return send(200, types[file.split('.').pop()] || 'application/octet-stream', readFileSync(join(root, 'www/js', file)))
+        return send(
+          200,
+          types[file.split('.').pop()] || 'application/octet-stream',
+          readFileSync(join(root, 'www/js', file))
+        )
       } catch {
         return send(404, 'text/plain', 'not built: run node scripts/build-tracker.mjs')
       }
@@ -63,7 +74,7 @@ export async function startServer() {
     // every other path is a page: the one registered for the host, else a blank one
     const page = pages.get(request.headers.host.split(':')[0]) || pages.get('*')
     const html = typeof page === 'function' ? page(url) : '<!doctype html><title>blank</title>'
-    const headers = page && page.headers ? page.headers : {}
+    const headers = page?.headers ? page.headers : {}
     send(200, types.html, html, headers)
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))

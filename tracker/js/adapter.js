@@ -33,7 +33,8 @@ function view(ptr, length) {
 // src/tracker.rs). -1 when absent or longer than `capacity`.
 export function text(source, ptr, capacity) {
   var l = location
-  var value = source < 8 ? args[source] : [l.href, d.referrer, l.hostname, l.protocol, l.pathname, l.hash, l.host][source - 8]
+  var value =
+    source < 8 ? args[source] : [l.href, d.referrer, l.hostname, l.protocol, l.pathname, l.hash, l.host][source - 8]
   if (value == null) return -1
   value = '' + value
   var result = encoder.encodeInto(value, view(ptr, capacity))
@@ -47,7 +48,7 @@ export function number(fact) {
     bits = (w._phantom || w.__nightmare || w.navigator.webdriver || w.Cypress) && !w.__plausible ? 1 : 0
     try {
       if (w.localStorage.plausible_ignore == 'true') bits |= 2
-    } catch (e) {
+    } catch (_e) {
       // storage blocked by the browser: no opt-out to read
     }
     return bits
@@ -55,7 +56,14 @@ export function number(fact) {
   if (fact == 2) {
     body = d.body || {}
     root = d.documentElement || {}
-    return Math.max(body.scrollHeight || 0, body.offsetHeight || 0, body.clientHeight || 0, root.scrollHeight || 0, root.offsetHeight || 0, root.clientHeight || 0)
+    return Math.max(
+      body.scrollHeight || 0,
+      body.offsetHeight || 0,
+      body.clientHeight || 0,
+      root.scrollHeight || 0,
+      root.offsetHeight || 0,
+      root.clientHeight || 0
+    )
   }
   return fact ? (fact < 4 ? w.scrollY : w.innerHeight) : Date.now()
 }
@@ -87,7 +95,7 @@ function call(name, callArgs, callback, value) {
   })
   try {
     exports[name](present, value)
-  } catch (e) {
+  } catch (_e) {
     // a trap: drop this event, keep the page running
   }
   out = outbox
@@ -105,7 +113,12 @@ function call(name, callArgs, callback, value) {
         if (!body) return cb && cb()
         body = JSON.stringify(body)
       }
-      fetch(config.api, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, keepalive: true, body: body }).then(
+      fetch(config.api, {
+        method: 'POST',
+        headers: { 'Content-Type': 'text/plain' },
+        keepalive: true,
+        body: body
+      }).then(
         function (response) {
           cb && cb({ status: response.status })
         },
@@ -147,7 +160,12 @@ function track(name, options) {
   options = options || {}
   var props = options.props
   try {
-    args = [name, options.u || options.url, props && JSON.stringify(props), options.revenue && JSON.stringify(options.revenue)]
+    args = [
+      name,
+      options.u || options.url,
+      props && JSON.stringify(props),
+      options.revenue && JSON.stringify(options.revenue)
+    ]
   } catch (e) {
     // props that JSON cannot hold (a cycle, a BigInt)
     return options.callback && options.callback({ error: e })
@@ -191,7 +209,7 @@ function onClick(event) {
       if (isTagged(node)) tagged = node
     }
     tagged && call('tagged', [classes(tagged), clickedLink && clickedLink.href])
-  } catch (e) {
+  } catch (_e) {
     // an exotic node tree: no event
   }
 }
@@ -200,7 +218,7 @@ function onSubmit(event) {
   var form = event.target
   try {
     call('tagged', [classes(isTagged(form) ? form : form.parentNode)])
-  } catch (e) {
+  } catch (_e) {
     // a detached form: no event
   }
 }
@@ -214,7 +232,7 @@ function onFormSubmit(event) {
     if (!form.hasAttribute('novalidate') && !form.checkValidity()) return
     for (node = form, i = 0; node && i <= 3 && !tagged; i++, node = node.parentNode) tagged = isTagged(node)
     call('form', [], 0, tagged)
-  } catch (e) {
+  } catch (_e) {
     // not a form element: no event
   }
 }
@@ -245,73 +263,83 @@ export function start(pageConfig, source, queue) {
   }
   // wasm-bindgen's bundler-target contract: instantiate with its import
   // module, hand it the exports, run its start function.
-  ;(source.byteLength ? Promise.resolve(source) : fetch(source).then(function (response) {
-    return response.arrayBuffer()
-  }))
+  ;(source.byteLength
+    ? Promise.resolve(source)
+    : fetch(source).then(function (response) {
+        return response.arrayBuffer()
+      })
+  )
     .then(function (bytes) {
       return WebAssembly.instantiate(bytes, imports)
     })
     .then(
-    function (result) {
-      var history = w.history
-      var pushState = history.pushState
-      exports = result.instance.exports
-      setWasm(exports)
-      exports.__wbindgen_start()
-      call('start', [config.domain, config.exclude, config.include, config.fileTypes, config.addFileTypes, config.features])
-      ready = 1
-      queue.forEach(function (queued) {
-        plausible.apply(0, queued)
-      })
-      try {
-        if (pushState)
-          history.pushState = function () {
-            pushState.apply(this, arguments)
-            navigate(2)
-          }
-      } catch (e) {
-        // a page that froze `history`: SPA navigations are not seen
-      }
-      on(w, 'popstate', function () {
-        navigate(2)
-      })
-      on(w, 'hashchange', function () {
-        navigate(3)
-      })
-      if (d.visibilityState == 'hidden' || d.visibilityState == 'prerender') {
-        on(d, 'visibilitychange', function () {
-          d.visibilityState == 'visible' && navigate(1)
+      function (result) {
+        var history = w.history
+        var pushState = history.pushState
+        exports = result.instance.exports
+        setWasm(exports)
+        exports.__wbindgen_start()
+        call('start', [
+          config.domain,
+          config.exclude,
+          config.include,
+          config.fileTypes,
+          config.addFileTypes,
+          config.features
+        ])
+        ready = 1
+        queue.forEach(function (queued) {
+          plausible.apply(0, queued)
         })
-      } else navigate(0)
-      on(w, 'pageshow', function (event) {
-        event.persisted && navigate(0)
-      })
-      on(d, 'visibilitychange', attention)
-      on(w, 'blur', attention)
-      on(w, 'focus', attention)
-      on(d, 'scroll', function () {
-        call('scrolled', [])
-      })
-      try {
-        new ResizeObserver(function () {
-          call('resized', [])
-        }).observe(d.documentElement)
-      } catch (e) {
-        // no ResizeObserver: the height measured at each pageview stands
+        try {
+          if (pushState)
+            history.pushState = function () {
+              pushState.apply(this, arguments)
+              navigate(2)
+            }
+        } catch (_e) {
+          // a page that froze `history`: SPA navigations are not seen
+        }
+        on(w, 'popstate', function () {
+          navigate(2)
+        })
+        on(w, 'hashchange', function () {
+          navigate(3)
+        })
+        if (d.visibilityState == 'hidden' || d.visibilityState == 'prerender') {
+          on(d, 'visibilitychange', function () {
+            d.visibilityState == 'visible' && navigate(1)
+          })
+        } else navigate(0)
+        on(w, 'pageshow', function (event) {
+          event.persisted && navigate(0)
+        })
+        on(d, 'visibilitychange', attention)
+        on(w, 'blur', attention)
+        on(w, 'focus', attention)
+        on(d, 'scroll', function () {
+          call('scrolled', [])
+        })
+        try {
+          new ResizeObserver(function () {
+            call('resized', [])
+          }).observe(d.documentElement)
+        } catch (_e) {
+          // no ResizeObserver: the height measured at each pageview stands
+        }
+        on(d, 'click', onClick)
+        on(d, 'auxclick', onClick)
+        on(d, 'submit', onSubmit)
+        d.addEventListener('submit', onFormSubmit, true)
+      },
+      function (error) {
+        // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the
+        // page goes on untracked, and callbacks still hear back.
+        failure = error
+        queue.forEach(function (queued) {
+          plausible.apply(0, queued)
+        })
       }
-      on(d, 'click', onClick)
-      on(d, 'auxclick', onClick)
-      on(d, 'submit', onSubmit)
-      d.addEventListener('submit', onFormSubmit, true)
-    },
-    function (error) {
-      // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the
-      // page goes on untracked, and callbacks still hear back.
-      failure = error
-      queue.forEach(function (queued) {
-        plausible.apply(0, queued)
-      })
-    }
-  )
+    )
   return plausible
 }

@@ -26,6 +26,6 @@ try {
     new URL('script.wasm', script.src),
     queue
   )
-} catch (e) {
+} catch (_e) {
   // no script element to read, or a browser without URL/fetch: stay silent
 }

@@ -1,0 +1,175 @@
+// The builds, for the build scripts, the dev runner and the tests:
+// - buildTracker: the tracker's two distributions from the one Rust crate —
+//   www/js/script.js + www/js/script.wasm (the script tag, served by the
+//   Worker) and pkg/dist/index.js (the npm package, Wasm inlined); steps:
+//   cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz → esbuild.
+// - buildDashboard: dashboard/ → www/dashboard/ (served as static assets).
+// - buildWorker: edge/worker → edge/worker/build/ with worker-build, offline:
+//   wasm-bindgen, wasm-opt and esbuild come from this machine, not downloads.
+import { execFileSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import * as esbuild from 'esbuild'
+import { root } from './paths.mjs'
+
+const gen = join(root, 'tracker/js/gen')
+const bin = (name) => join(root, 'node_modules/.bin', name)
+const cargoBin = (name) => join(process.env.CARGO_HOME || join(process.env.HOME, '.cargo'), 'bin', name)
+// wasm-opt must not use features the oldest supported browsers lack; these
+// are what rustc 1.95 emits for wasm32-unknown-unknown (Chromium ≥ 91, Firefox ≥ 90, Safari ≥ 15).
+const wasmFeatures = [
+  '--enable-bulk-memory',
+  '--enable-reference-types',
+  '--enable-nontrapping-float-to-int',
+  '--enable-sign-ext',
+  '--enable-mutable-globals',
+  '--enable-multivalue'
+]
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...options })
+}
+
+// One source of truth: the default download extensions live in Rust.
+function defaultFileTypes() {
+  const source = readFileSync(join(root, 'tracker/src/config.rs'), 'utf8')
+  const match = source.match(/pub const DEFAULT_FILE_TYPES: &str =\s*"([^"]+)"/)
+  if (!match) throw new Error('DEFAULT_FILE_TYPES not found in tracker/src/config.rs')
+  return match[1].split(',')
+}
+
+export async function buildTracker({ quiet = false } = {}) {
+  const say = (m) => quiet || console.log(`build-tracker: ${m}`)
+  say('cargo build (wasm32-unknown-unknown, release)')
+  run('cargo', [
+    'build',
+    '--quiet',
+    '-p',
+    'tracker',
+    '--release',
+    '--target',
+    'wasm32-unknown-unknown',
+    '--features',
+    'browser'
+  ])
+  const cargoWasm = join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')
+
+  // bundler target: the glue is only the import shims (tracker_bg.js); the
+  // adapter instantiates the module itself, as a bundler would
+  say('wasm-bindgen → tracker/js/gen')
+  mkdirSync(gen, { recursive: true })
+  run(cargoBin('wasm-bindgen'), [
+    '--target',
+    'bundler',
+    '--out-dir',
+    gen,
+    '--out-name',
+    'tracker',
+    '--no-typescript',
+    '--remove-name-section',
+    '--remove-producers-section',
+    cargoWasm
+  ])
+
+  say('wasm-opt -Oz')
+  run(bin('wasm-opt'), [
+    '-Oz',
+    '--strip-debug',
+    '--strip-producers',
+    ...wasmFeatures,
+    join(gen, 'tracker_bg.wasm'),
+    '-o',
+    join(gen, 'tracker_bg.wasm')
+  ])
+
+  // The Wasm module's imports, as wasm-bindgen's bundler target defines them:
+  // module './tracker_bg.js', one shim per import. A virtual module lists only
+  // those (an `import *` would also bundle the unused JS export wrappers).
+  const glue = readFileSync(join(gen, 'tracker_bg.js'), 'utf8')
+  const shims = [...glue.matchAll(/^export function (__wbg_\w+|__wbindgen_\w+)\(/gm)]
+    .map((m) => m[1])
+    .filter((n) => n !== '__wbg_set_wasm')
+  const wasmImports = {
+    name: 'wasm-imports',
+    setup(build) {
+      build.onResolve({ filter: /^wasm-imports$/ }, () => ({ path: 'wasm-imports', namespace: 'wasm-imports' }))
+      build.onLoad({ filter: /.*/, namespace: 'wasm-imports' }, () => ({
+        resolveDir: gen,
+        contents: `import { __wbg_set_wasm, ${shims.join(', ')} } from './tracker_bg.js'
+export var setWasm = __wbg_set_wasm
+export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
+      }))
+    }
+  }
+  const common = {
+    plugins: [wasmImports],
+    bundle: true,
+    minify: true,
+    target: 'es2017',
+    legalComments: 'none',
+    logLevel: 'warning'
+  }
+  say('esbuild → www/js/script.js')
+  mkdirSync(join(root, 'www/js'), { recursive: true })
+  // NPM: code for the npm API's options only (customProperties, transformRequest)
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'tracker/js/script.js')],
+    format: 'iife',
+    define: { NPM: 'false' },
+    outfile: join(root, 'www/js/script.js')
+  })
+  copyFileSync(join(gen, 'tracker_bg.wasm'), join(root, 'www/js/script.wasm'))
+
+  say('esbuild → pkg/dist/index.js')
+  await esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'tracker/js/npm.js')],
+    format: 'esm',
+    loader: { '.wasm': 'binary' },
+    define: { __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()), NPM: 'true' },
+    outfile: join(root, 'pkg/dist/index.js')
+  })
+  return {
+    scriptJs: join(root, 'www/js/script.js'),
+    scriptWasm: join(root, 'www/js/script.wasm'),
+    npmJs: join(root, 'pkg/dist/index.js')
+  }
+}
+
+/** The dashboard: one JS bundle (with uPlot), one stylesheet, the page. */
+export async function buildDashboard() {
+  const out = join(root, 'www/dashboard')
+  mkdirSync(out, { recursive: true })
+  await esbuild.build({
+    entryPoints: { app: join(root, 'dashboard/main.js') },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    target: ['es2020'],
+    outdir: out,
+    logLevel: 'warning'
+  })
+  await esbuild.build({
+    entryPoints: { app: join(root, 'dashboard/style.css') },
+    bundle: true,
+    minify: true,
+    outdir: out,
+    logLevel: 'warning'
+  })
+  copyFileSync(join(root, 'dashboard/index.html'), join(out, 'index.html'))
+}
+
+/** The Worker's Wasm and JS shim; `dev` skips wasm-opt (a faster, larger build). */
+export function buildWorker({ dev = false } = {}) {
+  execFileSync(cargoBin('worker-build'), dev ? ['--dev', '--no-opt'] : ['--release'], {
+    cwd: join(root, 'edge/worker'),
+    stdio: 'inherit',
+    env: {
+      ...process.env,
+      WASM_BINDGEN_BIN: cargoBin('wasm-bindgen'),
+      WASM_OPT_BIN: bin('wasm-opt'),
+      ESBUILD_BIN: bin('esbuild')
+    }
+  })
+}
