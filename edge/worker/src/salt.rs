@@ -100,6 +100,12 @@ impl Salts {
                 stale.push(key);
             }
         }
+        for day in &stale {
+            // overwritten before it is deleted: storage engines (SQLite under
+            // workerd) leave a deleted value's bytes in the file, an
+            // overwrite of the same length replaces them in place
+            storage.put(day, hex::encode(&[0u8; 16])).await?;
+        }
         if !stale.is_empty() {
             storage.delete_multiple(stale).await?;
         }
