@@ -303,3 +303,15 @@ export async function insertEvents(clickhouse, events, { batchSize = 200_000, on
   if (batch.length) await flush()
   return inserted
 }
+
+/** The first and last UTC day (`YYYY-MM-DD`) of rows' timestamps: the days a visits rebuild must cover. */
+export function utcDays(rows) {
+  let first
+  let last
+  for (const { timestamp } of rows) {
+    const day = timestamp.slice(0, 10)
+    if (!first || day < first) first = day
+    if (!last || day > last) last = day
+  }
+  return [first, last]
+}

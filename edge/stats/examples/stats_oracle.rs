@@ -4,8 +4,9 @@
 //! the end-to-end tests can compare ClickHouse's answers with answers made
 //! another way. Shares only the request parser with the Worker.
 //!
-//! Usage: cargo run --example stats_oracle -- <input.json>
-//! input: `{"now": <unix seconds>, "sites": [Site], "events": [Row], "queries": [body]}`
+//! Usage: cargo run -p stats --example stats_oracle -- <input.json>
+//! input: `{"sites": [Site], "events": [Row], "queries": [{"body": body, "now": <unix seconds>}]}`,
+//! each query with the time it was sent (its named range ends with that day)
 //! output (stdout): one `{"results", "meta"}` or `{"error"}` per query.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
@@ -19,10 +20,16 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 #[derive(serde::Deserialize)]
 struct Input {
-    now: i64,
     sites: Vec<Site>,
     events: Vec<Row>,
-    queries: Vec<Value>,
+    queries: Vec<Sent>,
+}
+
+/// A query as the Worker got it: its body, and when it was sent.
+#[derive(serde::Deserialize)]
+struct Sent {
+    body: Value,
+    now: i64,
 }
 
 /// An event with its time and its visit.
@@ -55,11 +62,11 @@ fn main() {
     let answers: Vec<Value> = input
         .queries
         .iter()
-        .map(|body| match parse(body.to_string().as_bytes()) {
+        .map(|sent| match parse(sent.body.to_string().as_bytes()) {
             Err(e) => json!({ "error": e.0 }),
             Ok(query) => match input.sites.iter().find(|s| s.domain == query.site_id) {
                 None => json!({ "error": "no such site" }),
-                Some(site) => answer(&query, site, &input.events, input.now),
+                Some(site) => answer(&query, site, &input.events, sent.now),
             },
         })
         .collect();

@@ -1,0 +1,95 @@
+// Who may read the Stats API and what a request can do: API keys (401/403,
+// revocation), injection attempts in every string a request or the admin API
+// carries, and settings (sites, goals, keys) that survive a restart.
+import assert from 'node:assert/strict'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { query } from '../scripts/lib/clickhouse.mjs'
+import { startEdge } from './support/edge.mjs'
+import { BACKSTAGE, HOSTILE, statsFixture } from './support/stats.mjs'
+
+const fx = statsFixture()
+
+test('API keys: none or a wrong one is 401, another site’s is 403, a revoked one is 401; the admin API needs its token', async () => {
+  const body = { site_id: BACKSTAGE, metrics: ['visitors'], date_range: '7d' }
+  assert.equal((await fx.stats(body, '')).status, 401)
+  assert.equal((await fx.stats(body, `ea_${'0'.repeat(64)}`)).status, 401)
+  assert.equal((await fx.stats(body, `${fx.key}x`)).status, 401)
+  const other = await fx.edge.admin.addKey(['other.test'], 'other')
+  const refused = await fx.stats(body, other.key)
+  assert.equal(refused.status, 403)
+  assert.match(refused.json.error, /site_id: this API key cannot read "backstage.fawkes.idp"/)
+  assert.equal((await fx.stats({ ...body, site_id: 'other.test' }, other.key)).status, 200)
+  assert.equal((await fx.stats({ ...body, site_id: 'missing.test' }, fx.key)).status, 403)
+  await fx.edge.admin.revokeKey(other.id)
+  assert.equal((await fx.stats({ ...body, site_id: 'other.test' }, other.key)).status, 401)
+  const settings = await fx.edge.admin.settings()
+  assert.ok(!JSON.stringify(settings).includes(fx.key.slice(3)), 'no key secret or hash in the settings view')
+  for (const token of ['', 'wrong-token-wrong-token-wrong']) {
+    const response = await fetch(`${fx.edge.url}/api/admin/settings`, {
+      headers: token ? { Authorization: `Bearer ${token}` } : {}
+    })
+    assert.equal(response.status, 401)
+  }
+})
+
+test('injection attempts in every string of a request are data: 400 with the field named, or an answer, and the table intact', async () => {
+  const before = Number(await query(fx.clickhouse, 'SELECT count() FROM events'))
+  const base = { site_id: BACKSTAGE, metrics: ['visitors'], date_range: '7d' }
+  const cases = [
+    [{ ...base, site_id: HOSTILE }, 403, /site_id/],
+    [{ ...base, metrics: [HOSTILE] }, 400, /metrics\[0\]/],
+    [{ ...base, date_range: HOSTILE }, 400, /date_range/],
+    [{ ...base, date_range: [HOSTILE, '2026-01-01'] }, 400, /date_range/],
+    [{ ...base, dimensions: [HOSTILE] }, 400, /dimensions\[0\]/],
+    [{ ...base, dimensions: [`event:props:${HOSTILE}`] }, 200],
+    [{ ...base, filters: [[HOSTILE, 'event:page', ['/']]] }, 400, /filters\[0\]\[0\]/],
+    [{ ...base, filters: [['is', HOSTILE, ['/']]] }, 400, /filters\[0\]\[1\]/],
+    [{ ...base, filters: [['is', `event:props:${HOSTILE}`, [HOSTILE]]] }, 200],
+    [{ ...base, filters: [['contains', 'event:page', [HOSTILE]]] }, 200],
+    [{ ...base, filters: [['matches', 'event:page', ["(' OR 1=1 --"]]] }, 400, /not a valid regular expression/],
+    [{ ...base, filters: [['is', 'event:goal', [HOSTILE]]] }, 200],
+    [{ ...base, dimensions: ['event:page'], order_by: [[HOSTILE, 'desc']] }, 400, /order_by\[0\]/],
+    [{ ...base, dimensions: ['event:page'], order_by: [['visitors', HOSTILE]] }, 400, /order_by\[0\]/],
+    [{ ...base, include: { [HOSTILE]: true } }, 400, /include/],
+    [{ ...base, pagination: { limit: HOSTILE } }, 400, /pagination.limit/],
+    [{ ...base, [HOSTILE]: 1 }, 400, /unknown field/],
+    [`{"site_id": "x", ${HOSTILE}`, 400, /not valid JSON/]
+  ]
+  for (const [body, status, message] of cases) {
+    const { status: got, json } = await fx.stats(body)
+    assert.equal(got, status, `${JSON.stringify(body)} → ${JSON.stringify(json)}`)
+    if (message) assert.match(json.error, message)
+    if (status === 200) assert.ok(Array.isArray(json.results))
+  }
+  // the admin API's strings, too
+  await assert.rejects(fx.edge.admin.putSite(HOSTILE), /400 domain/)
+  await assert.rejects(fx.edge.admin.putSite('x.test', { timezone: "UTC') --" }), /400 timezone/)
+  await assert.rejects(
+    fx.edge.admin.putSite('x.test', { timezone: 'Mars/Olympus_Mons' }),
+    /400 timezone: "Mars\/Olympus_Mons" is not a time zone ClickHouse knows/
+  )
+  await fx.edge.admin.putSite('x.test', { goals: [{ event_name: HOSTILE }, { page_path: `/${HOSTILE}` }] })
+  const xKey = (await fx.edge.admin.addKey(['x.test'])).key
+  const goals = await fx.stats(
+    { site_id: 'x.test', metrics: ['visitors', 'conversion_rate'], date_range: 'all', dimensions: ['event:goal'] },
+    xKey
+  )
+  assert.equal(goals.status, 200)
+  assert.equal(Number(await query(fx.clickhouse, 'SELECT count() FROM events')), before, 'the table is intact')
+})
+
+test('settings survive a restart: sites, goals and keys are durable', async () => {
+  const before = await fx.edge.admin.settings()
+  await fx.edge.stop()
+  fx.edge = await startEdge({ clickhouseUrl: fx.clickhouseUrl, sites: [], persistTo: join(fx.dir, 'state') })
+  assert.deepEqual(await fx.edge.admin.settings(), before)
+  const { status, json } = await fx.stats({
+    site_id: BACKSTAGE,
+    metrics: ['visitors'],
+    date_range: '30d',
+    dimensions: ['event:goal']
+  })
+  assert.equal(status, 200)
+  assert.ok(json.results.length >= 4, 'the goals are still there')
+})

@@ -1,0 +1,126 @@
+// The Stats API's answers end to end: the Worker under wrangler dev answers
+// `POST /api/v2/query` from the local ClickHouse, and every answer must equal
+// the one a brute-force Rust oracle (edge/stats/examples/stats_oracle.rs)
+// computes from the same events (the queries: tests/fixtures/stats-queries.mjs).
+// Then: events sent through the Worker reach the answers, date ranges across
+// DST, and the realtime count.
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { insertEvents } from '../scripts/lib/events.mjs'
+import { oracleQueries } from './fixtures/stats-queries.mjs'
+import { at, BACKSTAGE, HOSTILE, PORTAL, statsFixture } from './support/stats.mjs'
+
+const fx = statsFixture()
+
+test('every Stats API answer equals the brute-force answer: metrics, dimensions, filters, goals, ranges and time zones across DST', async () => {
+  const list = oracleQueries({ backstage: BACKSTAGE, portal: PORTAL, hostile: HOSTILE })
+  // each query with the time it was sent: a midnight between two changes nothing
+  const sent = []
+  const answers = []
+  for (const body of list) {
+    sent.push({ body, now: Math.floor(Date.now() / 1000) })
+    answers.push(await fx.stats(body))
+  }
+  const expected = await fx.oracle(sent)
+  let nonEmpty = 0
+  const empty = []
+  for (const [i, body] of list.entries()) {
+    const { status, json } = answers[i]
+    assert.equal(status, 200, `${JSON.stringify(body)} → ${JSON.stringify(json)}`)
+    assert.deepEqual({ results: json.results, meta: json.meta }, expected[i], `query ${i}: ${JSON.stringify(body)}`)
+    if (json.results.some((r) => r.metrics.some((m) => typeof m === 'number' && m > 0))) nonEmpty++
+    else empty.push(JSON.stringify(body))
+  }
+  // a test that compares empty answers proves nothing: only the two meant to be empty may be
+  const meant = empty.filter((b) => b.includes('no-such-page') || b.includes('"offset":10000'))
+  assert.deepEqual(empty, meant, `${nonEmpty} of ${list.length} answers have data`)
+  const stored = list.at(-1)
+  const found = (await fx.stats(stored)).json.results
+  assert.deepEqual(found, [{ metrics: [1], dimensions: [`/${HOSTILE}`] }])
+})
+
+test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {
+  await fx.edge.admin.putSite('live.test', { goals: [{ event_name: 'Deploy Application' }] })
+  const liveKey = (await fx.edge.admin.addKey(['live.test'])).key
+  const send = (body) =>
+    fetch(`${fx.edge.url}/api/event`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'text/plain',
+        'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36',
+        'CF-Connecting-IP': '198.51.100.7'
+      },
+      body: JSON.stringify({ d: 'live.test', ...body })
+    })
+  for (const path of ['/', '/catalog', '/docs/a'])
+    assert.equal(
+      (await send({ n: 'pageview', u: `https://live.test${path}`, r: 'https://www.google.com/' })).status,
+      202
+    )
+  assert.equal(
+    (await send({ n: 'Deploy Application', u: 'https://live.test/create', p: { language: 'nodejs' } })).status,
+    202
+  )
+  const body = {
+    site_id: 'live.test',
+    metrics: ['visitors', 'visits', 'pageviews', 'events', 'bounce_rate', 'views_per_visit'],
+    date_range: 'day'
+  }
+  let answer
+  for (let i = 0; i < 120; i++) {
+    answer = (await fx.stats(body, liveKey)).json
+    if (answer.results?.[0]?.metrics[1] === 1 && answer.results[0].metrics[2] === 3) break
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
+  assert.deepEqual(answer.results, [{ metrics: [1, 1, 3, 4, 0, 3], dimensions: [] }])
+  const sources = (
+    await fx.stats(
+      { ...body, metrics: ['visits'], dimensions: ['visit:source', 'visit:entry_page', 'visit:exit_page'] },
+      liveKey
+    )
+  ).json.results
+  // one second holds all four events: pageviews come first, then by path
+  assert.deepEqual(sources, [{ metrics: [1], dimensions: ['Google', '/', '/docs/a'] }])
+})
+
+test('date ranges resolve in the site’s time zone: a DST day has 23 or 25 hours', async () => {
+  // the hours of one Berlin day, and the range as the answer states it
+  const day = async (date) => {
+    const { json } = await fx.stats({
+      site_id: BACKSTAGE,
+      metrics: ['pageviews'],
+      date_range: [date, date],
+      dimensions: ['time:hour'],
+      include: { time_labels: true }
+    })
+    return [json.meta.time_labels.length, json.query.date_range]
+  }
+  assert.deepEqual(await day('2026-03-29'), [23, ['2026-03-29T00:00:00+01:00', '2026-03-29T23:59:59+02:00']])
+  // 25 hours, the repeated 02:00 one bucket
+  assert.deepEqual(await day('2026-10-25'), [24, ['2026-10-25T00:00:00+02:00', '2026-10-25T23:59:59+01:00']])
+})
+
+test('the realtime endpoint counts the visitors of the last five minutes', async () => {
+  const base = { ...fx.events[0], site_domain: PORTAL }
+  await insertEvents(fx.clickhouse, [
+    { ...base, visitor_id: '901', timestamp: at(Date.now() - 60_000) },
+    { ...base, visitor_id: '902', timestamp: at(Date.now() - 120_000) },
+    { ...base, visitor_id: '902', timestamp: at(Date.now() - 90_000) },
+    { ...base, visitor_id: '903', timestamp: at(Date.now() - 10 * 60_000) }
+  ])
+  const recent = new Set(
+    fx.events
+      .filter(
+        (e) =>
+          e.site_domain === PORTAL &&
+          e.name !== 'engagement' &&
+          Date.parse(`${e.timestamp.replace(' ', 'T')}Z`) >= Date.now() - 300_000
+      )
+      .map((e) => e.visitor_id)
+  )
+  const response = await fetch(`${fx.edge.url}/api/v1/stats/realtime/visitors?site_id=${PORTAL}`, {
+    headers: { Authorization: `Bearer ${fx.key}` }
+  })
+  assert.equal(response.status, 200)
+  assert.equal(await response.json(), 2 + recent.size)
+})
