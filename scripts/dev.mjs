@@ -10,6 +10,7 @@ import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { buildTracker } from './lib/build.mjs'
 import { root } from './lib/paths.mjs'
+import { wranglerDev } from './lib/wrangler.mjs'
 import { clickhouseFromEnv, migrate, query } from './lib/clickhouse.mjs'
 import { generateEvents, insertEvents } from './lib/events.mjs'
 import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './lib/admin.mjs'
@@ -97,35 +98,12 @@ console.log('3/4 applying migrations…')
 await migrate(clickhouseFromEnv({ ...process.env, CLICKHOUSE_URL: clickhouseUrl }))
 
 console.log('4/4 starting the edge worker under wrangler dev (the first build takes a minute or two)…')
-start(
-  'worker',
-  join(root, 'node_modules/.bin/wrangler'),
-  [
-    'dev',
-    '--local',
-    '--ip',
-    '127.0.0.1',
-    '--port',
-    String(port),
-    '--test-scheduled',
-    '--show-interactive-dev-session=false',
-    '--var',
-    `CLICKHOUSE_URL:${clickhouseUrl}`,
-    '--var',
-    `ADMIN_TOKEN:${adminToken}`,
-    '--var',
-    `ADMIN_PASSWORD_HASH:${hashPassword(adminPassword)}`,
-    '--persist-to',
-    join(root, '.data/wrangler')
-  ],
-  {
-    PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
-    WRANGLER_SEND_METRICS: 'false',
-    WRANGLER_SEND_ERROR_REPORTS: 'false',
-    DO_NOT_TRACK: '1',
-    CLOUDFLARE_CF_FETCH_ENABLED: 'false'
-  }
-)
+const worker = wranglerDev({
+  port,
+  persistTo: join(root, '.data/wrangler'),
+  vars: { CLICKHOUSE_URL: clickhouseUrl, ADMIN_TOKEN: adminToken, ADMIN_PASSWORD_HASH: hashPassword(adminPassword) }
+})
+start('worker', worker.command, worker.args, worker.env)
 await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
 
 // the demo site with the Backstage goals, and a Stats API key for it (kept in .data/api-key)

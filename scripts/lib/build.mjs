@@ -7,8 +7,8 @@
 // - buildWorker: edge/worker → edge/worker/build/ with worker-build, offline:
 //   wasm-bindgen, wasm-opt and esbuild come from this machine, not downloads.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import * as esbuild from 'esbuild'
 import { root } from './paths.mjs'
 
@@ -162,6 +162,16 @@ export async function buildDashboard() {
 
 /** The Worker's Wasm and JS shim; `dev` skips wasm-opt (a faster, larger build). */
 export function buildWorker({ dev = false } = {}) {
+  // every start of `wrangler dev` runs this: a build newer than every Rust
+  // source and manifest of the edge, of the same kind, is kept (wasm-opt alone takes ~15 s)
+  const stamp = join(root, 'edge/worker/build/.built')
+  const kind = dev ? 'dev' : 'release'
+  const inputs = ['Cargo.toml', 'Cargo.lock', 'rust-toolchain.toml', ...sources(join(root, 'edge'))]
+  const newest = Math.max(...inputs.map((file) => statSync(join(root, file)).mtimeMs))
+  if (existsSync(stamp) && readFileSync(stamp, 'utf8') === kind && statSync(stamp).mtimeMs > newest) {
+    console.log(`build-worker: the ${kind} build in edge/worker/build is current`)
+    return
+  }
   execFileSync(cargoBin('worker-build'), dev ? ['--dev', '--no-opt'] : ['--release'], {
     cwd: join(root, 'edge/worker'),
     stdio: 'inherit',
@@ -171,5 +181,15 @@ export function buildWorker({ dev = false } = {}) {
       WASM_OPT_BIN: bin('wasm-opt'),
       ESBUILD_BIN: bin('esbuild')
     }
+  })
+  writeFileSync(stamp, kind)
+}
+
+/** The edge crates' sources and manifests, relative to the root (not their build output). */
+function sources(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) return entry.name === 'build' || entry.name === 'target' ? [] : sources(path)
+    return /\.(rs|toml)$/.test(entry.name) ? [relative(root, path)] : []
   })
 }

@@ -8,6 +8,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { root } from '../../scripts/lib/paths.mjs'
 import { adminClient } from '../../scripts/lib/admin.mjs'
+import { wranglerDev } from '../../scripts/lib/wrangler.mjs'
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 
@@ -22,51 +23,29 @@ export function freePort() {
 
 // `sites` are created through the admin API once the Worker is up (UTC, no
 // goals; pass objects {domain, timezone, goals, retention} for more);
-// `persistTo` keeps the Durable Objects' state (settings, salts) between starts.
+// `persistTo` keeps the Durable Objects' state (settings, salts) between starts;
+// the Worker is up once /api/health answers with one of `ready` (a 500 for a
+// Worker started misconfigured on purpose).
 export async function startEdge({
   clickhouseUrl,
   sites = ['backstage.fawkes.idp', 'portal.test'],
   persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')),
-  vars = {}
+  vars = {},
+  ready = [200, 503]
 }) {
   const port = await freePort()
-  const inspector = await freePort()
   let log = ''
-  const child = spawn(
-    join(root, 'node_modules/.bin/wrangler'),
-    [
-      'dev',
-      '--local',
-      '--ip',
-      '127.0.0.1',
-      '--port',
-      String(port),
-      '--inspector-port',
-      String(inspector),
-      '--test-scheduled',
-      '--show-interactive-dev-session=false',
-      '--var',
-      `CLICKHOUSE_URL:${clickhouseUrl}`,
-      '--var',
-      `ADMIN_TOKEN:${TEST_ADMIN_TOKEN}`,
-      '--persist-to',
-      persistTo,
-      ...Object.entries(vars).flatMap(([name, value]) => ['--var', `${name}:${value}`])
-    ],
-    {
-      cwd: root,
-      // node_modules/.bin first: wrangler needs the Node 22 that npm installed there
-      env: {
-        ...process.env,
-        PATH: `${join(root, 'node_modules/.bin')}:${process.env.PATH}`,
-        WRANGLER_SEND_METRICS: 'false',
-        WRANGLER_SEND_ERROR_REPORTS: 'false',
-        DO_NOT_TRACK: '1',
-        CLOUDFLARE_CF_FETCH_ENABLED: 'false'
-      },
-      stdio: ['ignore', 'pipe', 'pipe']
-    }
-  )
+  const wrangler = wranglerDev({
+    port,
+    inspectorPort: await freePort(),
+    persistTo,
+    vars: { CLICKHOUSE_URL: clickhouseUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...vars }
+  })
+  const child = spawn(wrangler.command, wrangler.args, {
+    cwd: root,
+    env: wrangler.env,
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
   child.stdout.on('data', (chunk) => (log += chunk))
   child.stderr.on('data', (chunk) => (log += chunk))
   const url = `http://127.0.0.1:${port}`
@@ -74,19 +53,28 @@ export async function startEdge({
   const deadline = Date.now() + 480_000
   for (;;) {
     if (child.exitCode !== null) throw new Error(`wrangler dev exited:\n${log}`)
-    if (Date.now() > deadline) throw new Error(`wrangler dev did not start:\n${log}`)
+    if (Date.now() > deadline) {
+      // a wrangler left running would keep the test file from ever ending
+      child.kill('SIGTERM')
+      throw new Error(`wrangler dev did not start:\n${log}`)
+    }
     try {
       const response = await fetch(`${url}/api/health`)
-      if (response.status === 200 || response.status === 503) break
+      if (ready.includes(response.status)) break
     } catch {
       // not listening yet
     }
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
   const admin = adminClient(url, TEST_ADMIN_TOKEN)
-  for (const site of sites) {
-    const { domain, ...settings } = typeof site === 'string' ? { domain: site } : site
-    await admin.putSite(domain, settings)
+  try {
+    for (const site of sites) {
+      const { domain, ...settings } = typeof site === 'string' ? { domain: site } : site
+      await admin.putSite(domain, settings)
+    }
+  } catch (error) {
+    child.kill('SIGTERM')
+    throw error
   }
   return {
     url,

@@ -129,22 +129,15 @@ pub fn admin(
 mod tests {
     use super::*;
     use crate::settings::{apply, Change};
-    use model::settings::{Retention, Session};
+    use model::settings::Session;
 
     const NOW: u64 = 1_000;
     const TOKEN: &str = "an-admin-token-of-24-characters";
 
     fn store() -> (Store, String, String) {
-        let site = |domain: &str| Site {
-            domain: domain.into(),
-            timezone: "UTC".into(),
-            retention: Retention::Indefinite,
-            goals: vec![],
-            props: vec![],
-        };
         let mut store = Store::default();
         for domain in ["a.example", "b.example"] {
-            store = apply(&store, Change::PutSite(site(domain))).unwrap();
+            store = apply(&store, Change::PutSite(Site::new(domain))).unwrap();
         }
         let key = ApiKey {
             id: "k".into(),

@@ -101,16 +101,9 @@ mod tests {
     use super::*;
     use crate::admin::public_view;
     use crate::keys;
-    use model::settings::Retention;
 
     fn site(domain: &str) -> Site {
-        Site {
-            domain: domain.into(),
-            timezone: "UTC".into(),
-            retention: Retention::Indefinite,
-            goals: vec![],
-            props: vec![],
-        }
+        Site::new(domain)
     }
 
     fn key(id: &str, sites: &[&str]) -> ApiKey {

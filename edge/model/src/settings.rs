@@ -50,6 +50,20 @@ pub struct Site {
     pub props: Vec<String>,
 }
 
+impl Site {
+    /// A site as the admin API makes one when only its domain is given:
+    /// reports in UTC, events kept indefinitely, no goals, no listed props.
+    pub fn new(domain: &str) -> Site {
+        Site {
+            domain: domain.to_string(),
+            timezone: "UTC".into(),
+            retention: Retention::Indefinite,
+            goals: Vec::new(),
+            props: Vec::new(),
+        }
+    }
+}
+
 /// Plausible's rule: a site's domain is lower case, and `www.` is not part of it.
 pub fn normalize_domain(domain: &str) -> String {
     let domain = domain.trim().to_ascii_lowercase();
@@ -163,8 +177,6 @@ mod tests {
     fn the_store_survives_a_round_trip_through_json() {
         let store = Store {
             sites: vec![Site {
-                domain: "a.example".into(),
-                timezone: "UTC".into(),
                 retention: Retention::SixMonths,
                 goals: vec![
                     Goal::Event {
@@ -174,7 +186,7 @@ mod tests {
                         page_path: "/docs/**".into(),
                     },
                 ],
-                props: vec![],
+                ..Site::new("a.example")
             }],
             keys: vec![ApiKey {
                 id: "k".into(),

@@ -72,16 +72,12 @@ mod tests {
     use super::*;
     use crate::answer::answer;
     use crate::range::Resolved;
-    use model::settings::Retention;
     use serde_json::json;
 
     fn site() -> Site {
         Site {
-            domain: "backstage.example".into(),
             timezone: "Europe/Berlin".into(),
-            retention: Retention::Indefinite,
-            goals: vec![],
-            props: vec![],
+            ..Site::new("backstage.example")
         }
     }
 

@@ -6,11 +6,12 @@
 use crate::bindings::config;
 use crate::caller::Caller;
 use crate::clickhouse::{self, Answer};
-use crate::config::Clickhouse;
+use crate::config::{Clickhouse, Config};
 use crate::respond::{self, Failure};
 use crate::settings;
-use control::access;
+use control::access::{self, Reader};
 use futures_util::future::try_join_all;
+use model::settings::Store;
 use model::sql::Sql;
 use serde_json::Value;
 use stats::answer::{answer, realtime_answer};
@@ -52,14 +53,23 @@ async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<V
         .unwrap_or_default())
 }
 
-async fn run_query(
-    request: &mut Request,
+/// The configuration, the settings, and who reads (an API key, or the session), or 401.
+async fn reader(
+    request: &Request,
     ctx: &RouteContext<()>,
-) -> std::result::Result<Response, Failure> {
+) -> std::result::Result<(Config, Store, Reader), Failure> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
     let caller = Caller::of(request);
     let reader = access::reader(&caller.credentials(), &store, Date::now().as_millis())?;
+    Ok((config, store, reader))
+}
+
+async fn run_query(
+    request: &mut Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let (config, store, reader) = reader(request, ctx).await?;
     let body = request.bytes().await.unwrap_or_default();
     if body.len() > MAX_BODY {
         return Err(Failure::refused(
@@ -85,10 +95,7 @@ async fn run_realtime(
     request: &Request,
     ctx: &RouteContext<()>,
 ) -> std::result::Result<Response, Failure> {
-    let config = config(&ctx.env)?;
-    let store = settings::load(&ctx.env).await?;
-    let caller = Caller::of(request);
-    let reader = access::reader(&caller.credentials(), &store, Date::now().as_millis())?;
+    let (config, store, reader) = reader(request, ctx).await?;
     let url = request.url()?;
     let Some(site_id) = url
         .query_pairs()

@@ -38,13 +38,7 @@ mod tests {
 
     #[test]
     fn indefinite_keeps_everything_and_the_rest_bind_their_values() {
-        let mut site = Site {
-            domain: "a.example".into(),
-            timezone: "UTC".into(),
-            retention: Retention::Indefinite,
-            goals: vec![],
-            props: vec![],
-        };
+        let mut site = Site::new("a.example");
         assert!(delete_sql(&site).is_empty());
         site.retention = Retention::SixMonths;
         let deletes = delete_sql(&site);

@@ -237,13 +237,11 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
 mod tests {
     use super::*;
     use crate::plan::split;
-    use model::settings::{Goal, Retention};
+    use model::settings::Goal;
 
     fn site() -> Site {
         Site {
-            domain: "backstage.example".into(),
             timezone: "Europe/Berlin".into(),
-            retention: Retention::Indefinite,
             goals: vec![
                 Goal::Event {
                     event_name: "Deploy Application".into(),
@@ -252,7 +250,7 @@ mod tests {
                     page_path: "/docs/**".into(),
                 },
             ],
-            props: vec![],
+            ..Site::new("backstage.example")
         }
     }
 
