@@ -56,6 +56,11 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
       '3',
       'the retried batch was deduplicated'
     )
+    assert.equal(
+      (await query(clickhouse, 'SELECT sum(events), uniqExactMerge(visitors) FROM page_days')).trim(),
+      '3\t3',
+      'and the page rollup, which the events table feeds, counted it once'
+    )
 
     await server.stop()
     server = await startClickhouse(dir)

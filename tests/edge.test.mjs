@@ -1,7 +1,10 @@
 // The edge worker end to end: our tracker (from a page in headless Chromium)
 // and Plausible's published tracker send to the Worker under wrangler dev;
-// events land in the local ClickHouse as enriched rows, with no IP or
-// User-Agent anywhere; a ClickHouse outage loses nothing and duplicates nothing.
+// events land in the local ClickHouse as enriched rows; bad bodies are
+// answered (never a 5xx, always with CORS) and store and count nothing; a
+// ClickHouse outage loses
+// nothing and duplicates nothing; and at the end no IP, User-Agent or
+// cookie is found in any table, log line or browser.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -9,6 +12,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge, freePort } from './support/edge.mjs'
+import { mutatedBodies } from './support/fuzz.mjs'
 import { startServer } from './support/server.mjs'
 import { launch } from './support/browser.mjs'
 import { pageHtml, trackerTag } from './support/scenario.mjs'
@@ -36,6 +40,14 @@ after(async () => {
   await ch?.stop()
 })
 
+/** POSTs a body to /api/event as a browser would (text/plain), from SECRET_IP with SECRET_UA. */
+const send = (body, url = edge.url) =>
+  fetch(`${url}/api/event`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'text/plain', 'User-Agent': SECRET_UA, 'CF-Connecting-IP': SECRET_IP },
+    body
+  })
+
 async function rows(where = '1') {
   const text = await query(
     clickhouse,
@@ -62,16 +74,24 @@ async function waitForCount(where, count, seconds = 90) {
   return last
 }
 
-test('events from our tracker and from Plausible’s land as rows with the right fields, and no IP or User-Agent anywhere', async () => {
+/**
+ * A visitor on the demo portal (served by the Worker's static assets, with our
+ * script tag), from SECRET_IP with SECRET_UA, who clicks Deploy: its context and page.
+ */
+async function visitDemo() {
   const context = await browser.newContext({
     userAgent: SECRET_UA,
     extraHTTPHeaders: { 'CF-Connecting-IP': SECRET_IP }
   })
   const page = await context.newPage()
   await page.addInitScript(() => (window.__plausible = true))
-  // the demo portal, served by the Worker's static assets, with our script tag
   await page.goto(`${edge.url.replace('127.0.0.1', 'localhost')}/`)
   await page.click('text=Deploy Application')
+  return { context, page }
+}
+
+test('events from our tracker and from Plausible’s land as rows with the right fields, and no IP or User-Agent anywhere', async () => {
+  const { context } = await visitDemo()
   assert.equal(await waitForCount("site_domain = 'backstage.fawkes.idp'", 2), 2)
 
   // Plausible's own tracker on another site, sending to our edge (cross-origin:
@@ -170,6 +190,68 @@ test('events from our tracker and from Plausible’s land as rows with the right
     assert.ok(!edge.log().includes(secret), `no log line holds ${secret}`)
 })
 
+test('the CORS preflight lets any origin send events', async () => {
+  const response = await fetch(`${edge.url}/api/event`, {
+    method: 'OPTIONS',
+    headers: { Origin: 'https://portal.test', 'Access-Control-Request-Method': 'POST' }
+  })
+  assert.equal(response.status, 204)
+  assert.equal(response.headers.get('access-control-allow-origin'), '*')
+  assert.match(response.headers.get('access-control-allow-methods'), /POST/)
+  assert.match(response.headers.get('access-control-allow-headers'), /Content-Type/i)
+})
+
+test('invalid bodies get a 400 naming the field and store and count nothing; no body gets a 5xx', async () => {
+  const count = async (sql) => Number((await query(clickhouse, `${sql} FORMAT TabSeparated`)).trim())
+  const before = {
+    events: await count('SELECT count() FROM events'),
+    unknown: await count("SELECT sumIf(count, reason = 'unknown_site') FROM dropped_events"),
+    other: await count("SELECT sumIf(count, reason != 'unknown_site') FROM dropped_events")
+  }
+  const invalid = [
+    ['', 'request'],
+    ['[]', 'request'],
+    ['{"n":"pageview","d":"portal.test"}', 'url'],
+    ['{"n":"pageview","u":"javascript:alert(1)","d":"portal.test"}', 'url'],
+    ['{"u":"https://portal.test/","d":"portal.test"}', 'name'],
+    ['{"n":"pageview","u":"https://portal.test/","d":"portal.test","p":[1]}', 'props'],
+    ['{"n":"pageview","u":"https://portal.test/","d":"portal.test","$":{"amount":"x","currency":"EUR"}}', 'revenue']
+  ]
+  for (const [body, field] of invalid) {
+    const response = await send(body)
+    assert.equal(response.status, 400, body)
+    assert.equal(response.headers.get('access-control-allow-origin'), '*', `CORS on a 400: ${body}`)
+    assert.ok(Object.keys((await response.json()).errors).includes(field), `${body} names ${field}`)
+  }
+  // noise around valid bodies (for a site that is not configured, so that a
+  // body still valid is dropped, not stored): answered, never with a 5xx
+  const seeds = [
+    '{"n":"pageview","u":"https://fuzz.invalid/catalog?utm_source=x","d":"fuzz.invalid","r":"https://github.com/"}',
+    '{"n":"Deploy Application","u":"https://fuzz.invalid/create","d":"fuzz.invalid","p":{"language":"nodejs"},"$":{"amount":"1.5","currency":"EUR"}}',
+    '{"n":"engagement","u":"https://fuzz.invalid/docs","d":"fuzz.invalid","sd":40,"e":1200,"h":1}'
+  ]
+  const statuses = new Map()
+  for (const body of mutatedBodies(seeds, 300)) {
+    const response = await send(body)
+    await response.arrayBuffer()
+    assert.ok(response.status === 202 || response.status === 400, `${response.status} for ${body.toString('latin1')}`)
+    assert.equal(response.headers.get('access-control-allow-origin'), '*')
+    statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1)
+  }
+  assert.ok(statuses.get(400) > 50 && statuses.get(202) > 10, JSON.stringify([...statuses]))
+  // an event sent after them all is stored: the queue has carried whatever came before
+  assert.equal((await send('{"n":"Marker","u":"https://portal.test/marker","d":"portal.test"}')).status, 202)
+  assert.equal(await waitForCount("name = 'Marker'", 1), 1)
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  assert.equal(await count('SELECT count() FROM events'), before.events + 1, 'only the marker is stored')
+  // each body still valid was dropped for its unknown site and counted once; the invalid ones not at all
+  assert.equal(
+    await count("SELECT sumIf(count, reason = 'unknown_site') FROM dropped_events"),
+    before.unknown + statuses.get(202)
+  )
+  assert.equal(await count("SELECT sumIf(count, reason != 'unknown_site') FROM dropped_events"), before.other)
+})
+
 test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
   await ch.stop()
   const sent = 25
@@ -199,4 +281,40 @@ test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
     )
   )
   assert.ok(visits.active >= sent && visits.visits >= 1, JSON.stringify(visits))
+  // and the page rollup, fed by the retried inserts, counted each event once
+  assert.equal(
+    (await query(clickhouse, "SELECT sum(events) FROM page_days WHERE name = 'Outage' FORMAT TabSeparated")).trim(),
+    String(sent)
+  )
+})
+
+test('at the end: no IP, User-Agent or marker in any table or log line, and no cookie or storage in a visitor’s browser', async () => {
+  // one more visit with our tracker, after all the others
+  const { context, page } = await visitDemo()
+  assert.equal(await waitForCount("name = 'Deploy Application'", 2), 2)
+  const kept = await page.evaluate(() => ({
+    local: localStorage.length,
+    session: sessionStorage.length,
+    cookie: document.cookie
+  }))
+  assert.deepEqual(kept, { local: 0, session: 0, cookie: '' })
+  assert.deepEqual(await context.cookies(), [], 'the Worker set no cookie')
+  await context.close()
+
+  const tables = (
+    await query(clickhouse, 'SELECT name FROM system.tables WHERE database = currentDatabase() FORMAT TabSeparated')
+  )
+    .trim()
+    .split('\n')
+  for (const table of ['events', 'dropped_events', 'visitor_days', 'page_days'])
+    assert.ok(tables.includes(table), table)
+  for (const table of tables) {
+    const text = await query(clickhouse, `SELECT * FROM ${table} FORMAT JSONEachRow`)
+    // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
+    for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker', '127.0.0.1'])
+      assert.ok(!text.includes(secret), `${table} holds ${secret}`)
+  }
+  // the whole log of the run (wrangler's own lines name its address, 127.0.0.1, so that one is not checked)
+  for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker'])
+    assert.ok(!edge.log().includes(secret), `a log line holds ${secret}`)
 })

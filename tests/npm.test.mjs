@@ -11,9 +11,9 @@ import { run, pageHtml, comparable } from './support/scenario.mjs'
 
 const fixture = serverAndBrowser()
 
-async function bundle(packagePath) {
+async function bundle(packagePath, app = 'npm-app.js') {
   const result = await esbuild.build({
-    entryPoints: [join(root, 'tests/fixtures/npm-app.js')],
+    entryPoints: [join(root, 'tests/fixtures', app)],
     bundle: true,
     format: 'esm',
     minify: true,
@@ -68,4 +68,30 @@ test('DEFAULT_FILE_TYPES matches Plausible’s list', async () => {
   const { DEFAULT_FILE_TYPES: theirs } = await import('@plausible-analytics/tracker')
   const ours = (await import(join(root, 'pkg/dist/index.js'))).DEFAULT_FILE_TYPES
   assert.deepEqual(ours, theirs)
+})
+
+test('misuse is reported with console.error, never thrown into the app', async () => {
+  fixture.server.pages.set('/bundle/misuse.js', await bundle(join(root, 'pkg'), 'npm-misuse.js'))
+  const logged = []
+  const result = await run(fixture.browser, fixture.server, {
+    html: pageHtml({ tag: '<script type="module" src="/bundle/misuse.js"></script>' }),
+    // the tracker's own reports (a missing favicon is the browser's business)
+    beforeLoad: (page) =>
+      page.on('console', (m) => m.type() === 'error' && m.text().startsWith('plausible.') && logged.push(m.text())),
+    steps: async (page) => {
+      assert.deepEqual(await page.evaluate(() => window.misuse()), [
+        ['track before init', 'returned'],
+        ['init without a domain', 'returned'],
+        ['init', 'returned'],
+        ['init twice', 'returned']
+      ])
+    }
+  })
+  assert.deepEqual(result.errors, [])
+  assert.deepEqual(logged, [
+    'plausible.track() can only be called after plausible.init()',
+    'plausible.init(): domain is required',
+    'plausible.init() can only be called once'
+  ])
+  assert.ok(!result.payloads.some((p) => p.n === 'Early'), 'the early event is not sent')
 })
