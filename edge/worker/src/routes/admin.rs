@@ -3,11 +3,11 @@
 //! (`control::access::admin`). Requests become `control::admin` changes,
 //! made by the `SiteSettings` object.
 
-use crate::bindings::{config, random_bytes};
-use crate::caller::Caller;
-use crate::clickhouse;
-use crate::respond::{self, Failure};
-use crate::settings;
+use super::bindings::{config, random_bytes};
+use super::caller::Caller;
+use super::clickhouse;
+use super::respond::{self, Failure};
+use super::settings;
 use control::access;
 use control::admin::{self, public_view};
 use control::settings::Change;

@@ -3,12 +3,12 @@
 //! resolves the site's time zone), then the plan's statements, sent
 //! together, then the answer.
 
-use crate::bindings::config;
-use crate::caller::Caller;
-use crate::clickhouse::{self, Answer};
+use super::bindings::config;
+use super::caller::Caller;
+use super::clickhouse::{self, Answer};
+use super::respond::{self, Failure};
+use super::settings;
 use crate::config::{Clickhouse, Config};
-use crate::respond::{self, Failure};
-use crate::settings;
 use control::access::{self, Reader};
 use futures_util::future::try_join_all;
 use model::settings::Store;

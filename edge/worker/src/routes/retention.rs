@@ -2,8 +2,8 @@
 //! (`ingest::store::retention`). Best effort per site: a failure is logged
 //! and the next run (an hour later) tries again.
 
-use crate::bindings::config;
-use crate::{clickhouse, settings};
+use super::bindings::config;
+use super::{clickhouse, settings};
 use ingest::store::retention::delete_sql;
 use worker::{console_error, console_log, Env};
 

@@ -2,9 +2,9 @@
 //! User-Agent exist. It runs the ingest pipeline — `admit`, the day's salt,
 //! `rows` — and queues the rows; the IP and User-Agent end with the request.
 
-use crate::bindings::{config, EVENTS_QUEUE};
-use crate::respond::Failure;
-use crate::{salt, settings};
+use super::bindings::{config, EVENTS_QUEUE};
+use super::respond::Failure;
+use super::{salt, settings};
 use ingest::answer::{self, Answer};
 use ingest::drop::DropReason;
 use ingest::pipeline::{admit, rows, Refused};

@@ -4,7 +4,7 @@
 //! Ingestion reads them through a per-isolate copy at most 10 s old (and
 //! re-reads at once, at most once a second, for a site it does not know).
 
-use crate::bindings::SITE_SETTINGS;
+use super::bindings::SITE_SETTINGS;
 use control::settings::{apply, Change};
 use model::settings::Store;
 use worker::{

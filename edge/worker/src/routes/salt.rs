@@ -3,7 +3,7 @@
 //! use, deleted once the next day is over (at most 48 h; `privacy::salt`),
 //! on the next request or by the object's alarm just after midnight.
 
-use crate::bindings::{random_bytes, SALTS};
+use super::bindings::{random_bytes, SALTS};
 use ingest::privacy::salt;
 use ingest::privacy::visitor::Salt;
 use model::hex;

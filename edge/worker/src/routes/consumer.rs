@@ -7,7 +7,7 @@
 //! retries the batch too (its inserts are deduplicated, the recompute is
 //! idempotent).
 
-use crate::clickhouse;
+use super::clickhouse;
 use crate::config::Config;
 use ingest::store::batch::{classify, dedup_token, insert_bodies, Delivery};
 use ingest::store::visits::{refresh_sql, touched};

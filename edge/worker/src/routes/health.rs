@@ -1,9 +1,9 @@
 //! `GET /api/health`: 200 when ClickHouse answers, 503 with the reason when
 //! it does not (events are still accepted: they wait on the queue).
 
-use crate::bindings::config;
-use crate::clickhouse;
-use crate::respond::{self, Failure};
+use super::bindings::config;
+use super::clickhouse;
+use super::respond::{self, Failure};
 use worker::{Request, Response, Result, RouteContext};
 
 pub async fn get(_request: Request, ctx: RouteContext<()>) -> Result<Response> {

@@ -2,10 +2,10 @@
 //! `GET /api/auth/session` (`control::login`: the password's slow hash, the
 //! session cookie, the failed-login throttle).
 
-use crate::bindings::{config, random_bytes};
-use crate::caller::Caller;
-use crate::respond::{self, Failure};
-use crate::settings;
+use super::bindings::{config, random_bytes};
+use super::caller::Caller;
+use super::respond::{self, Failure};
+use super::settings;
 use control::access::has_session;
 use control::login::{self, throttle};
 use control::settings::Change;

@@ -1,0 +1,75 @@
+//! Everything that touches the Workers runtime: the entry points (the router,
+//! the queue consumer, the cron) and one file per route or handler. Each
+//! stays thin — it reads the request, calls the pure crates
+//! (docs/architecture.md), and answers through one error boundary ([`respond`]).
+//!
+//! | route | file | the pure code it calls |
+//! |---|---|---|
+//! | `POST /api/event`, `OPTIONS /api/event` | [`event`] | `ingest::pipeline` (admit → salt → rows), `ingest::answer` |
+//! | `GET /api/health` | [`health`] | |
+//! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
+//! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds) | [`admin`] | `control::admin`, `control::access` |
+//! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::access` |
+//! | queue `events` | [`consumer`] | `ingest::store::batch`, `ingest::store::visits` |
+//! | cron (wrangler.toml `[triggers]`) | [`retention`] | `ingest::store::retention` |
+//! | Durable Object `Salts` | [`salt`] | `ingest::privacy::salt` |
+//! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
+//!
+//! Shared: [`bindings`] (the environment: the variables validated once into
+//! `crate::config`, the queue, the Durable Objects, the CSPRNG),
+//! [`clickhouse`] (the HTTP client), [`caller`] (who the request is, from its
+//! headers), [`respond`] (answers and the error boundary). Static assets
+//! (`/js/script.js`, its Wasm, the demo, the dashboard) are served by Workers
+//! static assets from `www/` (wrangler.toml), before this code runs.
+
+mod admin;
+mod bindings;
+mod caller;
+mod clickhouse;
+mod consumer;
+mod event;
+mod health;
+mod respond;
+mod retention;
+mod salt;
+mod session;
+mod settings;
+mod stats;
+
+use worker::{
+    event, Context, Env, MessageBatch, Request, Response, Result, Router, ScheduleContext,
+    ScheduledEvent,
+};
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Router::new()
+        .post_async("/api/event", event::post)
+        .options("/api/event", |_, _| event::preflight())
+        .get_async("/api/health", health::get)
+        .post_async("/api/v2/query", stats::query)
+        .get_async("/api/v1/stats/realtime/visitors", stats::realtime)
+        .get_async("/api/admin/settings", admin::show)
+        .put_async("/api/admin/sites/:domain", admin::put_site)
+        .delete_async("/api/admin/sites/:domain", admin::delete_site)
+        .post_async("/api/admin/keys", admin::add_key)
+        .delete_async("/api/admin/keys/:id", admin::revoke_key)
+        .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
+        .post_async("/api/auth/login", session::login)
+        .post_async("/api/auth/logout", session::logout)
+        .get_async("/api/auth/session", session::show)
+        .run(request, env)
+        .await
+}
+
+#[event(queue)]
+async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
+    // a misconfigured Worker leaves the batch on the queue, to be retried
+    let config = bindings::config(&env).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    consumer::consume(batch, &config).await
+}
+
+#[event(scheduled)]
+async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    retention::enforce(&env).await;
+}
