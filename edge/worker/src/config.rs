@@ -66,8 +66,11 @@ pub struct Clickhouse {
 impl std::fmt::Debug for Clickhouse {
     // the password never reaches a log
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // a password in the URL itself is not shown either
+        let mut url = self.url.clone();
+        let _ = url.set_password(None);
         f.debug_struct("Clickhouse")
-            .field("url", &self.url.as_str())
+            .field("url", &url.as_str())
             .field("user", &self.user)
             .field("database", &self.database)
             .finish()
@@ -82,12 +85,26 @@ pub enum ConfigError {
     BadPasswordHash,
     #[error("CLICKHOUSE_URL is required")]
     NoClickhouse,
-    #[error("CLICKHOUSE_URL is not an http(s) URL: {0}")]
-    BadClickhouseUrl(String),
+    /// (The value is not repeated: a URL may carry a password.)
+    #[error("CLICKHOUSE_URL is not an http(s) URL")]
+    BadClickhouseUrl,
     #[error("CLICKHOUSE_DATABASE must be an identifier: {0:?}")]
     BadDatabase(String),
     #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
     BadTrustedProxy(String),
+}
+
+impl ConfigError {
+    /// The variable to fix: all a client is told of a misconfigured Worker.
+    pub fn variable(&self) -> &'static str {
+        match self {
+            ConfigError::ShortAdminToken => "ADMIN_TOKEN",
+            ConfigError::BadPasswordHash => "ADMIN_PASSWORD_HASH",
+            ConfigError::NoClickhouse | ConfigError::BadClickhouseUrl => "CLICKHOUSE_URL",
+            ConfigError::BadDatabase(_) => "CLICKHOUSE_DATABASE",
+            ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
+        }
+    }
 }
 
 impl RawConfig {
@@ -102,10 +119,9 @@ impl RawConfig {
             .clickhouse_url
             .filter(|u| !u.is_empty())
             .ok_or(ConfigError::NoClickhouse)?;
-        let url =
-            Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl(url_text.clone()))?;
+        let url = Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl)?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(ConfigError::BadClickhouseUrl(url_text));
+            return Err(ConfigError::BadClickhouseUrl);
         }
         let database = self
             .clickhouse_database
@@ -180,9 +196,13 @@ mod tests {
     fn invalid_config_says_which() {
         assert_eq!(raw("").validate(), Err(ConfigError::NoClickhouse));
         assert_eq!(
-            raw("ftp://x").validate(),
-            Err(ConfigError::BadClickhouseUrl("ftp://x".into()))
+            raw("ftp://user:hunter2@x").validate(),
+            Err(ConfigError::BadClickhouseUrl)
         );
+        assert!(!ConfigError::BadClickhouseUrl
+            .to_string()
+            .contains("hunter2"));
+        assert_eq!(ConfigError::BadClickhouseUrl.variable(), "CLICKHOUSE_URL");
         let bad_db = RawConfig {
             clickhouse_database: Some("x; DROP".into()),
             ..raw("http://x")

@@ -11,10 +11,11 @@ use super::settings;
 use control::access;
 use control::admin::{self, public_view};
 use control::settings::Change;
+use model::settings::Store;
 use worker::{Date, Method, Request, Response, Result, RouteContext};
 
-/// Whether the request may use the admin API; a refusal otherwise.
-async fn allowed(request: &Request, ctx: &RouteContext<()>) -> std::result::Result<(), Failure> {
+/// The settings, when the request may use the admin API; a refusal otherwise.
+async fn allowed(request: &Request, ctx: &RouteContext<()>) -> std::result::Result<Store, Failure> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
     let token = config.admin_token.as_ref().map(|t| t.0.as_str());
@@ -27,7 +28,7 @@ async fn allowed(request: &Request, ctx: &RouteContext<()>) -> std::result::Resu
         Date::now().as_millis(),
         change,
     )?;
-    Ok(())
+    Ok(store)
 }
 
 async fn make(ctx: &RouteContext<()>, change: &Change) -> std::result::Result<Response, Failure> {
@@ -40,11 +41,7 @@ async fn make(ctx: &RouteContext<()>, change: &Change) -> std::result::Result<Re
 pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "admin",
-        async {
-            allowed(&request, &ctx).await?;
-            respond::ok(&public_view(&settings::load(&ctx.env).await?))
-        }
-        .await,
+        async { respond::ok(&public_view(&allowed(&request, &ctx).await?)) }.await,
     )
 }
 
@@ -129,10 +126,10 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
             let sql = ingest::store::visits::rebuild_sql(&from, &to);
             let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "").await?;
             if answer.status != 200 {
-                return Err(Failure::refused(
-                    503,
-                    "ClickHouse did not rebuild the visits; try again",
-                ));
+                return Err(Failure::Storage(format!(
+                    "rebuilding visits: ClickHouse {} (code {:?})",
+                    answer.status, answer.exception_code
+                )));
             }
             respond::ok(&serde_json::json!({ "rebuilt": [from, to] }))
         }

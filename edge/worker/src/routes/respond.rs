@@ -1,8 +1,9 @@
 //! Every route's answers, and its one error boundary: a route returns
 //! `Result<Response, Failure>`, and [`json`] (the JSON APIs) or
 //! `event::post` (which adds CORS) turns a [`Failure`] into its status.
-//! Details of a failure go to the log; the client gets a fixed message —
-//! except for a refusal, whose message is meant for the client.
+//! Details of a failure go to the log; the client gets a fixed message (a
+//! misconfigured Worker: the variable's name) — except for a refusal,
+//! whose message is meant for the client.
 
 use crate::config::ConfigError;
 use control::access::Denied;
@@ -19,7 +20,7 @@ pub enum Failure {
     /// (4xx), or a feature not configured; its status and message.
     #[error("{1}")]
     Refused(u16, String),
-    /// A variable is missing or invalid: 500 naming it (no secret is ever shown).
+    /// A variable is missing or invalid: 500 naming the variable, never its value.
     #[error("{0}")]
     Config(#[from] ConfigError),
     /// The platform (a queue, a Durable Object, a fetch) failed: 503.
@@ -39,8 +40,18 @@ impl Failure {
     pub fn public(&self) -> (u16, String) {
         match self {
             Failure::Refused(status, message) => (*status, message.clone()),
-            Failure::Config(error) => (500, format!("the Worker is misconfigured: {error}")),
-            Failure::Platform(_) | Failure::Storage(_) => (
+            Failure::Config(error) => (
+                500,
+                format!(
+                    "the Worker is misconfigured: {} (its log says how)",
+                    error.variable()
+                ),
+            ),
+            Failure::Platform(_) => (
+                503,
+                "the service is unavailable for a moment; try again shortly".into(),
+            ),
+            Failure::Storage(_) => (
                 503,
                 "the service cannot reach its storage; try again shortly".into(),
             ),
