@@ -92,16 +92,17 @@ fn known_fields(
 /// `PUT /api/admin/sites/<domain>`: the whole site; omitted fields take
 /// their defaults (UTC, indefinite retention, no goals).
 pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
-    let domain = domain(path_domain)?;
+    // what is not given takes the defaults of a new site
+    let defaults = Site::new(&domain(path_domain)?);
     let object = object(body)?;
     known_fields(&object, &["timezone", "retention", "goals", "props"])?;
     let timezone = match object.get("timezone") {
-        None => "UTC".to_string(),
+        None => defaults.timezone,
         Some(Value::String(tz)) if timezone_shape(tz) => tz.clone(),
         Some(other) => return fail(format!("timezone: {other} is not an IANA time zone")),
     };
     let retention = match object.get("retention") {
-        None => Retention::Indefinite,
+        None => defaults.retention,
         Some(Value::String(name)) => Retention::parse(name).ok_or_else(|| {
             AdminError(format!(
                 "retention: {name:?} is not one of {}",
@@ -111,7 +112,7 @@ pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
         Some(other) => return fail(format!("retention: {other} is not a string")),
     };
     let goals = match object.get("goals") {
-        None => Vec::new(),
+        None => defaults.goals,
         Some(Value::Array(list)) if list.len() <= MAX_GOALS => list
             .iter()
             .enumerate()
@@ -126,7 +127,7 @@ pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
         return fail(format!("goals: {:?} is listed twice", pair[0]));
     }
     let props = match object.get("props") {
-        None => Vec::new(),
+        None => defaults.props,
         Some(Value::Array(list)) if list.len() <= MAX_PROPS => {
             let mut keys: Vec<String> = Vec::new();
             for (i, key) in list.iter().enumerate() {
@@ -148,7 +149,7 @@ pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
         }
     };
     Ok(Change::PutSite(Site {
-        domain,
+        domain: defaults.domain,
         timezone,
         retention,
         goals,
