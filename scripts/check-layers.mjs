@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { root } from './lib/paths.mjs'
 
 /** The table between the layers markers: crate → { folder, allowed names }. */
@@ -47,7 +48,7 @@ export function violations(table, packages) {
   return problems
 }
 
-if (process.argv[1] === new URL(import.meta.url).pathname) {
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const metadata = JSON.parse(
     execFileSync('cargo', ['metadata', '--no-deps', '--format-version', '1'], {
       cwd: root,

@@ -11,7 +11,7 @@ import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs
 import { generateEvents, insertEvents, utcDays } from '../scripts/lib/events.mjs'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
-import { at } from './support/stats.mjs'
+import { at } from './support/time.mjs'
 
 const DAY = 86_400_000
 let ch, clickhouse, edge

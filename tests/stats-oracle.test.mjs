@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { insertEvents } from '../scripts/lib/events.mjs'
 import { oracleQueries } from './fixtures/stats-queries.mjs'
-import { at, BACKSTAGE, HOSTILE, PORTAL, statsFixture } from './support/stats.mjs'
+import { BACKSTAGE, HOSTILE, PORTAL, statsFixture } from './support/stats.mjs'
+import { at, awayFromMidnight } from './support/time.mjs'
 
 const fx = statsFixture()
 
@@ -40,6 +41,8 @@ test('every Stats API answer equals the brute-force answer: metrics, dimensions,
 })
 
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {
+  // the events, their visit and the query of `day` on one UTC day
+  await awayFromMidnight(90_000)
   await fx.edge.admin.putSite('live.test', { goals: [{ event_name: 'Deploy Application' }] })
   const liveKey = (await fx.edge.admin.addKey(['live.test'])).key
   const send = (body) =>

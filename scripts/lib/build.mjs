@@ -166,7 +166,13 @@ export function buildWorker({ dev = false } = {}) {
   // source and manifest of the edge, of the same kind, is kept (wasm-opt alone takes ~15 s)
   const stamp = join(root, 'edge/worker/build/.built')
   const kind = dev ? 'dev' : 'release'
-  const inputs = ['Cargo.toml', 'Cargo.lock', 'rust-toolchain.toml', ...sources(join(root, 'edge'))]
+  const inputs = [
+    'Cargo.toml',
+    'Cargo.lock',
+    'rust-toolchain.toml',
+    '.cargo/config.toml',
+    ...sources(join(root, 'edge'))
+  ]
   const newest = Math.max(...inputs.map((file) => statSync(join(root, file)).mtimeMs))
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === kind && statSync(stamp).mtimeMs > newest) {
     console.log(`build-worker: the ${kind} build in edge/worker/build is current`)

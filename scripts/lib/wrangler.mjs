@@ -1,4 +1,4 @@
-// `wrangler dev` as this project runs it, offline (TOOLCHAIN.md): local
+// `wrangler dev` as this project runs it, offline: local
 // workerd, the local queue and Durable Objects kept in `persistTo`, cron
 // triggers reachable, no telemetry, a fixed `request.cf`; wrangler builds the
 // Worker first with wrangler.toml's [build] command.

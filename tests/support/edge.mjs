@@ -83,6 +83,8 @@ export async function startEdge({
     log: () => log,
     stop: () =>
       new Promise((resolve) => {
+        // one that has exited already sends no more exit event
+        if (child.exitCode !== null || child.signalCode !== null) return resolve()
         child.once('exit', resolve)
         child.kill('SIGTERM')
       })

@@ -15,6 +15,7 @@ import { generateEvents, insertEvents, utcDays } from '../../scripts/lib/events.
 import { root } from '../../scripts/lib/paths.mjs'
 import { startClickhouse } from './clickhouse.mjs'
 import { startEdge } from './edge.mjs'
+import { at } from './time.mjs'
 
 export const BACKSTAGE = 'backstage.fawkes.idp'
 export const PORTAL = 'portal.test'
@@ -25,9 +26,6 @@ export const SITES = [
 ]
 
 const MINUTE = 60_000
-
-/** `YYYY-MM-DD hh:mm:ss` (UTC) of `ms`, as rows hold it. */
-export const at = (ms) => new Date(ms).toISOString().slice(0, 19).replace('T', ' ')
 
 /** The fixture's events for a run at `now`. */
 export function fixtureEvents(now) {

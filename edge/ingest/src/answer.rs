@@ -59,14 +59,30 @@ pub fn failed(status: u16, message: &str) -> Answer {
 mod tests {
     use super::*;
 
+    use crate::drop::{DropReason, Dropped};
+    use crate::protocol::validate::Rejection;
+
     #[test]
-    fn every_answer_carries_cors_and_failures_say_nothing_internal() {
-        let failure = failed(503, "the event could not be queued; send it again");
-        assert_eq!(failure.status, 503);
-        assert!(failure.headers.contains(&CORS) && accepted().headers.contains(&CORS));
-        assert_eq!(
-            failure.body,
-            r#"{"error":"the event could not be queued; send it again"}"#
-        );
+    fn every_answer_carries_cors_and_a_status_a_tracker_can_read() {
+        let dropped = Refused::Dropped(Dropped {
+            reason: DropReason::Bot,
+            site: String::new(),
+        });
+        let invalid = Refused::Invalid(Rejection::field("url", "is required"));
+        let answers = [
+            (accepted(), 202),
+            (refused(&dropped), 202),
+            (refused(&invalid), 400),
+            (failed(503, "try again"), 503),
+        ];
+        for (answer, status) in answers {
+            assert_eq!(answer.status, status, "{answer:?}");
+            assert!(answer.headers.contains(&CORS), "{answer:?}");
+        }
+        assert!(refused(&dropped)
+            .headers
+            .contains(&("x-plausible-dropped", "1")));
+        let body: serde_json::Value = serde_json::from_str(&failed(503, "try again").body).unwrap();
+        assert_eq!(body["error"], "try again");
     }
 }
