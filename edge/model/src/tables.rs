@@ -3,7 +3,7 @@
 
 /// One row per accepted event (`row::Row`).
 pub const EVENTS: &str = "events";
-/// Drops counted per UTC day, site and reason (`message::Dropped`).
+/// Drops counted per UTC day, site and reason (`message::DropCount`).
 pub const DROPPED_EVENTS: &str = "dropped_events";
 /// One row per visitor and UTC day holding that day's visits, recomputed from `events`.
 pub const VISITOR_DAYS: &str = "visitor_days";

@@ -20,7 +20,7 @@ pub const COMPONENTS: [&str; 11] = [
     "visitors_total",
 ];
 
-/// One group's integer components, as L4 returns them.
+/// One group's integer components, as every statement returns them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Components {
     pub visitors: u64,

@@ -7,7 +7,7 @@
 //!
 //! The general path groups three times: per visit (L2: filters applied),
 //! per visitor (L3), per group of the dimensions (L4). Every path returns the
-//! same columns: the dimensions, then [`COMPONENTS`](crate::columns::COMPONENTS).
+//! same columns: the dimensions, then [`crate::columns::COMPONENTS`].
 
 mod expression;
 mod order;
@@ -25,7 +25,7 @@ use model::tables::EVENTS;
 use order::finish;
 use source::{event_columns, stored_visits};
 
-/// The main statement: one row per group, the dimensions then [`COMPONENTS`].
+/// The main statement: one row per group, the dimensions then [`crate::columns::COMPONENTS`].
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let path = path(query);
     let mut b = Builder {

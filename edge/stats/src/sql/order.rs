@@ -14,7 +14,7 @@ pub(super) fn finish(mut b: Builder, query: &Query, names: &[String], result: St
     b.sql
 }
 
-/// The metric's sort expression over L4's components (ratios as the same
+/// The metric's sort expression over a group's components (ratios as the same
 /// floating-point division [`answer`](crate::answer) makes).
 pub fn metric_order(metric: Metric) -> &'static str {
     match metric {
