@@ -11,7 +11,7 @@ pub const VISITOR_DAYS: &str = "visitor_days";
 /// by a materialized view as rows arrive.
 pub const PAGE_DAYS: &str = "page_days";
 
-/// Every table, for checks that must cover them all (retention, privacy scans).
+/// Every table (the test below finds each created by a migration).
 pub const ALL: [&str; 4] = [EVENTS, DROPPED_EVENTS, VISITOR_DAYS, PAGE_DAYS];
 
 #[cfg(test)]

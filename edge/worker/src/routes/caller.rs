@@ -35,8 +35,4 @@ impl Caller {
             same_origin: self.same_origin,
         }
     }
-
-    pub fn cookie(&self) -> Option<&str> {
-        self.cookie.as_deref()
-    }
 }

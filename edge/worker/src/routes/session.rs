@@ -96,7 +96,7 @@ pub async fn logout(request: Request, ctx: RouteContext<()>) -> Result<Response>
         "logout",
         async {
             let caller = Caller::of(&request);
-            if let Some(token) = login::session_token(caller.cookie()) {
+            if let Some(token) = login::session_token(caller.credentials().cookie) {
                 let hash = control::keys::sha256_hex(token.as_bytes());
                 settings::change(&ctx.env, &Change::EndSession { hash })
                     .await?
@@ -117,7 +117,7 @@ pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
         async {
             let store = settings::load(&ctx.env).await?;
             let caller = Caller::of(&request);
-            let live = has_session(caller.cookie(), &store, Date::now().as_millis());
+            let live = has_session(caller.credentials().cookie, &store, Date::now().as_millis());
             match (live, config(&ctx.env)?.login) {
                 (true, Some(login)) => respond::ok(&serde_json::json!({ "user": login.user })),
                 (_, None) => Err(Failure::refused(503, NOT_CONFIGURED)),
