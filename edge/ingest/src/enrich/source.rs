@@ -2,6 +2,9 @@
 //! `source`, then `ref` query parameters, then the referrer's known name,
 //! else its host without `www.`. A referrer from the page's own host is no
 //! referral. UTM parameters and the first click id are kept as they are.
+//! The referrer itself is kept as Plausible keeps it: the host (no `www.`)
+//! and path of an http(s) URL — never its query string, fragment or
+//! userinfo, where a password-reset link or a mail address would be.
 
 use model::row::Attribution;
 use url::Url;
@@ -21,7 +24,11 @@ pub fn attribute(
             .find(|(key, value)| key == name && !value.trim().is_empty())
             .map(|(_, value)| value.trim().to_string())
     };
-    let referrer_host = referrer.and_then(referrer_host);
+    let referrer_url = referrer.and_then(web_url);
+    let referrer_host = referrer_url
+        .as_ref()
+        .and_then(|url| url.host_str())
+        .map(strip_www);
     let page_host = page.host_str().map(strip_www);
     let external = referrer_host
         .as_ref()
@@ -39,8 +46,8 @@ pub fn attribute(
         })
         .unwrap_or_default();
     Attribution {
-        referrer: match (external, referrer) {
-            (Some(_), Some(referrer)) => referrer.to_string(),
+        referrer: match (external, &referrer_url) {
+            (Some(host), Some(url)) => format!("{host}{}", url.path().trim_end_matches('/')),
             _ => String::new(),
         },
         referrer_source,
@@ -60,10 +67,14 @@ pub fn attribute(
 /// The referrer's host as sources use it: lowercase, without `www.`; only
 /// for http(s) referrers (an `android-app://` one has no host to name).
 pub fn referrer_host(referrer: &str) -> Option<String> {
-    let url = Url::parse(referrer)
+    web_url(referrer)?.host_str().map(strip_www)
+}
+
+/// The referrer as an http(s) URL, or none.
+fn web_url(referrer: &str) -> Option<Url> {
+    Url::parse(referrer)
         .ok()
-        .filter(|r| matches!(r.scheme(), "http" | "https"))?;
-    url.host_str().map(strip_www)
+        .filter(|r| matches!(r.scheme(), "http" | "https"))
 }
 
 fn strip_www(host: &str) -> String {
@@ -156,8 +167,20 @@ mod tests {
                 external.referrer_source.as_str(),
                 external.referrer.as_str()
             ),
-            ("GitHub", "https://github.com/org/repo")
+            ("GitHub", "github.com/org/repo")
         );
+    }
+
+    #[test]
+    fn the_referrer_keeps_its_host_and_path_only() {
+        let referrer = |r: &str| attr("https://portal.example/", Some(r)).referrer;
+        assert_eq!(
+            referrer("https://user:secret@www.Mail.example:8443/reset/?token=T0KEN&email=a%40b.example#frag"),
+            "mail.example/reset"
+        );
+        assert_eq!(referrer("http://blog.example/"), "blog.example");
+        assert_eq!(referrer("https://blog.example"), "blog.example");
+        assert_eq!(referrer("ftp://files.example/x"), "");
     }
 
     #[test]
