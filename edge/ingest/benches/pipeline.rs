@@ -33,7 +33,7 @@ fn main() {
         for i in 0..events {
             let body = BODIES[i % BODIES.len()];
             let admitted = admit(black_box(body), is_site, black_box(UA)).expect("admitted");
-            for row in rows(&admitted, black_box(&client), &salt, NOW) {
+            for row in rows(&admitted, black_box(&client), &salt, NOW, || i as u64).expect("fits") {
                 bytes += QueueMessage::Event(Box::new(row))
                     .encode()
                     .expect("serializable")

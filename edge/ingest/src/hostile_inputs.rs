@@ -87,6 +87,10 @@ fn cases() -> Vec<(&'static str, Vec<u8>, u16, bool, String)> {
         ("an empty revenue object (Plausible's tagged events)", event(r#","$":{}"#), 202, false, OK.into()),
         ("revenue with a word for an amount", event(r#","$":{"amount":"ten","currency":"EUR"}"#), 400, false, err("revenue", "amount must be a number")),
         ("revenue with a 4-letter currency", event(r#","$":{"amount":10,"currency":"EURO"}"#), 400, false, err("revenue", "currency must be a 3-letter ISO 4217 code")),
+        ("revenue beyond Decimal(18, 3)", event(r#","$":{"amount":"1000000000000000000","currency":"USD"}"#), 400, false, err("revenue", "amount must be less than 10^15 in magnitude")),
+        ("revenue beyond Decimal(18, 3), as a JSON number", event(r#","$":{"amount":1e300,"currency":"USD"}"#), 400, false, err("revenue", "amount must be less than 10^15 in magnitude")),
+        ("the same site thirty times is one site", body(&format!(r#"{{"n":"pageview","u":"https://portal.example/","d":"{}"}}"#, ["portal.example"; 30].join(","))), 202, false, OK.into()),
+        ("more sites than an event may name", body(&format!(r#"{{"n":"pageview","u":"https://portal.example/","d":"portal.example,{}"}}"#, (0..10).map(|i| format!("s{i}.example")).collect::<Vec<_>>().join(","))), 400, false, err("domain", "must name at most 10 sites")),
         ("revenue as a string", event(r#","$":"10 EUR""#), 400, false, err("revenue", "must be an object with amount and currency")),
         ("interactive as a string", event(r#","i":"false""#), 400, false, err("interactive", "must be true or false")),
         ("h: 2", event(r#","h":2"#), 400, false, err("h", "must be 1 or 0")),
@@ -151,7 +155,8 @@ fn accepted_events_carry_normalized_fields() {
     let revenue = event.revenue.expect("revenue");
     assert_eq!(
         (revenue.amount.as_str(), revenue.currency.as_str()),
-        ("10.50", "EUR")
+        ("10.5", "EUR"),
+        "as the column stores it"
     );
     assert!(!event.interactive);
     assert_eq!(event.tracker_version, Some(1));

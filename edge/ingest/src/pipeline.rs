@@ -50,10 +50,18 @@ pub fn admit(
 }
 
 /// Anonymize → enrich → row: one row per configured site of the event,
-/// received at `now_ms`, with `salt` the salt of that UTC day. The client's
-/// IP and User-Agent go into the visitor id and the parsed [`user_agent::Agent`];
-/// no row holds them.
-pub fn rows(admitted: &Admitted, client: &Client, salt: &Salt, now_ms: u64) -> Vec<Row> {
+/// received at `now_ms`, with `salt` the salt of that UTC day and
+/// `new_event_id` giving each row its id. The client's IP and User-Agent go
+/// into the visitor id and the parsed [`user_agent::Agent`]; no row holds
+/// them. Every row is checked against its columns (`Row::check`), so what is
+/// accepted inserts; a row that would not is refused, naming the column.
+pub fn rows(
+    admitted: &Admitted,
+    client: &Client,
+    salt: &Salt,
+    now_ms: u64,
+    mut new_event_id: impl FnMut() -> u64,
+) -> Result<Vec<Row>, Refused> {
     let event = &admitted.event;
     // what enrichment learns is the same for every site of the event
     let agent = user_agent::parse(client.user_agent);
@@ -66,11 +74,15 @@ pub fn rows(admitted: &Admitted, client: &Client, salt: &Salt, now_ms: u64) -> V
                 received_ms: now_ms,
                 // the visitor id is per site: the same person on two sites is two visitors
                 visitor_id: visitor_id(salt, client.user_agent, client.ip, site),
+                event_id: new_event_id(),
                 country_code: client.country,
                 agent: &agent,
                 attribution: &attribution,
             };
-            row(event, site, &facts)
+            let row = row(event, site, &facts);
+            row.check()
+                .map_err(|unfit| Refused::Invalid(Rejection::field(unfit.column, unfit.reason)))?;
+            Ok(row)
         })
         .collect()
 }
@@ -104,7 +116,7 @@ mod tests {
         let body = br#"{"n":"Deploy Application","u":"https://portal.example/create?x=1","d":"portal.example","r":"https://search.example/","p":{"language":"nodejs"},"$":{"amount":"9.5","currency":"usd"}}"#;
         let ua = KNOWN[1].0;
         let admitted = admit(body, portal, ua).expect("admitted");
-        let rows = rows(&admitted, &client(ua), &SALT, NOW);
+        let rows = rows(&admitted, &client(ua), &SALT, NOW, || 1).expect("fits");
         assert_eq!(rows.len(), 1);
         let row = &rows[0];
         assert_eq!(row.pathname, "/create");
@@ -135,7 +147,8 @@ mod tests {
     fn a_queued_event_holds_no_ip_and_no_user_agent() {
         let body = br#"{"n":"pageview","u":"https://portal.example/","d":"portal.example","r":"https://github.com/"}"#;
         let admitted = admit(body, portal, UA).expect("admitted");
-        let messages: Vec<String> = rows(&admitted, &client(UA), &SALT, NOW)
+        let messages: Vec<String> = rows(&admitted, &client(UA), &SALT, NOW, || 1)
+            .expect("fits")
             .into_iter()
             .map(|row| QueueMessage::Event(Box::new(row)).encode().unwrap())
             .collect();
@@ -162,7 +175,22 @@ mod tests {
         let both = |d: &str| d == "portal.example" || d == "rollup.example";
         let admitted = admit(body, both, UA).expect("admitted");
         assert_eq!(admitted.event.domains, ["portal.example", "rollup.example"]);
-        let rows = rows(&admitted, &client(UA), &SALT, NOW);
+        let twice = br#"{"n":"pageview","u":"https://portal.example/","d":"portal.example,PORTAL.example,www.portal.example"}"#;
+        assert_eq!(
+            admit(twice, portal, UA).expect("admitted").event.domains,
+            ["portal.example"],
+            "a site named again is the same site"
+        );
+        let mut ids = 0..;
+        let rows = rows(&admitted, &client(UA), &SALT, NOW, || {
+            ids.next().unwrap_or(0)
+        })
+        .expect("fits");
+        assert_eq!(
+            (rows[0].event_id, rows[1].event_id),
+            (0, 1),
+            "each row its own id"
+        );
         let sites: Vec<&str> = rows.iter().map(|r| r.site_domain.as_str()).collect();
         assert_eq!(sites, ["portal.example", "rollup.example"]);
         assert_ne!(rows[0].visitor_id, rows[1].visitor_id);

@@ -5,11 +5,13 @@
 //! - [`time`]: UTC calendar arithmetic (timestamps, days, dates)
 //! - [`sql`]: SQL with bound parameters, the only way a value reaches ClickHouse
 //! - [`tables`]: the ClickHouse tables' names (clickhouse/migrations creates them)
-//! - [`row`]: one event as a row of `events`, and the bounds of its columns
+//! - [`columns`]: the columns of `events`, their types and bounds
+//! - [`row`]: one event as a row of `events`, checked against its columns
 //! - [`message`]: what the queue carries between the fetch handler and its consumer
 //! - [`settings`]: the site settings document (sites, goals, keys, sessions)
 //! - [`hex`]: lower-case hex and constant-time comparison of secrets
 
+pub mod columns;
 pub mod hex;
 pub mod message;
 pub mod row;

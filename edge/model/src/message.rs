@@ -1,12 +1,21 @@
 //! What the queue carries from the fetch handler to its consumer: an
 //! accepted event's row, or a drop to count. Like a row, a message holds no
 //! IP address and no User-Agent.
+//!
+//! Messages carry their format's version, so a consumer deployed before or
+//! after the fetch handler that queued them knows what it reads: it reads
+//! this version and the one before, and sets aside (dead-letters) what it
+//! cannot read — never acknowledging a message it did not store.
 
 use super::row::Row;
 use serde::{Deserialize, Serialize};
 
-/// One queue message, adjacently tagged: `{"t":"event","v":{…row…}}` or
-/// `{"t":"dropped","v":{"date":…,"site_domain":…,"reason":…}}`.
+/// The format queued now. Version 2 added `event_id` to rows; version 1
+/// (no `version` key) reads with id 0, which the consumer replaces.
+pub const VERSION: u64 = 2;
+
+/// One queue message, adjacently tagged: `{"version":2,"t":"event","v":{…row…}}`
+/// or `{"version":2,"t":"dropped","v":{"date":…,"site_domain":…,"reason":…}}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", content = "v", rename_all = "snake_case")]
 pub enum QueueMessage {
@@ -24,15 +33,46 @@ pub struct DropCount {
     pub reason: String,
 }
 
+/// Why a consumer cannot read a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unreadable {
+    #[error("message version {0} is newer than this consumer reads ({VERSION})")]
+    Version(u64),
+    #[error("not a queue message: {0}")]
+    Malformed(String),
+}
+
+#[derive(Serialize)]
+struct Versioned<'a> {
+    version: u64,
+    #[serde(flatten)]
+    message: &'a QueueMessage,
+}
+
 impl QueueMessage {
     /// The message as the queue carries it: a JSON string (workers-rs would
     /// turn a `serde_json::Value` into an empty object on the way).
     pub fn encode(&self) -> Result<String, serde_json::Error> {
-        serde_json::to_string(self)
+        serde_json::to_string(&Versioned {
+            version: VERSION,
+            message: self,
+        })
     }
 
-    pub fn decode(text: &str) -> Result<QueueMessage, serde_json::Error> {
-        serde_json::from_str(text)
+    /// This version's messages and the one before.
+    pub fn decode(text: &str) -> Result<QueueMessage, Unreadable> {
+        let malformed = |e: serde_json::Error| Unreadable::Malformed(e.to_string());
+        let mut value: serde_json::Value = serde_json::from_str(text).map_err(malformed)?;
+        let version = match value.as_object_mut().and_then(|o| o.remove("version")) {
+            None => 1,
+            Some(v) => v
+                .as_u64()
+                .ok_or_else(|| Unreadable::Malformed("version is not a number".into()))?,
+        };
+        if version > VERSION {
+            return Err(Unreadable::Version(version));
+        }
+        serde_json::from_value(value).map_err(malformed)
     }
 }
 
@@ -50,8 +90,35 @@ mod tests {
         let json = dropped.encode().unwrap();
         assert_eq!(
             json,
-            r#"{"t":"dropped","v":{"date":"2026-11-25","site_domain":"","reason":"bot"}}"#
+            r#"{"version":2,"t":"dropped","v":{"date":"2026-11-25","site_domain":"","reason":"bot"}}"#
         );
         assert_eq!(QueueMessage::decode(&json).unwrap(), dropped);
+    }
+
+    #[test]
+    fn the_previous_version_reads_and_a_newer_or_broken_one_does_not() {
+        let v1 = r#"{"t":"dropped","v":{"date":"2026-11-25","site_domain":"","reason":"bot"}}"#;
+        assert!(matches!(
+            QueueMessage::decode(v1),
+            Ok(QueueMessage::Dropped(_))
+        ));
+        let v3 = r#"{"version":3,"t":"dropped","v":{"date":"2026-11-25","site_domain":"","reason":"bot"}}"#;
+        assert_eq!(QueueMessage::decode(v3), Err(Unreadable::Version(3)));
+        assert_eq!(
+            QueueMessage::decode(v3).unwrap_err().to_string(),
+            "message version 3 is newer than this consumer reads (2)"
+        );
+        for broken in [
+            "",
+            "[]",
+            "{}",
+            r#"{"t":"event","v":{}}"#,
+            r#"{"version":"2"}"#,
+        ] {
+            assert!(
+                matches!(QueueMessage::decode(broken), Err(Unreadable::Malformed(_))),
+                "{broken}"
+            );
+        }
     }
 }

@@ -4,15 +4,19 @@
 
 use super::payload::{ParseError, RawEvent};
 use super::props::{self, Props};
+use model::columns::{fit_decimal, MAX_HOST_BYTES, REVENUE_AMOUNT};
 use model::settings::normalize_domain;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use url::Url;
 
 pub const MAX_NAME_CHARS: usize = 120;
-pub const MAX_URL_BYTES: usize = 2000;
+pub const MAX_URL_BYTES: usize = model::columns::MAX_URL_BYTES as usize;
 /// Longer referrers are cut, not rejected.
-pub const MAX_REFERRER_BYTES: usize = 2000;
+pub const MAX_REFERRER_BYTES: usize = model::columns::MAX_URL_BYTES as usize;
+/// The most sites one event may be for (`"d": "a.example,b.example"`):
+/// each is a row, so a request must not multiply itself.
+pub const MAX_DOMAINS: usize = 10;
 /// Engagement longer than this is a clock or a bug, not a visitor.
 pub const MAX_ENGAGEMENT_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 
@@ -173,21 +177,36 @@ fn url(value: Option<Value>) -> Result<Url, String> {
         return Err(format!("must be at most {MAX_URL_BYTES} bytes"));
     }
     let url = Url::parse(&text).map_err(|e| format!("is not a valid URL ({e})"))?;
+    if url.host_str().unwrap_or("").len() as u64 > MAX_HOST_BYTES {
+        return Err(format!(
+            "must have a host of at most {MAX_HOST_BYTES} bytes"
+        ));
+    }
     match url.scheme() {
         "data" | "javascript" | "blob" => Err(format!("must not be a {}: URL", url.scheme())),
         _ => Ok(url),
     }
 }
 
+/// The sites, each once (a site named twice is one row, not two).
 fn domains(value: Option<Value>) -> Result<Vec<String>, String> {
     let text = required_string(value)?;
-    let domains: Vec<String> = text
-        .split(',')
-        .map(normalize_domain)
-        .filter(|d| !d.is_empty())
-        .collect();
+    let mut domains: Vec<String> = Vec::new();
+    for domain in text.split(',').map(normalize_domain) {
+        if domain.len() as u64 > MAX_HOST_BYTES {
+            return Err(format!(
+                "must name domains of at most {MAX_HOST_BYTES} bytes"
+            ));
+        }
+        if !domain.is_empty() && !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
     if domains.is_empty() {
         return Err("can't be blank".into());
+    }
+    if domains.len() > MAX_DOMAINS {
+        return Err(format!("must name at most {MAX_DOMAINS} sites"));
     }
     Ok(domains)
 }
@@ -215,11 +234,14 @@ fn revenue(value: Option<Value>) -> Result<Option<Revenue>, String> {
         Some(Value::Object(object)) => object,
         Some(_) => return Err("must be an object with amount and currency".into()),
     };
+    // the column's own bound (Decimal(18, 3)): an amount it cannot hold
+    // would make ClickHouse refuse the batch this event shares with others
     let amount = match object.get("amount") {
-        Some(Value::Number(n)) => n.to_string(),
-        Some(Value::String(s)) if is_decimal(s.trim()) => s.trim().to_string(),
+        Some(Value::Number(n)) => fit_decimal(&REVENUE_AMOUNT, &n.to_string()),
+        Some(Value::String(s)) if is_decimal(s.trim()) => fit_decimal(&REVENUE_AMOUNT, s.trim()),
         _ => return Err("amount must be a number".into()),
-    };
+    }
+    .map_err(|reason| format!("amount {reason}"))?;
     let currency = match object.get("currency") {
         Some(Value::String(s)) if s.len() == 3 && s.bytes().all(|b| b.is_ascii_alphabetic()) => {
             s.to_ascii_uppercase()

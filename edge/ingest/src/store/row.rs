@@ -3,6 +3,7 @@
 
 use crate::enrich::user_agent::Agent;
 use crate::protocol::validate::Event;
+use model::columns::{self, Column};
 use model::row::{Attribution, Row};
 use model::time::utc_timestamp;
 
@@ -13,6 +14,8 @@ pub struct Facts<'a> {
     /// Milliseconds since the Unix epoch.
     pub received_ms: u64,
     pub visitor_id: u64,
+    /// A new random id for the event (`columns::EVENT_ID`).
+    pub event_id: u64,
     /// ISO 3166 alpha-2, or "" when unknown.
     pub country_code: &'a str,
     pub agent: &'a Agent,
@@ -33,9 +36,10 @@ pub fn row(event: &Event, site_domain: &str, facts: &Facts) -> Row {
         country_code: facts.country_code.to_string(),
         device: facts.agent.device.to_string(),
         browser: facts.agent.browser.to_string(),
-        browser_version: facts.agent.browser_version.clone(),
+        // versions come from the User-Agent, which is client input: cut to the column
+        browser_version: fit(&columns::BROWSER_VERSION, &facts.agent.browser_version),
         operating_system: facts.agent.os.to_string(),
-        operating_system_version: facts.agent.os_version.clone(),
+        operating_system_version: fit(&columns::OPERATING_SYSTEM_VERSION, &facts.agent.os_version),
         meta_key,
         meta_value,
         revenue_amount: event.revenue.as_ref().map(|r| r.amount.clone()),
@@ -48,5 +52,15 @@ pub fn row(event: &Event, site_domain: &str, facts: &Facts) -> Row {
         engagement_time: event.engagement_ms.unwrap_or(0),
         interactive: event.interactive,
         tracker_version: event.tracker_version.unwrap_or(0),
+        event_id: facts.event_id,
     }
+}
+
+/// The text cut to the column's bound, on a character boundary.
+fn fit(column: &Column, text: &str) -> String {
+    let mut end = text.len().min(column.max as usize);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
 }
