@@ -18,7 +18,7 @@ mkdirSync(disk, { recursive: true })
 // the admin API's token for this local run; the sites are created through it below
 const adminToken = process.env.ADMIN_TOKEN || 'workerd-bench-admin-token-0123456789'
 const consumers = JSON.stringify({
-  events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 10, deadLetterQueue: 'events-dlq' }
+  events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 100, deadLetterQueue: 'events-dlq' }
 })
 const capnp = (s) => JSON.stringify(s) // capnp text literals take JSON's escapes
 

@@ -13,6 +13,8 @@
 //   revoke <key id>
 //   rebuild-visits <from> <to>                   recompute stored visits of those UTC days
 //                                                (events loaded without the queue)
+//   dead-letters                                 list the messages set aside (docs/reliability.md)
+//   dead-letters replay                          queue them all again (each event is stored once)
 //   hash-password                                reads a password on stdin, prints the
 //                                                ADMIN_PASSWORD_HASH secret for the dashboard's login
 import { existsSync, readFileSync } from 'node:fs'
@@ -76,6 +78,11 @@ async function main() {
       break
     case 'rebuild-visits':
       result = await admin.rebuildVisits(positional[0], positional[1])
+      break
+    case 'dead-letters':
+      if (positional[0] === 'replay') result = await admin.replayAllDeadLetters()
+      else if (positional[0] === undefined) result = await admin.deadLetters()
+      else throw new Error(`dead-letters ${positional[0]}: the command is "dead-letters" or "dead-letters replay"`)
       break
     default:
       console.error(

@@ -33,7 +33,18 @@ export function adminClient(url, token) {
     deleteSite: (domain) => call('DELETE', `/sites/${encodeURIComponent(domain)}`),
     addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
     revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
-    rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to })
+    rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to }),
+    deadLetters: () => call('GET', '/dead-letters'),
+    replayDeadLetters: () => call('POST', '/dead-letters/replay', {}),
+    /** Replays every dead letter, 100 a request: how many. */
+    async replayAllDeadLetters() {
+      let replayed = 0
+      for (;;) {
+        const answer = await call('POST', '/dead-letters/replay', {})
+        replayed += answer.replayed
+        if (!answer.remaining) return { replayed }
+      }
+    }
   }
 }
 

@@ -5,6 +5,7 @@
 
 use control::login::PasswordHash;
 use ingest::privacy::client::ProxyTrust;
+use ingest::store::delivery::RetryBudget;
 use url::Url;
 
 /// The settings as the environment gives them.
@@ -25,6 +26,11 @@ pub struct RawConfig {
     /// `pbkdf2-sha256$…`): the dashboard's login; unset, no one logs in.
     pub admin_user: Option<String>,
     pub admin_password_hash: Option<String>,
+    /// `RETRY_BUDGET_SECONDS` (default 259200, 72 h): how long the queue
+    /// consumer retries an event through a ClickHouse outage before setting
+    /// it aside in the dead-letter bucket. Keep it under the queue's
+    /// retention (4 days by default).
+    pub retry_budget_seconds: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +40,7 @@ pub struct Config {
     pub admin_token: Option<AdminToken>,
     /// The dashboard's administrator, when a password hash is set.
     pub login: Option<Login>,
+    pub retry_budget: RetryBudget,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,7 +99,12 @@ pub enum ConfigError {
     BadDatabase(String),
     #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
     BadTrustedProxy(String),
+    #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
+    BadRetryBudget(String),
 }
+
+/// A Cloudflare Queue keeps a message 14 days at most.
+pub const MAX_RETRY_BUDGET_SECONDS: u64 = 14 * 24 * 3600;
 
 impl ConfigError {
     /// The variable to fix: all a client is told of a misconfigured Worker.
@@ -103,6 +115,7 @@ impl ConfigError {
             ConfigError::NoClickhouse | ConfigError::BadClickhouseUrl => "CLICKHOUSE_URL",
             ConfigError::BadDatabase(_) => "CLICKHOUSE_DATABASE",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
+            ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
         }
     }
 }
@@ -151,8 +164,18 @@ impl RawConfig {
                 password: PasswordHash::parse(&text).ok_or(ConfigError::BadPasswordHash)?,
             }),
         };
+        let retry_budget = match self.retry_budget_seconds.as_deref().map(str::trim) {
+            None | Some("") => RetryBudget::DEFAULT,
+            Some(text) => match text.parse::<u64>() {
+                Ok(seconds) if (1..=MAX_RETRY_BUDGET_SECONDS).contains(&seconds) => {
+                    RetryBudget { seconds }
+                }
+                _ => return Err(ConfigError::BadRetryBudget(text.to_string())),
+            },
+        };
         Ok(Config {
             proxy,
+            retry_budget,
             admin_token,
             login,
             clickhouse: Clickhouse {
@@ -221,5 +244,27 @@ mod tests {
             ..raw("http://x")
         };
         assert_eq!(weak.validate(), Err(ConfigError::BadPasswordHash));
+        for bad in ["0", "-5", "1.5", "2000000"] {
+            let budget = RawConfig {
+                retry_budget_seconds: Some(bad.into()),
+                ..raw("http://x")
+            };
+            assert_eq!(
+                budget.validate(),
+                Err(ConfigError::BadRetryBudget(bad.into()))
+            );
+        }
+        let budget = RawConfig {
+            retry_budget_seconds: Some("60".into()),
+            ..raw("http://x")
+        };
+        assert_eq!(
+            budget.validate().unwrap().retry_budget,
+            RetryBudget { seconds: 60 }
+        );
+        assert_eq!(
+            raw("http://x").validate().unwrap().retry_budget,
+            RetryBudget::DEFAULT
+        );
     }
 }

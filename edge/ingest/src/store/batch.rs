@@ -1,27 +1,27 @@
-//! One queue batch as ClickHouse INSERTs: its rows into `events`, its drops,
-//! counted, into `dropped_events`. The deduplication token is a hash of the
-//! batch's message ids, so a batch the queue delivers again (after a timeout
-//! or a failed ack) is stored once: ClickHouse drops an insert whose token it
-//! has seen (`non_replicated_deduplication_window` on the tables).
+//! A queue batch as ClickHouse statements, each event stored exactly once:
+//!
+//! 1. [`stored_ids_sql`] asks which of the batch's event ids `events`
+//!    already holds (a redelivered message, in whatever batch it now comes);
+//! 2. [`rows_insert`] inserts the others, with a deduplication token hashed
+//!    from their ids, so an INSERT that is sent again is stored once too
+//!    (`non_replicated_deduplication_window` on the tables);
+//! 3. [`drops_insert`] adds the batch's drop counts.
+//!
+//! The materialized `page_days` sees only what step 2 inserts, and
+//! `visitor_days` is recomputed from `events` (`super::visits`), so neither
+//! counts an event twice either.
 
-use model::message::{DropCount, QueueMessage};
+use model::message::DropCount;
 use model::row::Row;
+use model::sql::Sql;
 use model::tables::{DROPPED_EVENTS, EVENTS};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::hash::Hasher;
 use twox_hash::XxHash3_64;
 
-/// The statement; the rows follow it as the request body.
-pub fn insert_statement(token: &str) -> String {
-    // the token is our own hex digest, never client input, so it may stand in the SQL
-    format!(
-        "INSERT INTO {EVENTS} SETTINGS insert_deduplication_token = '{token}' FORMAT JSONEachRow"
-    )
-}
-
-/// A token for a batch: the same message ids, in any order, give the same token.
-pub fn dedup_token<'a>(message_ids: impl IntoIterator<Item = &'a str>) -> String {
-    let mut ids: Vec<&str> = message_ids.into_iter().collect();
+/// A token for a set of ids: the same ids, in any order, give the same token.
+pub fn dedup_token<'a>(ids: impl IntoIterator<Item = &'a str>) -> String {
+    let mut ids: Vec<&str> = ids.into_iter().collect();
     ids.sort_unstable();
     let mut hasher = XxHash3_64::with_seed(0);
     for id in ids {
@@ -31,63 +31,114 @@ pub fn dedup_token<'a>(message_ids: impl IntoIterator<Item = &'a str>) -> String
     format!("{:016x}", hasher.finish())
 }
 
-/// The INSERT bodies for a batch: rows, then drop counts (each only when the
-/// batch has some). Each has its own token derived from the batch's.
-pub fn insert_bodies(
-    token: &str,
-    messages: &[QueueMessage],
-) -> Result<Vec<String>, serde_json::Error> {
-    let mut rows: Vec<&Row> = Vec::new();
-    let mut drops: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
-    for message in messages {
-        match message {
-            QueueMessage::Event(row) => rows.push(row.as_ref()),
-            QueueMessage::Dropped(DropCount {
-                date,
-                site_domain,
-                reason,
-            }) => {
-                *drops.entry((date, site_domain, reason)).or_default() += 1;
-            }
-        }
-    }
-    let mut bodies = Vec::new();
-    if !rows.is_empty() {
-        let mut body = insert_statement(token);
-        for row in rows {
-            body.push('\n');
-            body.push_str(&serde_json::to_string(row)?);
-        }
-        bodies.push(body);
-    }
-    if !drops.is_empty() {
-        let mut body = format!("INSERT INTO {DROPPED_EVENTS} SETTINGS insert_deduplication_token = '{token}-dropped' FORMAT JSONEachRow");
-        for ((date, site_domain, reason), count) in drops {
-            body.push('\n');
-            body.push_str(&serde_json::json!({ "date": date, "site_domain": site_domain, "reason": reason, "count": count }).to_string());
-        }
-        bodies.push(body);
-    }
-    Ok(bodies)
+/// The id of an event queued before messages carried one (version 1): a
+/// hash of its queue message's id, which the queue keeps across retries.
+pub fn event_id_of_message(queue_message_id: &str) -> u64 {
+    let mut hasher = XxHash3_64::with_seed(1);
+    hasher.write(queue_message_id.as_bytes());
+    // 0 means "no id": never hand it out
+    hasher.finish().max(1)
 }
 
-/// What to do with a batch after ClickHouse answered.
+/// Which of `rows`' event ids are stored already. The condition leads with
+/// the table's sort key (site, day), so ClickHouse reads only the batch's
+/// site-days, and within them the granules the `event_id` skip index allows.
+/// The answer is one id per line ([`read_ids`]).
+pub fn stored_ids_sql(rows: &[&Row]) -> Sql {
+    let mut sql = Sql::default();
+    let site_days: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .map(|row| (row.site_domain.as_str(), row.date()))
+        .collect();
+    let days: Vec<String> = site_days
+        .into_iter()
+        .map(|(site, date)| {
+            let site = sql.bind("String", site);
+            let date = sql.bind("Date", date);
+            format!("(site_domain = {site} AND toDate(timestamp) = {date})")
+        })
+        .collect();
+    let ids: Vec<String> = rows.iter().map(|row| row.event_id.to_string()).collect();
+    let ids = sql.bind("Array(UInt64)", &format!("[{}]", ids.join(",")));
+    sql.text = format!(
+        "SELECT DISTINCT event_id FROM {EVENTS} WHERE ({}) AND event_id IN {ids} FORMAT TabSeparated",
+        if days.is_empty() { "0".to_string() } else { days.join(" OR ") }
+    );
+    sql
+}
+
+/// The ids in [`stored_ids_sql`]'s answer (lines that are not ids are not ids).
+pub fn read_ids(answer: &str) -> HashSet<u64> {
+    answer
+        .lines()
+        .filter_map(|line| line.trim().parse().ok())
+        .collect()
+}
+
+/// One INSERT of `rows` into `events` (the statement, then one JSON line per
+/// row), or `None` for no rows.
+pub fn rows_insert(rows: &[&Row]) -> Result<Option<String>, serde_json::Error> {
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let ids: Vec<String> = rows.iter().map(|row| row.event_id.to_string()).collect();
+    // the token is our own hex digest, never client input, so it may stand in the SQL
+    let token = dedup_token(ids.iter().map(String::as_str));
+    let mut body = format!(
+        "INSERT INTO {EVENTS} SETTINGS insert_deduplication_token = '{token}' FORMAT JSONEachRow"
+    );
+    for row in rows {
+        body.push('\n');
+        body.push_str(&serde_json::to_string(row)?);
+    }
+    Ok(Some(body))
+}
+
+/// One INSERT of drop counts, summed per day, site and reason; its token
+/// comes from the queue messages that carried them (`message_ids`).
+pub fn drops_insert<'a>(
+    drops: impl IntoIterator<Item = &'a DropCount>,
+    message_ids: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
+    let mut counts: BTreeMap<(&str, &str, &str), u64> = BTreeMap::new();
+    for drop in drops {
+        *counts
+            .entry((&drop.date, &drop.site_domain, &drop.reason))
+            .or_default() += 1;
+    }
+    if counts.is_empty() {
+        return None;
+    }
+    let token = dedup_token(message_ids);
+    let mut body = format!("INSERT INTO {DROPPED_EVENTS} SETTINGS insert_deduplication_token = '{token}-dropped' FORMAT JSONEachRow");
+    for ((date, site_domain, reason), count) in counts {
+        body.push('\n');
+        body.push_str(&serde_json::json!({ "date": date, "site_domain": site_domain, "reason": reason, "count": count }).to_string());
+    }
+    Some(body)
+}
+
+/// What ClickHouse's answer to an INSERT means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Delivery {
     Stored,
     /// A passing failure (network, 5xx, overload): retry later.
     Retry,
-    /// ClickHouse refused the data itself (type mismatch, bad data): retrying
-    /// cannot help, so the batch goes to the dead-letter queue.
+    /// ClickHouse refused the data itself (type mismatch, bad data, a value
+    /// out of range): retrying cannot help. The consumer finds the row.
     Poison,
 }
 
-/// Classifies ClickHouse's answer (Vector's rule: 2xx stored; data errors
-/// 53 TYPE_MISMATCH, 26/27 parsing, 117 INCORRECT_DATA are poison; the rest retry).
+/// Classifies ClickHouse's answer (Vector's rule, widened: 2xx stored; data
+/// errors are poison — 6/26/27/38/41/53/69/70/72/117/130/131/321/469 (parsing,
+/// types, a decimal or number out of range, a too long FixedString, a
+/// violated CHECK constraint); the rest retry).
 pub fn classify(status: u16, exception_code: Option<u32>) -> Delivery {
     match (status, exception_code) {
         (200..=299, _) => Delivery::Stored,
-        (_, Some(26 | 27 | 53 | 117)) => Delivery::Poison,
+        (_, Some(6 | 26 | 27 | 38 | 41 | 53 | 69 | 70 | 72 | 117 | 130 | 131 | 321 | 469)) => {
+            Delivery::Poison
+        }
         _ => Delivery::Retry,
     }
 }
@@ -95,6 +146,19 @@ pub fn classify(status: u16, exception_code: Option<u32>) -> Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn row(site: &str, timestamp: &str, event_id: u64) -> Row {
+        let json = serde_json::json!({
+            "site_domain": site, "timestamp": timestamp, "name": "pageview", "visitor_id": 1,
+            "hostname": site, "pathname": "/", "referrer": "", "referrer_source": "",
+            "utm_medium": "", "utm_source": "", "utm_campaign": "", "utm_content": "", "utm_term": "",
+            "click_id_param": "", "country_code": "", "device": "", "browser": "", "browser_version": "",
+            "operating_system": "", "operating_system_version": "", "meta.key": [], "meta.value": [],
+            "revenue_amount": null, "revenue_currency": "", "scroll_depth": 0, "engagement_time": 0,
+            "interactive": true, "tracker_version": 0, "event_id": event_id
+        });
+        serde_json::from_value(json).expect("a row")
+    }
 
     #[test]
     fn the_token_depends_on_the_ids_not_their_order() {
@@ -105,22 +169,76 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_becomes_one_insert_of_rows_and_one_of_drop_counts() {
-        let dropped = |reason: &str| {
-            QueueMessage::Dropped(DropCount {
-                date: "2026-11-25".into(),
-                site_domain: "p.example".into(),
-                reason: reason.into(),
-            })
+    fn a_version_1_message_gets_a_stable_nonzero_id() {
+        assert_eq!(event_id_of_message("m1"), event_id_of_message("m1"));
+        assert_ne!(event_id_of_message("m1"), event_id_of_message("m2"));
+        assert_ne!(event_id_of_message(""), 0);
+    }
+
+    #[test]
+    fn stored_ids_are_looked_up_per_site_day_with_bound_values() {
+        let a = row("a.example", "2026-11-28 23:59:59", 7);
+        let b = row("b'example", "2026-11-29 00:00:00", 8);
+        let c = row("a.example", "2026-11-28 10:00:00", 9);
+        let sql = stored_ids_sql(&[&a, &b, &c]);
+        assert_eq!(
+            sql.text,
+            "SELECT DISTINCT event_id FROM events WHERE ((site_domain = {p0:String} AND toDate(timestamp) = {p1:Date}) OR (site_domain = {p2:String} AND toDate(timestamp) = {p3:Date})) AND event_id IN {p4:Array(UInt64)} FORMAT TabSeparated"
+        );
+        let values: Vec<&str> = sql.params.iter().map(|(_, v)| v.as_str()).collect();
+        assert_eq!(
+            values,
+            [
+                "a.example",
+                "2026-11-28",
+                "b'example",
+                "2026-11-29",
+                "[7,8,9]"
+            ]
+        );
+        assert_eq!(read_ids("7\n9\n"), HashSet::from([7, 9]));
+        assert!(read_ids("").is_empty());
+    }
+
+    #[test]
+    fn rows_insert_with_a_token_of_their_ids() {
+        let (a, b) = (
+            row("a.example", "2026-11-28 23:59:59", 7),
+            row("a.example", "2026-11-28 23:59:59", 8),
+        );
+        let first = rows_insert(&[&a, &b]).unwrap().unwrap();
+        let regrouped = rows_insert(&[&b, &a]).unwrap().unwrap();
+        assert_eq!(
+            first.lines().next(),
+            regrouped.lines().next(),
+            "same ids, same token"
+        );
+        assert_ne!(
+            first.lines().next(),
+            rows_insert(&[&a]).unwrap().unwrap().lines().next()
+        );
+        assert_eq!(first.lines().count(), 3);
+        assert!(first.contains(r#""event_id":7"#));
+        assert!(rows_insert(&[]).unwrap().is_none());
+    }
+
+    #[test]
+    fn drops_are_summed_per_day_site_and_reason() {
+        let dropped = |reason: &str| DropCount {
+            date: "2026-11-25".into(),
+            site_domain: "p.example".into(),
+            reason: reason.into(),
         };
-        let bodies = insert_bodies(
-            "t1",
-            &[dropped("bot"), dropped("bot"), dropped("unknown_site")],
-        )
-        .unwrap();
-        assert_eq!(bodies.len(), 1, "no rows, no rows insert");
-        let lines: Vec<&str> = bodies[0].lines().collect();
-        assert_eq!(lines[0], "INSERT INTO dropped_events SETTINGS insert_deduplication_token = 't1-dropped' FORMAT JSONEachRow");
+        let drops = [dropped("bot"), dropped("bot"), dropped("unknown_site")];
+        let body = drops_insert(&drops, ["m1", "m2", "m3"]).unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        assert_eq!(
+            lines[0],
+            format!(
+                "INSERT INTO dropped_events SETTINGS insert_deduplication_token = '{}-dropped' FORMAT JSONEachRow",
+                dedup_token(["m3", "m2", "m1"])
+            )
+        );
         assert_eq!(
             lines[1..],
             [
@@ -128,7 +246,7 @@ mod tests {
                 r#"{"date":"2026-11-25","site_domain":"p.example","reason":"unknown_site","count":1}"#
             ]
         );
-        assert!(insert_bodies("t", &[]).unwrap().is_empty());
+        assert!(drops_insert(&[], ["m"]).is_none());
     }
 
     #[test]
@@ -142,6 +260,21 @@ mod tests {
         );
         assert_eq!(classify(400, Some(117)), Delivery::Poison);
         assert_eq!(classify(500, Some(53)), Delivery::Poison);
+        assert_eq!(
+            classify(400, Some(69)),
+            Delivery::Poison,
+            "a decimal out of range"
+        );
+        assert_eq!(
+            classify(400, Some(131)),
+            Delivery::Poison,
+            "too long for a FixedString"
+        );
         assert_eq!(classify(0, None), Delivery::Retry, "no answer at all");
+        assert_eq!(
+            classify(516, Some(516)),
+            Delivery::Retry,
+            "credentials: fixed by an operator"
+        );
     }
 }

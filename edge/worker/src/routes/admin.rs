@@ -15,7 +15,10 @@ use model::settings::Store;
 use worker::{Date, Method, Request, Response, Result, RouteContext};
 
 /// The settings, when the request may use the admin API; a refusal otherwise.
-async fn allowed(request: &Request, ctx: &RouteContext<()>) -> std::result::Result<Store, Failure> {
+pub(super) async fn allowed(
+    request: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Store, Failure> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
     let token = config.admin_token.as_ref().map(|t| t.0.as_str());

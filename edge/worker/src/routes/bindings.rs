@@ -8,6 +8,10 @@ use worker::Env;
 pub const EVENTS_QUEUE: &str = "EVENTS";
 pub const SALTS: &str = "SALTS";
 pub const SITE_SETTINGS: &str = "SITE_SETTINGS";
+/// The R2 bucket of messages set aside (`ingest::store::dead_letter`).
+pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
+/// The queue Cloudflare moves a message to after the consumer's retries.
+pub const DEAD_LETTER_QUEUE_NAME: &str = "events-dlq";
 
 thread_local! {
     /// The configuration, validated on an isolate's first request (the
@@ -36,6 +40,7 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         admin_token: var("ADMIN_TOKEN"),
         admin_user: var("ADMIN_USER"),
         admin_password_hash: var("ADMIN_PASSWORD_HASH"),
+        retry_budget_seconds: var("RETRY_BUDGET_SECONDS"),
     }
     .validate()?;
     // a concurrent first request may have set it already: either copy is the same

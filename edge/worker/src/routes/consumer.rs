@@ -1,107 +1,318 @@
-//! The queue consumer: each batch becomes one INSERT of rows (and one of drop
-//! counts) whose deduplication token comes from the batch's message ids, so a
-//! redelivered batch is stored once.
-//! Outages retry with backoff; data ClickHouse refuses goes to the dead-letter
-//! queue after the queue's retries (wrangler.toml). Once stored, the visits of
-//! the batch's visitors are recomputed (`ingest::store::visits`); a failure there
-//! retries the batch too (its inserts are deduplicated, the recompute is
-//! idempotent).
+//! The queue consumer: each message's fate is decided on its own
+//! (`ingest::store::delivery`), so one message never holds back another.
+//!
+//! 1. Read each message; one it cannot read (a broken body, a version newer
+//!    than this code) is set aside, never acknowledged unread.
+//! 2. Ask ClickHouse which events are stored already (a redelivery) and
+//!    insert the others; a refused INSERT is bisected until each refused row
+//!    stands alone (`Bisect`), and only those are set aside.
+//! 3. Recompute the visits of the stored events' visitors.
+//! 4. Ack what is stored; retry the rest after a delay that grows with the
+//!    message's age (`RetryBudget`); past the budget, or refused, a message
+//!    is set aside in the dead-letter bucket with its reason
+//!    ([`super::dead_letters`]), for an operator to replay.
+//!
+//! The queue `events-dlq` (where Cloudflare moves a message after the queue's
+//! own retries, e.g. when this code failed outright) is consumed here too:
+//! its messages go to the same bucket.
 
-use super::clickhouse;
+use super::bindings::DEAD_LETTER_QUEUE_NAME;
+use super::{clickhouse, dead_letters};
 use crate::config::Config;
-use ingest::store::batch::{classify, dedup_token, insert_bodies, Delivery};
+use ingest::store::batch::{
+    classify, drops_insert, event_id_of_message, read_ids, rows_insert, stored_ids_sql, Delivery,
+};
+use ingest::store::dead_letter::DeadLetter;
+use ingest::store::delivery::{Action, Bisect, Fate};
 use ingest::store::visits::{refresh_sql, touched};
-use model::message::QueueMessage;
-use worker::{console_error, Date, MessageBatch, MessageExt, QueueRetryOptionsBuilder, Result};
+use model::message::{QueueMessage, Unreadable};
+use model::row::Row;
+use worker::{
+    console_error, Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage,
+};
 
-pub async fn consume(batch: MessageBatch<String>, config: &Config) -> Result<()> {
-    let messages = batch.messages()?;
-    let ids: Vec<String> = messages.iter().map(|m| m.id()).collect();
-    let mut parsed = Vec::with_capacity(messages.len());
-    for message in &messages {
-        match QueueMessage::decode(message.body()) {
-            Ok(m) => parsed.push(m),
-            // only this Worker writes the queue, so this is a deploy mismatch: say so
-            Err(error) => console_error!("queue message {} is not readable: {error}", message.id()),
+/// At most this many INSERTs while looking for refused rows: with 100
+/// messages a batch, one refused row takes about 14.
+const MAX_INSERTS: usize = 30;
+
+/// One message of the batch as read.
+struct Letter {
+    raw: RawMessage,
+    id: String,
+    queued_ms: u64,
+    body: String,
+    message: Result<QueueMessage, Unreadable>,
+}
+
+pub async fn consume(
+    batch: MessageBatch<String>,
+    env: &Env,
+    config: &Config,
+) -> worker::Result<()> {
+    let now = Date::now().as_millis();
+    let letters: Vec<Letter> = batch.raw_iter().map(read).collect();
+    if batch.queue() == DEAD_LETTER_QUEUE_NAME {
+        let fates = vec![Fate::DeadLetter("the queue's retries ran out".into()); letters.len()];
+        settle(env, config, &letters, fates, "", now).await;
+        return Ok(());
+    }
+    let mut fates: Vec<Option<Fate>> = letters
+        .iter()
+        .map(|letter| match &letter.message {
+            Err(unreadable) => Some(Fate::DeadLetter(unreadable.to_string())),
+            Ok(_) => None,
+        })
+        .collect();
+    let mut last_error = String::new();
+
+    // the events: which are stored already, then the others, bisected on refusal
+    let events: Vec<(usize, &Row)> = letters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, letter)| match &letter.message {
+            Ok(QueueMessage::Event(row)) => Some((i, row.as_ref())),
+            _ => None,
+        })
+        .collect();
+    if !events.is_empty() {
+        let rows: Vec<&Row> = events.iter().map(|(_, row)| *row).collect();
+        match clickhouse::run(&config.clickhouse, &stored_ids_sql(&rows), "").await {
+            Ok(answer) if answer.status == 200 => {
+                let stored = read_ids(&answer.body);
+                let new: Vec<(usize, &Row)> = events
+                    .iter()
+                    .filter(|(i, row)| {
+                        let already = stored.contains(&row.event_id);
+                        if already {
+                            fates[*i] = Some(Fate::Stored);
+                        }
+                        !already
+                    })
+                    .copied()
+                    .collect();
+                for (k, fate) in insert(config, &new, &mut last_error)
+                    .await
+                    .into_iter()
+                    .enumerate()
+                {
+                    fates[new[k].0] = Some(fate);
+                }
+            }
+            failed => {
+                last_error = describe("stored ids", failed);
+                console_error!("{last_error}");
+            }
+        }
+        // the visits of every stored event's visitor (again, for one whose
+        // refresh failed before): a failure retries those events, whose
+        // insert then finds them stored
+        let stored: Vec<&Row> = events
+            .iter()
+            .filter(|(i, _)| fates[*i] == Some(Fate::Stored))
+            .map(|(_, row)| *row)
+            .collect();
+        for ((site, date), visitors) in touched(stored) {
+            let sql = refresh_sql(&site, &date, &visitors);
+            match clickhouse::run(&config.clickhouse, &sql, "").await {
+                Ok(answer) if answer.status == 200 => {}
+                failed => {
+                    last_error = describe("visits", failed);
+                    console_error!("{last_error}");
+                    for (i, row) in &events {
+                        if row.site_domain == site
+                            && row.date() == date
+                            && fates[*i] == Some(Fate::Stored)
+                        {
+                            fates[*i] = Some(Fate::Retry);
+                        }
+                    }
+                }
+            }
         }
     }
-    let token = dedup_token(ids.iter().map(String::as_str));
-    let bodies =
-        insert_bodies(&token, &parsed).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    // every insert must be stored before the batch is acked; a retried batch
-    // re-sends all of them and the tokens keep each stored once
-    let mut delivery = Delivery::Stored;
-    for body in bodies {
-        delivery = match clickhouse::post(&config.clickhouse, body).await {
-            Ok(answer) => {
-                let delivery = classify(answer.status, answer.exception_code);
-                if delivery != Delivery::Stored {
-                    // rows hold no IP or User-Agent, so neither can ClickHouse's message
-                    let message: String = answer.body.chars().take(300).collect();
-                    console_error!(
-                        "insert: ClickHouse {} (code {:?}): {message}",
-                        answer.status,
-                        answer.exception_code
-                    );
+
+    // the drop counts: one INSERT, whose token keeps a resent one stored once
+    let drops: Vec<(usize, &model::message::DropCount)> = letters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, letter)| match &letter.message {
+            Ok(QueueMessage::Dropped(count)) => Some((i, count)),
+            _ => None,
+        })
+        .collect();
+    let body = drops_insert(
+        drops.iter().map(|(_, count)| *count),
+        drops.iter().map(|(i, _)| letters[*i].id.as_str()),
+    );
+    if let Some(body) = body {
+        let fate = match clickhouse::post(&config.clickhouse, body).await {
+            Ok(answer) => match classify(answer.status, answer.exception_code) {
+                Delivery::Stored => Fate::Stored,
+                Delivery::Retry => {
+                    last_error = describe("drop counts", Ok(answer));
+                    Fate::Retry
                 }
-                delivery
-            }
+                Delivery::Poison => Fate::DeadLetter(describe("drop counts", Ok(answer))),
+            },
             Err(error) => {
-                console_error!("insert: {error}");
-                Delivery::Retry
+                last_error = format!("drop counts: {error}");
+                Fate::Retry
             }
         };
-        if delivery != Delivery::Stored {
-            break;
+        for (i, _) in &drops {
+            fates[*i] = Some(fate.clone());
         }
     }
-    if delivery == Delivery::Stored {
-        let rows = parsed.iter().filter_map(|m| match m {
-            QueueMessage::Event(row) => Some(row.as_ref()),
-            _ => None,
-        });
-        for ((site, date), visitors) in touched(rows) {
-            let sql = refresh_sql(&site, &date, &visitors);
-            let refreshed = match clickhouse::run(&config.clickhouse, &sql, "").await {
-                Ok(answer) if answer.status == 200 => true,
+
+    let fates = fates
+        .into_iter()
+        .map(|f| f.unwrap_or(Fate::Retry))
+        .collect();
+    settle(env, config, &letters, fates, &last_error, now).await;
+    Ok(())
+}
+
+/// Inserts `rows`, bisecting refused INSERTs; each row's fate, in order.
+async fn insert(config: &Config, rows: &[(usize, &Row)], last_error: &mut String) -> Vec<Fate> {
+    let mut bisect = Bisect::new(rows.len(), MAX_INSERTS);
+    while let Some(group) = bisect.next_group() {
+        let group_rows: Vec<&Row> = group.iter().map(|&k| rows[k].1).collect();
+        let (delivery, error) = match rows_insert(&group_rows) {
+            Ok(Some(body)) => match clickhouse::post(&config.clickhouse, body).await {
                 Ok(answer) => {
-                    console_error!(
-                        "visits: ClickHouse {} (code {:?})",
-                        answer.status,
-                        answer.exception_code
-                    );
-                    false
+                    let delivery = classify(answer.status, answer.exception_code);
+                    let error = if delivery == Delivery::Stored {
+                        String::new()
+                    } else {
+                        describe("insert", Ok(answer))
+                    };
+                    (delivery, error)
                 }
-                Err(error) => {
-                    console_error!("visits: {error}");
-                    false
+                Err(error) => (Delivery::Retry, format!("insert: {error}")),
+            },
+            Ok(None) => (Delivery::Stored, String::new()),
+            // a row that does not serialize is refused data too
+            Err(error) => (Delivery::Poison, format!("serializing: {error}")),
+        };
+        if !error.is_empty() {
+            console_error!("{error}");
+            if delivery == Delivery::Retry {
+                *last_error = error.clone();
+            }
+        }
+        bisect.record(group, delivery, &error);
+    }
+    bisect.fates()
+}
+
+/// Acts on each message's fate: ack, retry after its delay, or set it aside
+/// (then ack; if the bucket fails, retry, so nothing is lost).
+async fn settle(
+    env: &Env,
+    config: &Config,
+    letters: &[Letter],
+    fates: Vec<Fate>,
+    last_error: &str,
+    now: u64,
+) {
+    let (mut stored, mut retried, mut set_aside) = (0, 0, 0);
+    for (letter, fate) in letters.iter().zip(fates) {
+        let age_seconds = now.saturating_sub(letter.queued_ms) / 1000;
+        match config.retry_budget.action(fate, age_seconds, last_error) {
+            Action::Ack => {
+                letter.raw.ack();
+                stored += 1;
+            }
+            Action::RetryAfter(delay) => {
+                retry(&letter.raw, delay);
+                retried += 1;
+            }
+            Action::SetAside(reason) => {
+                let dead_letter = DeadLetter {
+                    reason,
+                    body: replayable(letter),
+                    queue_message_id: letter.id.clone(),
+                    queued_ms: letter.queued_ms,
+                    dead_lettered_ms: now,
+                };
+                match dead_letters::put(env, &dead_letter).await {
+                    Ok(()) => {
+                        console_error!("set aside {}: {}", dead_letter.key(), dead_letter.reason);
+                        letter.raw.ack();
+                        set_aside += 1;
+                    }
+                    Err(error) => {
+                        console_error!("setting aside {}: {error}; retrying it", letter.id);
+                        retry(&letter.raw, 60);
+                        retried += 1;
+                    }
                 }
-            };
-            if !refreshed {
-                delivery = Delivery::Retry;
-                break;
             }
         }
     }
-    match delivery {
-        Delivery::Stored => batch.ack_all(),
-        // backoff grows with the batch's age (workers-rs exposes no attempt
-        // count): half the age, 5 s to 5 min; after max_retries the queue
-        // moves the batch to the dead-letter queue
-        Delivery::Retry | Delivery::Poison => {
-            let now = Date::now().as_millis();
-            let oldest = messages
-                .iter()
-                .map(|m| m.timestamp().as_millis())
-                .min()
-                .unwrap_or(now);
-            let delay = (now.saturating_sub(oldest) / 2000).clamp(5, 300) as u32;
-            batch.retry_all_with_options(
-                &QueueRetryOptionsBuilder::new()
-                    .with_delay_seconds(delay)
-                    .build(),
-            );
-        }
+    if retried + set_aside > 0 {
+        console_error!("queue batch: {stored} stored, {retried} retried, {set_aside} set aside");
     }
-    Ok(())
+}
+
+fn retry(message: &RawMessage, delay_seconds: u32) {
+    message.retry_with_options(
+        &QueueRetryOptionsBuilder::new()
+            .with_delay_seconds(delay_seconds)
+            .build(),
+    );
+}
+
+/// A message as the queue carries it: its body text, its event id filled in
+/// for a version-1 event (from the queue's id for it, which retries keep).
+fn read(raw: RawMessage) -> Letter {
+    let id = raw.id();
+    let queued_ms = raw.timestamp().as_millis();
+    let body = raw.body();
+    let body = body.as_string().unwrap_or_else(|| {
+        // only this Worker writes the queue as strings: anything else is shown as JSON
+        worker::js_sys::JSON::stringify(&body)
+            .ok()
+            .and_then(|s| s.as_string())
+            .unwrap_or_default()
+    });
+    let message = QueueMessage::decode(&body).map(|mut message| {
+        if let QueueMessage::Event(row) = &mut message {
+            if row.event_id == 0 {
+                row.event_id = event_id_of_message(&id);
+            }
+        }
+        message
+    });
+    Letter {
+        raw,
+        id,
+        queued_ms,
+        body,
+        message,
+    }
+}
+
+/// What a replay queues: the message re-encoded with its event id when it
+/// was readable (so it is stored once however often it is replayed), else
+/// the body as it came.
+fn replayable(letter: &Letter) -> String {
+    match &letter.message {
+        Ok(message) => message.encode().unwrap_or_else(|_| letter.body.clone()),
+        Err(_) => letter.body.clone(),
+    }
+}
+
+/// A failed statement, for the log and a dead letter's reason: rows hold no
+/// IP or User-Agent, so neither can ClickHouse's message about them.
+fn describe(what: &str, answer: worker::Result<clickhouse::Answer>) -> String {
+    match answer {
+        Ok(answer) => format!(
+            "{what}: ClickHouse {} (code {:?}): {}",
+            answer.status,
+            answer.exception_code,
+            answer.body.chars().take(300).collect::<String>().trim()
+        ),
+        Err(error) => format!("{what}: {error}"),
+    }
 }

@@ -2,7 +2,7 @@
 //! User-Agent exist. It runs the ingest pipeline — `admit`, the day's salt,
 //! `rows` — and queues the rows; the IP and User-Agent end with the request.
 
-use super::bindings::{config, EVENTS_QUEUE};
+use super::bindings::{config, random_bytes, EVENTS_QUEUE};
 use super::respond::Failure;
 use super::{salt, settings};
 use ingest::answer::{self, Answer};
@@ -62,7 +62,12 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
         country: &country,
     };
     let salt = salt::for_day(env, now).await?;
-    let messages = rows(&admitted, &client, &salt, now)
+    let new_event_id = || u64::from_le_bytes(random_bytes());
+    let rows = match rows(&admitted, &client, &salt, now, new_event_id) {
+        Ok(rows) => rows,
+        Err(refusal) => return Ok(answer::refused(&refusal)),
+    };
+    let messages = rows
         .into_iter()
         .map(|row| QueueMessage::Event(Box::new(row)).encode())
         .collect::<std::result::Result<Vec<_>, _>>()?;

@@ -10,7 +10,8 @@
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
 //! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds) | [`admin`] | `control::admin`, `control::access` |
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::access` |
-//! | queue `events` | [`consumer`] | `ingest::store::batch`, `ingest::store::visits` |
+//! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
+//! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`) | [`retention`] | `ingest::store::retention` |
 //! | Durable Object `Salts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
@@ -27,6 +28,7 @@ mod bindings;
 mod caller;
 mod clickhouse;
 mod consumer;
+mod dead_letters;
 mod event;
 mod health;
 mod respond;
@@ -55,6 +57,8 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/keys", admin::add_key)
         .delete_async("/api/admin/keys/:id", admin::revoke_key)
         .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
+        .get_async("/api/admin/dead-letters", dead_letters::list)
+        .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
         .post_async("/api/auth/login", session::login)
         .post_async("/api/auth/logout", session::logout)
         .get_async("/api/auth/session", session::show)
@@ -66,7 +70,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
 async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<()> {
     // a misconfigured Worker leaves the batch on the queue, to be retried
     let config = bindings::config(&env).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    consumer::consume(batch, &config).await
+    consumer::consume(batch, &env, &config).await
 }
 
 #[event(scheduled)]
