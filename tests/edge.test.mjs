@@ -3,8 +3,8 @@
 // events land in the local ClickHouse as enriched rows; bad bodies are
 // answered (never a 5xx, always with CORS) and store and count nothing; a
 // ClickHouse outage loses
-// nothing and duplicates nothing; and at the end no IP, User-Agent or
-// cookie is found in any table, log line or browser.
+// nothing and duplicates nothing; and at the end no IP, User-Agent,
+// referrer query string or cookie is found in any table, log line or browser.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -19,6 +19,8 @@ import { pageHtml, trackerTag } from './support/scenario.mjs'
 import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs'
 
 const SECRET_IP = '203.0.113.77'
+/** What a referrer holds beyond its host and path: never stored. */
+const REFERRER_SECRETS = ['ReferrerPassword', 'ReferrerToken', 'someone', 'ReferrerFragment']
 const SECRET_UA =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 SecretMarker/9.9'
 
@@ -252,6 +254,48 @@ test('invalid bodies get a 400 naming the field and store and count nothing; no 
   assert.equal(await count("SELECT sumIf(count, reason != 'unknown_site') FROM dropped_events"), before.other)
 })
 
+test('bodies over a route’s limit are refused with a 413 naming it, by Content-Length or while streaming, and store nothing', async () => {
+  const before = Number((await query(clickhouse, 'SELECT count() FROM events FORMAT TabSeparated')).trim())
+  const big = (bytes) =>
+    JSON.stringify({ n: 'TooBig', u: 'https://portal.test/', d: 'portal.test', p: { pad: 'x'.repeat(bytes) } })
+  // a declared length over 1 MB (Plausible's limit)
+  const declared = await send(big(1024 * 1024))
+  assert.equal(declared.status, 413)
+  assert.equal(declared.headers.get('access-control-allow-origin'), '*')
+  assert.match((await declared.json()).error, /larger than 1048576 bytes/)
+  // no length at all: a stream, cut at the limit
+  const chunk = new TextEncoder().encode('x'.repeat(64 * 1024))
+  let sent = 0
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (sent++ < 40) controller.enqueue(chunk)
+      else controller.close()
+    }
+  })
+  const streamed = await fetch(`${edge.url}/api/event`, { method: 'POST', body: stream, duplex: 'half' })
+  assert.equal(streamed.status, 413)
+  // the other routes' limits: the Stats API 16 KiB, the login 4 KiB, the admin API 64 KiB
+  const { key } = await edge.admin.addKey(['portal.test'])
+  const stats = await fetch(`${edge.url}/api/v2/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}` },
+    body: JSON.stringify({
+      site_id: 'portal.test',
+      metrics: ['visitors'],
+      date_range: '7d',
+      pad: 'x'.repeat(16 * 1024)
+    })
+  })
+  assert.equal(stats.status, 413)
+  assert.match((await stats.json()).error, /larger than 16384 bytes/)
+  const login = await fetch(`${edge.url}/api/auth/login`, { method: 'POST', body: 'x'.repeat(5000) })
+  assert.equal(login.status, 413)
+  await login.arrayBuffer()
+  await new Promise((resolve) => setTimeout(resolve, 2000))
+  const after = Number((await query(clickhouse, 'SELECT count() FROM events FORMAT TabSeparated')).trim())
+  assert.equal(after, before)
+})
+
 test('a ClickHouse outage loses nothing and stores nothing twice', async () => {
   await ch.stop()
   const sent = 25
@@ -300,6 +344,13 @@ test('at the end: no IP, User-Agent or marker in any table or log line, and no c
   assert.deepEqual(kept, { local: 0, session: 0, cookie: '' })
   assert.deepEqual(await context.cookies(), [], 'the Worker set no cookie')
   await context.close()
+  // a visitor who came from a password-reset mail: only the referrer's host and path are kept
+  const resetLink =
+    'https://user:ReferrerPassword@www.mail.example/reset/?token=ReferrerToken&email=someone%40corp.example#ReferrerFragment'
+  await send(JSON.stringify({ n: 'pageview', u: 'https://portal.test/welcome', d: 'portal.test', r: resetLink }))
+  assert.equal(await waitForCount("pathname = '/welcome'", 1), 1)
+  const [welcome] = await rows("pathname = '/welcome'")
+  assert.deepEqual([welcome.referrer, welcome.referrer_source], ['mail.example/reset', 'mail.example'])
 
   const tables = (
     await query(clickhouse, 'SELECT name FROM system.tables WHERE database = currentDatabase() FORMAT TabSeparated')
@@ -311,10 +362,10 @@ test('at the end: no IP, User-Agent or marker in any table or log line, and no c
   for (const table of tables) {
     const text = await query(clickhouse, `SELECT * FROM ${table} FORMAT JSONEachRow`)
     // 127.0.0.1 is the IP wrangler dev gives requests without CF-Connecting-IP
-    for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker', '127.0.0.1'])
+    for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker', '127.0.0.1', ...REFERRER_SECRETS])
       assert.ok(!text.includes(secret), `${table} holds ${secret}`)
   }
   // the whole log of the run (wrangler's own lines name its address, 127.0.0.1, so that one is not checked)
-  for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker'])
+  for (const secret of [SECRET_IP, '203.0.113', SECRET_UA, 'SecretMarker', ...REFERRER_SECRETS])
     assert.ok(!edge.log().includes(secret), `a log line holds ${secret}`)
 })

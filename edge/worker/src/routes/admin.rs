@@ -4,9 +4,13 @@
 //! made by the `SiteSettings` object.
 
 use super::bindings::{config, random_bytes};
+use super::body;
 use super::caller::Caller;
 use super::clickhouse;
 use super::respond::{self, Failure};
+
+/// A site with its goals and props is a few kilobytes.
+const MAX_ADMIN_BODY: usize = 64 * 1024;
 use super::settings;
 use control::access;
 use control::admin::{self, public_view};
@@ -54,7 +58,7 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
         async {
             allowed(&request, &ctx).await?;
             let domain = ctx.param("domain").cloned().unwrap_or_default();
-            let body = request.bytes().await.unwrap_or_default();
+            let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let change = admin::put_site(&domain, &body)?;
             if let Change::PutSite(site) = &change {
                 // ClickHouse resolves every report's dates: it must know the zone
@@ -92,7 +96,7 @@ pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Resp
 pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json("admin", async {
         allowed(&request, &ctx).await?;
-        let body = request.bytes().await.unwrap_or_default();
+        let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
         let (key, secret) = admin::add_key(&body, &random_bytes())?;
         match settings::change(&ctx.env, &Change::AddKey(key.clone())).await? {
             // the secret is shown this once; only its hash is kept
@@ -124,7 +128,7 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
         "admin",
         async {
             allowed(&request, &ctx).await?;
-            let body = request.bytes().await.unwrap_or_default();
+            let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let (from, to) = admin::rebuild_range(&body)?;
             let sql = ingest::store::visits::rebuild_sql(&from, &to);
             let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "").await?;

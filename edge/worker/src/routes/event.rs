@@ -3,12 +3,14 @@
 //! `rows` — and queues the rows; the IP and User-Agent end with the request.
 
 use super::bindings::{config, random_bytes, EVENTS_QUEUE};
+use super::body;
 use super::respond::Failure;
 use super::{salt, settings};
 use ingest::answer::{self, Answer};
 use ingest::drop::DropReason;
 use ingest::pipeline::{admit, rows, Refused};
 use ingest::privacy::client::{client_ip, country, Client};
+use ingest::protocol::payload::MAX_BODY_BYTES;
 use model::message::QueueMessage;
 use worker::{console_error, Date, Env, Headers, Queue, Request, Response, Result, RouteContext};
 
@@ -28,7 +30,9 @@ pub async fn post(request: Request, ctx: RouteContext<()>) -> Result<Response> {
 
 async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, Failure> {
     let config = config(env)?;
-    let body = request.bytes().await.unwrap_or_default();
+    let body = body::read(&mut request, MAX_BODY_BYTES)
+        .await
+        .map_err(|too_large| Failure::refused(413, too_large.to_string()))?;
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let user_agent = header("User-Agent").unwrap_or_default();

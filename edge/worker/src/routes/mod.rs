@@ -17,7 +17,8 @@
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
 //!
 //! Shared: [`bindings`] (the environment: the variables validated once into
-//! `crate::config`, the queue, the Durable Objects, the CSPRNG),
+//! `crate::config`, the queue, the Durable Objects, the CSPRNG), [`body`]
+//! (request bodies read up to a limit),
 //! [`clickhouse`] (the HTTP client), [`caller`] (who the request is, from its
 //! headers), [`respond`] (answers and the error boundary). Static assets
 //! (`/js/script.js`, its Wasm, the demo, the dashboard) are served by Workers
@@ -25,6 +26,7 @@
 
 mod admin;
 mod bindings;
+mod body;
 mod caller;
 mod clickhouse;
 mod consumer;

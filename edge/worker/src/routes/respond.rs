@@ -99,6 +99,12 @@ impl From<RowError> for Failure {
     }
 }
 
+impl From<super::body::TooLarge> for Failure {
+    fn from(error: super::body::TooLarge) -> Self {
+        Failure::refused(413, error.to_string())
+    }
+}
+
 impl From<serde_json::Error> for Failure {
     fn from(error: serde_json::Error) -> Self {
         Failure::Storage(format!("JSON: {error}"))

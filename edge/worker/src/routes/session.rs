@@ -3,6 +3,7 @@
 //! session cookie, the failed-login throttle).
 
 use super::bindings::{config, random_bytes};
+use super::body;
 use super::caller::Caller;
 use super::respond::{self, Failure};
 use super::settings;
@@ -22,9 +23,15 @@ fn with_cookie(response: Response, cookie: &str) -> std::result::Result<Response
     Ok(response.with_headers(headers))
 }
 
+/// A login body is a user name and a password.
+const MAX_LOGIN_BODY: usize = 4 * 1024;
+
 pub async fn login(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
     let caller = Caller::of(&request);
-    let body = request.bytes().await.unwrap_or_default();
+    let body = match body::read(&mut request, MAX_LOGIN_BODY).await {
+        Ok(body) => body,
+        Err(too_large) => return respond::json("login", Err(too_large.into())),
+    };
     respond::json("login", log_in(&caller, &body, &ctx).await)
 }
 

@@ -3,16 +3,21 @@
 //! stored, changed only by `control::settings::apply`.
 //! Ingestion reads them through a per-isolate copy at most 10 s old (and
 //! re-reads at once, at most once a second, for a site it does not know).
+//! When the object cannot be reached, ingestion goes on with an older copy
+//! (up to an hour old) rather than refuse an event it would accept.
 
 use super::bindings::SITE_SETTINGS;
 use control::settings::{apply, Change};
 use model::settings::Store;
 use worker::{
-    durable_object, Date, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
+    Response, Result, State,
 };
 
 const FRESH_MS: u64 = 10_000;
 const RETRY_UNKNOWN_MS: u64 = 1_000;
+/// How old a copy may be to stand in while the object cannot be reached.
+const STALE_MS: u64 = 3_600_000;
 const KEY: &str = "store";
 
 thread_local! {
@@ -48,15 +53,28 @@ pub async fn cached(env: &Env, unknown_site: bool) -> Result<Store> {
     } else {
         FRESH_MS
     };
-    let copy = CACHE.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|(at, _)| now.saturating_sub(*at) < limit)
-            .map(|(_, s)| s.clone())
-    });
-    match copy {
-        Some(store) => Ok(store),
-        None => load(env).await,
+    let copy = |limit: u64| {
+        CACHE.with(|c| {
+            c.borrow()
+                .as_ref()
+                .filter(|(at, _)| now.saturating_sub(*at) < limit)
+                .map(|(_, s)| s.clone())
+        })
+    };
+    if let Some(store) = copy(limit) {
+        return Ok(store);
+    }
+    match load(env).await {
+        Ok(store) => Ok(store),
+        Err(error) => match copy(STALE_MS) {
+            Some(store) => {
+                console_error!(
+                    "site settings unreachable ({error}): using this isolate's older copy"
+                );
+                Ok(store)
+            }
+            None => Err(error),
+        },
     }
 }
 
