@@ -1,6 +1,7 @@
 // Who may read the Stats API and what a request can do: API keys (401/403,
 // revocation), injection attempts in every string a request or the admin API
-// carries, and settings (sites, goals, keys) that survive a restart.
+// carries, the limits of one request, and settings (sites, goals, keys) that
+// survive a restart.
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
@@ -79,10 +80,39 @@ test('injection attempts in every string of a request are data: 400 with the fie
   assert.equal(Number(await query(fx.clickhouse, 'SELECT count() FROM events')), before, 'the table is intact')
 })
 
+test('a request over a limit is refused naming it: buckets, range, page size, body', async () => {
+  const base = { site_id: BACKSTAGE, metrics: ['visitors'] }
+  // ~1.2 M hourly buckets asked for (1970–2105 with time:hour and time_labels)
+  const buckets = await fx.stats({
+    ...base,
+    date_range: ['1970-01-01', '2105-12-31'],
+    dimensions: ['time:hour'],
+    include: { time_labels: true }
+  })
+  assert.equal(buckets.status, 400)
+  assert.match(buckets.json.error, /^date_range: spans \d+ days; at most 7305/)
+  const hours = await fx.stats({ ...base, date_range: ['2025-01-01', '2026-06-30'], dimensions: ['time:hour'] })
+  assert.equal(hours.status, 400)
+  assert.match(hours.json.error, /time:hour over this date_range makes about \d+ time buckets; at most 10000/)
+  const days = await fx.stats({ ...base, date_range: ['2025-01-01', '2026-06-30'], dimensions: ['time:day'] })
+  assert.equal(days.status, 200, JSON.stringify(days.json))
+  const page = await fx.stats({ ...base, date_range: '7d', dimensions: ['event:page'], pagination: { limit: 10001 } })
+  assert.equal(page.status, 400)
+  assert.match(page.json.error, /pagination.limit: 10001 is not between 1 and 10000/)
+  const body = await fx.stats({ ...base, date_range: '7d', pad: 'x'.repeat(16 * 1024) })
+  assert.equal(body.status, 413)
+  assert.match(body.json.error, /larger than 16384 bytes/)
+})
+
 test('settings survive a restart: sites, goals and keys are durable', async () => {
   const before = await fx.edge.admin.settings()
   await fx.edge.stop()
-  fx.edge = await startEdge({ clickhouseUrl: fx.clickhouseUrl, sites: [], persistTo: join(fx.dir, 'state') })
+  fx.edge = await startEdge({
+    clickhouseUrl: fx.clickhouseUrl,
+    clickhousePassword: fx.clickhousePassword,
+    sites: [],
+    persistTo: join(fx.dir, 'state')
+  })
   assert.deepEqual(await fx.edge.admin.settings(), before)
   const { status, json } = await fx.stats({
     site_id: BACKSTAGE,

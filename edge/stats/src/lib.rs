@@ -11,6 +11,7 @@
 //! - [`query`]: a request body into a validated query, or a 400 naming the field
 //! - [`range`]: the date range in the site's time zone, resolved by ClickHouse
 //! - [`plan`]: which statements answer a query, each on its cheapest path
+//! - [`limits`]: what one request may cost (range, buckets, body; ClickHouse's own limits)
 //! - [`sql`]: a plan's statements in SQL, every value bound
 //! - [`columns`]: what every statement returns, and how its rows are read
 //! - [`answer`]: the rows into the answer, every metric rounded once
@@ -19,6 +20,7 @@
 pub mod answer;
 pub mod columns;
 pub mod error;
+pub mod limits;
 pub mod plan;
 pub mod query;
 pub mod range;

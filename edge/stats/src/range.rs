@@ -57,7 +57,8 @@ pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
                 _ => {
                     let site_p = sql.bind("String", site);
                     days(
-                        format!("least({today}, (SELECT toDate(min(timestamp), {tz_p}) FROM {EVENTS} WHERE site_domain = {site_p}))"),
+                        // minOrNull: min() of no rows is 1970-01-01, not "none"
+                        format!("least({today}, ifNull((SELECT toDate(minOrNull(timestamp), {tz_p}) FROM {EVENTS} WHERE site_domain = {site_p}), {today}))"),
                         today.clone(),
                     )
                 }

@@ -16,6 +16,11 @@ pub struct RawConfig {
     pub clickhouse_user: Option<String>,
     pub clickhouse_password: Option<String>,
     pub clickhouse_database: Option<String>,
+    /// `CLICKHOUSE_READ_USER` / `CLICKHOUSE_READ_PASSWORD`: the user the
+    /// Stats API reads as — a read-only one in production (docs say how);
+    /// unset, the writing user (each read is `readonly = 2` all the same).
+    pub clickhouse_read_user: Option<String>,
+    pub clickhouse_read_password: Option<String>,
     /// `TRUSTED_PROXY`: empty (Cloudflare) or `forwarded` (a reverse proxy
     /// whose `X-Forwarded-For`/`Forwarded`/`CF-IPCountry` are believed).
     pub trusted_proxy: Option<String>,
@@ -35,7 +40,10 @@ pub struct RawConfig {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
+    /// The queue consumer, the cron and the admin API write as this user.
     pub clickhouse: Clickhouse,
+    /// The Stats API reads as this one.
+    pub clickhouse_read: Clickhouse,
     pub proxy: ProxyTrust,
     pub admin_token: Option<AdminToken>,
     /// The dashboard's administrator, when a password hash is set.
@@ -173,17 +181,27 @@ impl RawConfig {
                 _ => return Err(ConfigError::BadRetryBudget(text.to_string())),
             },
         };
+        let clickhouse = Clickhouse {
+            url,
+            user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
+            password: self.clickhouse_password.unwrap_or_default(),
+            database,
+        };
+        let clickhouse_read = match self.clickhouse_read_user.filter(|u| !u.is_empty()) {
+            Some(user) => Clickhouse {
+                user,
+                password: self.clickhouse_read_password.unwrap_or_default(),
+                ..clickhouse.clone()
+            },
+            None => clickhouse.clone(),
+        };
         Ok(Config {
+            clickhouse,
+            clickhouse_read,
             proxy,
             retry_budget,
             admin_token,
             login,
-            clickhouse: Clickhouse {
-                url,
-                user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
-                password: self.clickhouse_password.unwrap_or_default(),
-                database,
-            },
         })
     }
 }
@@ -213,6 +231,25 @@ mod tests {
         .unwrap();
         let shown = format!("{with_secrets:?}");
         assert!(!shown.contains("hunter2") && !shown.contains("tttt"));
+        assert_eq!(
+            with_secrets.clickhouse_read, with_secrets.clickhouse,
+            "reads as the writer when no reader is set"
+        );
+        let reader = RawConfig {
+            clickhouse_read_user: Some("stats_reader".into()),
+            clickhouse_read_password: Some("r3ad".into()),
+            ..raw("http://x")
+        }
+        .validate()
+        .unwrap();
+        assert_eq!(
+            (
+                reader.clickhouse_read.user.as_str(),
+                reader.clickhouse.user.as_str()
+            ),
+            ("stats_reader", "default")
+        );
+        assert!(!format!("{reader:?}").contains("r3ad"));
     }
 
     #[test]

@@ -1,8 +1,16 @@
 //! ClickHouse over HTTP from the Worker (`fetch`), with the settings' credentials.
+//! Every request is abandoned after [`TIMEOUT`]: a hung connection costs a
+//! retry, never a stuck consumer or Stats API request.
 
 use crate::config::Clickhouse;
+use futures_util::future::{select, Either};
 use model::sql::{escaped_param, Sql};
-use worker::{Fetch, Headers, Method, Request, RequestInit, Result};
+use std::time::Duration;
+use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit, Result};
+
+/// Longer than a read may run (`stats::limits::MAX_EXECUTION_SECONDS`),
+/// and than an insert of one batch takes.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Status, `X-ClickHouse-Exception-Code` and body of one statement.
 pub struct Answer {
@@ -46,9 +54,20 @@ async fn send(
     init.with_method(Method::Post)
         .with_headers(headers)
         .with_body(Some(body.into()));
-    let mut response = Fetch::Request(Request::new_with_init(url.as_str(), &init)?)
-        .send()
-        .await?;
+    let controller = AbortController::default();
+    let fetch = Fetch::Request(Request::new_with_init(url.as_str(), &init)?);
+    let signal = controller.signal();
+    let sending = fetch.send_with_signal(&signal);
+    let mut response = match select(Box::pin(sending), Box::pin(Delay::from(TIMEOUT))).await {
+        Either::Left((response, _)) => response?,
+        Either::Right(_) => {
+            controller.abort();
+            return Err(worker::Error::RustError(format!(
+                "ClickHouse did not answer within {} s",
+                TIMEOUT.as_secs()
+            )));
+        }
+    };
     let exception_code = response
         .headers()
         .get("X-ClickHouse-Exception-Code")?

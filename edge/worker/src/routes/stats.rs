@@ -4,6 +4,7 @@
 //! together, then the answer.
 
 use super::bindings::config;
+use super::body;
 use super::caller::Caller;
 use super::clickhouse::{self, Answer};
 use super::respond::{self, Failure};
@@ -19,9 +20,6 @@ use stats::range::{read_resolved, resolve_sql};
 use stats::{first_page_statement, plan, query, realtime_sql, statements};
 use worker::{Date, Request, Response, Result, RouteContext};
 
-/// Bodies larger than this are refused: every value travels as a URL parameter.
-const MAX_BODY: usize = 16 * 1024;
-
 pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json("stats", run_query(&mut request, &ctx).await)
 }
@@ -30,15 +28,19 @@ pub async fn realtime(request: Request, ctx: RouteContext<()>) -> Result<Respons
     respond::json("stats", run_realtime(&request, &ctx).await)
 }
 
-/// `data` of a `JSONCompact` answer; ClickHouse errors become failures.
+/// `data` of a `JSONCompact` answer, read-only and within ClickHouse's
+/// limits (`stats::limits::READ_SETTINGS`); ClickHouse errors become failures.
 async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<Value>, Failure> {
+    let limited = stats::limits::limited(sql);
     let Answer {
         status,
         exception_code,
         body,
-    } = clickhouse::run(clickhouse, sql, "JSONCompact").await?;
+    } = clickhouse::run(clickhouse, &limited, "JSONCompact").await?;
     if status != 200 {
-        if let Some(fault) = stats::error::request_fault(exception_code) {
+        if let Some(fault) = stats::error::request_fault(exception_code)
+            .or_else(|| stats::limits::over_limit(exception_code))
+        {
             return Err(fault.into());
         }
         return Err(Failure::Storage(format!(
@@ -70,18 +72,13 @@ async fn run_query(
     ctx: &RouteContext<()>,
 ) -> std::result::Result<Response, Failure> {
     let (config, store, reader) = reader(request, ctx).await?;
-    let body = request.bytes().await.unwrap_or_default();
-    if body.len() > MAX_BODY {
-        return Err(Failure::refused(
-            400,
-            format!("the body is larger than {MAX_BODY} bytes"),
-        ));
-    }
+    let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
     let query = query::parse(&body)?;
     let site = access::site_for(&store, &reader, &query.site_id)?;
-    let ch = &config.clickhouse;
+    let ch = &config.clickhouse_read;
     let range_sql = resolve_sql(&query.date_range, &site.domain, &site.timezone);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
+    stats::limits::check(&query, &range)?;
     let plan = plan::plan(&query, range)?;
     let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
     let first_page = match first_page_statement(&plan, site, &results) {
@@ -105,6 +102,6 @@ async fn run_realtime(
         return Err(Failure::refused(400, "site_id is required"));
     };
     let site = access::site_for(&store, &reader, &site_id)?;
-    let rows = select(&config.clickhouse, &realtime_sql(site)).await?;
+    let rows = select(&config.clickhouse_read, &realtime_sql(site)).await?;
     respond::ok(&realtime_answer(&rows)?)
 }
