@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path' // embed paths are relative to the config (in target/workerd)
 import { adminClient } from '../scripts/lib/admin.mjs'
+import { clickhouseFromEnv } from '../scripts/lib/clickhouse.mjs'
 import { root } from '../scripts/lib/paths.mjs'
 
 const port = Number(process.argv[2] || 8788)
@@ -44,6 +45,7 @@ const edge :Workerd.Worker = (
     (name = "ADMIN_TOKEN", text = ${capnp(adminToken)}),
     (name = "CLICKHOUSE_URL", text = ${capnp(process.env.CLICKHOUSE_URL || 'http://127.0.0.1:8123')}),
     (name = "CLICKHOUSE_DATABASE", text = "analytics"),
+    (name = "CLICKHOUSE_PASSWORD", text = ${capnp(clickhouseFromEnv().password)}),
     # the Queues Worker takes the queue's name from the binding's props
     (name = "EVENTS", queue = (name = "queues", props = (json = "{\\"queue\\": \\"events\\"}"))),
     (name = "SALTS", durableObjectNamespace = "Salts"),

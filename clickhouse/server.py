@@ -5,14 +5,19 @@ interface that this project uses. Data is kept on disk in --data.
 
 Speaks (see README.md in this folder):
   GET|HEAD /ping                         -> "Ok.\n"
-  GET|POST /?query=...                   -> the query; a POST body is appended to it (INSERT data)
+  GET /?query=...                        -> a read-only query (SELECT, SHOW, DESCRIBE, EXISTS, WITH)
+  POST /?query=...                       -> the query; the body is appended to it (INSERT data)
   POST /  (no query parameter)           -> the body is the query
   database=, default_format=, param_<name>= (query parameters, bound by the engine, never spliced)
   X-ClickHouse-User / X-ClickHouse-Key, HTTP basic auth, or user= / password=
   errors: status 400/403/404/500 with X-ClickHouse-Exception-Code, the message as the body
 
 Usage: python3 clickhouse/server.py [--host 127.0.0.1] [--port 8123] [--data .data/clickhouse]
-The password comes from CLICKHOUSE_PASSWORD (user CLICKHOUSE_USER, default "default"); none when unset.
+The password comes from CLICKHOUSE_PASSWORD (user CLICKHOUSE_USER, default "default"): it is
+required, since any web page a developer opens may send requests to 127.0.0.1 (`npm start`
+makes one, kept in .data/clickhouse-password). Requests whose Host is not this server's own
+(127.0.0.1, localhost, [::1] at its port) are refused: a DNS-rebinding page cannot reach it.
+A POST needs a valid Content-Length (no chunked bodies).
 """
 import argparse
 import base64
@@ -32,6 +37,9 @@ ERROR_CODE = re.compile(r"Code: (\d+)\.")
 # ClickHouse's HTTP statuses for the error codes a client acts on
 STATUS_BY_CODE = {62: 400, 27: 400, 26: 400, 117: 400, 53: 400, 60: 404, 81: 404, 516: 403}
 MAX_BODY = 256 * 1024 * 1024
+# what a GET may run (ClickHouse runs GET requests read-only, readonly = 1)
+READ_ONLY = re.compile(r"^\s*(SELECT|SHOW|DESCRIBE|DESC|EXISTS|WITH|EXPLAIN)\b", re.IGNORECASE)
+WRITES_A_FILE = re.compile(r"\bINTO\s+OUTFILE\b", re.IGNORECASE)
 
 
 class Engine:
@@ -65,8 +73,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def fail(self, code, message):
-        status = STATUS_BY_CODE.get(code, 500)
+    def fail(self, code, message, status=None):
+        status = status or STATUS_BY_CODE.get(code, 500)
         self.answer(status, f"Code: {code}. {message}\n", [("X-ClickHouse-Exception-Code", str(code)), ("Content-Type", "text/plain; charset=UTF-8")])
 
     def authorized(self, query):
@@ -82,19 +90,33 @@ class Handler(BaseHTTPRequestHandler):
                 return False
         return (user or "default") == want_user and hmac.compare_digest((password or "").encode(), want_password.encode())
 
+    def own_host(self):
+        """The Host header names this server (not a name an attacker's DNS points here)."""
+        port = self.server.server_address[1]
+        host = (self.headers.get("Host") or "").lower()
+        return host in {f"127.0.0.1:{port}", f"localhost:{port}", f"[::1]:{port}", f"{self.server.bind_host}:{port}"}
+
     def do_HEAD(self):
         self.do_GET()
 
     def do_GET(self):
-        self.handle_query(b"")
+        self.handle_query(b"", read_only=True)
 
     def do_POST(self):
-        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding"):
+            return self.fail(1000, "DB::Exception: a body must come with a Content-Length, not chunked", status=411)
+        text = self.headers.get("Content-Length") or "0"
+        if not text.isdigit():
+            return self.fail(1000, f"DB::Exception: Content-Length {text!r} is not a number of bytes", status=400)
+        length = int(text)
         if length > MAX_BODY:
-            return self.fail(1000, "DB::Exception: request body too large")
-        self.handle_query(self.rfile.read(length))
+            return self.fail(1000, f"DB::Exception: the request body is larger than {MAX_BODY} bytes", status=413)
+        self.handle_query(self.rfile.read(length), read_only=False)
 
-    def handle_query(self, body):
+    def handle_query(self, body, read_only):
+        if not self.own_host():
+            self.close_connection = True
+            return self.answer(403, "Forbidden: the Host header does not name this server\n")
         url = urlsplit(self.path)
         if url.path in ("/ping", "/ping/"):
             return self.answer(200, "Ok.\n", [("Content-Type", "text/plain; charset=UTF-8")])
@@ -111,6 +133,8 @@ class Handler(BaseHTTPRequestHandler):
             sql = sql + "\n" + data
         if not sql.strip():
             return self.answer(200, "Ok.\n")
+        if read_only and (not READ_ONLY.match(sql) or WRITES_A_FILE.search(sql)):
+            return self.fail(164, "DB::Exception: Cannot execute query in readonly mode: a GET request only reads; send a POST. (READONLY)", status=403)
         database = query.get("database", ["default"])[0]
         if not IDENTIFIER.match(database):
             return self.fail(81, f"DB::Exception: Database {database!r} does not exist.")
@@ -132,7 +156,11 @@ def main():
     parser.add_argument("--port", type=int, default=8123)
     parser.add_argument("--data", default=".data/clickhouse")
     args = parser.parse_args()
+    if not os.environ.get("CLICKHOUSE_PASSWORD"):
+        print("chdb-http: set CLICKHOUSE_PASSWORD: any web page may send requests to a local port", file=sys.stderr)
+        return 2
     server = ThreadingHTTPServer((args.host, args.port), Handler)
+    server.bind_host = args.host
     server.engine = Engine(args.data)
     print(f"chdb-http: ClickHouse {chdb.engine_version} on http://{args.host}:{server.server_address[1]}, data in {args.data}", flush=True)
     try:

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { buildTracker } from './lib/build.mjs'
 import { root } from './lib/paths.mjs'
 import { wranglerDev } from './lib/wrangler.mjs'
-import { clickhouseFromEnv, migrate, query } from './lib/clickhouse.mjs'
+import { clickhouseFromEnv, localClickhousePassword, localPasswordFile, migrate, query } from './lib/clickhouse.mjs'
 import { generateEvents, insertEvents } from './lib/events.mjs'
 import { adminClient, adminTokenFile, BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from './lib/admin.mjs'
 import { randomBytes } from 'node:crypto'
@@ -79,15 +79,17 @@ console.log('1/4 building the tracker (cargo → wasm-bindgen → wasm-opt → e
 await buildTracker()
 
 let clickhouseUrl = process.env.CLICKHOUSE_URL
+// the local ClickHouse's password, made once and kept in .data (any web page may send to a local port)
+let clickhousePassword = process.env.CLICKHOUSE_PASSWORD ?? ''
 if (!clickhouseUrl) {
   console.log(`2/4 starting the local ClickHouse (chDB) on port ${clickhousePort}…`)
-  start('clickhouse', 'python3', [
-    join(root, 'clickhouse/server.py'),
-    '--port',
-    String(clickhousePort),
-    '--data',
-    join(root, '.data/clickhouse')
-  ])
+  clickhousePassword = localClickhousePassword()
+  start(
+    'clickhouse',
+    'python3',
+    [join(root, 'clickhouse/server.py'), '--port', String(clickhousePort), '--data', join(root, '.data/clickhouse')],
+    { ...process.env, CLICKHOUSE_PASSWORD: clickhousePassword }
+  )
   clickhouseUrl = `http://127.0.0.1:${clickhousePort}`
   await waitFor(`${clickhouseUrl}/ping`, 'ClickHouse', 60)
 } else {
@@ -95,13 +97,23 @@ if (!clickhouseUrl) {
 }
 
 console.log('3/4 applying migrations…')
-await migrate(clickhouseFromEnv({ ...process.env, CLICKHOUSE_URL: clickhouseUrl }))
+const clickhouse = clickhouseFromEnv({
+  ...process.env,
+  CLICKHOUSE_URL: clickhouseUrl,
+  CLICKHOUSE_PASSWORD: clickhousePassword
+})
+await migrate(clickhouse)
 
 console.log('4/4 starting the edge worker under wrangler dev (the first build takes a minute or two)…')
 const worker = wranglerDev({
   port,
   persistTo: join(root, '.data/wrangler'),
-  vars: { CLICKHOUSE_URL: clickhouseUrl, ADMIN_TOKEN: adminToken, ADMIN_PASSWORD_HASH: hashPassword(adminPassword) }
+  vars: {
+    CLICKHOUSE_URL: clickhouseUrl,
+    CLICKHOUSE_PASSWORD: clickhousePassword,
+    ADMIN_TOKEN: adminToken,
+    ADMIN_PASSWORD_HASH: hashPassword(adminPassword)
+  }
 })
 start('worker', worker.command, worker.args, worker.env)
 await waitFor(`http://127.0.0.1:${port}/api/health`, 'the worker', 600)
@@ -126,7 +138,6 @@ if (!existsSync(apiKeyFile) || !keys.some((k) => k.name === 'npm start')) {
 const apiKey = readFileSync(apiKeyFile, 'utf8').trim()
 
 // 30 days of realistic demo traffic, once (a second run finds it and keeps it)
-const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_URL: clickhouseUrl })
 const held = Number(await query(clickhouse, "SELECT count() FROM events WHERE site_domain = 'backstage.fawkes.idp'"))
 if (held < 1000) {
   const total = 60_000
@@ -147,7 +158,7 @@ Ready.
   health:       http://localhost:${port}/api/health
   send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' \\
                   -d '{"n":"Deploy Application","u":"https://backstage.fawkes.idp/create","d":"backstage.fawkes.idp","p":{"language":"nodejs"}}'
-  see rows:     curl '${clickhouseUrl}/?database=analytics' --data 'SELECT timestamp, name, pathname, country_code, meta.key, meta.value FROM events ORDER BY timestamp DESC LIMIT 10 FORMAT PrettyCompact'
+  see rows:     curl '${clickhouseUrl}/?database=analytics' -H "X-ClickHouse-Key: $(cat ${localPasswordFile})" --data 'SELECT timestamp, name, pathname, country_code, meta.key, meta.value FROM events ORDER BY timestamp DESC LIMIT 10 FORMAT PrettyCompact'
   Stats API:    curl http://localhost:${port}/api/v2/query -H 'Authorization: Bearer ${apiKey}' \\
                   -d '{"site_id":"backstage.fawkes.idp","metrics":["visitors","pageviews","bounce_rate"],"date_range":"7d","dimensions":["event:page"]}'
   admin CLI:    node scripts/admin.mjs settings   (EDGE_URL=http://localhost:${port}; token in .data/admin-token)

@@ -1,5 +1,8 @@
 // The local ClickHouse (chDB behind clickhouse/server.py) and the schema
-// migrations: what the edge worker will rely on.
+// migrations: what the edge worker will rely on, and what the local front
+// refuses so that no web page a developer opens can use it.
+import { spawnSync } from 'node:child_process'
+import { connect } from 'node:net'
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync } from 'node:fs'
@@ -24,7 +27,7 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
   const dir = mkdtempSync(join(tmpdir(), 'chdb-'))
   let server = await startClickhouse(dir)
   try {
-    const clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: server.url })
+    const clickhouse = clickhouseFromEnv(server.env)
     const logged = []
     await migrate(clickhouse, { log: (m) => logged.push(m) })
     await migrate(clickhouse, { log: (m) => logged.push(m) })
@@ -64,7 +67,7 @@ test('migrations apply once, survive a restart, and a retried batch is stored on
 
     await server.stop()
     server = await startClickhouse(dir)
-    const again = clickhouseFromEnv({ CLICKHOUSE_URL: server.url })
+    const again = clickhouseFromEnv(server.env)
     assert.equal((await query(again, 'SELECT count() FROM events')).trim(), '3', 'data survives a restart')
     await migrate(again, { log: (m) => logged.push(m) })
     assert.equal(logged.length, files.length, 'nothing applied again after a restart')
@@ -95,6 +98,76 @@ test('values are bound as parameters, errors carry their ClickHouse code, auth i
     await assert.rejects(query(wrong, 'SELECT 1'), /ClickHouse 403 \(code 516\)/)
     const ping = await fetch(new URL('/ping', server.url))
     assert.equal(await ping.text(), 'Ok.\n')
+  } finally {
+    await server.stop()
+  }
+})
+
+/** One raw HTTP/1.1 request to the server, as any client (or page) could write it: its status line. */
+function raw(url, request) {
+  const { hostname, port } = new URL(url)
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.end(request))
+    let answer = ''
+    socket.on('data', (chunk) => {
+      answer += chunk
+    })
+    socket.on('end', () => resolve(answer.split('\r\n')[0]))
+    socket.on('error', reject)
+  })
+}
+
+test('the local front refuses what a web page could abuse: no password, a foreign Host, a write by GET, a bad Content-Length', async () => {
+  // no password: it does not start at all
+  const bare = spawnSync('python3', [join(root, 'clickhouse/server.py'), '--port', '0'], {
+    env: { ...process.env, CLICKHOUSE_PASSWORD: '' },
+    encoding: 'utf8'
+  })
+  assert.equal(bare.status, 2)
+  assert.match(bare.stderr, /set CLICKHOUSE_PASSWORD/)
+  const dir = mkdtempSync(join(tmpdir(), 'chdb-'))
+  const server = await startClickhouse(dir)
+  try {
+    const clickhouse = clickhouseFromEnv({ ...server.env, CLICKHOUSE_DATABASE: 'default' })
+    const auth = `X-ClickHouse-User: default\r\nX-ClickHouse-Key: ${server.password}\r\n`
+    const { host } = new URL(server.url)
+    // DNS rebinding: a page at attacker.example resolved to 127.0.0.1 sends its own Host
+    assert.equal(
+      await raw(
+        server.url,
+        `GET /?query=SELECT%201 HTTP/1.1\r\nHost: attacker.example\r\n${auth}Connection: close\r\n\r\n`
+      ),
+      'HTTP/1.1 403 Forbidden'
+    )
+    // a GET only reads (a page's <img src> or link is a GET)
+    const drop = encodeURIComponent('CREATE TABLE got_in (x UInt8) ENGINE = Memory')
+    assert.match(
+      await raw(server.url, `GET /?query=${drop} HTTP/1.1\r\nHost: ${host}\r\n${auth}Connection: close\r\n\r\n`),
+      /^HTTP\/1.1 403/
+    )
+    const read = encodeURIComponent('SELECT 1')
+    assert.match(
+      await raw(server.url, `GET /?query=${read} HTTP/1.1\r\nHost: ${host}\r\n${auth}Connection: close\r\n\r\n`),
+      /^HTTP\/1.1 200/
+    )
+    // a Content-Length that is not a number, or a chunked body
+    assert.match(
+      await raw(
+        server.url,
+        `POST / HTTP/1.1\r\nHost: ${host}\r\n${auth}Content-Length: -5\r\nConnection: close\r\n\r\n`
+      ),
+      /^HTTP\/1.1 400/
+    )
+    assert.match(
+      await raw(
+        server.url,
+        `POST / HTTP/1.1\r\nHost: ${host}\r\n${auth}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n8\r\nSELECT 1\r\n0\r\n\r\n`
+      ),
+      /^HTTP\/1.1 411/
+    )
+    // a POST with the password still writes, and the GET above wrote nothing
+    await query(clickhouse, 'CREATE TABLE allowed (x UInt8) ENGINE = Memory')
+    assert.equal((await query(clickhouse, 'EXISTS TABLE got_in FORMAT TabSeparated')).trim(), '0')
   } finally {
     await server.stop()
   }

@@ -25,12 +25,13 @@ let ch, edge, browser, key, base
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dashboard-'))
   ch = await startClickhouse(join(dir, 'ch'))
-  const clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  const clickhouse = clickhouseFromEnv(ch.env)
   await migrate(clickhouse, { log: () => {} })
   const rows = [...generateEvents({ count: 4000, days: 30, end: Date.now() - 120_000, seed: 5, site: SITE })]
   await insertEvents(clickhouse, rows)
   edge = await startEdge({
     clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
     sites: [
       { domain: SITE, timezone: 'Europe/Berlin', goals: BACKSTAGE_GOALS, props: BACKSTAGE_PROPS },
       { domain: 'portal.test' }

@@ -20,9 +20,13 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'delivery-'))
   chPort = await freePort()
   ch = await startClickhouse(join(dir, 'ch'), {}, chPort)
-  clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  clickhouse = clickhouseFromEnv(ch.env)
   await migrate(clickhouse, { log: () => {} })
-  edge = await startEdge({ clickhouseUrl: ch.url, vars: { RETRY_BUDGET_SECONDS: String(BUDGET_SECONDS) } })
+  edge = await startEdge({
+    clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
+    vars: { RETRY_BUDGET_SECONDS: String(BUDGET_SECONDS) }
+  })
 })
 after(async () => {
   await edge?.stop()

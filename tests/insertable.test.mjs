@@ -15,7 +15,7 @@ import { root } from '../scripts/lib/paths.mjs'
 let ch, clickhouse
 before(async () => {
   ch = await startClickhouse(mkdtempSync(join(tmpdir(), 'insertable-')))
-  clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  clickhouse = clickhouseFromEnv(ch.env)
   await migrate(clickhouse, { log: () => {} })
 })
 after(() => ch?.stop())

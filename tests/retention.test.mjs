@@ -19,10 +19,11 @@ let ch, clickhouse, edge
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'retention-'))
   ch = await startClickhouse(join(dir, 'ch'))
-  clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+  clickhouse = clickhouseFromEnv(ch.env)
   await migrate(clickhouse, { log: () => {} })
   edge = await startEdge({
     clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
     sites: [
       { domain: 'six.test', retention: '6mo' },
       { domain: 'year.test', retention: '1y' },

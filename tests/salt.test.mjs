@@ -20,7 +20,7 @@ let dir, ch
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'salt-'))
   ch = await startClickhouse(join(dir, 'ch'))
-  await migrate(clickhouseFromEnv({ CLICKHOUSE_URL: ch.url }), { log: () => {} })
+  await migrate(clickhouseFromEnv(ch.env), { log: () => {} })
 })
 after(async () => {
   await ch?.stop()
@@ -28,7 +28,12 @@ after(async () => {
 
 /** Runs the Worker on the kept state for one event, the way a visitor's page would send it. */
 async function oneEvent() {
-  const edge = await startEdge({ clickhouseUrl: ch.url, sites: ['portal.test'], persistTo: join(dir, 'state') })
+  const edge = await startEdge({
+    clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
+    sites: ['portal.test'],
+    persistTo: join(dir, 'state')
+  })
   try {
     const response = await fetch(`${edge.url}/api/event`, {
       method: 'POST',

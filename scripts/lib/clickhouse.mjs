@@ -1,17 +1,38 @@
 // ClickHouse over HTTP for scripts, tests and benchmarks: connection settings
 // from the environment, one statement with bound parameters, and the
 // migrations (clickhouse/migrations, applied once each).
-import { readdirSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { root } from './paths.mjs'
 
-/** ClickHouse connection settings from the environment, validated once. */
+/** The local ClickHouse's password (clickhouse/server.py requires one), made by `npm start`. */
+export const localPasswordFile = join(root, '.data/clickhouse-password')
+
+/** The local ClickHouse's password: the one kept in .data, made the first time. */
+export function localClickhousePassword() {
+  if (!existsSync(localPasswordFile)) {
+    mkdirSync(dirname(localPasswordFile), { recursive: true })
+    writeFileSync(localPasswordFile, `${randomBytes(24).toString('hex')}\n`, { mode: 0o600 })
+  }
+  return readFileSync(localPasswordFile, 'utf8').trim()
+}
+
+/**
+ * ClickHouse connection settings from the environment, validated once.
+ * Without CLICKHOUSE_PASSWORD, the local ClickHouse's password (when `npm start` made one).
+ */
 export function clickhouseFromEnv(env = process.env) {
   const url = new URL(env.CLICKHOUSE_URL || 'http://127.0.0.1:8123')
   const database = env.CLICKHOUSE_DATABASE || 'analytics'
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database))
     throw new Error(`CLICKHOUSE_DATABASE must be an identifier, not ${JSON.stringify(database)}`)
-  return { url, database, user: env.CLICKHOUSE_USER || 'default', password: env.CLICKHOUSE_PASSWORD || '' }
+  const password =
+    env.CLICKHOUSE_PASSWORD ??
+    (['127.0.0.1', 'localhost'].includes(url.hostname) && existsSync(localPasswordFile)
+      ? readFileSync(localPasswordFile, 'utf8').trim()
+      : '')
+  return { url, database, user: env.CLICKHOUSE_USER || 'default', password }
 }
 
 /** Runs one statement; `params` are bound by ClickHouse as {name:Type}. */

@@ -1,12 +1,19 @@
 // Starts the local ClickHouse (clickhouse/server.py, chDB) for a test, on
-// `port` (0: a free one), with its data in `dir`; `stop()` ends the process, keeping the data.
+// `port` (0: a free one), with its data in `dir`, and a password of its own
+// (or env's CLICKHOUSE_PASSWORD); `env` of the result is what a client needs
+// (CLICKHOUSE_URL, CLICKHOUSE_PASSWORD); `stop()` ends the process, keeping the data.
 import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import { root } from '../../scripts/lib/paths.mjs'
 
+/** One password per test run: a restarted server takes the same. */
+const PASSWORD = randomBytes(16).toString('hex')
+
 export async function startClickhouse(dir, env = {}, port = 0) {
+  const password = env.CLICKHOUSE_PASSWORD ?? PASSWORD
   const child = spawn('python3', [join(root, 'clickhouse/server.py'), '--port', String(port), '--data', dir], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, CLICKHOUSE_PASSWORD: password },
     stdio: ['ignore', 'pipe', 'inherit']
   })
   const url = await new Promise((resolve, reject) => {
@@ -20,6 +27,8 @@ export async function startClickhouse(dir, env = {}, port = 0) {
   })
   return {
     url,
+    password,
+    env: { CLICKHOUSE_URL: url, CLICKHOUSE_PASSWORD: password },
     stop: () =>
       new Promise((resolve) => {
         child.once('exit', resolve)

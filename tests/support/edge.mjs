@@ -28,6 +28,7 @@ export function freePort() {
 // Worker started misconfigured on purpose).
 export async function startEdge({
   clickhouseUrl,
+  clickhousePassword = '',
   sites = ['backstage.fawkes.idp', 'portal.test'],
   persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')),
   vars = {},
@@ -39,7 +40,12 @@ export async function startEdge({
     port,
     inspectorPort: await freePort(),
     persistTo,
-    vars: { CLICKHOUSE_URL: clickhouseUrl, ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...vars }
+    vars: {
+      CLICKHOUSE_URL: clickhouseUrl,
+      CLICKHOUSE_PASSWORD: clickhousePassword,
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      ...vars
+    }
   })
   const child = spawn(wrangler.command, wrangler.args, {
     cwd: root,

@@ -80,12 +80,14 @@ export function statsFixture() {
     fixture.dir = mkdtempSync(join(tmpdir(), 'stats-'))
     ch = await startClickhouse(join(fixture.dir, 'ch'))
     fixture.clickhouseUrl = ch.url
-    fixture.clickhouse = clickhouseFromEnv({ CLICKHOUSE_URL: ch.url })
+    fixture.clickhousePassword = ch.password
+    fixture.clickhouse = clickhouseFromEnv(ch.env)
     await migrate(fixture.clickhouse, { log: () => {} })
     fixture.events = fixtureEvents(Date.now())
     await insertEvents(fixture.clickhouse, fixture.events)
     fixture.edge = await startEdge({
       clickhouseUrl: ch.url,
+      clickhousePassword: ch.password,
       sites: [...SITES.map(({ domain, timezone, goals }) => ({ domain, timezone, goals })), { domain: 'other.test' }],
       persistTo: join(fixture.dir, 'state')
     })
