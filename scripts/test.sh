@@ -24,6 +24,9 @@ node scripts/update-data.mjs --check
 step "unit tests (native)"
 cargo test --workspace --quiet
 
+step "coverage-guided fuzzing of the ingest pipeline and the Stats API query, 10 s each (scripts/fuzz.mjs)"
+node scripts/fuzz.mjs --seconds 10
+
 step "unit tests in headless Chromium (wasm-bindgen-test)"
 cargo test -p tracker --target wasm32-unknown-unknown
 
