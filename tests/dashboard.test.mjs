@@ -93,7 +93,7 @@ const number = (text) => Number(text.replace(/[^\d.]/g, ''))
 test('login: the session is an HttpOnly, Secure, SameSite=Strict cookie, and the numbers shown are the Stats API’s', async () => {
   const page = await loggedIn()
   const cookies = await page.context().cookies()
-  const session = cookies.find((c) => c.name === 'ea_session')
+  const session = cookies.find((c) => c.name === '__Host-ea_session')
   assert.ok(session?.httpOnly && session.secure && session.sameSite === 'Strict', JSON.stringify(cookies))
   assert.equal(await page.evaluate(() => document.cookie), '', 'no script can read it')
 
@@ -405,4 +405,61 @@ test('a login or a change sent from another origin is refused (403), reads with 
   assert.equal((await admin('GET', 'https://evil.example')).status, 200, 'a read')
   assert.equal((await admin('PUT', new URL(edge.url).origin, '{}')).status, 200, 'the same change from the own page')
   await edge.admin.deleteSite('cross.test')
+})
+
+test('the login throttle is per user and client: racing guesses are counted, another client is not locked out; a logout needs the own origin', async () => {
+  const own = new URL(edge.url).origin
+  const login = (password, client) =>
+    fetch(`${edge.url}/api/auth/login`, {
+      method: 'POST',
+      headers: { Origin: own, 'Content-Type': 'application/json', 'CF-Connecting-IP': client },
+      body: JSON.stringify({ username: 'admin', password })
+    })
+  // ten guesses at once from one client: each is counted before the slow hash,
+  // so only the free three reach it; the others wait
+  const statuses = (await Promise.all(Array.from({ length: 10 }, (_, i) => login(`guess-${i}`, '198.51.100.1')))).map(
+    (response) => response.status
+  )
+  assert.equal(statuses.filter((s) => s === 401).length, 3, JSON.stringify(statuses))
+  assert.equal(statuses.filter((s) => s === 429).length, 7, JSON.stringify(statuses))
+  const waiting = await login(PASSWORD, '198.51.100.1')
+  assert.equal(waiting.status, 429)
+  assert.ok(Number(waiting.headers.get('retry-after')) >= 1)
+  // the administrator, from another client, logs in at once
+  const admin = await login(PASSWORD, '203.0.113.5')
+  assert.equal(admin.status, 200)
+  const cookie = admin.headers.get('set-cookie')
+  assert.match(cookie, /^__Host-ea_session=[0-9a-f]{64}; HttpOnly; Secure; SameSite=Strict; Path=\//)
+  const session = cookie.split(';')[0]
+  // a page elsewhere cannot log the administrator out
+  const forged = await fetch(`${edge.url}/api/auth/logout`, {
+    method: 'POST',
+    headers: { Cookie: session, Origin: 'https://evil.example' }
+  })
+  assert.equal(forged.status, 403)
+  const read = await fetch(`${edge.url}/api/auth/session`, { headers: { Cookie: session } })
+  assert.equal(read.status, 200, 'the session is still live')
+})
+
+test('a new password ends every session made with the old one', async () => {
+  const own = new URL(edge.url).origin
+  const response = await fetch(`${edge.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { Origin: own, 'Content-Type': 'application/json', 'CF-Connecting-IP': '203.0.113.6' },
+    body: JSON.stringify({ username: 'admin', password: PASSWORD })
+  })
+  assert.equal(response.status, 200)
+  const session = response.headers.get('set-cookie').split(';')[0]
+  const live = (url) => fetch(`${url}/api/auth/session`, { headers: { Cookie: session } }).then((r) => r.status)
+  assert.equal(await live(edge.url), 200)
+  // the administrator changes the password: the Worker restarts with the new hash, on the same state
+  await edge.stop()
+  edge = await startEdge({
+    clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
+    sites: [],
+    persistTo: edge.persistTo,
+    vars: { ADMIN_PASSWORD_HASH: hashPassword(`${PASSWORD}-new`) }
+  })
+  assert.equal(await live(edge.url), 401, 'the old session ended with the old password')
 })

@@ -56,15 +56,27 @@ pub fn same_origin(origin_header: Option<&str>, own_origin: &str) -> bool {
 }
 
 /// Whether the `Cookie` header carries a live session at `now_ms`.
-pub fn has_session(cookie: Option<&str>, store: &Store, now_ms: u64) -> bool {
-    login::session_token(cookie)
-        .is_some_and(|token| store.has_session(&keys::sha256_hex(token.as_bytes()), now_ms))
+/// `password` is the configured password's fingerprint (none: no login).
+pub fn has_session(
+    cookie: Option<&str>,
+    store: &Store,
+    now_ms: u64,
+    password: Option<&str>,
+) -> bool {
+    login::session_token(cookie).is_some_and(|token| {
+        store.has_session(&keys::sha256_hex(token.as_bytes()), now_ms, password)
+    })
 }
 
 /// The Stats API's reader: `Authorization: Bearer <API key>`, else the session.
-pub fn reader(credentials: &Credentials, store: &Store, now_ms: u64) -> Result<Reader, Denied> {
+pub fn reader(
+    credentials: &Credentials,
+    store: &Store,
+    now_ms: u64,
+    password: Option<&str>,
+) -> Result<Reader, Denied> {
     let Some(token) = keys::bearer(credentials.authorization) else {
-        if has_session(credentials.cookie, store, now_ms) {
+        if has_session(credentials.cookie, store, now_ms, password) {
             return Ok(Reader::Administrator);
         }
         return Err(Denied::Unauthenticated(
@@ -102,6 +114,7 @@ pub fn admin(
     admin_token: Option<&str>,
     store: &Store,
     now_ms: u64,
+    password: Option<&str>,
     change: bool,
 ) -> Result<(), Denied> {
     if let Some(given) = keys::bearer(credentials.authorization) {
@@ -112,7 +125,7 @@ pub fn admin(
             )),
         };
     }
-    if has_session(credentials.cookie, store, now_ms) {
+    if has_session(credentials.cookie, store, now_ms, password) {
         if !change || credentials.same_origin {
             return Ok(());
         }
@@ -133,6 +146,7 @@ mod tests {
 
     const NOW: u64 = 1_000;
     const TOKEN: &str = "an-admin-token-of-24-characters";
+    const PASSWORD: &str = "fingerprint-of-the-password";
 
     fn store() -> (Store, String, String) {
         let mut store = Store::default();
@@ -149,6 +163,7 @@ mod tests {
         let session = Session {
             hash,
             expires_ms: NOW + 1,
+            password: PASSWORD.into(),
         };
         store = apply(&store, Change::AddKey(key)).unwrap();
         store = apply(
@@ -156,6 +171,7 @@ mod tests {
             Change::StartSession {
                 session,
                 now_ms: NOW,
+                attempt: "a".into(),
             },
         )
         .unwrap();
@@ -169,7 +185,7 @@ mod tests {
             authorization: Some("Bearer ea_secret"),
             ..Credentials::default()
         };
-        let key = reader(&credentials, &store, NOW).unwrap();
+        let key = reader(&credentials, &store, NOW, Some(PASSWORD)).unwrap();
         assert!(site_for(&store, &key, "a.example").is_ok());
         let other = site_for(&store, &key, "b.example").unwrap_err();
         assert_eq!(other.status(), 403);
@@ -182,9 +198,14 @@ mod tests {
             authorization: Some("Bearer ea_mistyped"),
             ..Credentials::default()
         };
-        assert_eq!(reader(&wrong, &store, NOW).unwrap_err().status(), 401);
         assert_eq!(
-            reader(&Credentials::default(), &store, NOW)
+            reader(&wrong, &store, NOW, Some(PASSWORD))
+                .unwrap_err()
+                .status(),
+            401
+        );
+        assert_eq!(
+            reader(&Credentials::default(), &store, NOW, Some(PASSWORD))
                 .unwrap_err()
                 .status(),
             401
@@ -203,10 +224,17 @@ mod tests {
             cookie: Some(&header),
             ..Credentials::default()
         };
-        let administrator = reader(&credentials, &store, NOW).unwrap();
+        let administrator = reader(&credentials, &store, NOW, Some(PASSWORD)).unwrap();
         assert_eq!(administrator, Reader::Administrator);
         assert!(site_for(&store, &administrator, "b.example").is_ok());
-        assert!(reader(&credentials, &store, NOW + 1).is_err(), "expired");
+        assert!(
+            reader(&credentials, &store, NOW + 1, Some(PASSWORD)).is_err(),
+            "expired"
+        );
+        assert!(
+            reader(&credentials, &store, NOW, Some("a new password")).is_err(),
+            "the password changed: the session ended"
+        );
     }
 
     #[test]
@@ -217,9 +245,12 @@ mod tests {
             authorization: Some(&bearer),
             ..Credentials::default()
         };
-        assert_eq!(admin(&with_token, Some(TOKEN), &store, NOW, true), Ok(()));
         assert_eq!(
-            admin(&with_token, None, &store, NOW, false)
+            admin(&with_token, Some(TOKEN), &store, NOW, Some(PASSWORD), true),
+            Ok(())
+        );
+        assert_eq!(
+            admin(&with_token, None, &store, NOW, Some(PASSWORD), false)
                 .unwrap_err()
                 .status(),
             401,
@@ -231,9 +262,12 @@ mod tests {
             same_origin: false,
             ..Credentials::default()
         };
-        assert_eq!(admin(&cross_site, Some(TOKEN), &store, NOW, false), Ok(()));
         assert_eq!(
-            admin(&cross_site, Some(TOKEN), &store, NOW, true)
+            admin(&cross_site, Some(TOKEN), &store, NOW, Some(PASSWORD), false),
+            Ok(())
+        );
+        assert_eq!(
+            admin(&cross_site, Some(TOKEN), &store, NOW, Some(PASSWORD), true)
                 .unwrap_err()
                 .status(),
             403,
@@ -243,11 +277,21 @@ mod tests {
             same_origin: true,
             ..cross_site
         };
-        assert_eq!(admin(&own_page, Some(TOKEN), &store, NOW, true), Ok(()));
         assert_eq!(
-            admin(&Credentials::default(), Some(TOKEN), &store, NOW, false)
-                .unwrap_err()
-                .status(),
+            admin(&own_page, Some(TOKEN), &store, NOW, Some(PASSWORD), true),
+            Ok(())
+        );
+        assert_eq!(
+            admin(
+                &Credentials::default(),
+                Some(TOKEN),
+                &store,
+                NOW,
+                Some(PASSWORD),
+                false
+            )
+            .unwrap_err()
+            .status(),
             401
         );
     }

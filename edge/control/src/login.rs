@@ -53,6 +53,15 @@ impl PasswordHash {
             })
     }
 
+    /// A short digest of the hash: sessions record it (so a new password
+    /// ends them), and it keys the throttle's digests (so they cannot be
+    /// reversed by guessing IP addresses without the secret).
+    pub fn fingerprint(&self) -> String {
+        let mut material = self.salt.clone();
+        material.extend_from_slice(&self.hash);
+        sha256_hex(&material)[..32].to_string()
+    }
+
     /// Whether `password` is the one hashed (constant-time comparison).
     pub fn verify(&self, password: &str) -> bool {
         let mut derived = [0u8; 32];
@@ -66,8 +75,10 @@ impl PasswordHash {
     }
 }
 
-/// The session cookie's name.
-pub const COOKIE: &str = "ea_session";
+/// The session cookie's name: `__Host-` makes the browser keep it only as
+/// set by this host over https, for the whole origin (no subdomain can
+/// plant or read it).
+pub const COOKIE: &str = "__Host-ea_session";
 /// How long a session lasts.
 pub const SESSION_SECONDS: u64 = 12 * 3600;
 
@@ -105,9 +116,54 @@ pub fn same_user(a: &str, b: &str) -> bool {
     hex::same_text(a, b)
 }
 
-/// Failed logins, and when the next attempt is allowed.
+/// Login attempts per user and client, and when the next is allowed. Each
+/// attempt is counted before the password is checked, where the settings
+/// are stored (one Durable Object, one change at a time), so requests racing
+/// past the slow hash do not each get a guess; a success forgets the count.
+/// One client's failures never lock out another.
 pub mod throttle {
+    use crate::keys::sha256_hex;
     use model::settings::Failures;
+    use std::collections::BTreeMap;
+
+    /// The most clients remembered; the oldest are forgotten first.
+    pub const MAX_CLIENTS: usize = 10_000;
+
+    /// The key of a user name and client address, keyed by the password's
+    /// fingerprint: neither is stored as it is.
+    pub fn key(fingerprint: &str, user: &str, client: &str) -> String {
+        sha256_hex(format!("{fingerprint}\0{}\0{client}", user.to_lowercase()).as_bytes())[..32]
+            .to_string()
+    }
+
+    /// Claims an attempt for `key` at `now_ms`: the attempts with it
+    /// counted, or the milliseconds to wait. Entries quiet for longer than
+    /// the longest wait are forgotten.
+    pub fn claim(
+        attempts: &BTreeMap<String, Failures>,
+        key: &str,
+        now_ms: u64,
+    ) -> Result<BTreeMap<String, Failures>, u64> {
+        let mine = attempts.get(key).copied().unwrap_or_default();
+        if let Some(wait) = allowed(&mine, now_ms) {
+            return Err(wait);
+        }
+        let mut next: BTreeMap<String, Failures> = attempts
+            .iter()
+            .filter(|(_, f)| f.last_ms + MAX_WAIT_MS > now_ms)
+            .map(|(k, f)| (k.clone(), *f))
+            .collect();
+        next.insert(key.to_string(), failed(&mine, now_ms));
+        while next.len() > MAX_CLIENTS {
+            let oldest = next
+                .iter()
+                .min_by_key(|(_, f)| f.last_ms)
+                .map(|(k, _)| k.clone())
+                .unwrap_or_default();
+            next.remove(&oldest);
+        }
+        Ok(next)
+    }
 
     /// Failures allowed before attempts are slowed.
     pub const FREE_FAILURES: u32 = 3;
@@ -183,6 +239,8 @@ mod tests {
         );
         assert_eq!(session_token(Some("a=1")), None);
         assert_eq!(session_token(Some(&format!("{COOKIE}="))), None);
+        assert!(set_cookie("t")
+            .starts_with("__Host-ea_session=t; HttpOnly; Secure; SameSite=Strict; Path=/;"));
         assert!(clear_cookie().contains("Max-Age=0"));
     }
 
@@ -204,5 +262,36 @@ mod tests {
         f = failed(&f, 3_000);
         assert_eq!(allowed(&f, 3_000), Some(4_000));
         assert_eq!(wait_ms(60), MAX_WAIT_MS);
+    }
+
+    #[test]
+    fn attempts_are_claimed_per_user_and_client_and_never_lock_out_another() {
+        use std::collections::BTreeMap;
+        use throttle::*;
+        let attacker = key("fp", "admin", "198.51.100.1");
+        let admin = key("fp", "admin", "203.0.113.5");
+        assert_ne!(attacker, admin);
+        assert_eq!(
+            key("fp", "Admin", "203.0.113.5"),
+            admin,
+            "user names are not case-sensitive"
+        );
+        assert_ne!(
+            key("other", "admin", "203.0.113.5"),
+            admin,
+            "keyed by the password"
+        );
+        assert!(!admin.contains("203"), "no address in the key");
+        let mut attempts = BTreeMap::new();
+        for _ in 0..FREE_FAILURES {
+            attempts = claim(&attempts, &attacker, 1_000).expect("free");
+        }
+        // racing requests past the slow hash: the fourth is refused at once
+        assert_eq!(claim(&attempts, &attacker, 1_000), Err(2_000));
+        // the administrator, from another client, is not held back
+        assert!(claim(&attempts, &admin, 1_000).is_ok());
+        // quiet entries are forgotten
+        let later = claim(&attempts, &admin, 1_000 + MAX_WAIT_MS + 1).unwrap();
+        assert_eq!(later.len(), 1);
     }
 }

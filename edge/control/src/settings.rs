@@ -24,15 +24,20 @@ pub enum Change {
     RevokeKey {
         id: String,
     },
-    /// A successful login: the session, and the failures forgotten.
+    /// A successful login: the session, and its client's attempts forgotten.
     StartSession {
         session: Session,
         now_ms: u64,
+        /// `login::throttle::key` of the user and client.
+        attempt: String,
     },
     EndSession {
         hash: String,
     },
-    LoginFailed {
+    /// One login attempt, counted before the password is checked
+    /// (`login::throttle::claim`); refused while its client must wait.
+    ClaimLoginAttempt {
+        attempt: String,
         now_ms: u64,
     },
 }
@@ -47,6 +52,8 @@ pub enum SettingsError {
     KeyForUnknownSite(String),
     #[error("an API key with id {0:?} exists")]
     DuplicateKey(String),
+    #[error("too many failed logins: try again in {} s", .0.div_ceil(1000))]
+    LoginThrottled(u64),
 }
 
 /// The settings after `change`, or why it cannot be made (the store unchanged).
@@ -83,14 +90,21 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             }
             next.keys.retain(|k| k.id != id);
         }
-        Change::StartSession { session, now_ms } => {
-            next.sessions.retain(|s| s.expires_ms > now_ms);
+        Change::StartSession {
+            session,
+            now_ms,
+            attempt,
+        } => {
+            // sessions of an earlier password end with it
+            next.sessions
+                .retain(|s| s.expires_ms > now_ms && s.password == session.password);
             next.sessions.push(session);
-            next.login_failures = Default::default();
+            next.login_attempts.remove(&attempt);
         }
         Change::EndSession { hash } => next.sessions.retain(|s| s.hash != hash),
-        Change::LoginFailed { now_ms } => {
-            next.login_failures = throttle::failed(&store.login_failures, now_ms)
+        Change::ClaimLoginAttempt { attempt, now_ms } => {
+            next.login_attempts = throttle::claim(&store.login_attempts, &attempt, now_ms)
+                .map_err(SettingsError::LoginThrottled)?;
         }
     }
     Ok(next)
@@ -186,24 +200,68 @@ mod tests {
     }
 
     #[test]
-    fn sessions_start_expire_and_end_and_a_login_forgets_failures() {
-        let failed = apply(&Store::default(), Change::LoginFailed { now_ms: 5 }).unwrap();
-        assert_eq!(failed.login_failures.count, 1);
+    fn sessions_start_expire_and_end_and_a_login_forgets_its_attempts() {
+        let claim = |store: &Store| {
+            apply(
+                store,
+                Change::ClaimLoginAttempt {
+                    attempt: "k".into(),
+                    now_ms: 5,
+                },
+            )
+        };
+        let mut failed = Store::default();
+        for _ in 0..3 {
+            failed = claim(&failed).unwrap();
+        }
+        assert_eq!(claim(&failed), Err(SettingsError::LoginThrottled(2_000)));
+        assert_eq!(
+            SettingsError::LoginThrottled(1_500).to_string(),
+            "too many failed logins: try again in 2 s"
+        );
         let session = Session {
             hash: keys::sha256_hex(b"t"),
             expires_ms: 100,
+            password: "fp1".into(),
         };
         let store = apply(
             &failed,
             Change::StartSession {
                 session: session.clone(),
                 now_ms: 10,
+                attempt: "k".into(),
             },
         )
         .unwrap();
-        assert_eq!(store.login_failures.count, 0);
-        assert!(store.has_session(&session.hash, 99));
-        assert!(!store.has_session(&session.hash, 100), "expired");
+        assert!(store.login_attempts.is_empty());
+        assert!(store.has_session(&session.hash, 99, Some("fp1")));
+        assert!(
+            !store.has_session(&session.hash, 99, Some("fp2")),
+            "the password changed"
+        );
+        assert!(
+            !store.has_session(&session.hash, 99, None),
+            "no login configured"
+        );
+        assert!(
+            !store.has_session(&session.hash, 100, Some("fp1")),
+            "expired"
+        );
+        // a login with a new password ends the old password's sessions
+        let renewed = apply(
+            &store,
+            Change::StartSession {
+                session: Session {
+                    hash: keys::sha256_hex(b"u"),
+                    expires_ms: 100,
+                    password: "fp2".into(),
+                },
+                now_ms: 10,
+                attempt: "k".into(),
+            },
+        )
+        .unwrap();
+        assert_eq!(renewed.sessions.len(), 1);
         assert!(!public_view(&store).to_string().contains(&session.hash));
         let ended = apply(
             &store,
@@ -212,6 +270,6 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(!ended.has_session(&session.hash, 50));
+        assert!(!ended.has_session(&session.hash, 50, Some("fp1")));
     }
 }

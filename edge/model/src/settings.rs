@@ -1,6 +1,6 @@
 //! The site settings document: the sites whose events are accepted (domain,
 //! time zone, data retention, goals, props), the Stats API keys, the
-//! dashboard's sessions and failed logins. Only its shape and lookups live
+//! dashboard's sessions and login attempts. Only its shape and lookups live
 //! here; `control::settings::apply` is the one place it changes, and the
 //! Worker keeps it in one Durable Object (`SiteSettings`).
 
@@ -17,15 +17,20 @@ pub struct Store {
     /// The dashboard's sessions (SHA-256 of the cookie's token).
     #[serde(default)]
     pub sessions: Vec<Session>,
-    /// Consecutive failed logins (`control::login::throttle`).
+    /// Login attempts per user and client (`control::login::throttle`),
+    /// keyed by a keyed hash of both: never one counter for everyone.
     #[serde(default)]
-    pub login_failures: Failures,
+    pub login_attempts: std::collections::BTreeMap<String, Failures>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
     pub hash: String,
     pub expires_ms: u64,
+    /// The fingerprint of the password it was started with: a session ends
+    /// when the password changes (`control::login::PasswordHash::fingerprint`).
+    #[serde(default)]
+    pub password: String,
 }
 
 /// Consecutive failed logins, and when the last one was.
@@ -155,11 +160,15 @@ impl Store {
         self.keys.iter().find(|k| same_text(&k.hash, hash))
     }
 
-    /// Whether a session token's hash is a live session at `now_ms`.
-    pub fn has_session(&self, hash: &str, now_ms: u64) -> bool {
-        self.sessions
-            .iter()
-            .any(|s| s.expires_ms > now_ms && same_text(&s.hash, hash))
+    /// Whether a session token's hash is a live session at `now_ms`, started
+    /// with the password whose fingerprint is `password` (none configured: no session is).
+    pub fn has_session(&self, hash: &str, now_ms: u64, password: Option<&str>) -> bool {
+        let Some(password) = password else {
+            return false;
+        };
+        self.sessions.iter().any(|s| {
+            s.expires_ms > now_ms && same_text(&s.hash, hash) && same_text(&s.password, password)
+        })
     }
 }
 

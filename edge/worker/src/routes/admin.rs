@@ -28,11 +28,13 @@ pub(super) async fn allowed(
     let token = config.admin_token.as_ref().map(|t| t.0.as_str());
     let change = request.method() != Method::Get;
     let caller = Caller::of(request);
+    let password = config.login.as_ref().map(|l| l.password.fingerprint());
     access::admin(
         &caller.credentials(),
         token,
         &store,
         Date::now().as_millis(),
+        password.as_deref(),
         change,
     )?;
     Ok(store)

@@ -108,9 +108,19 @@ impl DurableObject for SiteSettings {
     }
 
     /// `GET`: the store as JSON. `POST` a [`Change`]: the new store, or 409
-    /// with the reason. Requests are handled one at a time per object, so a
-    /// change reads and writes the store without another in between.
+    /// with the reason. A change reads and writes the store with nothing
+    /// but storage calls in between, so the object's input gate lets no
+    /// other request in: its body is read first (awaiting it would open the
+    /// gate, and two changes read the same store — one lost).
     async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let change = if request.method() == Method::Post {
+            match serde_json::from_slice::<Change>(&request.bytes().await?) {
+                Ok(change) => Some(change),
+                Err(_) => return Response::error("not a settings change", 400),
+            }
+        } else {
+            None
+        };
         let storage = self.state.storage();
         let text: Option<String> = storage.get(KEY).await?;
         let store: Store = match text {
@@ -118,11 +128,8 @@ impl DurableObject for SiteSettings {
                 .map_err(|e| worker::Error::RustError(format!("stored settings: {e}")))?,
             None => Store::default(),
         };
-        if request.method() != Method::Post {
+        let Some(change) = change else {
             return Response::from_json(&store);
-        }
-        let Ok(change) = serde_json::from_slice::<Change>(&request.bytes().await?) else {
-            return Response::error("not a settings change", 400);
         };
         match apply(&store, change) {
             Ok(next) => {

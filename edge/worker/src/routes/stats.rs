@@ -63,7 +63,13 @@ async fn reader(
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
     let caller = Caller::of(request);
-    let reader = access::reader(&caller.credentials(), &store, Date::now().as_millis())?;
+    let password = config.login.as_ref().map(|l| l.password.fingerprint());
+    let reader = access::reader(
+        &caller.credentials(),
+        &store,
+        Date::now().as_millis(),
+        password.as_deref(),
+    )?;
     Ok((config, store, reader))
 }
 
