@@ -48,11 +48,12 @@ const edge :Workerd.Worker = (
     (name = "CLICKHOUSE_PASSWORD", text = ${capnp(clickhouseFromEnv().password)}),
     # the Queues Worker takes the queue's name from the binding's props
     (name = "EVENTS", queue = (name = "queues", props = (json = "{\\"queue\\": \\"events\\"}"))),
-    (name = "SALTS", durableObjectNamespace = "Salts"),
+    (name = "SALTS", durableObjectNamespace = "DailySalts"),
     (name = "SITE_SETTINGS", durableObjectNamespace = "SiteSettings"),
   ],
   durableObjectNamespaces = [
-    (className = "Salts", uniqueKey = "edge-analytics-salts", enableSql = true),
+    # the key-value backend, as on Cloudflare (wrangler.toml, migration v3)
+    (className = "DailySalts", uniqueKey = "edge-analytics-salts", enableSql = false),
     (className = "SiteSettings", uniqueKey = "edge-analytics-settings", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "disk"),

@@ -49,9 +49,9 @@ async function oneEvent() {
   }
 }
 
-/** The Salts object's SQLite file, and its key-value table opened. */
+/** The DailySalts object's SQLite file, and its key-value table opened. */
 function salts() {
-  const folder = join(dir, 'state/v3/do/edge-analytics-Salts')
+  const folder = join(dir, 'state/v3/do/edge-analytics-DailySalts')
   const file = join(
     folder,
     readdirSync(folder).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')

@@ -2,6 +2,11 @@
 //! location uses the same one: 16 random bytes per UTC day, created on first
 //! use, deleted once the next day is over (at most 48 h; `privacy::salt`),
 //! on the next request or by the object's alarm just after midnight.
+//!
+//! The object is of the key-value storage backend (wrangler.toml): a
+//! SQLite-backed object keeps 30 days of point-in-time recovery, from which
+//! a deleted salt could be brought back. An isolate keeps its copy of
+//! today's salt for a minute at most, and never into the next day.
 
 use super::bindings::{random_bytes, SALTS};
 use ingest::privacy::salt;
@@ -9,22 +14,35 @@ use ingest::privacy::visitor::Salt;
 use model::hex;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
 
+/// How long an isolate keeps its copy of the salt. The Workers runtime runs
+/// no timer for an idle isolate, so the copy is bounded by age instead: an
+/// isolate idle across midnight holds at most a salt the object still keeps.
+const CACHE_MS: u64 = 60_000;
+
 thread_local! {
-    /// This isolate's copy of today's salt, so that an event costs no Durable
-    /// Object round trip; replaced (and so forgotten) when the day changes.
-    static TODAY: std::cell::RefCell<Option<(String, Salt)>> = const { std::cell::RefCell::new(None) };
+    /// This isolate's copy of today's salt (day, when fetched, the salt), so
+    /// that most events cost no Durable Object round trip.
+    static TODAY: std::cell::RefCell<Option<(String, u64, Salt)>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The salt for the UTC day of `now_ms`, from the one `Salts` object.
+/// The salt for the UTC day of `now_ms`, from the one `DailySalts` object.
 pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     let day = salt::day_of(now_ms);
-    if let Some(cached) = TODAY.with(|today| {
-        today
-            .borrow()
+    let cached = TODAY.with(|today| {
+        let mut today = today.borrow_mut();
+        let fresh = today
             .as_ref()
-            .filter(|(d, _)| *d == day)
-            .map(|(_, s)| s.clone())
-    }) {
+            .is_some_and(|(d, at, _)| *d == day && now_ms.saturating_sub(*at) < CACHE_MS);
+        if !fresh {
+            // overwritten, not just dropped: the bytes do not linger in the heap
+            if let Some((_, _, salt)) = today.as_mut() {
+                salt.0 = [0; 16];
+            }
+            *today = None;
+        }
+        today.as_ref().map(|(_, _, salt)| salt.clone())
+    });
+    if let Some(cached) = cached {
         return Ok(cached);
     }
     let stub = env
@@ -39,7 +57,7 @@ pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     let fetched = parse_hex(&text)
         .map(Salt)
         .ok_or_else(|| worker::Error::RustError("bad salt".into()))?;
-    TODAY.with(|today| *today.borrow_mut() = Some((day, fetched.clone())));
+    TODAY.with(|today| *today.borrow_mut() = Some((day, now_ms, fetched.clone())));
     Ok(fetched)
 }
 
@@ -48,13 +66,13 @@ fn parse_hex(text: &str) -> Option<[u8; 16]> {
 }
 
 #[durable_object]
-pub struct Salts {
+pub struct DailySalts {
     state: State,
 }
 
-impl DurableObject for Salts {
+impl DurableObject for DailySalts {
     fn new(state: State, _env: Env) -> Self {
-        Salts { state }
+        DailySalts { state }
     }
 
     /// `GET https://salts/YYYY-MM-DD`: that day's salt as hex, created on
@@ -87,7 +105,7 @@ impl DurableObject for Salts {
     }
 }
 
-impl Salts {
+impl DailySalts {
     async fn forget_stale(&self, now: u64) -> Result<()> {
         let storage = self.state.storage();
         let mut stale = Vec::new();
