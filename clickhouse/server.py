@@ -103,13 +103,23 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_query(b"", read_only=True)
 
     def do_POST(self):
+        # who and where first: no body is read for a request that is refused anyway
+        if not self.own_host():
+            self.close_connection = True
+            return self.answer(403, "Forbidden: the Host header does not name this server\n")
+        if not self.authorized(parse_qs(urlsplit(self.path).query, keep_blank_values=True)):
+            self.close_connection = True
+            return self.fail(516, "DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name.")
         if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True  # the body is not read: the connection cannot go on
             return self.fail(1000, "DB::Exception: a body must come with a Content-Length, not chunked", status=411)
         text = self.headers.get("Content-Length") or "0"
         if not text.isdigit():
+            self.close_connection = True
             return self.fail(1000, f"DB::Exception: Content-Length {text!r} is not a number of bytes", status=400)
         length = int(text)
         if length > MAX_BODY:
+            self.close_connection = True
             return self.fail(1000, f"DB::Exception: the request body is larger than {MAX_BODY} bytes", status=413)
         self.handle_query(self.rfile.read(length), read_only=False)
 

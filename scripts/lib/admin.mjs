@@ -36,13 +36,15 @@ export function adminClient(url, token) {
     rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to }),
     deadLetters: () => call('GET', '/dead-letters'),
     replayDeadLetters: () => call('POST', '/dead-letters/replay', {}),
-    /** Replays every dead letter, 100 a request: how many. */
+    /** Replays every dead letter, 100 a request: how many, and the keys of any unreadable. */
     async replayAllDeadLetters() {
       let replayed = 0
+      const unreadable = []
       for (;;) {
         const answer = await call('POST', '/dead-letters/replay', {})
         replayed += answer.replayed
-        if (!answer.remaining) return { replayed }
+        unreadable.push(...answer.unreadable)
+        if (!answer.remaining) return { replayed, unreadable }
       }
     }
   }

@@ -62,6 +62,19 @@ impl PasswordHash {
         sha256_hex(&material)[..32].to_string()
     }
 
+    /// A digest of `parts` keyed by the whole hash (a secret the settings
+    /// never hold), so that it cannot be reversed by trying every address.
+    pub fn keyed_digest(&self, parts: &[&str]) -> String {
+        let mut material = b"edge-analytics keyed digest\0".to_vec();
+        material.extend_from_slice(&self.salt);
+        material.extend_from_slice(&self.hash);
+        for part in parts {
+            material.push(0);
+            material.extend_from_slice(part.as_bytes());
+        }
+        sha256_hex(&material)[..32].to_string()
+    }
+
     /// Whether `password` is the one hashed (constant-time comparison).
     pub fn verify(&self, password: &str) -> bool {
         let mut derived = [0u8; 32];
@@ -122,18 +135,41 @@ pub fn same_user(a: &str, b: &str) -> bool {
 /// past the slow hash do not each get a guess; a success forgets the count.
 /// One client's failures never lock out another.
 pub mod throttle {
-    use crate::keys::sha256_hex;
     use model::settings::Failures;
     use std::collections::BTreeMap;
 
-    /// The most clients remembered; the oldest are forgotten first.
-    pub const MAX_CLIENTS: usize = 10_000;
+    /// The most clients remembered (the settings document stays small);
+    /// the oldest are forgotten first.
+    pub const MAX_CLIENTS: usize = 1_000;
 
-    /// The key of a user name and client address, keyed by the password's
-    /// fingerprint: neither is stored as it is.
-    pub fn key(fingerprint: &str, user: &str, client: &str) -> String {
-        sha256_hex(format!("{fingerprint}\0{}\0{client}", user.to_lowercase()).as_bytes())[..32]
-            .to_string()
+    /// The key of one user at one client: the configured user's name, or
+    /// one bucket for every other name (so that a client spraying names gets
+    /// no fresh counts), and the client's address — an IPv6 one by its /64,
+    /// which one subscriber usually holds whole. Digested with the password
+    /// hash (`PasswordHash::keyed_digest`): neither is stored as it is.
+    pub fn key(
+        password: &super::PasswordHash,
+        user: &str,
+        is_the_user: bool,
+        client: &str,
+    ) -> String {
+        let user = if is_the_user {
+            user.to_lowercase()
+        } else {
+            "\0unknown".into()
+        };
+        password.keyed_digest(&[&user, &client_prefix(client)])
+    }
+
+    /// An IPv4 address as it is; an IPv6 one by its first four groups.
+    pub fn client_prefix(client: &str) -> String {
+        match client.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            _ => client.to_string(),
+        }
     }
 
     /// Claims an attempt for `key` at `now_ms`: the attempts with it
@@ -268,18 +304,24 @@ mod tests {
     fn attempts_are_claimed_per_user_and_client_and_never_lock_out_another() {
         use std::collections::BTreeMap;
         use throttle::*;
-        let attacker = key("fp", "admin", "198.51.100.1");
-        let admin = key("fp", "admin", "203.0.113.5");
+        let password = PasswordHash::parse(HASH).unwrap();
+        let attacker = key(&password, "admin", true, "198.51.100.1");
+        let admin = key(&password, "admin", true, "203.0.113.5");
         assert_ne!(attacker, admin);
         assert_eq!(
-            key("fp", "Admin", "203.0.113.5"),
+            key(&password, "Admin", true, "203.0.113.5"),
             admin,
             "user names are not case-sensitive"
         );
-        assert_ne!(
-            key("other", "admin", "203.0.113.5"),
-            admin,
-            "keyed by the password"
+        assert_eq!(
+            key(&password, "root", false, "198.51.100.1"),
+            key(&password, "guest", false, "198.51.100.1"),
+            "every other name is one bucket per client"
+        );
+        assert_eq!(
+            key(&password, "admin", true, "2001:db8:1:2:aaaa::1"),
+            key(&password, "admin", true, "2001:db8:1:2:bbbb::9"),
+            "an IPv6 client by its /64"
         );
         assert!(!admin.contains("203"), "no address in the key");
         let mut attempts = BTreeMap::new();

@@ -33,6 +33,47 @@ pub struct DropCount {
     pub reason: String,
 }
 
+/// The largest message a Cloudflare Queue takes (128 KB), with room for its envelope.
+pub const MAX_MESSAGE_BYTES: usize = 120_000;
+/// The largest send (256 KB for the whole batch), with room to spare.
+pub const MAX_SEND_BYTES: usize = 250_000;
+/// The most messages one send takes.
+pub const MAX_SEND_MESSAGES: usize = 100;
+
+/// Whether encoded messages go in one send: `Err` says how large they are.
+pub fn check_send(messages: &[String]) -> Result<(), String> {
+    let total: usize = messages.iter().map(String::len).sum();
+    let largest = messages.iter().map(String::len).max().unwrap_or(0);
+    if largest > MAX_MESSAGE_BYTES || total > MAX_SEND_BYTES || messages.len() > MAX_SEND_MESSAGES {
+        return Err(format!(
+            "the event's rows come to {total} bytes ({} of them, the largest {largest}); the queue takes {MAX_SEND_BYTES} bytes a send and {MAX_MESSAGE_BYTES} a row",
+            messages.len()
+        ));
+    }
+    Ok(())
+}
+
+/// Encoded messages in sends the queue takes, in order (a message too large
+/// for any send goes alone, and its send fails on its own).
+pub fn sends(messages: Vec<String>) -> Vec<Vec<String>> {
+    let mut sends: Vec<Vec<String>> = Vec::new();
+    let mut bytes = 0;
+    for message in messages {
+        let full = sends.last().is_none_or(|last| {
+            last.len() == MAX_SEND_MESSAGES || bytes + message.len() > MAX_SEND_BYTES
+        });
+        if full {
+            sends.push(Vec::new());
+            bytes = 0;
+        }
+        bytes += message.len();
+        if let Some(last) = sends.last_mut() {
+            last.push(message);
+        }
+    }
+    sends
+}
+
 /// Why a consumer cannot read a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Unreadable {
@@ -93,6 +134,25 @@ mod tests {
             r#"{"version":2,"t":"dropped","v":{"date":"2026-11-25","site_domain":"","reason":"bot"}}"#
         );
         assert_eq!(QueueMessage::decode(&json).unwrap(), dropped);
+    }
+
+    #[test]
+    fn sends_stay_within_the_queues_limits() {
+        let message = |bytes: usize| "x".repeat(bytes);
+        assert_eq!(check_send(&[message(1000), message(1000)]), Ok(()));
+        assert!(check_send(&[message(MAX_MESSAGE_BYTES + 1)]).is_err());
+        assert!(
+            check_send(&vec![message(MAX_MESSAGE_BYTES); 3]).is_err(),
+            "three large rows"
+        );
+        let split = sends(vec![message(100_000); 5]);
+        assert_eq!(split.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+        let many = sends(vec![message(10); 250]);
+        assert_eq!(
+            many.iter().map(Vec::len).collect::<Vec<_>>(),
+            [100, 100, 50]
+        );
+        assert!(sends(Vec::new()).is_empty());
     }
 
     #[test]

@@ -38,6 +38,7 @@ pub fn limited(sql: &model::sql::Sql) -> model::sql::Sql {
 /// ClickHouse's codes for a statement over its time or memory limit.
 const TIMEOUT_EXCEEDED: u32 = 159;
 const MEMORY_LIMIT_EXCEEDED: u32 = 241;
+const TOO_MANY_ROWS_OR_BYTES: u32 = 396;
 
 /// A 400 for a query over a limit, before anything runs.
 pub fn check(query: &Query, range: &Resolved) -> Result<(), QueryError> {
@@ -78,6 +79,9 @@ pub fn over_limit(exception_code: Option<u32>) -> Option<QueryError> {
         ))),
         MEMORY_LIMIT_EXCEEDED => Some(QueryError(
             "the query needs more memory than one query may use: shorten its date_range or group by fewer dimensions".into(),
+        )),
+        TOO_MANY_ROWS_OR_BYTES => Some(QueryError(
+            "the query's answer has more rows than one answer may: group by fewer dimensions or filter".into(),
         )),
         _ => None,
     }
@@ -139,7 +143,9 @@ mod tests {
         assert_eq!(sent.params, sql.params);
         assert!(READ_SETTINGS.contains(&format!("max_execution_time = {MAX_EXECUTION_SECONDS}")));
         assert!(READ_SETTINGS.contains(&format!("max_memory_usage = {MAX_MEMORY_BYTES}")));
-        assert!(over_limit(Some(159)).is_some() && over_limit(Some(241)).is_some());
+        for code in [159, 241, 396] {
+            assert!(over_limit(Some(code)).is_some(), "{code}");
+        }
         assert_eq!(over_limit(Some(60)), None);
         assert_eq!(over_limit(None), None);
     }

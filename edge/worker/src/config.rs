@@ -17,8 +17,10 @@ pub struct RawConfig {
     pub clickhouse_password: Option<String>,
     pub clickhouse_database: Option<String>,
     /// `CLICKHOUSE_READ_USER` / `CLICKHOUSE_READ_PASSWORD`: the user the
-    /// Stats API reads as — a read-only one in production (docs say how);
-    /// unset, the writing user (each read is `readonly = 2` all the same).
+    /// Stats API reads as — in production one granted only SELECT on the
+    /// database (not a `readonly = 1` profile: it refuses the limits each
+    /// read sets); unset, the writing user (each read is `readonly = 2` all
+    /// the same).
     pub clickhouse_read_user: Option<String>,
     pub clickhouse_read_password: Option<String>,
     /// `TRUSTED_PROXY`: empty (Cloudflare) or `forwarded` (a reverse proxy

@@ -47,7 +47,7 @@ pub fn attribute(
         .unwrap_or_default();
     Attribution {
         referrer: match (external, &referrer_url) {
-            (Some(host), Some(url)) => format!("{host}{}", url.path().trim_end_matches('/')),
+            (Some(_), Some(url)) => host_and_path(url),
             _ => String::new(),
         },
         referrer_source,
@@ -68,6 +68,20 @@ pub fn attribute(
 /// for http(s) referrers (an `android-app://` one has no host to name).
 pub fn referrer_host(referrer: &str) -> Option<String> {
     web_url(referrer)?.host_str().map(strip_www)
+}
+
+/// A referrer as rows keep it: host (no `www.`) and path of an http(s) URL,
+/// or empty. Also for rows queued before referrers were cut (version-1
+/// messages), which held the URL whole.
+pub fn kept_referrer(referrer: &str) -> String {
+    web_url(referrer)
+        .map(|url| host_and_path(&url))
+        .unwrap_or_default()
+}
+
+fn host_and_path(url: &Url) -> String {
+    let host = url.host_str().map(strip_www).unwrap_or_default();
+    format!("{host}{}", url.path().trim_end_matches('/'))
 }
 
 /// The referrer as an http(s) URL, or none.
@@ -181,6 +195,11 @@ mod tests {
         assert_eq!(referrer("http://blog.example/"), "blog.example");
         assert_eq!(referrer("https://blog.example"), "blog.example");
         assert_eq!(referrer("ftp://files.example/x"), "");
+        assert_eq!(
+            kept_referrer("https://www.mail.example/reset?token=T"),
+            "mail.example/reset"
+        );
+        assert_eq!(kept_referrer(""), "");
     }
 
     #[test]

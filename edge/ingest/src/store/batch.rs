@@ -67,11 +67,21 @@ pub fn stored_ids_sql(rows: &[&Row]) -> Sql {
     sql
 }
 
-/// The ids in [`stored_ids_sql`]'s answer (lines that are not ids are not ids).
-pub fn read_ids(answer: &str) -> HashSet<u64> {
+/// The ids in [`stored_ids_sql`]'s answer; a line that is not an id makes
+/// the whole answer unreadable (an error text after a 200, a cut body): the
+/// batch is retried rather than inserted on a partial list.
+pub fn read_ids(answer: &str) -> Result<HashSet<u64>, String> {
     answer
         .lines()
-        .filter_map(|line| line.trim().parse().ok())
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            line.parse().map_err(|_| {
+                format!(
+                    "stored ids: not an id: {:?}",
+                    line.chars().take(80).collect::<String>()
+                )
+            })
+        })
         .collect()
 }
 
@@ -196,8 +206,9 @@ mod tests {
                 "[7,8,9]"
             ]
         );
-        assert_eq!(read_ids("7\n9\n"), HashSet::from([7, 9]));
-        assert!(read_ids("").is_empty());
+        assert_eq!(read_ids("7\n9\n"), Ok(HashSet::from([7, 9])));
+        assert_eq!(read_ids(""), Ok(HashSet::new()));
+        assert!(read_ids("7\nCode: 241. DB::Exception: Memory limit exceeded").is_err());
     }
 
     #[test]

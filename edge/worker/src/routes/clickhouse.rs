@@ -75,7 +75,8 @@ async fn send(
     Ok(Answer {
         status: response.status_code(),
         exception_code,
-        body: response.text().await.unwrap_or_default(),
+        // a body that breaks off is a failure, not an empty answer
+        body: response.text().await?,
     })
 }
 

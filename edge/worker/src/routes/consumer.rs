@@ -19,6 +19,7 @@
 use super::bindings::DEAD_LETTER_QUEUE_NAME;
 use super::{clickhouse, dead_letters};
 use crate::config::Config;
+use ingest::enrich::source::kept_referrer;
 use ingest::store::batch::{
     classify, drops_insert, event_id_of_message, read_ids, rows_insert, stored_ids_sql, Delivery,
 };
@@ -53,7 +54,9 @@ pub async fn consume(
     let letters: Vec<Letter> = batch.raw_iter().map(read).collect();
     if batch.queue() == DEAD_LETTER_QUEUE_NAME {
         let fates = vec![Fate::DeadLetter("the queue's retries ran out".into()); letters.len()];
-        settle(env, config, &letters, fates, "", now).await;
+        // this queue has no dead-letter queue of its own: while the bucket
+        // fails, wait an hour between tries (100 tries: four days)
+        settle(env, config, &letters, fates, "", now, 3600).await;
         return Ok(());
     }
     let mut fates: Vec<Option<Fate>> = letters
@@ -76,9 +79,12 @@ pub async fn consume(
         .collect();
     if !events.is_empty() {
         let rows: Vec<&Row> = events.iter().map(|(_, row)| *row).collect();
-        match clickhouse::run(&config.clickhouse, &stored_ids_sql(&rows), "").await {
-            Ok(answer) if answer.status == 200 => {
-                let stored = read_ids(&answer.body);
+        let stored = match clickhouse::run(&config.clickhouse, &stored_ids_sql(&rows), "").await {
+            Ok(answer) if answer.status == 200 => read_ids(&answer.body),
+            failed => Err(describe("stored ids", failed)),
+        };
+        match stored {
+            Ok(stored) => {
                 let new: Vec<(usize, &Row)> = events
                     .iter()
                     .filter(|(i, row)| {
@@ -98,9 +104,9 @@ pub async fn consume(
                     fates[new[k].0] = Some(fate);
                 }
             }
-            failed => {
-                last_error = describe("stored ids", failed);
-                console_error!("{last_error}");
+            Err(error) => {
+                console_error!("{error}");
+                last_error = error;
             }
         }
         // the visits of every stored event's visitor (again, for one whose
@@ -168,7 +174,7 @@ pub async fn consume(
         .into_iter()
         .map(|f| f.unwrap_or(Fate::Retry))
         .collect();
-    settle(env, config, &letters, fates, &last_error, now).await;
+    settle(env, config, &letters, fates, &last_error, now, 60).await;
     Ok(())
 }
 
@@ -206,7 +212,8 @@ async fn insert(config: &Config, rows: &[(usize, &Row)], last_error: &mut String
 }
 
 /// Acts on each message's fate: ack, retry after its delay, or set it aside
-/// (then ack; if the bucket fails, retry, so nothing is lost).
+/// (then ack; if the bucket fails, retry after `bucket_retry_seconds`, so
+/// nothing is lost).
 async fn settle(
     env: &Env,
     config: &Config,
@@ -214,6 +221,7 @@ async fn settle(
     fates: Vec<Fate>,
     last_error: &str,
     now: u64,
+    bucket_retry_seconds: u32,
 ) {
     let (mut stored, mut retried, mut set_aside) = (0, 0, 0);
     for (letter, fate) in letters.iter().zip(fates) {
@@ -243,7 +251,7 @@ async fn settle(
                     }
                     Err(error) => {
                         console_error!("setting aside {}: {error}; retrying it", letter.id);
-                        retry(&letter.raw, 60);
+                        retry(&letter.raw, bucket_retry_seconds);
                         retried += 1;
                     }
                 }
@@ -263,8 +271,9 @@ fn retry(message: &RawMessage, delay_seconds: u32) {
     );
 }
 
-/// A message as the queue carries it: its body text, its event id filled in
-/// for a version-1 event (from the queue's id for it, which retries keep).
+/// A message as the queue carries it: its body text; a version-1 event gets
+/// its event id (from the queue's id for it, which retries keep) and its
+/// referrer cut to host and path, as version 2 queues them.
 fn read(raw: RawMessage) -> Letter {
     let id = raw.id();
     let queued_ms = raw.timestamp().as_millis();
@@ -279,7 +288,9 @@ fn read(raw: RawMessage) -> Letter {
     let message = QueueMessage::decode(&body).map(|mut message| {
         if let QueueMessage::Event(row) = &mut message {
             if row.event_id == 0 {
+                // version 1: no id yet, and the referrer whole
                 row.event_id = event_id_of_message(&id);
+                row.attribution.referrer = kept_referrer(&row.attribution.referrer);
             }
         }
         message

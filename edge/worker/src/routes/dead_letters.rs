@@ -5,13 +5,15 @@
 //! - `POST /api/admin/dead-letters/replay`: queues up to 100 of them again
 //!   (oldest first) and deletes them from the bucket; call it until
 //!   `remaining` is false (`node scripts/admin.mjs dead-letters replay` does).
+//!   A letter that cannot be read is moved to `unreadable/` and named.
 //!
 //! A replayed event is stored once, however often: it keeps its event id.
 
 use super::admin::allowed;
 use super::bindings::{DEAD_LETTERS, EVENTS_QUEUE};
-use super::respond::{self, Failure};
+use super::respond;
 use ingest::store::dead_letter::{DeadLetter, PREFIX};
+use model::message::sends;
 use std::collections::HashMap;
 use worker::{Env, Include, Request, Response, Result, RouteContext};
 
@@ -72,6 +74,7 @@ pub async fn replay(request: Request, ctx: RouteContext<()>) -> Result<Response>
             let listed = bucket.list().prefix(PREFIX).limit(100).execute().await?;
             let mut bodies = Vec::new();
             let mut keys = Vec::new();
+            let mut unreadable = Vec::new();
             for object in listed.objects() {
                 let key = object.key();
                 let Some(stored) = bucket.get(&key).execute().await? else {
@@ -81,21 +84,37 @@ pub async fn replay(request: Request, ctx: RouteContext<()>) -> Result<Response>
                     Some(body) => body.text().await?,
                     None => String::new(),
                 };
-                let letter: DeadLetter = serde_json::from_str(&text).map_err(|e| {
-                    Failure::Storage(format!("dead letter {key} is not readable: {e}"))
-                })?;
-                bodies.push(letter.body);
-                keys.push(key);
+                // an unreadable letter is moved aside (under unreadable/),
+                // named, so that it does not stop every replay after it
+                match serde_json::from_str::<DeadLetter>(&text) {
+                    Ok(letter) => {
+                        bodies.push(letter.body);
+                        keys.push(key);
+                    }
+                    Err(_) => {
+                        bucket
+                            .put(format!("unreadable/{key}"), text)
+                            .execute()
+                            .await?;
+                        bucket.delete(&key).await?;
+                        unreadable.push(key);
+                    }
+                }
             }
-            if !bodies.is_empty() {
-                // queued first, deleted after: a failure between the two
-                // replays a letter twice, which its event id makes harmless
-                ctx.env.queue(EVENTS_QUEUE)?.send_batch(bodies).await?;
+            // queued first, deleted after: a failure between the two replays
+            // a letter twice, which its event id makes harmless
+            let queue = ctx.env.queue(EVENTS_QUEUE)?;
+            for send in sends(bodies) {
+                queue.send_batch(send).await?;
+            }
+            if !keys.is_empty() {
                 bucket.delete_multiple(keys.clone()).await?;
             }
-            respond::ok(
-                &serde_json::json!({ "replayed": keys.len(), "remaining": listed.truncated() }),
-            )
+            respond::ok(&serde_json::json!({
+                "replayed": keys.len(),
+                "unreadable": unreadable,
+                "remaining": listed.truncated()
+            }))
         }
         .await,
     )

@@ -11,7 +11,7 @@ use ingest::drop::DropReason;
 use ingest::pipeline::{admit, rows, Refused};
 use ingest::privacy::client::{client_ip, country, Client};
 use ingest::protocol::payload::MAX_BODY_BYTES;
-use model::message::QueueMessage;
+use model::message::{check_send, QueueMessage};
 use worker::{console_error, Date, Env, Headers, Queue, Request, Response, Result, RouteContext};
 
 pub async fn post(request: Request, ctx: RouteContext<()>) -> Result<Response> {
@@ -76,8 +76,10 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
         .map(|row| QueueMessage::Event(Box::new(row)).encode())
         .collect::<std::result::Result<Vec<_>, _>>()?;
     // One send for all the event's sites, so a retried request cannot store
-    // one site twice. Not accepted unless queued: a failure is a 5xx, and the
-    // client may send it again.
+    // one site twice; one the queue cannot take is refused here, not a 5xx.
+    // Not accepted unless queued: a failure is a 5xx, and the client may
+    // send it again.
+    check_send(&messages).map_err(|reason| Failure::refused(413, reason))?;
     queue.send_batch(messages).await?;
     Ok(answer::accepted())
 }

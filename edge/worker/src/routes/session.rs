@@ -68,7 +68,8 @@ async fn log_in(
     };
     let now = Date::now().as_millis();
     let fingerprint = login.password.fingerprint();
-    let attempt = throttle::key(&fingerprint, user, client);
+    let is_the_user = login::same_user(user, &login.user);
+    let attempt = throttle::key(&login.password, user, is_the_user, client);
     // counted before the slow hash, atomically where the settings live:
     // requests racing past it do not each get a guess
     let claimed = settings::change(
@@ -93,7 +94,7 @@ async fn log_in(
     }
     // both checked, so a wrong user name costs as long as a wrong password
     let password_ok = login.password.verify(password);
-    if !(login::same_user(user, &login.user) && password_ok) {
+    if !(is_the_user && password_ok) {
         return Err(Failure::refused(401, "wrong user name or password"));
     }
     let (token, hash) = login::new_session(&random_bytes());
