@@ -29,6 +29,7 @@ before(async () => {
   })
 })
 after(async () => {
+  if (process.env.SHOW_LOG) console.log(edge?.log().slice(-6000))
   await edge?.stop()
   await ch?.stop()
 })

@@ -28,6 +28,7 @@ use ingest::store::delivery::{Action, Bisect, Fate};
 use ingest::store::visits::{refresh_sql, touched};
 use model::message::{QueueMessage, Unreadable};
 use model::row::Row;
+use std::collections::HashMap;
 use worker::{
     console_error, Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage,
 };
@@ -85,23 +86,30 @@ pub async fn consume(
         };
         match stored {
             Ok(stored) => {
-                let new: Vec<(usize, &Row)> = events
-                    .iter()
-                    .filter(|(i, row)| {
-                        let already = stored.contains(&row.event_id);
-                        if already {
-                            fates[*i] = Some(Fate::Stored);
-                        }
-                        !already
-                    })
-                    .copied()
-                    .collect();
+                // one event may come twice in one batch (two replays of the
+                // same dead letter): the second shares the first's fate
+                let mut first_of: HashMap<u64, usize> = HashMap::new();
+                let mut twins: Vec<(usize, usize)> = Vec::new();
+                let mut new: Vec<(usize, &Row)> = Vec::new();
+                for &(i, row) in &events {
+                    if stored.contains(&row.event_id) {
+                        fates[i] = Some(Fate::Stored);
+                    } else if let Some(&first) = first_of.get(&row.event_id) {
+                        twins.push((i, first));
+                    } else {
+                        first_of.insert(row.event_id, i);
+                        new.push((i, row));
+                    }
+                }
                 for (k, fate) in insert(config, &new, &mut last_error)
                     .await
                     .into_iter()
                     .enumerate()
                 {
                     fates[new[k].0] = Some(fate);
+                }
+                for (twin, first) in twins {
+                    fates[twin] = fates[first].clone();
                 }
             }
             Err(error) => {
