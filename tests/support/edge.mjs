@@ -26,7 +26,19 @@ export function freePort() {
 // `persistTo` keeps the Durable Objects' state (settings, salts) between starts;
 // the Worker is up once /api/health answers with one of `ready` (a 500 for a
 // Worker started misconfigured on purpose).
-export async function startEdge({
+export async function startEdge(options) {
+  // a port picked free may be taken again before wrangler binds it (another
+  // suite's process): then start again on other ports
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startEdgeOnce(options)
+    } catch (error) {
+      if (attempt >= 3 || !/Address already in use/.test(error.message)) throw error
+    }
+  }
+}
+
+async function startEdgeOnce({
   clickhouseUrl,
   clickhousePassword = '',
   sites = ['backstage.fawkes.idp', 'portal.test'],
