@@ -156,7 +156,7 @@ Ready.
   demo portal:  http://localhost:${port}/          (click around; events go to the worker)
   dashboard:    http://localhost:${port}/dashboard/  user admin, password ${adminPassword}   (.data/admin-password)
   health:       http://localhost:${port}/api/health
-  send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' \\
+  send one:     curl -X POST http://localhost:${port}/api/event -H 'Content-Type: text/plain' -A 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0' \\
                   -d '{"n":"Deploy Application","u":"https://backstage.fawkes.idp/create","d":"backstage.fawkes.idp","p":{"language":"nodejs"}}'
   see rows:     curl '${clickhouseUrl}/?database=analytics' -H "X-ClickHouse-Key: $(cat ${localPasswordFile})" --data 'SELECT timestamp, name, pathname, country_code, meta.key, meta.value FROM events ORDER BY timestamp DESC LIMIT 10 FORMAT PrettyCompact'
   Stats API:    curl http://localhost:${port}/api/v2/query -H 'Authorization: Bearer ${apiKey}' \\
