@@ -26,12 +26,26 @@ test('API keys: none or a wrong one is 401, another site’s is 403, a revoked o
   assert.equal((await fx.stats({ ...body, site_id: 'other.test' }, other.key)).status, 401)
   const settings = await fx.edge.admin.settings()
   assert.ok(!JSON.stringify(settings).includes(fx.key.slice(3)), 'no key secret or hash in the settings view')
-  for (const token of ['', 'wrong-token-wrong-token-wrong']) {
-    const response = await fetch(`${fx.edge.url}/api/admin/settings`, {
-      headers: token ? { Authorization: `Bearer ${token}` } : {}
-    })
-    assert.equal(response.status, 401)
+  // every admin route, the dead letters' among them: not without the admin token, not with a Stats API key
+  const adminRoutes = [
+    ['GET', '/api/admin/settings'],
+    ['GET', '/api/admin/dead-letters'],
+    ['POST', '/api/admin/dead-letters/replay'],
+    ['POST', '/api/admin/keys'],
+    ['POST', '/api/admin/visits/rebuild']
+  ]
+  for (const [method, path] of adminRoutes) {
+    for (const token of ['', 'wrong-token-wrong-token-wrong', fx.key]) {
+      const response = await fetch(`${fx.edge.url}${path}`, {
+        method,
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+        body: method === 'POST' ? '{}' : undefined
+      })
+      assert.equal(response.status, 401, `${method} ${path} with ${token ? 'a wrong token' : 'no token'}`)
+      await response.arrayBuffer()
+    }
   }
+  assert.deepEqual(await fx.edge.admin.deadLetters(), { dead_letters: [], truncated: false }, 'with the token')
 })
 
 test('injection attempts in every string of a request are data: 400 with the field named, or an answer, and the table intact', async () => {
