@@ -99,17 +99,31 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.do_GET()
 
+    def refused_host(self):
+        """Answers 403 when the Host is not this server's own; True when it did."""
+        if self.own_host():
+            return False
+        self.close_connection = True
+        self.answer(403, "Forbidden: the Host header does not name this server\n")
+        return True
+
+    def refused_user(self):
+        """Answers 516 when the credentials are wrong; True when it did."""
+        if self.authorized(parse_qs(urlsplit(self.path).query, keep_blank_values=True)):
+            return False
+        self.close_connection = True
+        self.fail(516, "DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name.")
+        return True
+
     def do_GET(self):
+        if self.refused_host():
+            return
         self.handle_query(b"", read_only=True)
 
     def do_POST(self):
         # who and where first: no body is read for a request that is refused anyway
-        if not self.own_host():
-            self.close_connection = True
-            return self.answer(403, "Forbidden: the Host header does not name this server\n")
-        if not self.authorized(parse_qs(urlsplit(self.path).query, keep_blank_values=True)):
-            self.close_connection = True
-            return self.fail(516, "DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name.")
+        if self.refused_host() or self.refused_user():
+            return
         if self.headers.get("Transfer-Encoding"):
             self.close_connection = True  # the body is not read: the connection cannot go on
             return self.fail(1000, "DB::Exception: a body must come with a Content-Length, not chunked", status=411)
@@ -124,17 +138,16 @@ class Handler(BaseHTTPRequestHandler):
         self.handle_query(self.rfile.read(length), read_only=False)
 
     def handle_query(self, body, read_only):
-        if not self.own_host():
-            self.close_connection = True
-            return self.answer(403, "Forbidden: the Host header does not name this server\n")
+        """The query, once the Host is checked (and, for a POST, the credentials)."""
         url = urlsplit(self.path)
         if url.path in ("/ping", "/ping/"):
             return self.answer(200, "Ok.\n", [("Content-Type", "text/plain; charset=UTF-8")])
         if url.path not in ("/", ""):
             return self.answer(404, "There is no handle " + url.path + "\n")
+        # a GET's credentials are checked after /ping, which needs none
+        if read_only and self.refused_user():
+            return
         query = parse_qs(url.query, keep_blank_values=True)
-        if not self.authorized(query):
-            return self.fail(516, "DB::Exception: default: Authentication failed: password is incorrect, or there is no user with such name.")
         sql = query.get("query", [None])[0]
         data = body.decode("utf-8", errors="replace")
         if sql is None:

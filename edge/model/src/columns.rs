@@ -181,6 +181,15 @@ pub fn events() -> &'static [Column] {
     &EVENTS
 }
 
+/// `text` cut to at most `max_bytes`, on a character boundary.
+pub fn cut(text: &str, max_bytes: usize) -> &str {
+    let mut end = text.len().min(max_bytes);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// Why a value does not fit its column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{column}: {reason}")]
@@ -376,6 +385,13 @@ mod tests {
             .map(|c| (c.name.to_string(), c.ty.sql()))
             .collect();
         assert_eq!(declared, described);
+    }
+
+    #[test]
+    fn text_is_cut_on_a_character_boundary() {
+        assert_eq!(cut("abc", 10), "abc");
+        assert_eq!(cut("aé", 2), "a", "é is two bytes");
+        assert_eq!(cut("", 0), "");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use super::payload::{ParseError, RawEvent};
 use super::props::{self, Props};
-use model::columns::{fit_decimal, MAX_HOST_BYTES, REVENUE_AMOUNT};
+use model::columns::{cut, fit_decimal, MAX_HOST_BYTES, REVENUE_AMOUNT};
 use model::settings::normalize_domain;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -215,14 +215,7 @@ fn referrer(value: Option<Value>) -> Result<Option<String>, String> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
-        Some(Value::String(mut s)) => {
-            let mut cut = MAX_REFERRER_BYTES.min(s.len());
-            while !s.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            s.truncate(cut);
-            Ok(Some(s))
-        }
+        Some(Value::String(s)) => Ok(Some(cut(&s, MAX_REFERRER_BYTES).to_string())),
         Some(_) => Err("must be a string or null".into()),
     }
 }

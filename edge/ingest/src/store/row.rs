@@ -56,11 +56,7 @@ pub fn row(event: &Event, site_domain: &str, facts: &Facts) -> Row {
     }
 }
 
-/// The text cut to the column's bound, on a character boundary.
+/// The text cut to the column's bound.
 fn fit(column: &Column, text: &str) -> String {
-    let mut end = text.len().min(column.max as usize);
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    text[..end].to_string()
+    columns::cut(text, column.max as usize).to_string()
 }
