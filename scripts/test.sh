@@ -1,9 +1,7 @@
 #!/usr/bin/env bash
 # Every test, in order of cost: style, native units, the same units in headless
 # Chromium, the release build, then the browser end-to-end suites.
-# Needs what .ci/run installs: the wasm32 target, wasm-bindgen-cli 0.2.130,
-# worker-build 0.8.7, Debian's chromium + chromium-driver, chdb-core (pip), and
-# `npm ci` (which brings wrangler and the Node 22 it needs).
+# Needs what `scripts/setup.sh test` installs; `npm test` runs it first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
