@@ -138,6 +138,18 @@ pub fn admin(
     ))
 }
 
+/// Whether a self-hosted replica may reach the control instance's shared
+/// state (the salts, the settings): it shows `control_token`, and there is
+/// one (an instance without it is not a control instance).
+pub fn control(credentials: &Credentials, control_token: Option<&str>) -> Result<(), Denied> {
+    match (keys::bearer(credentials.authorization), control_token) {
+        (Some(given), Some(token)) if same_text(given, token) => Ok(()),
+        _ => Err(Denied::Unauthenticated(
+            "Authorization: Bearer <CONTROL_TOKEN> is required",
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +317,33 @@ mod tests {
             "https://a.example"
         ));
         assert!(!same_origin(Some("null"), "https://a.example"));
+    }
+
+    #[test]
+    fn only_a_replica_with_the_token_reaches_the_shared_state() {
+        let with = |authorization: Option<&'static str>| Credentials {
+            authorization,
+            ..Credentials::default()
+        };
+        assert_eq!(
+            control(
+                &with(Some("Bearer an-admin-token-of-24-characters")),
+                Some(TOKEN)
+            ),
+            Ok(())
+        );
+        for refused in [
+            None,
+            Some("Bearer wrong"),
+            Some("an-admin-token-of-24-characters"),
+            Some("Basic x"),
+        ] {
+            assert_eq!(
+                control(&with(refused), Some(TOKEN)).map_err(|d| d.status()),
+                Err(401)
+            );
+        }
+        // not a control instance: nobody gets in, whatever they show
+        assert!(control(&with(Some("Bearer an-admin-token-of-24-characters")), None).is_err());
     }
 }

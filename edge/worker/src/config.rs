@@ -38,6 +38,13 @@ pub struct RawConfig {
     /// it aside in the dead-letter bucket. Keep it under the queue's
     /// retention (4 days by default).
     pub retry_budget_seconds: Option<String>,
+    /// `CONTROL_TOKEN` (a secret, self-hosted with several replicas): what a
+    /// replica shows the control instance, which holds the daily salts and
+    /// the site settings for all of them (docs/self-hosting.md).
+    pub control_token: Option<String>,
+    /// Whether the `CONTROL` service binding exists: this is a replica, and
+    /// its salts and settings live in the control instance.
+    pub control_bound: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +58,21 @@ pub struct Config {
     /// The dashboard's administrator, when a password hash is set.
     pub login: Option<Login>,
     pub retry_budget: RetryBudget,
+    /// Where the salts and the settings are: in this runtime's own Durable
+    /// Objects, or in the control instance's (a self-hosted replica).
+    pub state: StateAccess,
+    /// `CONTROL_TOKEN`: on the control instance, what a replica must show.
+    pub control_token: Option<AdminToken>,
+}
+
+/// Where the Durable Objects that hold shared state (the daily salts, the
+/// site settings) are reached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateAccess {
+    /// In this runtime (Cloudflare; a single workerd).
+    Local,
+    /// Through the `CONTROL` service binding, showing the token.
+    Control(AdminToken),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,6 +131,11 @@ pub enum ConfigError {
     BadDatabase(String),
     #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
     BadTrustedProxy(String),
+    /// (The value is not repeated: a URL may carry a password.)
+    #[error("CLICKHOUSE_URL uses http to a host outside this machine or private network: use https (http is for loopback, private addresses and cluster-internal names)")]
+    InsecureClickhouse,
+    #[error("CONTROL_TOKEN is required when the CONTROL service is bound (a self-hosted replica), and must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
+    BadControlToken,
     #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
     BadRetryBudget(String),
 }
@@ -122,7 +149,10 @@ impl ConfigError {
         match self {
             ConfigError::ShortAdminToken => "ADMIN_TOKEN",
             ConfigError::BadPasswordHash => "ADMIN_PASSWORD_HASH",
-            ConfigError::NoClickhouse | ConfigError::BadClickhouseUrl => "CLICKHOUSE_URL",
+            ConfigError::NoClickhouse
+            | ConfigError::BadClickhouseUrl
+            | ConfigError::InsecureClickhouse => "CLICKHOUSE_URL",
+            ConfigError::BadControlToken => "CONTROL_TOKEN",
             ConfigError::BadDatabase(_) => "CLICKHOUSE_DATABASE",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
@@ -145,6 +175,9 @@ impl RawConfig {
         let url = Url::parse(&url_text).map_err(|_| ConfigError::BadClickhouseUrl)?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(ConfigError::BadClickhouseUrl);
+        }
+        if url.scheme() == "http" && !is_private_host(&url) {
+            return Err(ConfigError::InsecureClickhouse);
         }
         let database = self
             .clickhouse_database
@@ -183,6 +216,17 @@ impl RawConfig {
                 _ => return Err(ConfigError::BadRetryBudget(text.to_string())),
             },
         };
+        let control_token = match self.control_token.filter(|t| !t.is_empty()) {
+            Some(token) if token.len() < MIN_ADMIN_TOKEN_BYTES => {
+                return Err(ConfigError::BadControlToken)
+            }
+            token => token.map(AdminToken),
+        };
+        let state = match (self.control_bound, &control_token) {
+            (false, _) => StateAccess::Local,
+            (true, Some(token)) => StateAccess::Control(token.clone()),
+            (true, None) => return Err(ConfigError::BadControlToken),
+        };
         let clickhouse = Clickhouse {
             url,
             user: self.clickhouse_user.unwrap_or_else(|| "default".into()),
@@ -204,7 +248,40 @@ impl RawConfig {
             retry_budget,
             admin_token,
             login,
+            state,
+            control_token,
         })
+    }
+}
+
+/// Whether plain http to `url`'s host stays on this machine or a private
+/// network: loopback, a private or link-local address, or a name that only
+/// resolves inside one (a single label such as `clickhouse`, a Kubernetes
+/// `*.svc` / `*.cluster.local` name, `*.internal`, `*.local`, `localhost`).
+/// Anything else would carry the ClickHouse password and every event over
+/// the internet in clear text.
+fn is_private_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Some(url::Host::Ipv6(ip)) => {
+            // fc00::/7 (unique local) and fe80::/10 (link-local)
+            let first = ip.segments()[0];
+            ip.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            !name.contains('.')
+                || [
+                    ".svc",
+                    ".cluster.local",
+                    ".internal",
+                    ".local",
+                    ".localhost",
+                ]
+                .iter()
+                .any(|suffix| name.ends_with(suffix))
+        }
+        None => false,
     }
 }
 
@@ -305,5 +382,58 @@ mod tests {
             raw("http://x").validate().unwrap().retry_budget,
             RetryBudget::DEFAULT
         );
+    }
+
+    #[test]
+    fn http_only_to_a_private_network() {
+        for private in [
+            "http://127.0.0.1:8123",
+            "http://localhost:8123",
+            "http://clickhouse:8123",
+            "http://clickhouse.analytics.svc.cluster.local:8123",
+            "http://clickhouse.analytics.svc:8123",
+            "http://10.1.2.3:8123",
+            "http://192.168.0.9:8123",
+            "http://[::1]:8123",
+            "http://[fd00::5]:8123",
+            "https://clickhouse.example.com:8443",
+        ] {
+            assert!(raw(private).validate().is_ok(), "{private}");
+        }
+        for remote in [
+            "http://clickhouse.example.com:8123",
+            "http://8.8.8.8:8123",
+            "http://user:hunter2@ch.example.com",
+            "http://[2001:db8::1]:8123",
+        ] {
+            let refused = raw(remote).validate();
+            assert_eq!(refused, Err(ConfigError::InsecureClickhouse), "{remote}");
+            assert!(!ConfigError::InsecureClickhouse
+                .to_string()
+                .contains("hunter2"));
+        }
+    }
+
+    #[test]
+    fn a_replica_needs_the_control_token() {
+        let replica = |token: Option<&str>| RawConfig {
+            control_bound: true,
+            control_token: token.map(str::to_string),
+            ..raw("http://x")
+        };
+        assert_eq!(replica(None).validate(), Err(ConfigError::BadControlToken));
+        assert_eq!(
+            replica(Some("short")).validate(),
+            Err(ConfigError::BadControlToken)
+        );
+        let token = "c".repeat(32);
+        let config = replica(Some(&token)).validate().unwrap();
+        assert_eq!(config.state, StateAccess::Control(AdminToken(token)));
+        assert!(!format!("{config:?}").contains("cccc"));
+        assert_eq!(
+            raw("http://x").validate().unwrap().state,
+            StateAccess::Local
+        );
+        assert_eq!(ConfigError::BadControlToken.variable(), "CONTROL_TOKEN");
     }
 }

@@ -145,3 +145,17 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
         .await,
     )
 }
+
+/// `POST /api/admin/retention/run`: the cron's retention pass, now (bare
+/// workerd has no cron trigger). 200 with what failed, if anything.
+pub async fn run_retention(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let failed = super::retention::enforce(&ctx.env).await;
+            respond::ok(&serde_json::json!({ "failed": failed }))
+        }
+        .await,
+    )
+}

@@ -8,6 +8,9 @@ use worker::Env;
 pub const EVENTS_QUEUE: &str = "EVENTS";
 pub const SALTS: &str = "SALTS";
 pub const SITE_SETTINGS: &str = "SITE_SETTINGS";
+/// Self-hosted replicas only: the control instance that holds the salts and
+/// the settings for all of them (`super::state`).
+pub const CONTROL: &str = "CONTROL";
 /// The R2 bucket of messages set aside (`ingest::store::dead_letter`).
 pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
 /// The queue Cloudflare moves a message to after the consumer's retries.
@@ -25,11 +28,13 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
     if let Some(config) = CONFIG.with(|cell| cell.get().cloned()) {
         return Ok(config);
     }
+    // Variables and secrets are strings in `env`. Read directly rather than
+    // by `env.var`: under self-hosted workerd an unset `fromEnvironment`
+    // variable is `null`, whose type check throws inside workers-rs.
     let var = |name: &str| {
-        env.var(name)
+        worker::js_sys::Reflect::get(env, &name.into())
             .ok()
-            .map(|v| v.to_string())
-            .or_else(|| env.secret(name).ok().map(|s| s.to_string()))
+            .and_then(|value| value.as_string())
     };
     let config = RawConfig {
         clickhouse_url: var("CLICKHOUSE_URL"),
@@ -43,6 +48,8 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         admin_user: var("ADMIN_USER"),
         admin_password_hash: var("ADMIN_PASSWORD_HASH"),
         retry_budget_seconds: var("RETRY_BUDGET_SECONDS"),
+        control_token: var("CONTROL_TOKEN"),
+        control_bound: env.service(CONTROL).is_ok(),
     }
     .validate()?;
     // a concurrent first request may have set it already: either copy is the same

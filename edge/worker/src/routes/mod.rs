@@ -12,9 +12,10 @@
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::access` |
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
-//! | cron (wrangler.toml `[triggers]`) | [`retention`] | `ingest::store::retention` |
-//! | Durable Object `Salts` | [`salt`] | `ingest::privacy::salt` |
+//! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
+//! | Durable Object `DailySalts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
+//! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::control` |
 //!
 //! Shared: [`bindings`] (the environment: the variables validated once into
 //! `crate::config`, the queue, the Durable Objects, the CSPRNG), [`body`]
@@ -38,6 +39,7 @@ mod retention;
 mod salt;
 mod session;
 mod settings;
+mod state;
 mod stats;
 
 use worker::{
@@ -59,11 +61,16 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/keys", admin::add_key)
         .delete_async("/api/admin/keys/:id", admin::revoke_key)
         .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
+        .post_async("/api/admin/retention/run", admin::run_retention)
         .get_async("/api/admin/dead-letters", dead_letters::list)
         .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
         .post_async("/api/auth/login", session::login)
         .post_async("/api/auth/logout", session::logout)
         .get_async("/api/auth/session", session::show)
+        .get_async("/internal/state/:object", state::serve)
+        .post_async("/internal/state/:object", state::serve)
+        .get_async("/internal/state/:object/*path", state::serve)
+        .post_async("/internal/state/:object/*path", state::serve)
         .run(request, env)
         .await
 }
@@ -77,5 +84,6 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
 
 #[event(scheduled)]
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    // failures are logged; the next hour tries again
     retention::enforce(&env).await;
 }

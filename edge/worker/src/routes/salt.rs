@@ -8,11 +8,12 @@
 //! a deleted salt could be brought back. An isolate keeps its copy of
 //! today's salt for a minute at most, and never into the next day.
 
-use super::bindings::{random_bytes, SALTS};
+use super::bindings::random_bytes;
+use super::state::{self, StateObject};
 use ingest::privacy::salt;
 use ingest::privacy::visitor::Salt;
 use model::hex;
-use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
+use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// How long an isolate keeps its copy of the salt. The Workers runtime runs
 /// no timer for an idle isolate, so the copy is bounded by age instead: an
@@ -25,7 +26,8 @@ thread_local! {
     static TODAY: std::cell::RefCell<Option<(String, u64, Salt)>> = const { std::cell::RefCell::new(None) };
 }
 
-/// The salt for the UTC day of `now_ms`, from the one `DailySalts` object.
+/// The salt for the UTC day of `now_ms`, from the one `DailySalts` object
+/// (on a self-hosted replica, the control instance's).
 pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     let day = salt::day_of(now_ms);
     let cached = TODAY.with(|today| {
@@ -45,15 +47,16 @@ pub async fn for_day(env: &Env, now_ms: u64) -> Result<Salt> {
     if let Some(cached) = cached {
         return Ok(cached);
     }
-    let stub = env
-        .durable_object(SALTS)?
-        .id_from_name("salts")?
-        .get_stub()?;
-    let text = stub
-        .fetch_with_str(&format!("https://salts/{day}"))
-        .await?
-        .text()
-        .await?;
+    let text = state::fetch(
+        env,
+        StateObject::Salts,
+        Method::Get,
+        &format!("/{day}"),
+        None,
+    )
+    .await?
+    .text()
+    .await?;
     let fetched = parse_hex(&text)
         .map(Salt)
         .ok_or_else(|| worker::Error::RustError("bad salt".into()))?;

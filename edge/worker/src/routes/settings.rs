@@ -1,20 +1,21 @@
 //! The site settings (`model::settings::Store`), kept by one Durable Object
 //! so that every isolate and location reads the same document, durably
 //! stored, changed only by `control::settings::apply`.
-//! Ingestion reads them through a per-isolate copy at most 10 s old (and
+//! Ingestion reads them through a per-isolate copy at most 4 s old (and
 //! re-reads at once, at most once a second, for a site it does not know).
 //! When the object cannot be reached, ingestion goes on with an older copy
 //! (up to an hour old) rather than refuse an event it would accept.
 
-use super::bindings::SITE_SETTINGS;
+use super::state::{self, StateObject};
 use control::settings::{apply, Change};
 use model::settings::Store;
 use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Method, Request, RequestInit,
-    Response, Result, State,
+    console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result,
+    State,
 };
 
-const FRESH_MS: u64 = 10_000;
+/// A change reaches every isolate (and self-hosted replica) within 5 s.
+const FRESH_MS: u64 = 4_000;
 const RETRY_UNKNOWN_MS: u64 = 1_000;
 /// How old a copy may be to stand in while the object cannot be reached.
 const STALE_MS: u64 = 3_600_000;
@@ -24,16 +25,9 @@ thread_local! {
     static CACHE: std::cell::RefCell<Option<(u64, Store)>> = const { std::cell::RefCell::new(None) };
 }
 
-fn stub(env: &Env) -> Result<worker::Stub> {
-    env.durable_object(SITE_SETTINGS)?
-        .id_from_name("settings")?
-        .get_stub()
-}
-
 /// The settings as they are now (one Durable Object round trip).
 pub async fn load(env: &Env) -> Result<Store> {
-    let text = stub(env)?
-        .fetch_with_str("https://settings/")
+    let text = state::fetch(env, StateObject::Settings, Method::Get, "/", None)
         .await?
         .text()
         .await?;
@@ -82,11 +76,8 @@ pub async fn cached(env: &Env, unknown_site: bool) -> Result<Store> {
 pub async fn change(env: &Env, change: &Change) -> Result<std::result::Result<Store, String>> {
     let body =
         serde_json::to_string(change).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let mut response = stub(env)?
-        .fetch_with_request(Request::new_with_init("https://settings/", &init)?)
-        .await?;
+    let mut response =
+        state::fetch(env, StateObject::Settings, Method::Post, "/", Some(body)).await?;
     let text = response.text().await?;
     if response.status_code() != 200 {
         return Ok(Err(text));
