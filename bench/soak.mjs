@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../scripts/lib/net.mjs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { adminClient } from '../scripts/lib/admin.mjs'
@@ -22,13 +22,6 @@ const clients = Number(process.argv[3] || 8)
 const SITE = 'soak.test'
 const run = randomBytes(4).toString('hex')
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
-const freePort = () =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
 const started = Date.now()
 const log = (message) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${message}`)
 

@@ -135,7 +135,13 @@ class Handler(BaseHTTPRequestHandler):
         if length > MAX_BODY:
             self.close_connection = True
             return self.fail(1000, f"DB::Exception: the request body is larger than {MAX_BODY} bytes", status=413)
-        self.handle_query(self.rfile.read(length), read_only=False)
+        body = self.rfile.read(length)
+        if len(body) < length:
+            # the client went away mid-body (a replica killed while sending):
+            # a partial INSERT must not run, and there is no one to answer
+            self.close_connection = True
+            return
+        self.handle_query(body, read_only=False)
 
     def handle_query(self, body, read_only):
         """The query, once the Host is checked (and, for a POST, the credentials)."""

@@ -2,24 +2,17 @@
 // Durable Object) against a given ClickHouse; wrangler builds it first with
 // the [build] command of wrangler.toml.
 import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { root } from '../../scripts/lib/paths.mjs'
 import { adminClient } from '../../scripts/lib/admin.mjs'
 import { wranglerDev } from '../../scripts/lib/wrangler.mjs'
+import { freePort } from '../../scripts/lib/net.mjs'
 
 export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 
-export function freePort() {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address()
-      server.close(() => resolve(port))
-    })
-  })
-}
+export { freePort }
 
 // `sites` are created through the admin API once the Worker is up (UTC, no
 // goals; pass objects {domain, timezone, goals, retention} for more);

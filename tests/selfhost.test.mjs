@@ -1,0 +1,262 @@
+// Self-hosting with high availability, on this machine: `node
+// scripts/selfhost.mjs` with REPLICAS=3 (a control instance holding the
+// salts and settings, three workerd replicas each with its own queue on its
+// own disk, a round-robin proxy in front) and one ClickHouse. The same
+// visitor is one visitor whichever replica counts them; a settings change
+// reaches every replica within 5 s; a replica killed mid-load loses no
+// accepted event and stores none twice; queued events survive every replica
+// being killed at once. And bad configuration stops start-up with one line
+// naming the setting.
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { adminClient } from '../scripts/lib/admin.mjs'
+import { clickhouseFromEnv, query } from '../scripts/lib/clickhouse.mjs'
+import { freePort } from '../scripts/lib/net.mjs'
+import { root } from '../scripts/lib/paths.mjs'
+import { startClickhouse } from './support/clickhouse.mjs'
+
+const ADMIN_TOKEN = 'selfhost-test-admin-token-0123456789'
+const CONTROL_TOKEN = 'selfhost-test-control-token-0123456789'
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Runs the launcher with `settings` as its file; resolves once ready, or with its exit and stderr. */
+function launch(settings) {
+  const dir = mkdtempSync(join(tmpdir(), 'selfhost-'))
+  const file = join(dir, 'selfhost.env')
+  writeFileSync(
+    file,
+    `${Object.entries({ DATA_DIR: join(dir, 'data'), ...settings })
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`
+  )
+  const child = spawn(process.execPath, [join(root, 'scripts/selfhost.mjs'), '--config', file], {
+    stdio: ['ignore', 'pipe', 'pipe']
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk
+  })
+  return new Promise((resolve) => {
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk
+      if (/selfhost: ready/.test(stdout)) resolve({ child, dataDir: join(dir, 'data'), output: () => stdout + stderr })
+    })
+    child.on('exit', (code) => resolve({ code, stderr, stdout }))
+  })
+}
+
+let clickhouse
+let stack
+let base
+before(async () => {
+  clickhouse = await startClickhouse(mkdtempSync(join(tmpdir(), 'selfhost-ch-')))
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  stack = await launch({
+    LISTEN: `127.0.0.1:${port}`,
+    REPLICAS: 3,
+    CLICKHOUSE_URL: clickhouse.url,
+    CLICKHOUSE_PASSWORD: clickhouse.password,
+    ADMIN_TOKEN,
+    CONTROL_TOKEN,
+    TRUSTED_PROXY: 'forwarded'
+  })
+  assert.ok(stack.child, `the launcher stopped: ${stack.stderr}`)
+  const admin = adminClient(base, ADMIN_TOKEN)
+  for (const site of ['ha.test', 'load.test', 'queue.test', 'late.test']) await admin.putSite(site)
+})
+
+after(async () => {
+  if (stack?.child) {
+    const exited = new Promise((resolve) => stack.child.once('exit', resolve))
+    stack.child.kill('SIGTERM')
+    await exited
+  }
+  await clickhouse?.stop()
+})
+
+const db = () => clickhouseFromEnv(clickhouse.env)
+const count = async (sql) => Number(await query(db(), sql))
+
+function send(target, site, path, { ua = UA, forwardedFor } = {}) {
+  return fetch(`${target}/api/event`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'text/plain',
+      'User-Agent': ua,
+      ...(forwardedFor ? { 'X-Forwarded-For': forwardedFor } : {})
+    },
+    body: JSON.stringify({ n: 'pageview', u: `https://${site}${path}`, d: site })
+  })
+}
+
+async function until(what, check, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000
+  for (;;) {
+    const value = await check()
+    if (value) return value
+    if (Date.now() > deadline) assert.fail(`${what}: not within ${seconds} s`)
+    await sleep(250)
+  }
+}
+
+const replicaPorts = () =>
+  [1, 2, 3].map((i) => {
+    const capnp = readFileSync(join(stack.dataDir, `replica-${i}/workerd.capnp`), 'utf8')
+    return Number(capnp.match(/name = "http", address = "127\.0\.0\.1:(\d+)"/)[1])
+  })
+
+test('one visitor is one visitor whichever replica counts them: one daily salt for all', async () => {
+  // each replica directly, twice, as the proxy would pass them on
+  for (const port of [...replicaPorts(), ...replicaPorts()]) {
+    const response = await send(`http://127.0.0.1:${port}`, 'ha.test', `/from/${port}`, { forwardedFor: '203.0.113.7' })
+    assert.equal(response.status, 202)
+  }
+  // another visitor (another address), through each replica too
+  for (const port of replicaPorts())
+    assert.equal(
+      (await send(`http://127.0.0.1:${port}`, 'ha.test', '/other', { forwardedFor: '198.51.100.9' })).status,
+      202
+    )
+  await until(
+    '9 events stored',
+    async () => (await count("SELECT count() FROM events WHERE site_domain = 'ha.test'")) === 9
+  )
+  const perVisitor = await query(
+    db(),
+    "SELECT uniqExact(visitor_id), groupArray(c) FROM (SELECT visitor_id, count() AS c FROM events WHERE site_domain = 'ha.test' GROUP BY visitor_id ORDER BY c) FORMAT TSV"
+  )
+  assert.equal(perVisitor.trim(), '2\t[3,6]', 'two visitors: six pageviews through three replicas, and three')
+})
+
+test('a settings change reaches every replica within 5 s', async () => {
+  const ports = replicaPorts()
+  // every replica holds a fresh copy of the settings in which late.test is a site
+  for (const port of ports) {
+    const response = await send(`http://127.0.0.1:${port}`, 'late.test', '/before', { forwardedFor: '192.0.2.1' })
+    assert.equal(response.headers.get('x-plausible-dropped'), null, `replica on ${port} knows late.test`)
+  }
+  const changed = Date.now()
+  await adminClient(base, ADMIN_TOKEN).deleteSite('late.test')
+  const seen = await Promise.all(
+    ports.map((port) =>
+      until(
+        `replica on ${port} drops late.test`,
+        async () => {
+          const response = await send(`http://127.0.0.1:${port}`, 'late.test', '/after', { forwardedFor: '192.0.2.1' })
+          return response.headers.get('x-plausible-dropped') === '1' && Math.max(1, Date.now() - changed)
+        },
+        10
+      )
+    )
+  )
+  console.log(`settings change seen by the three replicas after ${seen.join(', ')} ms`)
+  for (const ms of seen) assert.ok(ms <= 5_000, `seen after ${ms} ms`)
+})
+
+test('a replica killed mid-load loses no accepted event and stores none twice', async () => {
+  const accepted = new Set()
+  let refused = 0
+  let killedAt = 0
+  const started = Date.now()
+  const clients = Array.from({ length: 8 }, async (_, client) => {
+    for (let i = 0; Date.now() - started < 8_000; i++) {
+      const path = `/load/${client}/${i}`
+      try {
+        const response = await send(base, 'load.test', path)
+        if (response.status === 202) accepted.add(path)
+        else refused++
+      } catch {
+        refused++
+      }
+    }
+  })
+  await sleep(3_000)
+  const pid = Number(readFileSync(join(stack.dataDir, 'replica-2.pid'), 'utf8'))
+  process.kill(pid, 'SIGKILL')
+  killedAt = Date.now() - started
+  await Promise.all(clients)
+  console.log(
+    `load: ${accepted.size} accepted, ${refused} refused (the killed replica's requests in flight); killed at ${killedAt} ms`
+  )
+  assert.ok(accepted.size > 200, 'a real load')
+  await until(
+    'every accepted event stored',
+    async () =>
+      (await count("SELECT uniqExact(pathname) FROM events WHERE site_domain = 'load.test'")) >= accepted.size,
+    120
+  )
+  const stored = (await query(db(), "SELECT pathname FROM events WHERE site_domain = 'load.test' FORMAT TSV"))
+    .split('\n')
+    .filter(Boolean)
+  const paths = new Set(stored)
+  for (const path of accepted) assert.ok(paths.has(path), `accepted ${path} is stored`)
+  assert.equal(stored.length, paths.size, 'none twice')
+  assert.match(stack.output(), /replica-2 exited \(SIGKILL\); starting it again/)
+})
+
+test('queued events survive every replica being killed at once', async () => {
+  const paths = Array.from({ length: 60 }, (_, i) => `/queued/${i}`)
+  const answers = await Promise.all(paths.map((path) => send(base, 'queue.test', path)))
+  for (const answer of answers) assert.equal(answer.status, 202)
+  for (let i = 1; i <= 3; i++)
+    process.kill(Number(readFileSync(join(stack.dataDir, `replica-${i}.pid`), 'utf8')), 'SIGKILL')
+  // the consumer waits up to 2 s to fill a batch: these were on the replicas' disks only
+  const atKill = await count("SELECT count() FROM events WHERE site_domain = 'queue.test'")
+  await until(
+    'the queued events stored after the restart',
+    async () => (await count("SELECT count() FROM events WHERE site_domain = 'queue.test'")) >= 60,
+    120
+  )
+  await sleep(3_000)
+  assert.equal(await count("SELECT count() FROM events WHERE site_domain = 'queue.test'"), 60, 'each once')
+  assert.equal(await count("SELECT uniqExact(pathname) FROM events WHERE site_domain = 'queue.test'"), 60)
+  console.log(
+    `${60 - atKill} of 60 events were only on the killed replicas' queues; all 60 stored once after the restart`
+  )
+  assert.ok(atKill < 60, 'some events were still queued when the replicas were killed')
+})
+
+test('bad configuration stops start-up with one line naming the setting', async () => {
+  const port = await freePort()
+  const cases = [
+    [{ CLICKHOUSE_URL: clickhouse.url }, /ADMIN_TOKEN is required/],
+    [{ ADMIN_TOKEN, REPLICAS: 2, CLICKHOUSE_URL: clickhouse.url }, /CONTROL_TOKEN is required/],
+    [{ ADMIN_TOKEN, CLICKHOUSE_URL: 'http://clickhouse.example.com:8123' }, /CLICKHOUSE_URL uses http/],
+    [{ ADMIN_TOKEN, CLICKHOUSE_URL: 'http://127.0.0.1:9' }, /CLICKHOUSE_URL: ClickHouse unreachable/],
+    [
+      { ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_PASSWORD: 'not-the-password-x9' },
+      /CLICKHOUSE_USER \/ CLICKHOUSE_PASSWORD: .* refused the login/
+    ],
+    [{ ADMIN_TOKEN: 'short', CLICKHOUSE_URL: clickhouse.url }, /ADMIN_TOKEN must be at least 24 characters/],
+    [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, REPLICAS: 'two' }, /REPLICAS must be a whole number/],
+    [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_URLL: 'x' }, /unknown setting CLICKHOUSE_URLL/]
+  ]
+  for (const [settings, message] of cases) {
+    const result = await launch({ LISTEN: `127.0.0.1:${port}`, ...settings })
+    if (result.child) {
+      result.child.kill('SIGTERM')
+      assert.fail(`started with ${JSON.stringify(settings)}`)
+    }
+    assert.equal(result.code, 1, JSON.stringify(settings))
+    const lines = result.stderr.split('\n').filter((line) => line.startsWith('selfhost: '))
+    assert.equal(lines.length, 1, `one line: ${result.stderr}`)
+    assert.match(lines[0], message)
+    assert.ok(!result.stderr.includes('not-the-password-x9'), 'no password in the message')
+  }
+})
+
+test('the retention pass runs on demand (bare workerd has no cron) behind the admin token', async () => {
+  const run = (token) =>
+    fetch(`${base}/api/admin/retention/run`, { method: 'POST', headers: { Authorization: `Bearer ${token}` } })
+  assert.equal((await run('not-the-admin-token-0123456789')).status, 401)
+  const answer = await run(ADMIN_TOKEN)
+  assert.equal(answer.status, 200)
+  assert.deepEqual(await answer.json(), { failed: [] })
+})
