@@ -19,6 +19,11 @@ cargo clippy -p edge-worker --target wasm32-unknown-unknown --quiet -- -D warnin
 step "generated data is current (scripts/update-data.mjs)"
 node scripts/update-data.mjs --check
 
+step "the production deploy builds: wrangler deploy --dry-run --env production (docs/deploy-cloudflare.md)"
+dry_run="$(WRANGLER_SEND_METRICS=false node_modules/.bin/wrangler deploy --dry-run --env production --outdir target/deploy-dry-run 2>&1)" || { echo "$dry_run"; exit 1; }
+if grep -q "WARNING" <<<"$dry_run"; then echo "$dry_run"; echo "wrangler.toml: the production environment has warnings"; exit 1; fi
+grep -E "Total Upload" <<<"$dry_run"
+
 step "unit tests (native)"
 cargo test --workspace --quiet
 

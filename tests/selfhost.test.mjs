@@ -260,3 +260,28 @@ test('the retention pass runs on demand (bare workerd has no cron) behind the ad
   assert.equal(answer.status, 200)
   assert.deepEqual(await answer.json(), { failed: [] })
 })
+
+test('the post-deploy smoke check passes on a working installation and names the failing step', async () => {
+  const { key } = await adminClient(base, ADMIN_TOKEN).addKey(['ha.test'], 'smoke')
+  const smoke = (...args) =>
+    new Promise((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'scripts/smoke.mjs'), base, ...args], { stdio: 'pipe' })
+      let out = ''
+      child.stdout.on('data', (chunk) => {
+        out += chunk
+      })
+      child.stderr.on('data', (chunk) => {
+        out += chunk
+      })
+      child.on('exit', (code) => resolve({ code, out }))
+    })
+  const passed = await smoke('--site', 'ha.test', '--api-key', key)
+  assert.equal(passed.code, 0, passed.out)
+  assert.deepEqual(passed.out.match(/^ok +\w+/gm), ['ok   health', 'ok   event', 'ok   query'], passed.out)
+  const wrongKey = await smoke('--site', 'ha.test', '--api-key', 'ea_not-a-key')
+  assert.equal(wrongKey.code, 1)
+  assert.match(wrongKey.out, /FAIL query: 401/)
+  const unknownSite = await smoke('--site', 'nowhere.test', '--api-key', key)
+  assert.equal(unknownSite.code, 1)
+  assert.match(unknownSite.out, /FAIL event: dropped: is nowhere.test a configured site\?/)
+})

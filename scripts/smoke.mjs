@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// The post-deploy check, for Cloudflare or a self-hosted installation: the
+// health check, one event, and one Stats API query that finds it.
+// Usage: node scripts/smoke.mjs https://analytics.example.com --site SITE --api-key KEY
+//        (or EDGE_URL, SMOKE_SITE, STATS_API_KEY in the environment)
+// Exit 0 when all three pass; 1 with the failing step's reason otherwise. The
+// event is a pageview of /smoke-check/<random> on SITE (a configured site):
+// it is counted like any other, so use a staging site if that matters.
+import { randomBytes } from 'node:crypto'
+
+const args = process.argv.slice(2)
+const option = (name) => {
+  const index = args.indexOf(name)
+  return index >= 0 ? args[index + 1] : undefined
+}
+const base = (args.find((a) => /^https?:\/\//.test(a)) || process.env.EDGE_URL || '').replace(/\/$/, '')
+const site = option('--site') || process.env.SMOKE_SITE
+const apiKey = option('--api-key') || process.env.STATS_API_KEY
+if (!base || !site || !apiKey) {
+  console.error('usage: node scripts/smoke.mjs https://HOST --site SITE --api-key KEY')
+  process.exit(2)
+}
+
+const started = Date.now()
+function pass(step, detail) {
+  console.log(`ok   ${step}: ${detail} (${Date.now() - started} ms)`)
+}
+function fail(step, detail) {
+  console.error(`FAIL ${step}: ${detail}`)
+  process.exit(1)
+}
+
+// 1. health: the Worker runs, is configured, and reaches ClickHouse
+let health
+try {
+  health = await fetch(`${base}/api/health`)
+} catch (error) {
+  fail('health', `${base} cannot be reached (${error.cause?.code || error.message})`)
+}
+const healthBody = await health.text()
+if (health.status !== 200) fail('health', `${health.status} ${healthBody}`)
+pass('health', healthBody)
+
+// 2. one event, as a browser sends it
+const path = `/smoke-check/${randomBytes(6).toString('hex')}`
+const event = await fetch(`${base}/api/event`, {
+  method: 'POST',
+  headers: {
+    'Content-Type': 'text/plain',
+    'User-Agent':
+      'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+  },
+  body: JSON.stringify({ n: 'pageview', u: `https://${site}${path}`, d: site })
+})
+if (event.status !== 202) fail('event', `${event.status} ${await event.text()}`)
+if (event.headers.get('x-plausible-dropped')) fail('event', `dropped: is ${site} a configured site?`)
+pass('event', `202 for ${path}`)
+
+// 3. the Stats API finds it (through the queue: up to a minute)
+const deadline = Date.now() + 60_000
+for (;;) {
+  const answer = await fetch(`${base}/api/v2/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${apiKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      site_id: site,
+      metrics: ['pageviews'],
+      date_range: 'day',
+      filters: [['is', 'event:page', [path]]]
+    })
+  })
+  const text = await answer.text()
+  if (answer.status !== 200) fail('query', `${answer.status} ${text}`)
+  const pageviews = JSON.parse(text).results?.[0]?.metrics?.[0]
+  if (pageviews >= 1) {
+    pass('query', `the Stats API counts ${pageviews} pageview of ${path}`)
+    break
+  }
+  if (Date.now() > deadline)
+    fail('query', `the event was accepted but not counted within 60 s (the queue consumer's log says why)`)
+  await new Promise((resolve) => setTimeout(resolve, 1000))
+}
