@@ -1,0 +1,157 @@
+// The deployment recipes, checked without a cluster: the Kubernetes manifests
+// render with kustomize (kubectl kustomize) and pass Kubernetes' own schemas
+// (kubernetes-validate, strict), and hold to what a platform team requires
+// of them; the ClickHouse users for a server we do not configure parse in
+// the engine; the container image's workerd configs cover every variable.
+import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { test } from 'node:test'
+import { parseAllDocuments } from 'yaml'
+import { root } from '../scripts/lib/paths.mjs'
+import { WORKER_VARIABLES } from '../scripts/lib/workerd.mjs'
+
+const KUBERNETES_VERSION = '1.32.0'
+
+function render() {
+  const dir = mkdtempSync(join(tmpdir(), 'kustomize-'))
+  cpSync(join(root, 'deploy/kubernetes'), dir, { recursive: true })
+  // the overlay's Secret comes from secret.env, which is never committed
+  cpSync(join(dir, 'overlays/production/secret.env.example'), join(dir, 'overlays/production/secret.env'))
+  const text = execFileSync('kubectl', ['kustomize', join(dir, 'overlays/production')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'ignore']
+  })
+  return { dir, text, objects: parseAllDocuments(text).map((d) => d.toJS()) }
+}
+
+const rendered = render()
+const byKind = (kind) => rendered.objects.filter((o) => o.kind === kind)
+const podSpecs = () =>
+  rendered.objects.flatMap((o) => {
+    if (['StatefulSet', 'Deployment', 'Job'].includes(o.kind)) return [[o, o.spec.template.spec]]
+    if (o.kind === 'CronJob') return [[o, o.spec.jobTemplate.spec.template.spec]]
+    return []
+  })
+
+test('the Kubernetes manifests render and pass the Kubernetes schemas (strict)', () => {
+  const file = join(rendered.dir, 'rendered.yaml')
+  writeFileSync(file, rendered.text)
+  const out = execFileSync('python3', ['-m', 'kubernetes_validate', '--strict', '-k', KUBERNETES_VERSION, file], {
+    encoding: 'utf8'
+  })
+  const lines = out.trim().split('\n')
+  assert.equal(lines.length, rendered.objects.length, out)
+  for (const line of lines) assert.match(line, /passed for resource/, line)
+  console.log(`${lines.length} objects valid against Kubernetes ${KUBERNETES_VERSION}`)
+})
+
+test('replicas, probes, non-root, read-only, resources, TLS: as a platform team requires', () => {
+  const edge = byKind('StatefulSet').find((s) => s.metadata.name === 'edge-analytics-edge')
+  assert.ok(edge.spec.replicas >= 2, 'two replicas or more')
+  assert.equal(byKind('StatefulSet').find((s) => s.metadata.name === 'edge-analytics-control').spec.replicas, 1)
+  for (const [owner, spec] of podSpecs()) {
+    assert.equal(spec.securityContext?.runAsNonRoot, true, `${owner.metadata.name}: non-root`)
+    assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', owner.metadata.name)
+    for (const container of spec.containers) {
+      const where = `${owner.metadata.name}/${container.name}`
+      assert.equal(container.securityContext?.allowPrivilegeEscalation, false, where)
+      assert.deepEqual(container.securityContext?.capabilities?.drop, ['ALL'], where)
+      for (const kind of ['requests', 'limits'])
+        for (const resource of ['cpu', 'memory'])
+          assert.ok(container.resources?.[kind]?.[resource], `${where}: ${kind}.${resource}`)
+      if (owner.kind === 'StatefulSet') {
+        const probe = container.name === 'clickhouse' ? '/ping' : '/api/health?check=worker'
+        assert.equal(container.readinessProbe?.httpGet?.path, probe, where)
+        assert.equal(container.livenessProbe?.httpGet?.path, probe, where)
+      }
+      if (container.name !== 'clickhouse') assert.equal(container.securityContext.readOnlyRootFilesystem, true, where)
+    }
+  }
+  const [ingress] = byKind('Ingress')
+  assert.ok(ingress.spec.tls?.[0]?.secretName, 'TLS')
+  assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'edge-analytics-edge')
+})
+
+test('every secret a pod reads is in the Secret, and the Worker gets every variable it needs', () => {
+  const [secret] = byKind('Secret')
+  const [config] = byKind('ConfigMap').filter((c) => c.metadata.name.startsWith('edge-analytics-config'))
+  const keys = new Set(Object.keys(secret.data))
+  for (const [owner, spec] of podSpecs())
+    for (const container of spec.containers)
+      for (const variable of container.env ?? [])
+        if (variable.valueFrom?.secretKeyRef) {
+          assert.equal(
+            variable.valueFrom.secretKeyRef.name,
+            secret.metadata.name,
+            `${owner.metadata.name}: the generated Secret`
+          )
+          assert.ok(
+            keys.has(variable.valueFrom.secretKeyRef.key),
+            `${owner.metadata.name}: ${variable.valueFrom.secretKeyRef.key}`
+          )
+        }
+  const given = new Set([...keys, ...Object.keys(config.data)])
+  for (const required of [
+    'CLICKHOUSE_URL',
+    'CLICKHOUSE_PASSWORD',
+    'CLICKHOUSE_READ_USER',
+    'CLICKHOUSE_READ_PASSWORD',
+    'ADMIN_TOKEN',
+    'CONTROL_TOKEN',
+    'TRUSTED_PROXY'
+  ])
+    assert.ok(given.has(required), required)
+  for (const name of given)
+    if (!name.startsWith('CLICKHOUSE_ADMIN')) assert.ok(WORKER_VARIABLES.includes(name), `${name} is a Worker variable`)
+})
+
+test("ClickHouse's own configuration: system logs expire, the reader is limited", () => {
+  const configMap = (prefix) =>
+    byKind('ConfigMap').find((c) => c.metadata.name.startsWith(prefix)).data['edge-analytics.xml']
+  const server = configMap('edge-analytics-clickhouse-config')
+  for (const log of ['query_log', 'part_log', 'metric_log', 'asynchronous_metric_log'])
+    assert.match(
+      server,
+      new RegExp(`<${log} replace="1">[\\s\\S]*?TTL event_date \\+ INTERVAL \\d+ DAY DELETE[\\s\\S]*?</${log}>`),
+      log
+    )
+  for (const log of ['trace_log', 'text_log', 'query_thread_log'])
+    assert.match(server, new RegExp(`<${log} remove="1"/>`), log)
+  const users = configMap('edge-analytics-clickhouse-users')
+  assert.match(users, /<edge_reader>[\s\S]*<profile>edge_reader_limits<\/profile>[\s\S]*GRANT SELECT ON analytics\.\*/)
+  assert.match(users, /<readonly><const\/><\/readonly>/)
+})
+
+test('deploy/clickhouse/users.sql parses in the engine, statement by statement', () => {
+  const check = `
+import chdb, re, sys
+text = re.sub(r'--.*', '', open(sys.argv[1]).read())
+statements = [s.strip() for s in re.split(r';\\s*$', text, flags=re.M) if s.strip()]
+for s in statements:
+    chdb.query("SELECT formatQuery(" + "'" + s.replace("\\\\", "\\\\\\\\").replace("'", "\\\\'") + "'" + ")", "TSV")
+print(len(statements))`
+  const count = Number(
+    execFileSync('python3', ['-c', check, join(root, 'deploy/clickhouse/users.sql')], { encoding: 'utf8' })
+  )
+  assert.equal(count, 5)
+})
+
+test("the container image's workerd configs read every Worker variable from the environment", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'image-configs-'))
+  execFileSync(process.execPath, [join(root, 'deploy/container/workerd-configs.mjs'), dir])
+  for (const role of ['single', 'control', 'replica']) {
+    const capnp = readFileSync(join(dir, `${role}.capnp`), 'utf8')
+    for (const name of WORKER_VARIABLES)
+      assert.match(capnp, new RegExp(`fromEnvironment = "${name}"`), `${role}: ${name}`)
+    assert.match(capnp, /localDisk = "disk"/)
+  }
+  assert.match(readFileSync(join(dir, 'replica.capnp'), 'utf8'), /address = "edge-analytics-control:8081"/)
+  assert.doesNotMatch(
+    readFileSync(join(dir, 'control.capnp'), 'utf8'),
+    /name = "http"/,
+    'no public socket on the control instance'
+  )
+})
