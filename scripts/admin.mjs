@@ -13,11 +13,15 @@
 //   revoke <key id>
 //   rebuild-visits <from> <to>                   recompute stored visits of those UTC days
 //                                                (events loaded without the queue)
+//   export [file]                                every site and key (keys as their SHA-256) as JSON,
+//                                                to stdout or a file: the settings' backup
+//   import <file>                                replace every site and key with an export's
+//                                                (dashboard sessions end; docs/operations.md)
 //   dead-letters                                 list the messages set aside (docs/reliability.md)
 //   dead-letters replay                          queue them all again (each event is stored once)
 //   hash-password                                reads a password on stdin, prints the
 //                                                ADMIN_PASSWORD_HASH secret for the dashboard's login
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { adminClient, adminTokenFile, hashPassword } from './lib/admin.mjs'
 
@@ -78,6 +82,20 @@ async function main() {
       break
     case 'rebuild-visits':
       result = await admin.rebuildVisits(positional[0], positional[1])
+      break
+    case 'export': {
+      const exported = await admin.exportSettings()
+      result = exported
+      if (!positional[0]) break
+      writeFileSync(positional[0], `${JSON.stringify(exported, null, 2)}\n`, { mode: 0o600 })
+      console.error(
+        `admin: ${exported.sites.length} sites and ${exported.keys.length} keys written to ${positional[0]}`
+      )
+      return
+    }
+    case 'import':
+      if (!positional[0]) throw new Error('import needs the file an export wrote')
+      result = await admin.importSettings(JSON.parse(readFileSync(positional[0], 'utf8')))
       break
     case 'dead-letters':
       if (positional[0] === 'replay') result = await admin.replayAllDeadLetters()

@@ -89,6 +89,22 @@ function start(name, command, commandArgs, env, { restart = false } = {}) {
   return child
 }
 
+/** The message of the Worker's last structured log line from `source` (edge/worker/src/log.rs). */
+function loggedError(log, source) {
+  let found
+  for (const line of log.split('\n')) {
+    const start = line.indexOf('{"level"')
+    if (start < 0) continue
+    try {
+      const entry = JSON.parse(line.slice(start))
+      if (entry.source === source) found = entry.message
+    } catch {
+      // not one of the Worker's lines
+    }
+  }
+  return found
+}
+
 async function waitFor(url, seconds) {
   const deadline = Date.now() + seconds * 1000
   for (;;) {
@@ -175,8 +191,7 @@ if (replicas === 1) {
 for (const [name, base] of processes) {
   const response = await waitFor(`${base}/api/health`, 60).catch(() => fail(`${name} did not start`))
   if (response.status === 500) {
-    const logged = children.get(name).log.match(/health: (.+)/)
-    fail(logged ? logged[1].trim() : (await response.json()).error)
+    fail(loggedError(children.get(name).log, 'health') ?? (await response.json()).error)
   }
   if (response.status === 503)
     fail(`CLICKHOUSE_URL: ${(await response.json()).clickhouse} (checked by ${name} at start-up)`)

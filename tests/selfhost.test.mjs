@@ -8,7 +8,7 @@
 // being killed at once. And bad configuration stops start-up with one line
 // naming the setting.
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -21,6 +21,7 @@ import { startClickhouse } from './support/clickhouse.mjs'
 
 const ADMIN_TOKEN = 'selfhost-test-admin-token-0123456789'
 const CONTROL_TOKEN = 'selfhost-test-control-token-0123456789'
+const METRICS_TOKEN = 'selfhost-test-metrics-token-0123456789'
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -65,6 +66,7 @@ before(async () => {
     CLICKHOUSE_PASSWORD: clickhouse.password,
     ADMIN_TOKEN,
     CONTROL_TOKEN,
+    METRICS_TOKEN,
     TRUSTED_PROXY: 'forwarded'
   })
   assert.ok(stack.child, `the launcher stopped: ${stack.stderr}`)
@@ -234,7 +236,12 @@ test('bad configuration stops start-up with one line naming the setting', async 
       { ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_PASSWORD: 'not-the-password-x9' },
       /CLICKHOUSE_USER \/ CLICKHOUSE_PASSWORD: .* refused the login/
     ],
-    [{ ADMIN_TOKEN: 'short', CLICKHOUSE_URL: clickhouse.url }, /ADMIN_TOKEN must be at least 24 characters/],
+    // the Worker answers only "misconfigured: ADMIN_TOKEN"; the reason is in its log, one JSON
+    // object a line (edge/worker/src/log.rs), which the launcher reads back
+    [
+      { ADMIN_TOKEN: 'short', CLICKHOUSE_URL: clickhouse.url },
+      /^selfhost: ADMIN_TOKEN must be at least 24 characters$/
+    ],
     [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, REPLICAS: 'two' }, /REPLICAS must be a whole number/],
     [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_URLL: 'x' }, /unknown setting CLICKHOUSE_URLL/]
   ]
@@ -287,4 +294,85 @@ test('the post-deploy smoke check passes on a working installation and names the
   const unknownSite = await smoke('--site', 'nowhere.test', '--api-key', key)
   assert.equal(unknownSite.code, 1)
   assert.match(unknownSite.out, /FAIL event: dropped: is nowhere.test a configured site\?/)
+})
+
+test('the settings back up and restore with the admin CLI: sites, goals and keys (their hashes) come back', async () => {
+  const cli = (...args) =>
+    execFileSync(process.execPath, [join(root, 'scripts/admin.mjs'), ...args], {
+      env: { ...process.env, EDGE_URL: base, ADMIN_TOKEN },
+      encoding: 'utf8'
+    })
+  const admin = adminClient(base, ADMIN_TOKEN)
+  await admin.putSite('backup.test', { timezone: 'Europe/Berlin', goals: [{ event_name: 'Deploy Application' }] })
+  const { key } = await admin.addKey(['backup.test'], 'backup')
+  const file = join(mkdtempSync(join(tmpdir(), 'backup-')), 'settings.json')
+  cli('export', file)
+  const exported = JSON.parse(readFileSync(file, 'utf8'))
+  assert.ok(!readFileSync(file, 'utf8').includes(key), 'no key secret in the backup')
+  // a disaster: the site and its key are gone
+  await admin.deleteSite('backup.test')
+  const query = () =>
+    fetch(`${base}/api/v2/query`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ site_id: 'backup.test', metrics: ['visitors'], date_range: 'day' })
+    })
+  assert.equal((await query()).status, 401)
+  cli('import', file)
+  assert.deepEqual(await admin.exportSettings(), exported, 'every site and key as exported')
+  assert.equal((await query()).status, 200, 'the key made before the backup works again')
+  // a file that is not an export changes nothing
+  writeFileSync(
+    file,
+    JSON.stringify({
+      format: 'edge-analytics-settings/1',
+      sites: [{ domain: 'x' }],
+      keys: [{ id: 'k', name: 'n', hash: 'nothex', sites: ['x'] }]
+    })
+  )
+  assert.throws(() => cli('import', file), /keys\[0\]\.hash/)
+  assert.deepEqual(await admin.exportSettings(), exported)
+})
+
+test("each replica's /metrics counts what it did, in Prometheus' format, behind its token", async () => {
+  const replica = `http://127.0.0.1:${replicaPorts()[0]}`
+  const scrape = async (token = METRICS_TOKEN) => {
+    const response = await fetch(`${replica}/metrics`, { headers: { Authorization: `Bearer ${token}` } })
+    return { status: response.status, type: response.headers.get('content-type'), text: await response.text() }
+  }
+  const sample = (text, name) =>
+    Number(text.match(new RegExp(`^${name.replace(/[{}"]/g, '\\$&')} (\\S+)$`, 'm'))?.[1] ?? 0)
+  assert.equal((await scrape('not-the-metrics-token-0123456789')).status, 401)
+  assert.equal((await fetch(`${replica}/metrics`)).status, 401)
+  const before = await scrape()
+  assert.equal(before.status, 200)
+  assert.match(before.type, /^text\/plain; version=0\.0\.4/)
+  for (let i = 0; i < 5; i++) await send(replica, 'ha.test', `/metrics/${i}`, { forwardedFor: '203.0.113.50' })
+  await send(replica, 'ha.test', '/bot', { forwardedFor: '203.0.113.50', ua: 'curl/8.5.0' })
+  await fetch(`${replica}/api/event`, {
+    method: 'POST',
+    body: '{"n":"pageview"}',
+    headers: { 'X-Forwarded-For': '203.0.113.50' }
+  })
+  const { key } = await adminClient(base, ADMIN_TOKEN).addKey(['ha.test'], 'metrics')
+  await fetch(`${replica}/api/v2/query`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}`, 'X-Forwarded-For': '203.0.113.50' },
+    body: JSON.stringify({ site_id: 'ha.test', metrics: ['visitors'], date_range: 'day' })
+  })
+  // the consumer's batch waits up to 2 s
+  const after = await until('the batch inserted', async () => {
+    const scraped = await scrape()
+    return (
+      sample(scraped.text, 'edge_clickhouse_insert_seconds_count') >
+        sample(before.text, 'edge_clickhouse_insert_seconds_count') && scraped
+    )
+  })
+  const delta = (name) => sample(after.text, name) - sample(before.text, name)
+  assert.equal(delta('edge_events_accepted_total'), 5)
+  assert.equal(delta('edge_events_dropped_total{reason="bot"}'), 1)
+  assert.equal(delta('edge_events_refused_total{status="400"}'), 1)
+  assert.equal(delta('edge_stats_query_seconds_count'), 1)
+  assert.ok(delta('edge_queue_messages_total{outcome="stored"}') >= 5, 'the five stored (and the drop count)')
+  assert.ok(sample(after.text, 'edge_queue_message_age_seconds_count') > 0)
 })

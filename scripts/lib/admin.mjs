@@ -34,6 +34,10 @@ export function adminClient(url, token) {
     addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
     revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
     rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to }),
+    /** Every site and key (keys as their SHA-256), for a backup. */
+    exportSettings: () => call('GET', '/export'),
+    /** Replaces every site and key with an export's. */
+    importSettings: (exported) => call('PUT', '/import', exported),
     deadLetters: () => call('GET', '/dead-letters'),
     replayDeadLetters: () => call('POST', '/dead-letters/replay', {}),
     /** Replays every dead letter, 100 a request: how many, and the keys of any unreadable. */

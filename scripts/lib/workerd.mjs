@@ -24,7 +24,8 @@ export const WORKER_VARIABLES = [
   'ADMIN_USER',
   'ADMIN_PASSWORD_HASH',
   'RETRY_BUDGET_SECONDS',
-  'CONTROL_TOKEN'
+  'CONTROL_TOKEN',
+  'METRICS_TOKEN'
 ]
 
 export const ROLES = ['single', 'control', 'replica']

@@ -138,15 +138,19 @@ pub fn admin(
     ))
 }
 
-/// Whether a self-hosted replica may reach the control instance's shared
-/// state (the salts, the settings): it shows `control_token`, and there is
-/// one (an instance without it is not a control instance).
-pub fn control(credentials: &Credentials, control_token: Option<&str>) -> Result<(), Denied> {
-    match (keys::bearer(credentials.authorization), control_token) {
+/// A machine's request behind one configured secret: it shows `token` as
+/// its bearer, and there is one (without it, nobody gets in). `required`
+/// names the secret in the 401. Used for a self-hosted replica reaching the
+/// control instance's shared state (`CONTROL_TOKEN`: the salts, the
+/// settings) and for a metrics scrape (`METRICS_TOKEN`).
+pub fn shared_secret(
+    credentials: &Credentials,
+    token: Option<&str>,
+    required: &'static str,
+) -> Result<(), Denied> {
+    match (keys::bearer(credentials.authorization), token) {
         (Some(given), Some(token)) if same_text(given, token) => Ok(()),
-        _ => Err(Denied::Unauthenticated(
-            "Authorization: Bearer <CONTROL_TOKEN> is required",
-        )),
+        _ => Err(Denied::Unauthenticated(required)),
     }
 }
 
@@ -321,6 +325,13 @@ mod tests {
 
     #[test]
     fn only_a_replica_with_the_token_reaches_the_shared_state() {
+        let control = |credentials: &Credentials, token| {
+            shared_secret(
+                credentials,
+                token,
+                "Authorization: Bearer <CONTROL_TOKEN> is required",
+            )
+        };
         let with = |authorization: Option<&'static str>| Credentials {
             authorization,
             ..Credentials::default()

@@ -8,6 +8,8 @@
 //! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
 //! | `POST /api/admin/visits/rebuild` `{from, to}` | none: the stored visits of those days are recomputed |
 //! | `DELETE /api/admin/keys/<id>` | [`Change::RevokeKey`] |
+//! | `GET /api/admin/export` | none: [`export`], the sites and the keys (hashes only) |
+//! | `PUT /api/admin/import` (an export) | [`Change::Import`]: the sites and keys replaced |
 
 use crate::keys;
 use crate::settings::Change;
@@ -92,10 +94,15 @@ fn known_fields(
 /// `PUT /api/admin/sites/<domain>`: the whole site; omitted fields take
 /// their defaults (UTC, indefinite retention, no goals).
 pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
-    // what is not given takes the defaults of a new site
-    let defaults = Site::new(&domain(path_domain)?);
     let object = object(body)?;
     known_fields(&object, &["timezone", "retention", "goals", "props"])?;
+    site_from(&domain(path_domain)?, &object).map(Change::PutSite)
+}
+
+/// A site of `domain` from the fields of `object` (checked by the caller);
+/// what is not given takes the defaults of a new site.
+fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Site, AdminError> {
+    let defaults = Site::new(domain);
     let timezone = match object.get("timezone") {
         None => defaults.timezone,
         Some(Value::String(tz)) if timezone_shape(tz) => tz.clone(),
@@ -148,13 +155,13 @@ pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
             ))
         }
     };
-    Ok(Change::PutSite(Site {
+    Ok(Site {
         domain: defaults.domain,
         timezone,
         retention,
         goals,
         props,
-    }))
+    })
 }
 
 fn goal(value: &Value, i: usize) -> Result<Goal, AdminError> {
@@ -247,6 +254,100 @@ pub fn rebuild_range(body: &[u8]) -> Result<(String, String), AdminError> {
         return fail(format!("from: {from} is after {to}"));
     }
     Ok((from, to))
+}
+
+/// What an export says it is: an import refuses anything else.
+pub const EXPORT_FORMAT: &str = "edge-analytics-settings/1";
+
+/// `GET /api/admin/export`: what a backup keeps — every site and every API
+/// key, a key by its SHA-256 only (as stored: the secret was shown once and
+/// is nowhere). Sessions and login attempts are not kept: a restore logs
+/// everyone out.
+pub fn export(store: &Store) -> Value {
+    serde_json::json!({ "format": EXPORT_FORMAT, "sites": store.sites, "keys": store.keys })
+}
+
+/// `PUT /api/admin/import`: an [`export`], each site and key checked as the
+/// admin API checks them, into the change that replaces them all.
+pub fn import(body: &[u8]) -> Result<Change, AdminError> {
+    let object = object(body)?;
+    known_fields(&object, &["format", "sites", "keys"])?;
+    if object.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
+        return fail(format!(
+            "format: must be {EXPORT_FORMAT:?} (node scripts/admin.mjs export)"
+        ));
+    }
+    let mut sites: Vec<Site> = Vec::new();
+    for (i, value) in list(&object, "sites")?.iter().enumerate() {
+        let Value::Object(fields) = value else {
+            return fail(format!("sites[{i}]: {value} is not a site"));
+        };
+        known_fields(
+            fields,
+            &["domain", "timezone", "retention", "goals", "props"],
+        )
+        .map_err(|e| AdminError(format!("sites[{i}]: {e}")))?;
+        let name = fields.get("domain").and_then(Value::as_str).unwrap_or("");
+        let site = domain(name)
+            .and_then(|d| site_from(&d, fields))
+            .map_err(|e| AdminError(format!("sites[{i}]: {e}")))?;
+        if sites.iter().any(|s| s.domain == site.domain) {
+            return fail(format!("sites[{i}]: {:?} is listed twice", site.domain));
+        }
+        sites.push(site);
+    }
+    let mut keys: Vec<ApiKey> = Vec::new();
+    for (i, value) in list(&object, "keys")?.iter().enumerate() {
+        let key: ApiKey = serde_json::from_value(value.clone())
+            .map_err(|e| AdminError(format!("keys[{i}]: {e}")))?;
+        let id_ok = !key.id.is_empty()
+            && key.id.len() <= 64
+            && key
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        let hash_ok =
+            key.hash.len() == 64 && key.hash.chars().all(|c| matches!(c, '0'..='9' | 'a'..='f'));
+        if !id_ok {
+            return fail(format!("keys[{i}].id: {:?} is not a key id", key.id));
+        }
+        if !hash_ok {
+            return fail(format!("keys[{i}].hash: not a lower-case hex SHA-256"));
+        }
+        if key.name.trim().is_empty() || key.name.len() > MAX_NAME_BYTES {
+            return fail(format!(
+                "keys[{i}].name: must be 1 to {MAX_NAME_BYTES} bytes"
+            ));
+        }
+        if key.sites.is_empty() {
+            return fail(format!("keys[{i}].sites: must list at least one site"));
+        }
+        if let Some(unknown) = key
+            .sites
+            .iter()
+            .find(|d| !sites.iter().any(|s| &s.domain == *d))
+        {
+            return fail(format!(
+                "keys[{i}].sites: {unknown:?} is not one of the sites"
+            ));
+        }
+        if keys.iter().any(|k| k.id == key.id) {
+            return fail(format!("keys[{i}].id: {:?} is listed twice", key.id));
+        }
+        keys.push(key);
+    }
+    Ok(Change::Import { sites, keys })
+}
+
+fn list<'a>(
+    object: &'a serde_json::Map<String, Value>,
+    field: &str,
+) -> Result<&'a Vec<Value>, AdminError> {
+    match object.get(field) {
+        Some(Value::Array(list)) => Ok(list),
+        Some(other) => fail(format!("{field}: {other} is not a list")),
+        None => fail(format!("{field} is required")),
+    }
 }
 
 /// The settings as the admin API shows them: no key or session hashes.
@@ -371,5 +472,90 @@ mod tests {
             add_key(br#"{"sites":[1]}"#, &random).unwrap_err().0,
             "sites[0]: 1 is not a domain"
         );
+    }
+
+    #[test]
+    fn an_export_imports_into_the_same_sites_and_keys() {
+        let mut store = Store::default();
+        for change in [
+            put_site("backstage.example", br#"{"timezone":"Europe/Berlin","retention":"2y","goals":[{"event_name":"Deploy Application"}],"props":["language"]}"#).unwrap(),
+            put_site("docs.example", b"{}").unwrap(),
+        ] {
+            store = crate::settings::apply(&store, change).unwrap();
+        }
+        let (key, secret) = add_key(
+            br#"{"name":"ci","sites":["backstage.example"]}"#,
+            &[7; keys::RANDOM_BYTES],
+        )
+        .unwrap();
+        store = crate::settings::apply(&store, Change::AddKey(key)).unwrap();
+        let exported = serde_json::to_vec(&export(&store)).unwrap();
+        let text = String::from_utf8(exported.clone()).unwrap();
+        assert!(!text.contains(&secret), "a key's secret is never exported");
+        let Change::Import { sites, keys } = import(&exported).unwrap() else {
+            panic!("not an import")
+        };
+        assert_eq!((sites, keys), (store.sites.clone(), store.keys.clone()));
+    }
+
+    #[test]
+    fn a_bad_import_names_the_field() {
+        let site = r#"{"domain":"a.example"}"#;
+        let key = |sites: &str, hash: &str| {
+            format!(r#"{{"id":"k1","name":"ci","hash":"{hash}","sites":{sites}}}"#)
+        };
+        let hash = "ab".repeat(32);
+        let cases = [
+            (r#"{"sites":[],"keys":[]}"#.to_string(), "format"),
+            (
+                format!(r#"{{"format":"{EXPORT_FORMAT}","sites":[{{"domain":"x y"}}],"keys":[]}}"#),
+                "sites[0]: domain",
+            ),
+            (
+                format!(r#"{{"format":"{EXPORT_FORMAT}","sites":[{site},{site}],"keys":[]}}"#),
+                "sites[1]: \"a.example\" is listed twice",
+            ),
+            (
+                format!(
+                    r#"{{"format":"{EXPORT_FORMAT}","sites":[{{"domain":"a.example","timezone":"no zone"}}],"keys":[]}}"#
+                ),
+                "sites[0]: timezone",
+            ),
+            (
+                format!(
+                    r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}],"keys":[{}]}}"#,
+                    key(r#"["b.example"]"#, &hash)
+                ),
+                "keys[0].sites",
+            ),
+            (
+                format!(
+                    r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}],"keys":[{}]}}"#,
+                    key(r#"["a.example"]"#, "secret")
+                ),
+                "keys[0].hash",
+            ),
+            (
+                format!(
+                    r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}],"keys":[{},{}]}}"#,
+                    key(r#"["a.example"]"#, &hash),
+                    key(r#"["a.example"]"#, &hash)
+                ),
+                "keys[1].id",
+            ),
+            (
+                format!(r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}]}}"#),
+                "keys is required",
+            ),
+        ];
+        for (body, field) in cases {
+            let error = import(body.as_bytes()).unwrap_err().0;
+            assert!(error.starts_with(field), "{body}: {error}");
+        }
+        let good = format!(
+            r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}],"keys":[{}]}}"#,
+            key(r#"["a.example"]"#, &hash)
+        );
+        assert!(import(good.as_bytes()).is_ok());
     }
 }

@@ -40,6 +40,12 @@ pub enum Change {
         attempt: String,
         now_ms: u64,
     },
+    /// A restore (`admin::import`, checked there): every site and key
+    /// replaced. Sessions end: they belong to the installation restored over.
+    Import {
+        sites: Vec<Site>,
+        keys: Vec<ApiKey>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -105,6 +111,18 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
         Change::ClaimLoginAttempt { attempt, now_ms } => {
             next.login_attempts = throttle::claim(&store.login_attempts, &attempt, now_ms)
                 .map_err(SettingsError::LoginThrottled)?;
+        }
+        Change::Import { sites, keys } => {
+            if let Some(unknown) = keys
+                .iter()
+                .flat_map(|k| &k.sites)
+                .find(|d| !sites.iter().any(|s| &s.domain == *d))
+            {
+                return Err(SettingsError::KeyForUnknownSite(unknown.clone()));
+            }
+            next.sites = sites;
+            next.keys = keys;
+            next.sessions.clear();
         }
     }
     Ok(next)

@@ -42,6 +42,9 @@ pub struct RawConfig {
     /// replica shows the control instance, which holds the daily salts and
     /// the site settings for all of them (docs/self-hosting.md).
     pub control_token: Option<String>,
+    /// `METRICS_TOKEN` (a secret, 24+ characters): what a Prometheus scrape
+    /// of `/metrics` shows; unset, there is no metrics endpoint.
+    pub metrics_token: Option<String>,
     /// Whether the `CONTROL` service binding exists: this is a replica, and
     /// its salts and settings live in the control instance.
     pub control_bound: bool,
@@ -63,6 +66,8 @@ pub struct Config {
     pub state: StateAccess,
     /// `CONTROL_TOKEN`: on the control instance, what a replica must show.
     pub control_token: Option<AdminToken>,
+    /// `METRICS_TOKEN`: what a scrape of `/metrics` must show.
+    pub metrics_token: Option<AdminToken>,
 }
 
 /// Where the Durable Objects that hold shared state (the daily salts, the
@@ -136,6 +141,8 @@ pub enum ConfigError {
     InsecureClickhouse,
     #[error("CONTROL_TOKEN is required when the CONTROL service is bound (a self-hosted replica), and must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
     BadControlToken,
+    #[error("METRICS_TOKEN must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
+    ShortMetricsToken,
     #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
     BadRetryBudget(String),
 }
@@ -153,6 +160,7 @@ impl ConfigError {
             | ConfigError::BadClickhouseUrl
             | ConfigError::InsecureClickhouse => "CLICKHOUSE_URL",
             ConfigError::BadControlToken => "CONTROL_TOKEN",
+            ConfigError::ShortMetricsToken => "METRICS_TOKEN",
             ConfigError::BadDatabase(_) => "CLICKHOUSE_DATABASE",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
@@ -222,6 +230,12 @@ impl RawConfig {
             }
             token => token.map(AdminToken),
         };
+        let metrics_token = match self.metrics_token.filter(|t| !t.is_empty()) {
+            Some(token) if token.len() < MIN_ADMIN_TOKEN_BYTES => {
+                return Err(ConfigError::ShortMetricsToken)
+            }
+            token => token.map(AdminToken),
+        };
         let state = match (self.control_bound, &control_token) {
             (false, _) => StateAccess::Local,
             (true, Some(token)) => StateAccess::Control(token.clone()),
@@ -250,6 +264,7 @@ impl RawConfig {
             login,
             state,
             control_token,
+            metrics_token,
         })
     }
 }
@@ -435,5 +450,18 @@ mod tests {
             StateAccess::Local
         );
         assert_eq!(ConfigError::BadControlToken.variable(), "CONTROL_TOKEN");
+        let metrics = |token: &str| RawConfig {
+            metrics_token: Some(token.into()),
+            ..raw("http://x")
+        };
+        assert_eq!(
+            metrics("short").validate(),
+            Err(ConfigError::ShortMetricsToken)
+        );
+        assert!(metrics(&"m".repeat(24))
+            .validate()
+            .unwrap()
+            .metrics_token
+            .is_some());
     }
 }

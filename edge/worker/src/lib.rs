@@ -5,6 +5,8 @@
 //! crates (docs/architecture.md). `routes/mod.rs` is the route table.
 
 pub mod config;
+pub mod log;
+pub mod metrics;
 
 #[cfg(target_arch = "wasm32")]
 mod routes;

@@ -63,18 +63,57 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
             let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let change = admin::put_site(&domain, &body)?;
             if let Change::PutSite(site) = &change {
-                // ClickHouse resolves every report's dates: it must know the zone
-                let sql = admin::timezone_sql(&site.timezone);
-                let answer =
-                    clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "TabSeparated").await?;
-                if answer.status != 200 {
-                    return Err(Failure::refused(
-                        400,
-                        format!(
-                            "timezone: {:?} is not a time zone ClickHouse knows",
-                            site.timezone
-                        ),
-                    ));
+                known_timezone(&ctx, &site.timezone, "timezone").await?;
+            }
+            make(&ctx, &change).await
+        }
+        .await,
+    )
+}
+
+/// ClickHouse resolves every report's dates: it must know the zone.
+async fn known_timezone(
+    ctx: &RouteContext<()>,
+    timezone: &str,
+    field: &str,
+) -> std::result::Result<(), Failure> {
+    let sql = admin::timezone_sql(timezone);
+    let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "TabSeparated").await?;
+    if answer.status != 200 {
+        return Err(Failure::refused(
+            400,
+            format!("{field}: {timezone:?} is not a time zone ClickHouse knows"),
+        ));
+    }
+    Ok(())
+}
+
+/// `GET /api/admin/export`: the sites and the keys (hashes only), for a
+/// backup (`node scripts/admin.mjs export`).
+pub async fn export(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async { respond::ok(&admin::export(&allowed(&request, &ctx).await?)) }.await,
+    )
+}
+
+/// An export of the most sites and goals the admin API allows fits.
+const MAX_IMPORT_BODY: usize = 4 * 1024 * 1024;
+
+/// `PUT /api/admin/import`: an export replaces every site and key.
+pub async fn import(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            allowed(&request, &ctx).await?;
+            let body = body::read(&mut request, MAX_IMPORT_BODY).await?;
+            let change = admin::import(&body)?;
+            if let Change::Import { sites, .. } = &change {
+                let mut zones: Vec<&str> = sites.iter().map(|s| s.timezone.as_str()).collect();
+                zones.sort_unstable();
+                zones.dedup();
+                for zone in zones {
+                    known_timezone(&ctx, zone, "sites[].timezone").await?;
                 }
             }
             make(&ctx, &change).await

@@ -49,6 +49,7 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         admin_password_hash: var("ADMIN_PASSWORD_HASH"),
         retry_budget_seconds: var("RETRY_BUDGET_SECONDS"),
         control_token: var("CONTROL_TOKEN"),
+        metrics_token: var("METRICS_TOKEN"),
         control_bound: env.service(CONTROL).is_ok(),
     }
     .validate()?;

@@ -17,8 +17,9 @@
 //! its messages go to the same bucket.
 
 use super::bindings::DEAD_LETTER_QUEUE_NAME;
-use super::{clickhouse, dead_letters};
+use super::{clickhouse, dead_letters, log, metrics};
 use crate::config::Config;
+use crate::metrics::QueueOutcome;
 use ingest::enrich::source::kept_referrer;
 use ingest::store::batch::{
     classify, drops_insert, event_id_of_message, read_ids, rows_insert, stored_ids_sql, Delivery,
@@ -29,9 +30,7 @@ use ingest::store::visits::{refresh_sql, touched};
 use model::message::{QueueMessage, Unreadable};
 use model::row::Row;
 use std::collections::HashMap;
-use worker::{
-    console_error, Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage,
-};
+use worker::{Date, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
 /// At most this many INSERTs while looking for refused rows: with 100
 /// messages a batch, one refused row takes about 14.
@@ -113,7 +112,7 @@ pub async fn consume(
                 }
             }
             Err(error) => {
-                console_error!("{error}");
+                log::error("queue", &error);
                 last_error = error;
             }
         }
@@ -131,7 +130,7 @@ pub async fn consume(
                 Ok(answer) if answer.status == 200 => {}
                 failed => {
                     last_error = describe("visits", failed);
-                    console_error!("{last_error}");
+                    log::error("queue", &last_error);
                     for (i, row) in &events {
                         if row.site_domain == site
                             && row.date() == date
@@ -192,7 +191,7 @@ async fn insert(config: &Config, rows: &[(usize, &Row)], last_error: &mut String
     while let Some(group) = bisect.next_group() {
         let group_rows: Vec<&Row> = group.iter().map(|&k| rows[k].1).collect();
         let (delivery, error) = match rows_insert(&group_rows) {
-            Ok(Some(body)) => match clickhouse::post(&config.clickhouse, body).await {
+            Ok(Some(body)) => match timed_post(config, body).await {
                 Ok(answer) => {
                     let delivery = classify(answer.status, answer.exception_code);
                     let error = if delivery == Delivery::Stored {
@@ -209,7 +208,8 @@ async fn insert(config: &Config, rows: &[(usize, &Row)], last_error: &mut String
             Err(error) => (Delivery::Poison, format!("serializing: {error}")),
         };
         if !error.is_empty() {
-            console_error!("{error}");
+            metrics::record(|m| m.insert_errors += 1);
+            log::error("queue", &error);
             if delivery == Delivery::Retry {
                 *last_error = error.clone();
             }
@@ -217,6 +217,17 @@ async fn insert(config: &Config, rows: &[(usize, &Row)], last_error: &mut String
         bisect.record(group, delivery, &error);
     }
     bisect.fates()
+}
+
+/// One INSERT, its latency recorded.
+async fn timed_post(
+    config: &Config,
+    body: String,
+) -> std::result::Result<clickhouse::Answer, worker::Error> {
+    let started = Date::now().as_millis();
+    let answer = clickhouse::post(&config.clickhouse, body).await;
+    metrics::record(|m| m.insert_latency.observe(metrics::seconds_since(started)));
+    answer
 }
 
 /// Acts on each message's fate: ack, retry after its delay, or set it aside
@@ -232,6 +243,17 @@ async fn settle(
     bucket_retry_seconds: u32,
 ) {
     let (mut stored, mut retried, mut set_aside) = (0, 0, 0);
+    let oldest_ms = letters
+        .iter()
+        .map(|l| now.saturating_sub(l.queued_ms))
+        .max();
+    metrics::record(|m| {
+        for letter in letters {
+            m.queue_age
+                .observe(now.saturating_sub(letter.queued_ms) as f64 / 1000.0);
+        }
+        m.queue_oldest_age = oldest_ms.unwrap_or(0) as f64 / 1000.0;
+    });
     for (letter, fate) in letters.iter().zip(fates) {
         let age_seconds = now.saturating_sub(letter.queued_ms) / 1000;
         match config.retry_budget.action(fate, age_seconds, last_error) {
@@ -253,12 +275,18 @@ async fn settle(
                 };
                 match dead_letters::put(env, &dead_letter).await {
                     Ok(()) => {
-                        console_error!("set aside {}: {}", dead_letter.key(), dead_letter.reason);
+                        log::error(
+                            "queue",
+                            format!("set aside {}: {}", dead_letter.key(), dead_letter.reason),
+                        );
                         letter.raw.ack();
                         set_aside += 1;
                     }
                     Err(error) => {
-                        console_error!("setting aside {}: {error}; retrying it", letter.id);
+                        log::error(
+                            "queue",
+                            format!("setting aside {}: {error}; retrying it", letter.id),
+                        );
                         retry(&letter.raw, bucket_retry_seconds);
                         retried += 1;
                     }
@@ -266,8 +294,20 @@ async fn settle(
             }
         }
     }
+    metrics::record(|m| {
+        for (outcome, count) in [
+            (QueueOutcome::Stored, stored),
+            (QueueOutcome::Retried, retried),
+            (QueueOutcome::SetAside, set_aside),
+        ] {
+            *m.queue_messages.entry(outcome).or_default() += count;
+        }
+    });
     if retried + set_aside > 0 {
-        console_error!("queue batch: {stored} stored, {retried} retried, {set_aside} set aside");
+        log::error(
+            "queue",
+            format!("batch: {stored} stored, {retried} retried, {set_aside} set aside"),
+        );
     }
 }
 

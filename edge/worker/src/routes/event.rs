@@ -5,14 +5,14 @@
 use super::bindings::{config, random_bytes, EVENTS_QUEUE};
 use super::body;
 use super::respond::Failure;
-use super::{salt, settings};
+use super::{log, metrics, salt, settings};
 use ingest::answer::{self, Answer};
 use ingest::drop::DropReason;
 use ingest::pipeline::{admit, rows, Refused};
 use ingest::privacy::client::{client_ip, country, Client};
 use ingest::protocol::payload::MAX_BODY_BYTES;
 use model::message::{check_send, QueueMessage};
-use worker::{console_error, Date, Env, Headers, Queue, Request, Response, Result, RouteContext};
+use worker::{Date, Env, Headers, Queue, Request, Response, Result, RouteContext};
 
 pub async fn post(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     // the error boundary: every failure is still an answer with CORS, so a
@@ -25,6 +25,9 @@ pub async fn post(request: Request, ctx: RouteContext<()>) -> Result<Response> {
             answer::failed(status, &message)
         }
     };
+    if answer.status >= 400 {
+        metrics::record(|m| *m.events_refused.entry(answer.status).or_default() += 1);
+    }
     respond(answer)
 }
 
@@ -49,6 +52,9 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
         Ok(admitted) => admitted,
         Err(refusal) => {
             if let Refused::Dropped(dropped) = &refusal {
+                metrics::record(|m| {
+                    *m.events_dropped.entry(dropped.reason.as_str()).or_default() += 1
+                });
                 count_drop(&queue, dropped.count(now)).await;
             }
             return Ok(answer::refused(&refusal));
@@ -81,6 +87,7 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
     // send it again.
     check_send(&messages).map_err(|reason| Failure::refused(413, reason))?;
     queue.send_batch(messages).await?;
+    metrics::record(|m| m.events_accepted += 1);
     Ok(answer::accepted())
 }
 
@@ -88,7 +95,7 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
 async fn count_drop(queue: &Queue, count: QueueMessage) {
     if let Ok(message) = count.encode() {
         if let Err(error) = queue.send(message).await {
-            console_error!("counting a dropped event: {error}");
+            log::error("event", format!("counting a dropped event: {error}"));
         }
     }
 }

@@ -7,15 +7,16 @@
 //! |---|---|---|
 //! | `POST /api/event`, `OPTIONS /api/event` | [`event`] | `ingest::pipeline` (admit → salt → rows), `ingest::answer` |
 //! | `GET /api/health` | [`health`] | |
+//! | `GET /metrics` (behind `METRICS_TOKEN`) | [`metrics`] | `crate::metrics` |
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
-//! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds) | [`admin`] | `control::admin`, `control::access` |
+//! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds, export and import) | [`admin`] | `control::admin`, `control::access` |
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::access` |
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
 //! | Durable Object `DailySalts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
-//! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::control` |
+//! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::shared_secret` |
 //!
 //! Shared: [`bindings`] (the environment: the variables validated once into
 //! `crate::config`, the queue, the Durable Objects, the CSPRNG), [`body`]
@@ -34,6 +35,8 @@ mod consumer;
 mod dead_letters;
 mod event;
 mod health;
+mod log;
+mod metrics;
 mod respond;
 mod retention;
 mod salt;
@@ -53,9 +56,12 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/event", event::post)
         .options("/api/event", |_, _| event::preflight())
         .get_async("/api/health", health::get)
+        .get_async("/metrics", metrics::get)
         .post_async("/api/v2/query", stats::query)
         .get_async("/api/v1/stats/realtime/visitors", stats::realtime)
         .get_async("/api/admin/settings", admin::show)
+        .get_async("/api/admin/export", admin::export)
+        .put_async("/api/admin/import", admin::import)
         .put_async("/api/admin/sites/:domain", admin::put_site)
         .delete_async("/api/admin/sites/:domain", admin::delete_site)
         .post_async("/api/admin/keys", admin::add_key)

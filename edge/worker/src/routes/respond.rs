@@ -11,7 +11,7 @@ use control::admin::AdminError;
 use stats::columns::RowError;
 use stats::error::StatsError;
 use stats::query::QueryError;
-use worker::{console_error, Headers, Response};
+use worker::{Headers, Response};
 
 /// Why a route did not answer as it meant to.
 #[derive(Debug, thiserror::Error)]
@@ -61,7 +61,7 @@ impl Failure {
     /// Logs what the client is not told (refusals are the client's business, not an incident).
     pub fn log(&self, route: &str) {
         if !matches!(self, Failure::Refused(..)) {
-            console_error!("{route}: {self}");
+            super::log::error(route, self);
         }
     }
 }

@@ -5,9 +5,9 @@
 //! self-host launcher's timer) runs the same pass.
 
 use super::bindings::config;
-use super::{clickhouse, settings};
+use super::{clickhouse, log, settings};
 use ingest::store::retention::delete_sql;
-use worker::{console_error, console_log, Env};
+use worker::Env;
 
 /// One pass over every site; what failed, each logged too.
 pub async fn enforce(env: &Env) -> Vec<String> {
@@ -23,9 +23,10 @@ pub async fn enforce(env: &Env) -> Vec<String> {
     for site in &store.sites {
         for sql in delete_sql(site) {
             match clickhouse::run(&config.clickhouse, &sql, "").await {
-                Ok(answer) if answer.status == 200 => {
-                    console_log!("retention: applied {:?} to {}", site.retention, site.domain)
-                }
+                Ok(answer) if answer.status == 200 => log::info(
+                    "retention",
+                    format!("applied {:?} to {}", site.retention, site.domain),
+                ),
                 Ok(answer) => failures.extend(failed(format!(
                     "retention for {}: ClickHouse {}",
                     site.domain, answer.status
@@ -38,6 +39,6 @@ pub async fn enforce(env: &Env) -> Vec<String> {
 }
 
 fn failed(message: String) -> Vec<String> {
-    console_error!("{message}");
+    log::error("retention", &message);
     vec![message]
 }

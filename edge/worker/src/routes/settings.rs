@@ -9,10 +9,7 @@
 use super::state::{self, StateObject};
 use control::settings::{apply, Change};
 use model::settings::Store;
-use worker::{
-    console_error, durable_object, Date, DurableObject, Env, Method, Request, Response, Result,
-    State,
-};
+use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
 
 /// A change reaches every isolate (and self-hosted replica) within 5 s.
 const FRESH_MS: u64 = 4_000;
@@ -62,8 +59,9 @@ pub async fn cached(env: &Env, unknown_site: bool) -> Result<Store> {
         Ok(store) => Ok(store),
         Err(error) => match copy(STALE_MS) {
             Some(store) => {
-                console_error!(
-                    "site settings unreachable ({error}): using this isolate's older copy"
+                super::log::error(
+                    "settings",
+                    format!("site settings unreachable ({error}): using this isolate's older copy"),
                 );
                 Ok(store)
             }

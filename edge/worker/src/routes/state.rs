@@ -10,7 +10,7 @@
 use super::bindings::{config, CONTROL, SALTS, SITE_SETTINGS};
 use super::caller::Caller;
 use crate::config::StateAccess;
-use control::access::control;
+use control::access::shared_secret;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, RouteContext};
 
 /// The objects, by the name that is both their id and their URL's host.
@@ -85,7 +85,8 @@ pub async fn serve(mut request: Request, ctx: RouteContext<()>) -> Result<Respon
         .and_then(|config| config.control_token)
         .map(|token| token.0);
     let caller = Caller::of(&request);
-    if let Err(denied) = control(&caller.credentials(), control_token.as_deref()) {
+    let required = "Authorization: Bearer <CONTROL_TOKEN> is required";
+    if let Err(denied) = shared_secret(&caller.credentials(), control_token.as_deref(), required) {
         return Response::error(denied.to_string(), denied.status());
     }
     let Some(object) = ctx

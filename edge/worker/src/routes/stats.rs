@@ -8,7 +8,7 @@ use super::body;
 use super::caller::Caller;
 use super::clickhouse::{self, Answer};
 use super::respond::{self, Failure};
-use super::settings;
+use super::{metrics, settings};
 use crate::config::{Clickhouse, Config};
 use control::access::{self, Reader};
 use futures_util::future::try_join_all;
@@ -21,11 +21,31 @@ use stats::{first_page_statement, plan, query, realtime_sql, statements};
 use worker::{Date, Request, Response, Result, RouteContext};
 
 pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    respond::json("stats", run_query(&mut request, &ctx).await)
+    let started = Date::now().as_millis();
+    timed(
+        started,
+        respond::json("stats", run_query(&mut request, &ctx).await),
+    )
 }
 
 pub async fn realtime(request: Request, ctx: RouteContext<()>) -> Result<Response> {
-    respond::json("stats", run_realtime(&request, &ctx).await)
+    let started = Date::now().as_millis();
+    timed(
+        started,
+        respond::json("stats", run_realtime(&request, &ctx).await),
+    )
+}
+
+/// Records a Stats API request's latency, and whether it failed (5xx).
+fn timed(started: u64, response: Result<Response>) -> Result<Response> {
+    let failed = response.as_ref().map_or(true, |r| r.status_code() >= 500);
+    metrics::record(|m| {
+        m.query_latency.observe(metrics::seconds_since(started));
+        if failed {
+            m.query_errors += 1;
+        }
+    });
+    response
 }
 
 /// `data` of a `JSONCompact` answer, read-only and within ClickHouse's
