@@ -209,7 +209,7 @@ try {
   )
 }
 
-await migrate(clickhouse, { log: (line) => console.log(`selfhost: ${line}`) })
+await migrate(clickhouse, { log: (line) => console.log(`selfhost: ${line}`) }).catch((error) => fail(error.message))
 if (replicas > 1) await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports })
 
 // bare workerd has no cron trigger: the retention pass, hourly

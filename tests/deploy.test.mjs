@@ -11,6 +11,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseAllDocuments } from 'yaml'
 import { root } from '../scripts/lib/paths.mjs'
+import { migrationStatements } from '../scripts/lib/clickhouse.mjs'
 import { WORKER_VARIABLES } from '../scripts/lib/workerd.mjs'
 
 const KUBERNETES_VERSION = '1.32.0'
@@ -25,6 +26,19 @@ function render() {
     stdio: ['ignore', 'pipe', 'ignore']
   })
   return { dir, text, objects: parseAllDocuments(text).map((d) => d.toJS()) }
+}
+
+/** Each statement through ClickHouse's own parser (chDB's formatQuery); throws at the first it refuses. */
+function parseInEngine(statements) {
+  const check = `
+import chdb, json, sys
+for s in json.load(sys.stdin):
+    chdb.query("SELECT formatQuery(" + "'" + s.replace("\\\\", "\\\\\\\\").replace("'", "\\\\'") + "'" + ")", "TSV")
+print("parsed")`
+  assert.equal(
+    execFileSync('python3', ['-c', check], { input: JSON.stringify(statements), encoding: 'utf8' }).trim(),
+    'parsed'
+  )
 }
 
 const rendered = render()
@@ -126,17 +140,13 @@ test("ClickHouse's own configuration: system logs expire, the reader is limited"
 })
 
 test('deploy/clickhouse/users.sql parses in the engine, statement by statement', () => {
-  const check = `
-import chdb, re, sys
-text = re.sub(r'--.*', '', open(sys.argv[1]).read())
-statements = [s.strip() for s in re.split(r';\\s*$', text, flags=re.M) if s.strip()]
-for s in statements:
-    chdb.query("SELECT formatQuery(" + "'" + s.replace("\\\\", "\\\\\\\\").replace("'", "\\\\'") + "'" + ")", "TSV")
-print(len(statements))`
-  const count = Number(
-    execFileSync('python3', ['-c', check, join(root, 'deploy/clickhouse/users.sql')], { encoding: 'utf8' })
-  )
-  assert.equal(count, 5)
+  const statements = readFileSync(join(root, 'deploy/clickhouse/users.sql'), 'utf8')
+    .replace(/--.*$/gm, '')
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter(Boolean)
+  assert.equal(statements.length, 5)
+  parseInEngine(statements)
 })
 
 test("the container image's workerd configs read every Worker variable from the environment", () => {
@@ -154,4 +164,39 @@ test("the container image's workerd configs read every Worker variable from the 
     /name = "http"/,
     'no public socket on the control instance'
   )
+})
+
+test('cluster mode: every migration as ON CLUSTER DDL over Replicated and Distributed tables, parsed by the engine', () => {
+  const single = migrationStatements({ cluster: '', database: 'analytics' }).flatMap((m) => m.statements)
+  const cluster = migrationStatements({ cluster: 'analytics_cluster', database: 'analytics' }).flatMap(
+    (m) => m.statements
+  )
+  parseInEngine(cluster)
+  const created = (kind) => cluster.filter((s) => s.startsWith(kind)).map((s) => s.match(/EXISTS (\w+)/)[1])
+  for (const table of ['events', 'dropped_events', 'visitor_days', 'page_days']) {
+    const local = cluster.find((s) =>
+      s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER analytics_cluster`)
+    )
+    assert.match(
+      local,
+      /ENGINE = Replicated\w*MergeTree\('\/clickhouse\/tables\/\{shard\}\/analytics\/\w+_local', '\{replica\}'/,
+      table
+    )
+    assert.doesNotMatch(local, /non_replicated_deduplication_window/, table)
+    const distributed = cluster.find((s) => s.startsWith(`CREATE TABLE IF NOT EXISTS ${table} ON CLUSTER`))
+    assert.match(
+      distributed,
+      new RegExp(`ENGINE = Distributed\\(analytics_cluster, analytics, ${table}_local, cityHash64\\(site_domain\\)\\)`)
+    )
+  }
+  assert.equal(created('CREATE TABLE').length, 8)
+  assert.match(
+    cluster.find((s) => s.includes('MATERIALIZED VIEW')),
+    /ON CLUSTER analytics_cluster TO page_days_local AS[\s\S]*FROM events_local/
+  )
+  for (const ddl of cluster.filter((s) => /^(CREATE|ALTER)/.test(s)))
+    assert.match(ddl, /ON CLUSTER analytics_cluster/, ddl.slice(0, 60))
+  // one server: the migrations as written
+  assert.ok(single.every((s) => !s.includes('ON CLUSTER') && !s.includes('_local')))
+  console.log(`${cluster.length} cluster statements from ${single.length} single-server ones, all parsed`)
 })

@@ -243,6 +243,15 @@ test('bad configuration stops start-up with one line naming the setting', async 
       /^selfhost: ADMIN_TOKEN must be at least 24 characters$/
     ],
     [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, REPLICAS: 'two' }, /REPLICAS must be a whole number/],
+    [
+      {
+        ADMIN_TOKEN,
+        CLICKHOUSE_URL: clickhouse.url,
+        CLICKHOUSE_PASSWORD: clickhouse.password,
+        CLICKHOUSE_CLUSTER: 'no_such_cluster'
+      },
+      /^selfhost: CLICKHOUSE_CLUSTER: no cluster named no_such_cluster in system\.clusters$/
+    ],
     [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, CLICKHOUSE_URLL: 'x' }, /unknown setting CLICKHOUSE_URLL/]
   ]
   for (const [settings, message] of cases) {

@@ -11,11 +11,45 @@ pub const VISITOR_DAYS: &str = "visitor_days";
 /// by a materialized view as rows arrive.
 pub const PAGE_DAYS: &str = "page_days";
 
+/// Where the tables are (docs/scaling.md). On a cluster each table is a
+/// Distributed table over `<name>_local`, a Replicated table on every node
+/// (`CLICKHOUSE_CLUSTER`; scripts/lib/clickhouse.mjs generates that schema):
+/// reads and INSERTs use the Distributed names as they are, but a DELETE must
+/// reach the local tables on every node.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Topology {
+    #[default]
+    Single,
+    /// The cluster's name, an identifier (checked by the Worker's configuration).
+    Cluster(String),
+}
+
+impl Topology {
+    /// What a `DELETE FROM` names for `table`.
+    pub fn delete_target(&self, table: &str) -> String {
+        match self {
+            Topology::Single => table.to_string(),
+            Topology::Cluster(cluster) => format!("{table}_local ON CLUSTER {cluster}"),
+        }
+    }
+}
+
 /// Every table (the test below finds each created by a migration).
 pub const ALL: [&str; 4] = [EVENTS, DROPPED_EVENTS, VISITOR_DAYS, PAGE_DAYS];
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    #[test]
+    fn a_delete_reaches_every_node_of_a_cluster() {
+        assert_eq!(Topology::Single.delete_target(EVENTS), "events");
+        assert_eq!(
+            Topology::Cluster("analytics".into()).delete_target(EVENTS),
+            "events_local ON CLUSTER analytics"
+        );
+    }
+
     #[test]
     fn every_table_is_created_by_a_migration() {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../clickhouse/migrations");
@@ -24,7 +58,7 @@ mod tests {
             let path = entry.expect("a migration").path();
             migrations.push_str(&std::fs::read_to_string(path).expect("readable"));
         }
-        for table in super::ALL {
+        for table in ALL {
             assert!(
                 migrations.contains(&format!("CREATE TABLE IF NOT EXISTS {table}\n")),
                 "no migration creates {table}"

@@ -6,6 +6,7 @@
 use control::login::PasswordHash;
 use ingest::privacy::client::ProxyTrust;
 use ingest::store::delivery::RetryBudget;
+use model::tables::Topology;
 use url::Url;
 
 /// The settings as the environment gives them.
@@ -16,6 +17,9 @@ pub struct RawConfig {
     pub clickhouse_user: Option<String>,
     pub clickhouse_password: Option<String>,
     pub clickhouse_database: Option<String>,
+    /// `CLICKHOUSE_CLUSTER`: the cluster whose nodes hold the tables
+    /// (docs/scaling.md); unset, one server.
+    pub clickhouse_cluster: Option<String>,
     /// `CLICKHOUSE_READ_USER` / `CLICKHOUSE_READ_PASSWORD`: the user the
     /// Stats API reads as — in production one granted only SELECT on the
     /// database (not a `readonly = 1` profile: it refuses the limits each
@@ -61,6 +65,8 @@ pub struct Config {
     /// The dashboard's administrator, when a password hash is set.
     pub login: Option<Login>,
     pub retry_budget: RetryBudget,
+    /// One ClickHouse server, or a cluster (`CLICKHOUSE_CLUSTER`).
+    pub topology: Topology,
     /// Where the salts and the settings are: in this runtime's own Durable
     /// Objects, or in the control instance's (a self-hosted replica).
     pub state: StateAccess,
@@ -134,6 +140,8 @@ pub enum ConfigError {
     BadClickhouseUrl,
     #[error("CLICKHOUSE_DATABASE must be an identifier: {0:?}")]
     BadDatabase(String),
+    #[error("CLICKHOUSE_CLUSTER must be an identifier: {0:?}")]
+    BadCluster(String),
     #[error("TRUSTED_PROXY must be empty or \"forwarded\", not {0:?}")]
     BadTrustedProxy(String),
     /// (The value is not repeated: a URL may carry a password.)
@@ -162,6 +170,7 @@ impl ConfigError {
             ConfigError::BadControlToken => "CONTROL_TOKEN",
             ConfigError::ShortMetricsToken => "METRICS_TOKEN",
             ConfigError::BadDatabase(_) => "CLICKHOUSE_DATABASE",
+            ConfigError::BadCluster(_) => "CLICKHOUSE_CLUSTER",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
         }
@@ -190,16 +199,14 @@ impl RawConfig {
         let database = self
             .clickhouse_database
             .unwrap_or_else(|| "analytics".into());
-        let identifier = database
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && database
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !identifier {
+        if !is_identifier(&database) {
             return Err(ConfigError::BadDatabase(database));
         }
+        let topology = match self.clickhouse_cluster.filter(|c| !c.is_empty()) {
+            None => Topology::Single,
+            Some(cluster) if is_identifier(&cluster) => Topology::Cluster(cluster),
+            Some(other) => return Err(ConfigError::BadCluster(other)),
+        };
         let proxy = match self.trusted_proxy.as_deref().map(str::trim).unwrap_or("") {
             "" | "cloudflare" => ProxyTrust::Cloudflare,
             "forwarded" => ProxyTrust::ForwardedHeaders,
@@ -260,6 +267,7 @@ impl RawConfig {
             clickhouse_read,
             proxy,
             retry_budget,
+            topology,
             admin_token,
             login,
             state,
@@ -267,6 +275,14 @@ impl RawConfig {
             metrics_token,
         })
     }
+}
+
+/// A ClickHouse identifier as SQL text may hold it unquoted.
+fn is_identifier(name: &str) -> bool {
+    name.chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Whether plain http to `url`'s host stays on this machine or a private
@@ -450,6 +466,18 @@ mod tests {
             StateAccess::Local
         );
         assert_eq!(ConfigError::BadControlToken.variable(), "CONTROL_TOKEN");
+        let cluster = |name: &str| RawConfig {
+            clickhouse_cluster: Some(name.into()),
+            ..raw("http://x")
+        };
+        assert_eq!(
+            cluster("analytics").validate().unwrap().topology,
+            Topology::Cluster("analytics".into())
+        );
+        assert_eq!(
+            cluster("a b; DROP").validate(),
+            Err(ConfigError::BadCluster("a b; DROP".into()))
+        );
         let metrics = |token: &str| RawConfig {
             metrics_token: Some(token.into()),
             ..raw("http://x")

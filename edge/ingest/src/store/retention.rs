@@ -3,12 +3,13 @@
 
 use model::settings::Site;
 use model::sql::Sql;
-use model::tables::{EVENTS, PAGE_DAYS, VISITOR_DAYS};
+use model::tables::{Topology, EVENTS, PAGE_DAYS, VISITOR_DAYS};
 
 /// The deletes for `site`: its events, stored visits and page rollups of the UTC days
 /// older than its retention (none when indefinite). Lightweight deletes:
-/// rows vanish from queries at once and from disk at the next merge.
-pub fn delete_sql(site: &Site) -> Vec<Sql> {
+/// rows vanish from queries at once and from disk at the next merge. On a
+/// cluster, from the local tables of every node.
+pub fn delete_sql(site: &Site, topology: &Topology) -> Vec<Sql> {
     let Some(months) = site.retention.months() else {
         return Vec::new();
     };
@@ -22,8 +23,9 @@ pub fn delete_sql(site: &Site) -> Vec<Sql> {
         let mut sql = Sql::default();
         let site_p = sql.bind("String", &site.domain);
         let months_p = sql.bind("UInt32", &months.to_string());
+        let target = topology.delete_target(table);
         sql.text = format!(
-            "DELETE FROM {table} WHERE site_domain = {site_p} \
+            "DELETE FROM {target} WHERE site_domain = {site_p} \
                  AND {day} < toDate(now() - toIntervalMonth({months_p}))"
         );
         sql
@@ -39,12 +41,16 @@ mod tests {
     #[test]
     fn indefinite_keeps_everything_and_the_rest_bind_their_values() {
         let mut site = Site::new("a.example");
-        assert!(delete_sql(&site).is_empty());
+        assert!(delete_sql(&site, &Topology::Single).is_empty());
         site.retention = Retention::SixMonths;
-        let deletes = delete_sql(&site);
+        let deletes = delete_sql(&site, &Topology::Single);
         assert_eq!(deletes.len(), 3, "events, their visits and page rollups");
         assert!(deletes
             .iter()
             .all(|sql| !sql.text.contains("a.example") && sql.params[1].1 == "6"));
+        let cluster = delete_sql(&site, &Topology::Cluster("c1".into()));
+        assert!(cluster[0]
+            .text
+            .starts_with("DELETE FROM events_local ON CLUSTER c1 WHERE"));
     }
 }

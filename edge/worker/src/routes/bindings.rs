@@ -41,6 +41,7 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         clickhouse_user: var("CLICKHOUSE_USER"),
         clickhouse_password: var("CLICKHOUSE_PASSWORD"),
         clickhouse_database: var("CLICKHOUSE_DATABASE"),
+        clickhouse_cluster: var("CLICKHOUSE_CLUSTER"),
         clickhouse_read_user: var("CLICKHOUSE_READ_USER"),
         clickhouse_read_password: var("CLICKHOUSE_READ_PASSWORD"),
         trusted_proxy: var("TRUSTED_PROXY"),

@@ -21,7 +21,7 @@ pub async fn enforce(env: &Env) -> Vec<String> {
     };
     let mut failures = Vec::new();
     for site in &store.sites {
-        for sql in delete_sql(site) {
+        for sql in delete_sql(site, &config.topology) {
             match clickhouse::run(&config.clickhouse, &sql, "").await {
                 Ok(answer) if answer.status == 200 => log::info(
                     "retention",
