@@ -163,18 +163,30 @@ function writeConfig(name, options) {
 }
 const serve = (file) => ['serve', '--experimental', file]
 
+// ports for the processes behind the proxy: never LISTEN's, nor one given out already
+const taken = new Set([Number(listenPort), Number(settings.CLICKHOUSE_LOCAL_PORT || 8123)])
+async function internalPort() {
+  for (;;) {
+    const port = await freePort()
+    if (!taken.has(port)) {
+      taken.add(port)
+      return port
+    }
+  }
+}
+
 const processes = [] // [name, base URL]
 if (replicas === 1) {
   const file = writeConfig('single', { role: 'single', listen })
   start('single', workerd, serve(file), env, { restart: true })
   processes.push(['single', `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`])
 } else {
-  const controlPort = await freePort()
+  const controlPort = await internalPort()
   const file = writeConfig('control', { role: 'control', internal: `127.0.0.1:${controlPort}` })
   start('control', workerd, serve(file), env, { restart: true })
   processes.push(['control', `http://127.0.0.1:${controlPort}`])
   for (let i = 1; i <= replicas; i++) {
-    const port = await freePort()
+    const port = await internalPort()
     ports.push(port)
     const name = `replica-${i}`
     const replicaFile = writeConfig(name, {
@@ -210,7 +222,10 @@ try {
 }
 
 await migrate(clickhouse, { log: (line) => console.log(`selfhost: ${line}`) }).catch((error) => fail(error.message))
-if (replicas > 1) await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports })
+if (replicas > 1)
+  await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports }).catch((error) =>
+    fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`)
+  )
 
 // bare workerd has no cron trigger: the retention pass, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`

@@ -385,3 +385,52 @@ test("each replica's /metrics counts what it did, in Prometheus' format, behind 
   assert.ok(delta('edge_queue_messages_total{outcome="stored"}') >= 5, 'the five stored (and the drop count)')
   assert.ok(sample(after.text, 'edge_queue_message_age_seconds_count') > 0)
 })
+
+test('without R2, events older than the retry budget are set aside on the control instance and replayed once', async () => {
+  const chDir = mkdtempSync(join(tmpdir(), 'selfhost-dl-ch-'))
+  let ch = await startClickhouse(chDir)
+  const chPort = Number(new URL(ch.url).port)
+  const port = await freePort()
+  const here = `http://127.0.0.1:${port}`
+  const short = await launch({
+    LISTEN: `127.0.0.1:${port}`,
+    REPLICAS: 2,
+    CLICKHOUSE_URL: ch.url,
+    CLICKHOUSE_PASSWORD: ch.password,
+    ADMIN_TOKEN,
+    CONTROL_TOKEN,
+    TRUSTED_PROXY: 'forwarded',
+    RETRY_BUDGET_SECONDS: 10
+  })
+  assert.ok(short.child, short.stderr)
+  try {
+    const admin = adminClient(here, ADMIN_TOKEN)
+    await admin.putSite('outage.test')
+    await ch.stop()
+    for (let i = 0; i < 5; i++) assert.equal((await send(here, 'outage.test', `/down/${i}`)).status, 202)
+    await until('five set aside', async () => (await admin.deadLetters()).dead_letters.length === 5, 120)
+    for (const letter of (await admin.deadLetters()).dead_letters)
+      assert.match(letter.reason, /not stored within the retry budget \(10 s\)/)
+    ch = await startClickhouse(chDir, {}, chPort)
+    const db = clickhouseFromEnv(ch.env)
+    const replayed = await admin.replayAllDeadLetters()
+    assert.equal(replayed.replayed, 5)
+    await until(
+      'the five stored',
+      async () => Number(await query(db, "SELECT count() FROM events WHERE site_domain = 'outage.test'")) === 5
+    )
+    await sleep(3000)
+    assert.equal(Number(await query(db, "SELECT uniqExact(pathname) FROM events WHERE site_domain = 'outage.test'")), 5)
+    assert.equal(
+      Number(await query(db, "SELECT count() FROM events WHERE site_domain = 'outage.test'")),
+      5,
+      'each once'
+    )
+    assert.deepEqual((await admin.deadLetters()).dead_letters, [])
+  } finally {
+    const exited = new Promise((resolve) => short.child.once('exit', resolve))
+    short.child.kill('SIGTERM')
+    await exited
+    await ch.stop()
+  }
+})

@@ -48,5 +48,8 @@ export function roundRobinProxy({ host, port, upstreams }) {
       attempt(0)
     })
   })
-  return new Promise((resolve) => server.listen(port, host, () => resolve(server)))
+  return new Promise((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve(server))
+  })
 }

@@ -5,7 +5,7 @@
 // (`fromEnvironment`), so one config file serves any installation.
 //   single:  one process, everything: the front (static assets), the Worker,
 //            the queue, the Durable Objects (salts, settings) on its disk
-//   control: the Durable Objects only, answering the replicas on `internal`
+//   control: the Durable Objects only (salts, settings, dead letters), answering the replicas on `internal`
 //            (/internal/state/…, behind CONTROL_TOKEN); no public socket
 //   replica: the front, the Worker and its own queue on its disk; salts and
 //            settings through the control instance (the CONTROL service)
@@ -72,7 +72,9 @@ export function workerdConfig({ role, build, www, front, storage, listen, intern
   if (objects)
     bindings.push(
       `(name = "SALTS", durableObjectNamespace = "DailySalts")`,
-      `(name = "SITE_SETTINGS", durableObjectNamespace = "SiteSettings")`
+      `(name = "SITE_SETTINGS", durableObjectNamespace = "SiteSettings")`,
+      // no R2 here: the messages set aside are kept by a Durable Object
+      `(name = "DEAD_LETTER_STORE", durableObjectNamespace = "DeadLetterStore")`
     )
   if (role === 'replica') bindings.push(`(name = "CONTROL", service = "control")`)
 
@@ -91,6 +93,7 @@ export function workerdConfig({ role, build, www, front, storage, listen, intern
     # the salts on the key-value backend, as on Cloudflare (wrangler.toml, migration v3)
     (className = "DailySalts", uniqueKey = "edge-analytics-salts", enableSql = false),
     (className = "SiteSettings", uniqueKey = "edge-analytics-settings", enableSql = true),
+    (className = "DeadLetterStore", uniqueKey = "edge-analytics-dead-letters", enableSql = true),
   ]`,
       `durableObjectStorage = (localDisk = "disk")`
     )

@@ -13,6 +13,8 @@ pub const SITE_SETTINGS: &str = "SITE_SETTINGS";
 pub const CONTROL: &str = "CONTROL";
 /// The R2 bucket of messages set aside (`ingest::store::dead_letter`).
 pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
+/// Without the bucket (bare workerd): the Durable Object that keeps them.
+pub const DEAD_LETTER_STORE: &str = "DEAD_LETTER_STORE";
 /// The queue Cloudflare moves a message to after the consumer's retries.
 pub const DEAD_LETTER_QUEUE_NAME: &str = "events-dlq";
 

@@ -7,7 +7,7 @@
 //! (docs/self-hosting.md). The control instance answers replicas at
 //! `/internal/state/<object>/…` when they show `CONTROL_TOKEN`.
 
-use super::bindings::{config, CONTROL, SALTS, SITE_SETTINGS};
+use super::bindings::{config, CONTROL, DEAD_LETTER_STORE, SALTS, SITE_SETTINGS};
 use super::caller::Caller;
 use crate::config::StateAccess;
 use control::access::shared_secret;
@@ -18,6 +18,8 @@ use worker::{Env, Headers, Method, Request, RequestInit, Response, Result, Route
 pub enum StateObject {
     Salts,
     Settings,
+    /// Where there is no R2 bucket (bare workerd): `dead_letters::DeadLetterStore`.
+    DeadLetters,
 }
 
 impl StateObject {
@@ -25,6 +27,7 @@ impl StateObject {
         match self {
             StateObject::Salts => "salts",
             StateObject::Settings => "settings",
+            StateObject::DeadLetters => "dead-letters",
         }
     }
 
@@ -32,13 +35,18 @@ impl StateObject {
         match self {
             StateObject::Salts => SALTS,
             StateObject::Settings => SITE_SETTINGS,
+            StateObject::DeadLetters => DEAD_LETTER_STORE,
         }
     }
 
     fn parse(name: &str) -> Option<Self> {
-        [StateObject::Salts, StateObject::Settings]
-            .into_iter()
-            .find(|object| object.name() == name)
+        [
+            StateObject::Salts,
+            StateObject::Settings,
+            StateObject::DeadLetters,
+        ]
+        .into_iter()
+        .find(|object| object.name() == name)
     }
 }
 
