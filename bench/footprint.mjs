@@ -123,7 +123,11 @@ await measure(`${rate} events/s`, async () => {
           'Content-Type': 'text/plain',
           'User-Agent': `Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.${sent % 500}.0 Safari/537.36`
         },
-        body: JSON.stringify({ n: 'pageview', u: `https://backstage.fawkes.idp/catalog/${sent % 200}`, d: 'backstage.fawkes.idp' })
+        body: JSON.stringify({
+          n: 'pageview',
+          u: `https://backstage.fawkes.idp/catalog/${sent % 200}`,
+          d: 'backstage.fawkes.idp'
+        })
       })
         .then((r) => {
           if (r.status === 202) accepted++
@@ -162,13 +166,17 @@ const parts = await query(
   { params: { db: clickhouse.database } }
 )
 const stored = Number(await query(clickhouse, 'SELECT count() FROM events'))
-console.log(`\n${events.toLocaleString('en-US')} generated events inserted in ${loadSeconds.toFixed(0)} s (${(events / loadSeconds).toFixed(0)} rows/s); ${stored.toLocaleString('en-US')} in events`)
+console.log(
+  `\n${events.toLocaleString('en-US')} generated events inserted in ${loadSeconds.toFixed(0)} s (${(events / loadSeconds).toFixed(0)} rows/s); ${stored.toLocaleString('en-US')} in events`
+)
 console.log('| table | rows | on disk (MiB) | bytes per stored event | uncompressed (MiB) |\n|---|---:|---:|---:|---:|')
 let disk = 0
 for (const line of parts.trim().split('\n')) {
   const [table, rows, bytes, raw] = line.split('\t')
   disk += Number(bytes)
-  console.log(`| ${table} | ${Number(rows).toLocaleString('en-US')} | ${(bytes / 1048576).toFixed(1)} | ${(bytes / stored).toFixed(1)} | ${(raw / 1048576).toFixed(1)} |`)
+  console.log(
+    `| ${table} | ${Number(rows).toLocaleString('en-US')} | ${(bytes / 1048576).toFixed(1)} | ${(bytes / stored).toFixed(1)} | ${(raw / 1048576).toFixed(1)} |`
+  )
 }
 console.log(`| **all** | | ${(disk / 1048576).toFixed(1)} | **${(disk / stored).toFixed(1)}** | |`)
 stack.kill('SIGTERM')
