@@ -137,6 +137,20 @@ test('one visitor is one visitor whichever replica counts them: one daily salt f
   assert.equal(perVisitor.trim(), '2\t[3,6]', 'two visitors: six pageviews through three replicas, and three')
 })
 
+test('the front serves the tracker, its Plausible script names and the dashboard from www/', async () => {
+  const script = await fetch(`${base}/js/script.js`)
+  assert.equal(script.status, 200)
+  assert.match(script.headers.get('content-type'), /^text\/javascript/)
+  const wasm = await fetch(`${base}/js/script.wasm`)
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm')
+  const variant = await fetch(`${base}/js/script.hash.outbound-links.js`)
+  assert.equal(variant.status, 200)
+  assert.equal(await variant.text(), await script.text())
+  assert.equal((await fetch(`${base}/js/script.HASH.js`)).status, 404)
+  assert.match(await (await fetch(`${base}/dashboard/`)).text(), /<html/i)
+  assert.equal((await fetch(`${base}/internal/state/salts`)).status, 404, 'the control path is never served')
+})
+
 test('a settings change reaches every replica within 5 s', async () => {
   const ports = replicaPorts()
   // every replica holds a fresh copy of the settings in which late.test is a site

@@ -2,7 +2,7 @@
 // runs (wrangler.toml [assets], www/_headers), for bare workerd. /api/* goes
 // to the Worker; other GETs are files of www/ (the tracker, the demo portal,
 // the dashboard), with the same content types and cache headers; anything
-// else reaches the Worker, which answers 404. /internal/* (the control
+// else reaches the Worker (which answers Plausible's script names, or 404). /internal/* (the control
 // instance's shared state) is never reachable from outside.
 
 const TYPES = {
@@ -18,15 +18,13 @@ const TYPES = {
   txt: 'text/plain; charset=utf-8'
 }
 
-// Plausible's script-name extensions (script.hash.outbound-links.js) are the one script.js
-const SCRIPT_VARIANT = /^\/js\/script(\.[a-z-]+)+\.js$/
-
 export default {
   async fetch(request, env) {
     const url = new URL(request.url)
     if (url.pathname.startsWith('/internal/')) return new Response('not found', { status: 404 })
     if (url.pathname.startsWith('/api/') || !['GET', 'HEAD'].includes(request.method)) return env.EDGE.fetch(request)
-    let path = SCRIPT_VARIANT.test(url.pathname) ? '/js/script.js' : url.pathname
+    // a file www/ lacks reaches the Worker: Plausible's script.<extensions>.js names among them
+    let path = url.pathname
     if (path.endsWith('/')) path += 'index.html'
     let file = await env.WWW.fetch(new URL(path, 'http://www/'), { method: request.method })
     if (file.status === 404 && !/\.[a-z0-9]+$/i.test(path)) {

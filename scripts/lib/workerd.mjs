@@ -77,6 +77,8 @@ export function workerdConfig({ role, build, www, front, storage, listen, intern
       `(name = "DEAD_LETTER_STORE", durableObjectNamespace = "DeadLetterStore")`
     )
   if (role === 'replica') bindings.push(`(name = "CONTROL", service = "control")`)
+  // the static assets, as Cloudflare's assets binding gives them (routes/assets.rs)
+  if (role !== 'control') bindings.push(`(name = "ASSETS", service = "www")`)
 
   const edge = [
     `compatibilityDate = "2026-11-01"`,

@@ -4,6 +4,7 @@
 //! runtime is in `routes/`, one file per route or handler, around the pure
 //! crates (docs/architecture.md). `routes/mod.rs` is the route table.
 
+pub mod assets;
 pub mod config;
 pub mod log;
 pub mod metrics;

@@ -7,6 +7,8 @@ use worker::Env;
 
 pub const EVENTS_QUEUE: &str = "EVENTS";
 pub const SALTS: &str = "SALTS";
+/// The static assets (`www/`): Cloudflare's assets binding, or under workerd the front's directory.
+pub const ASSETS: &str = "ASSETS";
 pub const SITE_SETTINGS: &str = "SITE_SETTINGS";
 /// Self-hosted replicas only: the control instance that holds the salts and
 /// the settings for all of them (`super::state`).

@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `POST /api/event`, `OPTIONS /api/event` | [`event`] | `ingest::pipeline` (admit → salt → rows), `ingest::answer` |
 //! | `GET /api/health` | [`health`] | |
+//! | `GET /js/script.<extensions>.js` (Plausible's script names) | [`assets`] | `crate::assets` |
 //! | `GET /metrics` (behind `METRICS_TOKEN`) | [`metrics`] | `crate::metrics` |
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
 //! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds, export and import) | [`admin`] | `control::admin`, `control::access` |
@@ -27,6 +28,7 @@
 //! static assets from `www/` (wrangler.toml), before this code runs.
 
 mod admin;
+mod assets;
 mod bindings;
 mod body;
 mod caller;
@@ -56,6 +58,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/event", event::post)
         .options("/api/event", |_, _| event::preflight())
         .get_async("/api/health", health::get)
+        .get_async("/js/:file", assets::script)
         .get_async("/metrics", metrics::get)
         .post_async("/api/v2/query", stats::query)
         .get_async("/api/v1/stats/realtime/visitors", stats::realtime)
