@@ -3,9 +3,11 @@
 // carries, the limits of one request, and settings (sites, goals, keys) that
 // survive a restart.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { query } from '../scripts/lib/clickhouse.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 import { startEdge } from './support/edge.mjs'
 import { BACKSTAGE, HOSTILE, statsFixture } from './support/stats.mjs'
 
@@ -26,25 +28,30 @@ test('API keys: none or a wrong one is 401, another site’s is 403, a revoked o
   assert.equal((await fx.stats({ ...body, site_id: 'other.test' }, other.key)).status, 401)
   const settings = await fx.edge.admin.settings()
   assert.ok(!JSON.stringify(settings).includes(fx.key.slice(3)), 'no key secret or hash in the settings view')
-  // every admin route, the dead letters' among them: not without the admin token, not with a Stats API key
-  const adminRoutes = [
-    ['GET', '/api/admin/settings'],
-    ['GET', '/api/admin/dead-letters'],
-    ['POST', '/api/admin/dead-letters/replay'],
-    ['POST', '/api/admin/keys'],
-    ['POST', '/api/admin/visits/rebuild']
-  ]
-  for (const [method, path] of adminRoutes) {
+  // every admin route, read from the Worker's route table (a new one cannot be left out): not
+  // without the admin token, not with a Stats API key; and the control instance's shared state,
+  // which this Worker (no CONTROL_TOKEN) refuses to everyone
+  const table = readFileSync(join(root, 'edge/worker/src/routes/mod.rs'), 'utf8')
+  const routes = [...table.matchAll(/\.(get|post|put|delete)_async\("(\/(?:api\/admin|internal)\/[^"]+)"/g)].map(
+    ([, method, path]) => [
+      method.toUpperCase(),
+      path.replace(':domain', 'x.test').replace(':id', 'k1').replace(':object', 'salts').replace('*path', '2026-01-01')
+    ]
+  )
+  assert.ok(routes.length >= 14, `${routes.length} routes read`)
+  for (const [method, path] of routes) {
     for (const token of ['', 'wrong-token-wrong-token-wrong', fx.key]) {
       const response = await fetch(`${fx.edge.url}${path}`, {
         method,
         headers: token ? { Authorization: `Bearer ${token}` } : {},
-        body: method === 'POST' ? '{}' : undefined
+        body: ['POST', 'PUT'].includes(method) ? '{}' : undefined
       })
       assert.equal(response.status, 401, `${method} ${path} with ${token ? 'a wrong token' : 'no token'}`)
       await response.arrayBuffer()
     }
   }
+  // no METRICS_TOKEN configured: no metrics endpoint at all
+  assert.equal((await fetch(`${fx.edge.url}/metrics`, { headers: { Authorization: `Bearer ${fx.key}` } })).status, 404)
   assert.deepEqual(await fx.edge.admin.deadLetters(), { dead_letters: [], truncated: false }, 'with the token')
 })
 
