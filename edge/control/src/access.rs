@@ -180,6 +180,7 @@ mod tests {
             hash,
             expires_ms: NOW + 1,
             password: PASSWORD.into(),
+            user: String::new(),
         };
         store = apply(&store, Change::AddKey(key)).unwrap();
         store = apply(

@@ -10,4 +10,6 @@ pub mod access;
 pub mod admin;
 pub mod keys;
 pub mod login;
+pub mod people;
 pub mod settings;
+pub mod totp;

@@ -8,7 +8,7 @@
 //! ```
 
 use crate::login::throttle;
-use model::settings::{ApiKey, Session, Site, Store};
+use model::settings::{ApiKey, Invitation, Role, Session, Site, Store, User};
 use serde::{Deserialize, Serialize};
 
 /// One validated change of the settings.
@@ -46,6 +46,28 @@ pub enum Change {
         sites: Vec<Site>,
         keys: Vec<ApiKey>,
     },
+    /// An invitation (`people::invite`, checked there).
+    Invite(Invitation),
+    RevokeInvitation {
+        id: String,
+    },
+    /// A new person through an invitation, which is used up
+    /// (`people::accept`); refused if it is gone or expired by `now_ms`.
+    AcceptInvitation {
+        invitation: String,
+        user: User,
+        now_ms: u64,
+    },
+    /// A person's role on a site, or none (`people::set_role`).
+    SetRole {
+        user: String,
+        site: String,
+        role: Option<Role>,
+    },
+    /// A person removed: their sessions end with them (`people::remove`).
+    RemoveUser {
+        id: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -60,6 +82,16 @@ pub enum SettingsError {
     DuplicateKey(String),
     #[error("too many failed logins: try again in {} s", .0.div_ceil(1000))]
     LoginThrottled(u64),
+    #[error("no such invitation (used, revoked or mistyped)")]
+    NoInvitation,
+    #[error("the invitation has expired")]
+    InvitationExpired,
+    #[error("an invitation with id {0:?} exists")]
+    DuplicateInvitation(String),
+    #[error("{0} already has an account")]
+    EmailTaken(String),
+    #[error("no person {0:?}")]
+    NoUser(String),
 }
 
 /// The settings after `change`, or why it cannot be made (the store unchanged).
@@ -75,6 +107,11 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 return Err(SettingsError::NoSite(domain));
             }
             next.sites.retain(|s| s.domain != domain);
+            // nobody keeps a role on, or an invitation to, a site that is gone
+            for user in &mut next.users {
+                user.roles.remove(&domain);
+            }
+            next.invitations.retain(|i| i.site != domain);
             // a key's scope shrinks with its sites; a key left with none goes
             for key in &mut next.keys {
                 key.sites.retain(|s| *s != domain);
@@ -123,6 +160,58 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             next.sites = sites;
             next.keys = keys;
             next.sessions.clear();
+        }
+        Change::Invite(invitation) => {
+            if store.invitations.iter().any(|i| i.id == invitation.id) {
+                return Err(SettingsError::DuplicateInvitation(invitation.id));
+            }
+            if !store.is_site(&invitation.site) {
+                return Err(SettingsError::NoSite(invitation.site));
+            }
+            next.invitations.push(invitation);
+        }
+        Change::RevokeInvitation { id } => {
+            if !store.invitations.iter().any(|i| i.id == id) {
+                return Err(SettingsError::NoInvitation);
+            }
+            next.invitations.retain(|i| i.id != id);
+        }
+        Change::AcceptInvitation {
+            invitation,
+            user,
+            now_ms,
+        } => {
+            let Some(open) = store.invitations.iter().find(|i| i.id == invitation) else {
+                return Err(SettingsError::NoInvitation);
+            };
+            if open.expires_ms <= now_ms {
+                return Err(SettingsError::InvitationExpired);
+            }
+            if store.user_by_email(&user.email).is_some() || store.user(&user.id).is_some() {
+                return Err(SettingsError::EmailTaken(user.email));
+            }
+            next.invitations.retain(|i| i.id != invitation);
+            next.users.push(user);
+        }
+        Change::SetRole { user, site, role } => {
+            if !store.is_site(&site) {
+                return Err(SettingsError::NoSite(site));
+            }
+            let Some(person) = next.users.iter_mut().find(|u| u.id == user) else {
+                return Err(SettingsError::NoUser(user));
+            };
+            match role {
+                Some(role) => person.roles.insert(site, role),
+                None => person.roles.remove(&site),
+            };
+        }
+        Change::RemoveUser { id } => {
+            if store.user(&id).is_none() {
+                return Err(SettingsError::NoUser(id));
+            }
+            next.users.retain(|u| u.id != id);
+            // their sessions end at once
+            next.sessions.retain(|s| s.user != id);
         }
     }
     Ok(next)
@@ -241,6 +330,7 @@ mod tests {
             hash: keys::sha256_hex(b"t"),
             expires_ms: 100,
             password: "fp1".into(),
+            user: String::new(),
         };
         let store = apply(
             &failed,
@@ -273,6 +363,7 @@ mod tests {
                     hash: keys::sha256_hex(b"u"),
                     expires_ms: 100,
                     password: "fp2".into(),
+                    user: String::new(),
                 },
                 now_ms: 10,
                 attempt: "k".into(),

@@ -21,6 +21,93 @@ pub struct Store {
     /// keyed by a keyed hash of both: never one counter for everyone.
     #[serde(default)]
     pub login_attempts: std::collections::BTreeMap<String, Failures>,
+    /// The people who may log in (issue 12), besides the installation's
+    /// own administrator (`ADMIN_USER`, a super-admin).
+    #[serde(default)]
+    pub users: Vec<User>,
+    /// Open invitations: the only way in (registration is disabled).
+    #[serde(default)]
+    pub invitations: Vec<Invitation>,
+}
+
+/// What a person may do on a site, as Plausible's roles: a viewer reads
+/// the dashboard and the Stats API; an admin also changes the site's
+/// settings, goals and keys and invites people; an owner also owns the
+/// site (deletes it, requires a second factor, reads its audit log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Admin,
+    Owner,
+}
+
+impl Role {
+    pub const NAMES: [&'static str; 3] = ["viewer", "admin", "owner"];
+
+    pub fn parse(name: &str) -> Option<Role> {
+        match name {
+            "viewer" => Some(Role::Viewer),
+            "admin" => Some(Role::Admin),
+            "owner" => Some(Role::Owner),
+            _ => None,
+        }
+    }
+}
+
+/// A person who may log in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Public handle (to list, change and remove), not a secret.
+    pub id: String,
+    /// Lower case; unique; what they log in with.
+    pub email: String,
+    pub name: String,
+    /// `pbkdf2-sha256$…` (`control::login::PasswordHash`); empty for a
+    /// person who only signs in through single sign-on.
+    #[serde(default)]
+    pub password: String,
+    /// May do anything on every site, and manage the installation.
+    #[serde(default)]
+    pub super_admin: bool,
+    /// Their role on each site, by domain.
+    #[serde(default)]
+    pub roles: std::collections::BTreeMap<String, Role>,
+    #[serde(default)]
+    pub second_factor: Option<SecondFactor>,
+    pub created_ms: u64,
+    #[serde(default)]
+    pub last_login_ms: Option<u64>,
+}
+
+/// A person's TOTP second factor (`control::totp`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactor {
+    /// Base32, as the authenticator app holds it.
+    pub secret: String,
+    /// The time step of the last code accepted: a code is used once.
+    #[serde(default)]
+    pub last_step: Option<u64>,
+    /// SHA-256 of each unused recovery code.
+    #[serde(default)]
+    pub recovery: Vec<String>,
+    /// Set once the person has typed a first code: until then it is not asked.
+    #[serde(default)]
+    pub confirmed: bool,
+}
+
+/// An invitation to a site with a role: single use, expiring, revocable.
+/// Only the SHA-256 of its link's token is kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: String,
+    pub hash: String,
+    pub email: String,
+    pub site: String,
+    pub role: Role,
+    pub expires_ms: u64,
+    /// Who made it: a user's id, or `admin` for the installation's administrator.
+    pub made_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +118,10 @@ pub struct Session {
     /// when the password changes (`control::login::PasswordHash::fingerprint`).
     #[serde(default)]
     pub password: String,
+    /// Whose session: a user's id, or empty for the installation's
+    /// administrator (`ADMIN_USER`). Removing a user ends their sessions.
+    #[serde(default)]
+    pub user: String,
 }
 
 /// Consecutive failed logins, and when the last one was.
@@ -147,6 +238,15 @@ pub struct ApiKey {
 }
 
 impl Store {
+    pub fn user(&self, id: &str) -> Option<&User> {
+        self.users.iter().find(|u| u.id == id)
+    }
+
+    pub fn user_by_email(&self, email: &str) -> Option<&User> {
+        let email = email.trim().to_ascii_lowercase();
+        self.users.iter().find(|u| u.email == email)
+    }
+
     pub fn site(&self, domain: &str) -> Option<&Site> {
         self.sites.iter().find(|s| s.domain == domain)
     }

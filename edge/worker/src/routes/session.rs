@@ -102,6 +102,7 @@ async fn log_in(
         hash,
         expires_ms: now + login::SESSION_SECONDS * 1000,
         password: fingerprint,
+        user: String::new(),
     };
     if let Err(reason) = settings::change(
         &ctx.env,
