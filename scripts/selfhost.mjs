@@ -5,9 +5,10 @@
 // says what each setting does); docs/self-hosting.md has the design.
 //   REPLICAS=1: one workerd process holds everything.
 //   REPLICAS=N: one control process holds the daily salts and the site
-//   settings, N replica processes (each with its own queue on its own disk)
-//   answer requests behind a round-robin proxy on LISTEN; a replica that
-//   exits is started again on the same disk, as Kubernetes would.
+//   settings, N replica processes (each with its own queue on its own disk).
+//   Either way the launcher's proxy listens on LISTEN (it gives the Worker the
+//   client's address: workerd sees none), and a process that exits is started
+//   again on the same disk, as Kubernetes would.
 // Bad configuration stops start-up with one line naming the setting.
 // Usage: node scripts/selfhost.mjs [--config selfhost.env]
 import { spawn } from 'node:child_process'
@@ -177,9 +178,12 @@ async function internalPort() {
 
 const processes = [] // [name, base URL]
 if (replicas === 1) {
-  const file = writeConfig('single', { role: 'single', listen })
-  start('single', workerd, serve(file), env, { restart: true })
-  processes.push(['single', `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`])
+  // behind the proxy too: workerd sees no client address of its own, the proxy passes it on
+  const port = await internalPort()
+  ports.push(port)
+  const file = writeConfig('single', { role: 'single', listen: `127.0.0.1:${port}` })
+  start('single', workerd, serve(file), { ...env, TRUSTED_PROXY: 'forwarded' }, { restart: true })
+  processes.push(['single', `http://127.0.0.1:${port}`])
 } else {
   const controlPort = await internalPort()
   const file = writeConfig('control', { role: 'control', internal: `127.0.0.1:${controlPort}` })
@@ -222,10 +226,9 @@ try {
 }
 
 await migrate(clickhouse, { log: (line) => console.log(`selfhost: ${line}`) }).catch((error) => fail(error.message))
-if (replicas > 1)
-  await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports }).catch((error) =>
-    fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`)
-  )
+await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports }).catch((error) =>
+  fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`)
+)
 
 // bare workerd has no cron trigger: the retention pass, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`

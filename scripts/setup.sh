@@ -3,15 +3,17 @@
 # version; `npm start` (setup.sh run) and `npm test` (setup.sh test) call it first,
 # and so .ci/run does through `npm test`. A bare machine needs only what npm itself
 # needs (Node.js with npm), python3 with pip, and rustup or curl.
-#   run:   what `npm start` needs: Rust with the wasm32 target, wasm-bindgen-cli,
-#          worker-build, chDB (the local ClickHouse), the npm packages
+#   build: what building the tracker and the Worker needs: Rust with the wasm32
+#          target, wasm-bindgen-cli, worker-build, the npm packages (the
+#          container image, deploy/container/Containerfile)
+#   run:   what `npm start` needs: the build's, and chDB (the local ClickHouse)
 #   test:  the same, plus Debian's chromium + chromedriver (browser tests), a C++
 #          compiler (libFuzzer), kubectl (renders the Kubernetes manifests) and
 #          kubernetes-validate (checks them against Kubernetes' schemas)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-test}"
-case "$profile" in run | test) ;; *) echo "usage: scripts/setup.sh run|test" >&2; exit 2 ;; esac
+case "$profile" in build | run | test) ;; *) echo "usage: scripts/setup.sh build|run|test" >&2; exit 2 ;; esac
 
 WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Cargo.toml
 WORKER_BUILD_VERSION=0.8.7
@@ -51,7 +53,7 @@ if [ "$(worker-build --version 2>/dev/null)" != "$WORKER_BUILD_VERSION" ]; then
   cargo install worker-build --version "$WORKER_BUILD_VERSION" --locked
 fi
 
-if ! python3 -c "import sys, chdb; sys.exit(chdb.__version__ != '$CHDB_VERSION')" 2>/dev/null; then
+if [ "$profile" != build ] && ! python3 -c "import sys, chdb; sys.exit(chdb.__version__ != '$CHDB_VERSION')" 2>/dev/null; then
   step "chdb-core $CHDB_VERSION (the local ClickHouse)"
   python3 -m pip install --quiet --disable-pip-version-check -r clickhouse/requirements.txt
 fi

@@ -19,8 +19,9 @@ const KUBERNETES_VERSION = '1.32.0'
 function render() {
   const dir = mkdtempSync(join(tmpdir(), 'kustomize-'))
   cpSync(join(root, 'deploy/kubernetes'), dir, { recursive: true })
-  // the overlay's Secret comes from secret.env, which is never committed
-  cpSync(join(dir, 'overlays/production/secret.env.example'), join(dir, 'overlays/production/secret.env'))
+  // the overlay's Secrets come from files that are never committed
+  for (const file of ['secret.env', 'clickhouse-admin.env'])
+    cpSync(join(dir, `overlays/production/${file}.example`), join(dir, `overlays/production/${file}`))
   const text = execFileSync('kubectl', ['kustomize', join(dir, 'overlays/production')], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore']
@@ -89,25 +90,36 @@ test('replicas, probes, non-root, read-only, resources, TLS: as a platform team 
   assert.equal(ingress.spec.rules[0].http.paths[0].backend.service.name, 'edge-analytics-edge')
 })
 
-test('every secret a pod reads is in the Secret, and the Worker gets every variable it needs', () => {
-  const [secret] = byKind('Secret')
+test("every secret a pod reads is in its Secret, the Worker gets every variable it needs, and no workerd pod holds ClickHouse's administrator", () => {
+  const secrets = byKind('Secret')
+  const secret = (prefix) =>
+    secrets.find(
+      (s) => s.metadata.name.startsWith(`${prefix}-`) && !s.metadata.name.slice(prefix.length + 1).includes('-')
+    )
+  const worker = secret('edge-analytics')
+  const clickhouseAdmin = secret('edge-analytics-clickhouse-admin')
+  assert.ok(worker && clickhouseAdmin, secrets.map((s) => s.metadata.name).join(', '))
   const [config] = byKind('ConfigMap').filter((c) => c.metadata.name.startsWith('edge-analytics-config'))
-  const keys = new Set(Object.keys(secret.data))
   for (const [owner, spec] of podSpecs())
-    for (const container of spec.containers)
-      for (const variable of container.env ?? [])
-        if (variable.valueFrom?.secretKeyRef) {
-          assert.equal(
-            variable.valueFrom.secretKeyRef.name,
-            secret.metadata.name,
-            `${owner.metadata.name}: the generated Secret`
-          )
+    for (const container of spec.containers) {
+      for (const variable of container.env ?? []) {
+        const ref = variable.valueFrom?.secretKeyRef
+        if (!ref) continue
+        const target = secrets.find((s) => s.metadata.name === ref.name)
+        assert.ok(target, `${owner.metadata.name}: ${ref.name} is a generated Secret`)
+        assert.ok(ref.key in target.data, `${owner.metadata.name}: ${ref.key} in ${ref.name}`)
+        if (ref.key === 'CLICKHOUSE_ADMIN_PASSWORD')
           assert.ok(
-            keys.has(variable.valueFrom.secretKeyRef.key),
-            `${owner.metadata.name}: ${variable.valueFrom.secretKeyRef.key}`
+            ['edge-analytics-clickhouse', 'edge-analytics-migrate'].includes(owner.metadata.name),
+            owner.metadata.name
           )
-        }
-  const given = new Set([...keys, ...Object.keys(config.data)])
+      }
+      for (const from of container.envFrom ?? [])
+        if (from.secretRef)
+          assert.equal(from.secretRef.name, worker.metadata.name, `${owner.metadata.name}: only the Worker's Secret`)
+    }
+  assert.ok(!('CLICKHOUSE_ADMIN_PASSWORD' in worker.data), "the workerd pods' Secret holds no administrator password")
+  const given = new Set([...Object.keys(worker.data), ...Object.keys(config.data)])
   for (const required of [
     'CLICKHOUSE_URL',
     'CLICKHOUSE_PASSWORD',
@@ -118,8 +130,7 @@ test('every secret a pod reads is in the Secret, and the Worker gets every varia
     'TRUSTED_PROXY'
   ])
     assert.ok(given.has(required), required)
-  for (const name of given)
-    if (!name.startsWith('CLICKHOUSE_ADMIN')) assert.ok(WORKER_VARIABLES.includes(name), `${name} is a Worker variable`)
+  for (const name of given) assert.ok(WORKER_VARIABLES.includes(name), `${name} is a Worker variable`)
 })
 
 test("ClickHouse's own configuration: system logs expire, the reader is limited", () => {

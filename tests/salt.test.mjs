@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { DatabaseSync } from 'node:sqlite'
 import { after, before, test } from 'node:test'
 import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 import { awayFromMidnight } from './support/time.mjs'
@@ -49,9 +50,12 @@ async function oneEvent() {
   }
 }
 
+/** The local Worker's name (wrangler.toml's top level): wrangler dev keeps its objects under it. */
+const workerName = readFileSync(join(root, 'wrangler.toml'), 'utf8').match(/^name = "([^"]+)"/m)[1]
+
 /** The DailySalts object's SQLite file, and its key-value table opened. */
 function salts() {
-  const folder = join(dir, 'state/v3/do/edge-analytics-DailySalts')
+  const folder = join(dir, `state/v3/do/${workerName}-DailySalts`)
   const file = join(
     folder,
     readdirSync(folder).find((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite')

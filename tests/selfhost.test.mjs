@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
-import { adminClient } from '../scripts/lib/admin.mjs'
+import { adminClient, hashPassword } from '../scripts/lib/admin.mjs'
 import { clickhouseFromEnv, query } from '../scripts/lib/clickhouse.mjs'
 import { freePort } from '../scripts/lib/net.mjs'
 import { root } from '../scripts/lib/paths.mjs'
@@ -22,6 +22,7 @@ import { startClickhouse } from './support/clickhouse.mjs'
 const ADMIN_TOKEN = 'selfhost-test-admin-token-0123456789'
 const CONTROL_TOKEN = 'selfhost-test-control-token-0123456789'
 const METRICS_TOKEN = 'selfhost-test-metrics-token-0123456789'
+const DASHBOARD_PASSWORD = 'selfhost test dashboard password'
 const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -67,7 +68,8 @@ before(async () => {
     ADMIN_TOKEN,
     CONTROL_TOKEN,
     METRICS_TOKEN,
-    TRUSTED_PROXY: 'forwarded'
+    TRUSTED_PROXY: 'forwarded',
+    ADMIN_PASSWORD_HASH: hashPassword(DASHBOARD_PASSWORD)
   })
   assert.ok(stack.child, `the launcher stopped: ${stack.stderr}`)
   const admin = adminClient(base, ADMIN_TOKEN)
@@ -149,6 +151,50 @@ test('the front serves the tracker, its Plausible script names and the dashboard
   assert.equal((await fetch(`${base}/js/script.HASH.js`)).status, 404)
   assert.match(await (await fetch(`${base}/dashboard/`)).text(), /<html/i)
   assert.equal((await fetch(`${base}/internal/state/salts`)).status, 404, 'the control path is never served')
+})
+
+test("the launcher's proxy is the trust boundary: a client's claimed address is dropped, a TLS terminator's https is kept", async () => {
+  // two claimed addresses, the same connection: one visitor
+  for (const claimed of ['198.51.100.1', '198.51.100.2'])
+    assert.equal(
+      (
+        await fetch(`${base}/api/event`, {
+          method: 'POST',
+          headers: {
+            'Content-Type': 'text/plain',
+            'User-Agent': UA,
+            'CF-Connecting-IP': claimed,
+            'CF-IPCountry': 'BR',
+            Forwarded: `for=${claimed}`
+          },
+          body: JSON.stringify({ n: 'pageview', u: 'https://ha.test/claimed', d: 'ha.test' })
+        })
+      ).status,
+      202
+    )
+  await until('both stored', async () => (await count("SELECT count() FROM events WHERE pathname = '/claimed'")) === 2)
+  assert.equal(
+    await count("SELECT uniqExact(visitor_id) FROM events WHERE pathname = '/claimed'"),
+    1,
+    'the claimed addresses were ignored'
+  )
+  assert.equal(
+    await count("SELECT countIf(country_code = 'BR') FROM events WHERE pathname = '/claimed'"),
+    0,
+    'and the claimed country'
+  )
+  // the dashboard's login behind TLS: the Worker sees the https URL the browser used
+  const login = (proto, origin) =>
+    fetch(`${base}/api/auth/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Forwarded-Proto': proto, Origin: origin },
+      body: JSON.stringify({ username: 'admin', password: DASHBOARD_PASSWORD })
+    })
+  const host = new URL(base).host
+  const behindTls = await login('https', `https://${host}`)
+  assert.equal(behindTls.status, 200, await behindTls.text())
+  assert.match(behindTls.headers.get('set-cookie'), /__Host-ea_session=.*Secure/)
+  assert.equal((await login('https', `http://${host}`)).status, 403, 'an http page is another origin')
 })
 
 test('a settings change reaches every replica within 5 s', async () => {

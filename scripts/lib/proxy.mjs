@@ -1,26 +1,45 @@
-// A round-robin HTTP proxy over several self-hosted replicas on one machine,
-// as a Kubernetes Service and Ingress are in a cluster: each request goes to
-// the next replica; one that refuses the connection (stopped, restarting) is
-// skipped, which is safe because the request never reached it. It is the
-// trust boundary for the client's address: X-Forwarded-For is replaced by
-// the address it saw (the Worker runs with TRUSTED_PROXY=forwarded).
+// A round-robin HTTP proxy in front of the self-hosted workerd processes on
+// one machine, as a Kubernetes Service and Ingress are in a cluster: each
+// request goes to the next replica; one that refuses the connection (stopped,
+// restarting) is skipped, which is safe because the request never reached it.
+// It is the trust boundary for the client's address: X-Forwarded-For is
+// replaced by the address it saw, and every other header a client could claim
+// an address or a country with is removed (the Worker runs with
+// TRUSTED_PROXY=forwarded). A body is held whole (to retry another replica),
+// so it is capped.
 import { request as httpRequest, createServer } from 'node:http'
+
+/** The largest body passed on: every route of the Worker takes far less. */
+export const MAX_BODY_BYTES = 1024 * 1024
+/** Headers through which a client could claim an address or a country. */
+const CLAIMS = ['forwarded', 'x-real-ip', 'cf-connecting-ip', 'cf-ipcountry', 'true-client-ip']
 
 /** Starts the proxy on `host:port` over `upstreams` (a function returning the current ports). */
 export function roundRobinProxy({ host, port, upstreams }) {
   let next = 0
   const server = createServer((incoming, outgoing) => {
     const chunks = []
-    incoming.on('data', (chunk) => chunks.push(chunk))
+    let size = 0
+    incoming.on('data', (chunk) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        if (!outgoing.headersSent) {
+          outgoing.writeHead(413, { 'content-type': 'application/json', connection: 'close' })
+          outgoing.end(`{"error":"the body is over ${MAX_BODY_BYTES} bytes"}`)
+        }
+        incoming.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
     incoming.on('end', () => {
+      if (size > MAX_BODY_BYTES) return
       const body = Buffer.concat(chunks)
       const ports = upstreams()
-      const headers = {
-        ...incoming.headers,
-        'x-forwarded-for': incoming.socket.remoteAddress,
-        'x-forwarded-proto': 'http'
-      }
-      delete headers.forwarded
+      const headers = { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress }
+      // a TLS terminator in front of LISTEN says https; otherwise the client spoke http to us
+      headers['x-forwarded-proto'] = incoming.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'
+      for (const claim of CLAIMS) delete headers[claim]
       const attempt = (tried) => {
         if (tried >= ports.length) {
           outgoing.writeHead(503, { 'content-type': 'application/json' })

@@ -56,7 +56,11 @@ export function workerdConfig({ role, build, www, front, storage, listen, intern
   const sockets = []
   if (role !== 'control') {
     services.push(`(name = "front", worker = .front)`, `(name = "www", disk = (path = ${text(www)}))`)
-    sockets.push(`(name = "http", address = ${text(listen)}, http = (), service = "front")`)
+    // behind a TLS terminator (an Ingress, the launcher's proxy) the Worker sees the URL the
+    // browser used, so that its own origin matches the dashboard's (a login checks it)
+    sockets.push(
+      `(name = "http", address = ${text(listen)}, http = (forwardedProtoHeader = "X-Forwarded-Proto"), service = "front")`
+    )
   } else {
     sockets.push(`(name = "internal", address = ${text(internal)}, http = (), service = "edge")`)
   }

@@ -32,13 +32,22 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
     if let Some(config) = CONFIG.with(|cell| cell.get().cloned()) {
         return Ok(config);
     }
-    // Variables and secrets are strings in `env`. Read directly rather than
-    // by `env.var`: under self-hosted workerd an unset `fromEnvironment`
-    // variable is `null`, whose type check throws inside workers-rs.
+    // Variables and secrets are strings in `env`, or JSON values for a
+    // wrangler.toml number or boolean (`RETRY_BUDGET_SECONDS = 3600`): those
+    // are read as their text, so the rules apply to them too. Read directly
+    // rather than by `env.var`: under self-hosted workerd an unset
+    // `fromEnvironment` variable is `null`, whose type check throws inside
+    // workers-rs.
     let var = |name: &str| {
-        worker::js_sys::Reflect::get(env, &name.into())
-            .ok()
-            .and_then(|value| value.as_string())
+        let value = worker::js_sys::Reflect::get(env, &name.into()).ok()?;
+        if value.is_null() || value.is_undefined() {
+            return None;
+        }
+        value.as_string().or_else(|| {
+            worker::js_sys::JSON::stringify(&value)
+                .ok()
+                .and_then(|text| text.as_string())
+        })
     };
     let config = RawConfig {
         clickhouse_url: var("CLICKHOUSE_URL"),

@@ -72,12 +72,12 @@ pub async fn fetch(
             let rest = if path == "/" { "" } else { path };
             let url = format!("https://control/internal/state/{}{rest}", object.name());
             let response = env.service(CONTROL)?.fetch(url, Some(init)).await?;
-            if matches!(response.status_code(), 401 | 404) {
-                // a configuration error, not a missing salt or setting
-                return Err(worker::Error::RustError(format!(
-                    "the control instance refused this replica ({}): CONTROL_TOKEN must be the same on both, and set on the control instance",
-                    response.status_code()
-                )));
+            if response.status_code() == 401 {
+                // a configuration error, not a missing salt or setting (those
+                // answer the object's own statuses, a 404 for a day with no salt among them)
+                return Err(worker::Error::RustError(
+                    "the control instance refused this replica (401): CONTROL_TOKEN must be the same on both, and set on the control instance".into(),
+                ));
             }
             Ok(response)
         }
