@@ -12,6 +12,7 @@
 // Bad configuration stops start-up with one line naming the setting.
 // Usage: node scripts/selfhost.mjs [--config selfhost.env]
 import { spawn } from 'node:child_process'
+import { isIP } from 'node:net'
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, relative, resolve } from 'node:path'
 import { buildDashboard, buildTracker, buildWorker } from './lib/build.mjs'
@@ -22,7 +23,7 @@ import { roundRobinProxy } from './lib/proxy.mjs'
 import { readEnvFile } from './lib/envfile.mjs'
 import { WORKER_VARIABLES, workerdConfig } from './lib/workerd.mjs'
 
-const LAUNCHER_SETTINGS = ['LISTEN', 'REPLICAS', 'DATA_DIR', 'CLICKHOUSE_LOCAL_PORT']
+const LAUNCHER_SETTINGS = ['LISTEN', 'REPLICAS', 'DATA_DIR', 'CLICKHOUSE_LOCAL_PORT', 'TLS_PROXY']
 
 function fail(line) {
   console.error(`selfhost: ${line}`)
@@ -50,6 +51,10 @@ const replicas = Number(settings.REPLICAS || 1)
 if (!Number.isInteger(replicas) || replicas < 1 || replicas > 16)
   fail(`REPLICAS must be a whole number from 1 to 16, not ${JSON.stringify(settings.REPLICAS)}`)
 const dataDir = resolve(root, settings.DATA_DIR || '.data/selfhost')
+if (settings.TLS_PROXY && !isIP(settings.TLS_PROXY))
+  fail(
+    `TLS_PROXY must be the IP address of the TLS terminator in front of LISTEN, not ${JSON.stringify(settings.TLS_PROXY)}`
+  )
 if (!settings.ADMIN_TOKEN) fail('ADMIN_TOKEN is required: the admin API is how sites, goals and keys are made')
 if (replicas > 1 && !settings.CONTROL_TOKEN)
   fail('CONTROL_TOKEN is required with REPLICAS > 1: the replicas show it to the control instance')
@@ -226,9 +231,12 @@ try {
 }
 
 await migrate(clickhouse, { log: (line) => console.log(`selfhost: ${line}`) }).catch((error) => fail(error.message))
-await roundRobinProxy({ host: listenHost, port: Number(listenPort), upstreams: () => ports }).catch((error) =>
-  fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`)
-)
+await roundRobinProxy({
+  host: listenHost,
+  port: Number(listenPort),
+  upstreams: () => ports,
+  tlsProxy: settings.TLS_PROXY || ''
+}).catch((error) => fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`))
 
 // bare workerd has no cron trigger: the retention pass, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`

@@ -16,6 +16,7 @@ import { after, before, test } from 'node:test'
 import { adminClient, hashPassword } from '../scripts/lib/admin.mjs'
 import { clickhouseFromEnv, query } from '../scripts/lib/clickhouse.mjs'
 import { freePort } from '../scripts/lib/net.mjs'
+import { clientAddress } from '../scripts/lib/proxy.mjs'
 import { root } from '../scripts/lib/paths.mjs'
 import { startClickhouse } from './support/clickhouse.mjs'
 
@@ -303,6 +304,7 @@ test('bad configuration stops start-up with one line naming the setting', async 
       /^selfhost: ADMIN_TOKEN must be at least 24 characters$/
     ],
     [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, REPLICAS: 'two' }, /REPLICAS must be a whole number/],
+    [{ ADMIN_TOKEN, CLICKHOUSE_URL: clickhouse.url, TLS_PROXY: 'nginx' }, /TLS_PROXY must be the IP address/],
     [
       {
         ADMIN_TOKEN,
@@ -492,4 +494,15 @@ test('without R2, events older than the retry budget are set aside on the contro
     await exited
     await ch.stop()
   }
+})
+
+test("behind a TLS terminator (TLS_PROXY), the client is the address the terminator appended, never a client's claim", () => {
+  const incoming = (peer, forwardedFor) => ({
+    socket: { remoteAddress: peer },
+    headers: forwardedFor === undefined ? {} : { 'x-forwarded-for': forwardedFor }
+  })
+  assert.equal(clientAddress(incoming('192.0.2.5', '6.6.6.6'), ''), '192.0.2.5', 'no terminator: the connection')
+  assert.equal(clientAddress(incoming('127.0.0.1', '6.6.6.6, 203.0.113.9'), '127.0.0.1'), '203.0.113.9')
+  assert.equal(clientAddress(incoming('192.0.2.5', '6.6.6.6'), '127.0.0.1'), '192.0.2.5', 'not from the terminator')
+  assert.equal(clientAddress(incoming('127.0.0.1'), '127.0.0.1'), '127.0.0.1', 'the terminator said nothing')
 })

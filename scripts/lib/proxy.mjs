@@ -14,8 +14,23 @@ export const MAX_BODY_BYTES = 1024 * 1024
 /** Headers through which a client could claim an address or a country. */
 const CLAIMS = ['forwarded', 'x-real-ip', 'cf-connecting-ip', 'cf-ipcountry', 'true-client-ip']
 
-/** Starts the proxy on `host:port` over `upstreams` (a function returning the current ports). */
-export function roundRobinProxy({ host, port, upstreams }) {
+/**
+ * The client's address: the connection's, or, when the connection comes from
+ * `tlsProxy` (a TLS terminator in front, e.g. nginx), the last address of its
+ * X-Forwarded-For: the one it appended itself. Earlier ones are the client's claims.
+ */
+export function clientAddress(incoming, tlsProxy) {
+  const peer = incoming.socket.remoteAddress
+  const forwarded = incoming.headers['x-forwarded-for']
+  if (!tlsProxy || peer !== tlsProxy || typeof forwarded !== 'string') return peer
+  return forwarded.split(',').pop().trim() || peer
+}
+
+/**
+ * Starts the proxy on `host:port` over `upstreams` (a function returning the
+ * current ports); `tlsProxy`: the address of a TLS terminator in front, if any.
+ */
+export function roundRobinProxy({ host, port, upstreams, tlsProxy = '' }) {
   let next = 0
   const server = createServer((incoming, outgoing) => {
     const chunks = []
@@ -36,7 +51,7 @@ export function roundRobinProxy({ host, port, upstreams }) {
       if (size > MAX_BODY_BYTES) return
       const body = Buffer.concat(chunks)
       const ports = upstreams()
-      const headers = { ...incoming.headers, 'x-forwarded-for': incoming.socket.remoteAddress }
+      const headers = { ...incoming.headers, 'x-forwarded-for': clientAddress(incoming, tlsProxy) }
       // a TLS terminator in front of LISTEN says https; otherwise the client spoke http to us
       headers['x-forwarded-proto'] = incoming.headers['x-forwarded-proto'] === 'https' ? 'https' : 'http'
       for (const claim of CLAIMS) delete headers[claim]
