@@ -9,6 +9,7 @@
 import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { buildTracker } from './lib/build.mjs'
+import { answer } from './lib/net.mjs'
 import { root } from './lib/paths.mjs'
 import { wranglerDev } from './lib/wrangler.mjs'
 import { clickhouseFromEnv, localClickhousePassword, localPasswordFile, migrate, query } from './lib/clickhouse.mjs'
@@ -62,17 +63,11 @@ function stop(code = 0) {
 process.on('SIGINT', () => stop())
 process.on('SIGTERM', () => stop())
 
+// up once it answers below 500 (the worker's health is 503 while ClickHouse is not)
 async function waitFor(url, what, seconds) {
-  const deadline = Date.now() + seconds * 1000
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).status < 500) return
-    } catch {
-      // not up yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500))
-  }
-  throw new Error(`${what} did not come up at ${url}`)
+  await answer(url, { seconds, accept: (response) => response.status < 500, everyMs: 500 }).catch(() => {
+    throw new Error(`${what} did not come up at ${url}`)
+  })
 }
 
 console.log('1/4 building the tracker (cargo → wasm-bindgen → wasm-opt → esbuild)…')

@@ -18,7 +18,7 @@ import { join, relative, resolve } from 'node:path'
 import { buildDashboard, buildTracker, buildWorker } from './lib/build.mjs'
 import { clickhouseFromEnv, localClickhousePassword, migrate, query } from './lib/clickhouse.mjs'
 import { root } from './lib/paths.mjs'
-import { freePort } from './lib/net.mjs'
+import { answer, freePort } from './lib/net.mjs'
 import { roundRobinProxy } from './lib/proxy.mjs'
 import { readEnvFile } from './lib/envfile.mjs'
 import { WORKER_VARIABLES, workerdConfig } from './lib/workerd.mjs'
@@ -111,18 +111,6 @@ function loggedError(log, source) {
   return found
 }
 
-async function waitFor(url, seconds) {
-  const deadline = Date.now() + seconds * 1000
-  for (;;) {
-    try {
-      return await fetch(url)
-    } catch (error) {
-      if (Date.now() > deadline) throw error
-      await new Promise((r) => setTimeout(r, 200))
-    }
-  }
-}
-
 mkdirSync(dataDir, { recursive: true })
 
 // ClickHouse: the configured server, or the embedded one
@@ -139,7 +127,7 @@ if (!settings.CLICKHOUSE_URL) {
     [join(root, 'clickhouse/server.py'), '--port', String(port), '--data', join(dataDir, 'clickhouse')],
     env
   )
-  await waitFor(`${env.CLICKHOUSE_URL}/ping`, 60).catch(() => fail('the local ClickHouse did not start'))
+  await answer(`${env.CLICKHOUSE_URL}/ping`, { seconds: 60 }).catch(() => fail('the local ClickHouse did not start'))
 }
 // the one build: the Worker, the tracker and the dashboard
 if (!existsSync(join(root, 'edge/worker/build/index.js')) || args.includes('--build')) await buildWorker()
@@ -210,7 +198,7 @@ if (replicas === 1) {
 
 // up when every process answers its health check; a misconfigured Worker stops start-up
 for (const [name, base] of processes) {
-  const response = await waitFor(`${base}/api/health`, 60).catch(() => fail(`${name} did not start`))
+  const response = await answer(`${base}/api/health`, { seconds: 60 }).catch(() => fail(`${name} did not start`))
   if (response.status === 500) {
     fail(loggedError(children.get(name).log, 'health') ?? (await response.json()).error)
   }

@@ -11,7 +11,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { parseAllDocuments } from 'yaml'
 import { root } from '../scripts/lib/paths.mjs'
-import { migrationStatements } from '../scripts/lib/clickhouse.mjs'
+import { migrationStatements, sqlStatements } from '../scripts/lib/clickhouse.mjs'
 import { WORKER_VARIABLES } from '../scripts/lib/workerd.mjs'
 
 const KUBERNETES_VERSION = '1.32.0'
@@ -151,11 +151,7 @@ test("ClickHouse's own configuration: system logs expire, the reader is limited"
 })
 
 test('deploy/clickhouse/users.sql parses in the engine, statement by statement', () => {
-  const statements = readFileSync(join(root, 'deploy/clickhouse/users.sql'), 'utf8')
-    .replace(/--.*$/gm, '')
-    .split(/;\s*$/m)
-    .map((statement) => statement.trim())
-    .filter(Boolean)
+  const statements = sqlStatements(readFileSync(join(root, 'deploy/clickhouse/users.sql'), 'utf8'))
   assert.equal(statements.length, 5)
   parseInEngine(statements)
 })

@@ -100,6 +100,15 @@ export function statementsFor(statement, { cluster, database }) {
   throw new Error(`no cluster form for: ${statement.slice(0, 80)}…`)
 }
 
+/** The statements of a SQL file: comment lines dropped, split at each `;` that ends a line. */
+export function sqlStatements(text) {
+  return text
+    .replace(/^\s*--.*$/gm, '')
+    .split(/;\s*$/m)
+    .map((statement) => statement.trim())
+    .filter(Boolean)
+}
+
 /** The migrations' statements, file by file, each as it runs on this topology. */
 export function migrationStatements({ cluster, database }) {
   const dir = join(root, 'clickhouse/migrations')
@@ -109,11 +118,9 @@ export function migrationStatements({ cluster, database }) {
     .map((file) => ({
       file,
       version: Number(file.slice(0, 4)),
-      statements: readFileSync(join(dir, file), 'utf8')
-        .split(/;\s*$/m)
-        .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-        .filter(Boolean)
-        .flatMap((statement) => statementsFor(statement, { cluster, database }))
+      statements: sqlStatements(readFileSync(join(dir, file), 'utf8')).flatMap((statement) =>
+        statementsFor(statement, { cluster, database })
+      )
     }))
 }
 

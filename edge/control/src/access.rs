@@ -117,13 +117,12 @@ pub fn admin(
     password: Option<&str>,
     change: bool,
 ) -> Result<(), Denied> {
-    if let Some(given) = keys::bearer(credentials.authorization) {
-        return match admin_token {
-            Some(token) if same_text(given, token) => Ok(()),
-            _ => Err(Denied::Unauthenticated(
-                "Authorization: Bearer <ADMIN_TOKEN> is required",
-            )),
-        };
+    if keys::bearer(credentials.authorization).is_some() {
+        return shared_secret(
+            credentials,
+            admin_token,
+            "Authorization: Bearer <ADMIN_TOKEN> is required",
+        );
     }
     if has_session(credentials.cookie, store, now_ms, password) {
         if !change || credentials.same_origin {

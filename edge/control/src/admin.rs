@@ -70,7 +70,8 @@ pub fn timezone_sql(timezone: &str) -> Sql {
     sql
 }
 
-fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AdminError> {
+/// The body as a JSON object, or why not (also `people`'s requests).
+pub(crate) fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AdminError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(object)) => Ok(object),
         Ok(_) => fail("the body must be a JSON object"),
@@ -78,7 +79,8 @@ fn object(body: &[u8]) -> Result<serde_json::Map<String, Value>, AdminError> {
     }
 }
 
-fn known_fields(
+/// Refuses a field that is not one of `fields`, naming it.
+pub(crate) fn known_fields(
     object: &serde_json::Map<String, Value>,
     fields: &[&str],
 ) -> Result<(), AdminError> {

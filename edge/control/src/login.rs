@@ -75,6 +75,17 @@ impl PasswordHash {
         sha256_hex(&material)[..32].to_string()
     }
 
+    /// A new hash of `password`, in the stored form (`pbkdf2-sha256$…`).
+    pub fn make(password: &str, salt: &[u8; 16], iterations: u32) -> String {
+        let mut derived = [0u8; 32];
+        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, iterations, &mut derived);
+        format!(
+            "pbkdf2-sha256${iterations}${}${}",
+            hex::encode(salt),
+            hex::encode(&derived)
+        )
+    }
+
     /// Whether `password` is the one hashed (constant-time comparison).
     pub fn verify(&self, password: &str) -> bool {
         let mut derived = [0u8; 32];

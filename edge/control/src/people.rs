@@ -10,7 +10,7 @@
 //! | owner | also invite owners, require a second factor, delete the site, read its audit log |
 //! | super-admin (and the installation's `ADMIN_USER`, the admin token) | everything, on every site |
 
-use crate::admin::domain;
+use crate::admin::{self, domain, AdminError};
 use crate::keys::sha256_hex;
 use crate::login::{PasswordHash, MIN_ITERATIONS};
 use crate::settings::Change;
@@ -101,21 +101,14 @@ pub const MAX_NAME_CHARS: usize = 100;
 pub const MIN_PASSWORD_CHARS: usize = 12;
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The body as an object of `fields` only (`admin`'s rules: a 400 naming what is wrong).
 fn object(body: &[u8], fields: &[&str]) -> Result<serde_json::Map<String, Value>, PeopleError> {
-    let object = match serde_json::from_slice(body) {
-        Ok(Value::Object(object)) => object,
-        Ok(_) => return refuse(400, "the body must be a JSON object"),
-        Err(e) => return refuse(400, format!("the body is not valid JSON: {e}")),
+    let bad = |e: AdminError| PeopleError {
+        status: 400,
+        message: e.0,
     };
-    if let Some(unknown) = object.keys().find(|k| !fields.contains(&k.as_str())) {
-        return refuse(
-            400,
-            format!(
-                "unknown field {unknown:?}: the fields are {}",
-                fields.join(", ")
-            ),
-        );
-    }
+    let object = admin::object(body).map_err(bad)?;
+    admin::known_fields(&object, fields).map_err(bad)?;
     Ok(object)
 }
 
@@ -333,19 +326,6 @@ pub fn remove(store: &Store, actor: &Actor, user_id: &str) -> Result<Change, Peo
     Ok(Change::RemoveUser {
         id: user.id.clone(),
     })
-}
-
-impl PasswordHash {
-    /// A new hash of `password`, in the stored form (`pbkdf2-sha256$…`).
-    pub fn make(password: &str, salt: &[u8; 16], iterations: u32) -> String {
-        let mut derived = [0u8; 32];
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password.as_bytes(), salt, iterations, &mut derived);
-        format!(
-            "pbkdf2-sha256${iterations}${}${}",
-            encode(salt),
-            encode(&derived)
-        )
-    }
 }
 
 #[cfg(test)]

@@ -116,91 +116,102 @@ impl Default for Metrics {
     }
 }
 
+/// One family of samples: its HELP and TYPE lines, then one line a sample
+/// (`labels` is `""`, or `name="value"`).
+fn family<L: std::fmt::Display, V: std::fmt::Display>(
+    out: &mut String,
+    name: &str,
+    kind: &str,
+    help: &str,
+    samples: impl IntoIterator<Item = (L, V)>,
+) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    for (labels, value) in samples {
+        let labels = labels.to_string();
+        if labels.is_empty() {
+            let _ = writeln!(out, "{name} {value}");
+        } else {
+            let _ = writeln!(out, "{name}{{{labels}}} {value}");
+        }
+    }
+}
+
 impl Metrics {
     /// The text exposition format (version 0.0.4).
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let counter = |out: &mut String, name: &str, help: &str| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
-        };
-        counter(
-            &mut out,
+        let mut text = String::new();
+        let out = &mut text;
+        family(
+            out,
             "edge_events_accepted_total",
+            "counter",
             "Events accepted (202) and queued.",
+            [("", self.events_accepted)],
         );
-        let _ = writeln!(out, "edge_events_accepted_total {}", self.events_accepted);
-        counter(
-            &mut out,
+        family(
+            out,
             "edge_events_dropped_total",
+            "counter",
             "Events dropped (202, not stored), by reason.",
+            self.events_dropped
+                .iter()
+                .map(|(reason, n)| (format!("reason=\"{reason}\""), n)),
         );
-        for (reason, count) in &self.events_dropped {
-            let _ = writeln!(
-                out,
-                "edge_events_dropped_total{{reason=\"{reason}\"}} {count}"
-            );
-        }
-        counter(
-            &mut out,
+        family(
+            out,
             "edge_events_refused_total",
+            "counter",
             "Events answered with an error status, by status.",
+            self.events_refused
+                .iter()
+                .map(|(status, n)| (format!("status=\"{status}\""), n)),
         );
-        for (status, count) in &self.events_refused {
-            let _ = writeln!(
-                out,
-                "edge_events_refused_total{{status=\"{status}\"}} {count}"
-            );
-        }
-        counter(
-            &mut out,
+        family(
+            out,
             "edge_queue_messages_total",
+            "counter",
             "Queue messages delivered to the consumer, by what became of them.",
+            self.queue_messages
+                .iter()
+                .map(|(outcome, n)| (format!("outcome=\"{}\"", outcome.label()), n)),
         );
-        for (outcome, count) in &self.queue_messages {
-            let _ = writeln!(
-                out,
-                "edge_queue_messages_total{{outcome=\"{}\"}} {count}",
-                outcome.label()
-            );
-        }
         self.queue_age.render(
-            &mut out,
+            out,
             "edge_queue_message_age_seconds",
             "How long a delivered message had waited on the queue.",
         );
-        let _ = writeln!(out, "# HELP edge_queue_oldest_message_age_seconds The oldest message of the latest batch.\n# TYPE edge_queue_oldest_message_age_seconds gauge");
-        let _ = writeln!(
+        family(
             out,
-            "edge_queue_oldest_message_age_seconds {}",
-            self.queue_oldest_age
+            "edge_queue_oldest_message_age_seconds",
+            "gauge",
+            "The oldest message of the latest batch.",
+            [("", self.queue_oldest_age)],
         );
         self.insert_latency.render(
-            &mut out,
+            out,
             "edge_clickhouse_insert_seconds",
             "ClickHouse INSERTs of events, as the consumer waited for them.",
         );
-        counter(
-            &mut out,
-            "edge_clickhouse_insert_errors_total",
-            "INSERTs ClickHouse refused or did not answer.",
-        );
-        let _ = writeln!(
+        family(
             out,
-            "edge_clickhouse_insert_errors_total {}",
-            self.insert_errors
+            "edge_clickhouse_insert_errors_total",
+            "counter",
+            "INSERTs ClickHouse refused or did not answer.",
+            [("", self.insert_errors)],
         );
         self.query_latency.render(
-            &mut out,
+            out,
             "edge_stats_query_seconds",
             "Stats API requests, from request to answer.",
         );
-        counter(
-            &mut out,
+        family(
+            out,
             "edge_stats_query_errors_total",
+            "counter",
             "Stats API requests that failed in ClickHouse or the Worker (5xx).",
+            [("", self.query_errors)],
         );
-        let _ = writeln!(out, "edge_stats_query_errors_total {}", self.query_errors);
-        out
+        text
     }
 }
 

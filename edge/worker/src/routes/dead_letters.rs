@@ -273,13 +273,17 @@ impl DurableObject for DeadLetterStore {
                     .list_with_options(ListOptions::new().prefix(&prefix).limit(limit + 1))
                     .await?;
                 let mut listed = Vec::new();
-                for key in map.keys() {
-                    let Some(key) = key?.as_string() else {
+                // the listing holds the values already: read them from it, not storage again
+                for entry in map.entries() {
+                    let entry: worker::js_sys::Array = entry?.into();
+                    let Some(key) = entry.get(0).as_string() else {
                         continue;
                     };
-                    let Some(stored) = storage.get::<Stored>(&key).await? else {
+                    let Some(json) = worker::js_sys::JSON::stringify(&entry.get(1))?.as_string()
+                    else {
                         continue;
                     };
+                    let stored: Stored = serde_json::from_str(&json)?;
                     listed.push(Listed {
                         key,
                         reason: stored.reason,
