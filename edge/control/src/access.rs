@@ -1,12 +1,15 @@
 //! Who a request is, and what it may read or change: an API key (the Stats
-//! API, its sites only), the admin token (everything), or the dashboard's
-//! session (everything, changes only from the dashboard's own page). Pure:
-//! the Worker passes the headers and the settings, and answers a [`Denied`]
+//! API, its sites only), the admin token (everything), a session of the
+//! dashboard — the installation's administrator (everything) or a person
+//! (what their roles allow, `people::may`; changes only from the
+//! dashboard's own page) — or a shared link (one site's numbers). Pure: the
+//! Worker passes the headers and the settings, and answers a [`Denied`]
 //! with its status and message.
 
+use crate::people::{self, Actor, Need};
 use crate::{keys, login};
 use model::hex::same_text;
-use model::settings::{ApiKey, Site, Store};
+use model::settings::{ApiKey, SharedLink, Site, Store, User};
 
 /// What a request shows of who sent it.
 #[derive(Debug, Clone, Copy, Default)]
@@ -18,6 +21,44 @@ pub struct Credentials<'a> {
     /// Whether the request came from a page of this origin (its `Origin`
     /// header is absent or ours: [`same_origin`]).
     pub same_origin: bool,
+    /// The `X-Shared-Link` header: a shared link's token, and after a `.`
+    /// the grant its password was exchanged for (`/api/share/unlock`).
+    pub shared_link: Option<&'a str>,
+}
+
+/// Who a request acts as, once its session or token has been checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// The installation's administrator: `ADMIN_USER`'s session, or the admin token.
+    Installation,
+    /// A person, as the settings hold them now (boxed: a principal is
+    /// passed around, the record is large).
+    User(Box<User>),
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor<'_> {
+        match self {
+            Principal::Installation => Actor::Installation,
+            Principal::User(user) => Actor::User(user),
+        }
+    }
+
+    /// How the audit log names them.
+    pub fn label(&self) -> &str {
+        match self {
+            Principal::Installation => "admin",
+            Principal::User(user) => &user.email,
+        }
+    }
+
+    /// The installation's administrator, or a super-admin.
+    pub fn is_super_admin(&self) -> bool {
+        match self {
+            Principal::Installation => true,
+            Principal::User(user) => user.super_admin,
+        }
+    }
 }
 
 /// Who may read the Stats API.
@@ -25,8 +66,10 @@ pub struct Credentials<'a> {
 pub enum Reader {
     /// An API key: its sites only.
     Key(ApiKey),
-    /// The dashboard's administrator: every site.
-    Administrator,
+    /// A dashboard session: the sites their roles reach.
+    Person(Principal),
+    /// A shared link: its site, within its filters.
+    Shared(SharedLink),
 }
 
 /// Why a request may not go on: 401 (who are you?) or 403 (not this).
@@ -55,78 +98,198 @@ pub fn same_origin(origin_header: Option<&str>, own_origin: &str) -> bool {
     origin_header.is_none_or(|origin| origin == own_origin)
 }
 
-/// Whether the `Cookie` header carries a live session at `now_ms`.
-/// `password` is the configured password's fingerprint (none: no login).
-pub fn has_session(
+/// Whose live session the `Cookie` header carries at `now_ms`, if any.
+/// `installation` is the fingerprint of the installation administrator's
+/// password (none: that login is not configured). A session holds while
+/// the password it was started with does, and its person exists.
+pub fn session(
     cookie: Option<&str>,
     store: &Store,
     now_ms: u64,
-    password: Option<&str>,
-) -> bool {
-    login::session_token(cookie).is_some_and(|token| {
-        store.has_session(&keys::sha256_hex(token.as_bytes()), now_ms, password)
-    })
+    installation: Option<&str>,
+) -> Option<Principal> {
+    let token = login::session_token(cookie)?;
+    let session = store.session(&keys::sha256_hex(token.as_bytes()), now_ms)?;
+    if session.user.is_empty() {
+        return installation
+            .is_some_and(|password| same_text(&session.password, password))
+            .then_some(Principal::Installation);
+    }
+    let user = store.user(&session.user)?;
+    same_text(&session.password, &people::credential(user))
+        .then(|| Principal::User(Box::new(user.clone())))
 }
 
-/// The Stats API's reader: `Authorization: Bearer <API key>`, else the session.
+/// The Stats API's reader: `Authorization: Bearer <API key>`, else a shared
+/// link, else the session.
 pub fn reader(
     credentials: &Credentials,
     store: &Store,
     now_ms: u64,
-    password: Option<&str>,
+    installation: Option<&str>,
 ) -> Result<Reader, Denied> {
-    let Some(token) = keys::bearer(credentials.authorization) else {
-        if has_session(credentials.cookie, store, now_ms, password) {
-            return Ok(Reader::Administrator);
-        }
-        return Err(Denied::Unauthenticated(
-            "Authorization: Bearer <API key> is required",
-        ));
-    };
-    match store.key_by_hash(&keys::sha256_hex(token.as_bytes())) {
-        Some(key) => Ok(Reader::Key(key.clone())),
+    if let Some(token) = keys::bearer(credentials.authorization) {
+        return match store.key_by_hash(&keys::sha256_hex(token.as_bytes())) {
+            Some(key) => Ok(Reader::Key(key.clone())),
+            None => Err(Denied::Unauthenticated(
+                "the API key is not valid (revoked or mistyped)",
+            )),
+        };
+    }
+    if let Some(header) = credentials.shared_link {
+        return shared_link(header, store, now_ms).map(Reader::Shared);
+    }
+    match session(credentials.cookie, store, now_ms, installation) {
+        Some(principal) => Ok(Reader::Person(principal)),
         None => Err(Denied::Unauthenticated(
-            "the API key is not valid (revoked or mistyped)",
+            "Authorization: Bearer <API key> is required",
         )),
     }
+}
+
+/// The shared link an `X-Shared-Link` header opens: `<token>`, or
+/// `<token>.<grant>` for a link with a password (the grant is a session of
+/// the link, `people::share_session`).
+pub fn shared_link(header: &str, store: &Store, now_ms: u64) -> Result<SharedLink, Denied> {
+    let (token, grant) = header.trim().split_once('.').unwrap_or((header.trim(), ""));
+    let hash = keys::sha256_hex(token.as_bytes());
+    let Some(link) = store
+        .shared_links
+        .iter()
+        .find(|l| same_text(&l.hash, &hash))
+    else {
+        return Err(Denied::Unauthenticated(
+            "the shared link is not valid (revoked or mistyped)",
+        ));
+    };
+    if link.password.is_empty() {
+        return Ok(link.clone());
+    }
+    let unlocked = store
+        .session(&keys::sha256_hex(grant.as_bytes()), now_ms)
+        .is_some_and(|s| s.user == people::share_session(link) && !grant.is_empty());
+    if unlocked {
+        Ok(link.clone())
+    } else {
+        Err(Denied::Unauthenticated(
+            "this shared link has a password: unlock it first",
+        ))
+    }
+}
+
+/// The shared link whose token is `token` (compared in constant time).
+pub fn link_by_token<'a>(store: &'a Store, token: &str) -> Option<&'a SharedLink> {
+    let hash = keys::sha256_hex(token.trim().as_bytes());
+    store
+        .shared_links
+        .iter()
+        .find(|l| same_text(&l.hash, &hash))
 }
 
 /// The site `reader` may read, or 403 — the same for a site that does not
 /// exist, so that a key cannot probe for other sites.
 pub fn site_for<'a>(store: &'a Store, reader: &Reader, site_id: &str) -> Result<&'a Site, Denied> {
-    let allowed = match reader {
-        Reader::Key(key) => key.sites.iter().any(|s| s == site_id),
-        Reader::Administrator => true,
-    };
-    match store.site(site_id) {
-        Some(site) if allowed => Ok(site),
-        _ => Err(Denied::Forbidden(format!(
-            "site_id: this API key cannot read {site_id:?}"
-        ))),
+    let refused = |who: &str| Denied::Forbidden(format!("site_id: {who} cannot read {site_id:?}"));
+    match reader {
+        Reader::Key(key) => match store.site(site_id) {
+            Some(site) if key.sites.iter().any(|s| s == site_id) => Ok(site),
+            _ => Err(refused("this API key")),
+        },
+        Reader::Shared(link) => match store.site(site_id) {
+            Some(site) if link.site == site_id => Ok(site),
+            _ => Err(refused("this shared link")),
+        },
+        Reader::Person(principal) => {
+            allowed(store, principal, site_id, Need::Read).map_err(|_| refused("you"))?;
+            store.site(site_id).ok_or_else(|| refused("you"))
+        }
     }
 }
 
-/// Whether the admin API may be used: the admin token (`admin_token`, when
-/// one is configured), or the dashboard's session — for a `change`, only
-/// from the dashboard's own page.
+/// Whether `principal` may do what `need` says on `site` (`people::may`),
+/// and has the second factor the site requires of people.
+pub fn allowed(store: &Store, principal: &Principal, site: &str, need: Need) -> Result<(), Denied> {
+    if !people::may(&principal.actor(), site, need) {
+        return Err(Denied::Forbidden(format!(
+            "{site}: you need the {} role",
+            need.least().name()
+        )));
+    }
+    let required = store.site(site).is_some_and(|s| s.require_second_factor);
+    if let Principal::User(user) = principal {
+        if required && !user.second_factor.as_ref().is_some_and(|f| f.confirmed) {
+            return Err(Denied::Forbidden(format!(
+                "{site} requires a second factor: set one up under Account"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Refuses someone without the role `need` asks for on any site: checked
+/// before a request's body or target, which they learn nothing about.
+pub fn somewhere(store: &Store, principal: &Principal, need: Need) -> Result<(), Denied> {
+    if people::may_somewhere(store, &principal.actor(), need) {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden(format!(
+            "you need the {} role on a site",
+            need.least().name()
+        )))
+    }
+}
+
+/// A person who requires a second factor on a site has one: requiring it
+/// would otherwise lock them out of the site they own.
+pub fn may_require_second_factor(principal: &Principal, site: &Site) -> Result<(), Denied> {
+    match principal {
+        Principal::User(user)
+            if site.require_second_factor
+                && !user.second_factor.as_ref().is_some_and(|f| f.confirmed) =>
+        {
+            Err(Denied::Forbidden(format!(
+                "{}: set up your own second factor before requiring one",
+                site.domain
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Refuses anyone but the installation's administrator and super-admins.
+pub fn super_admin(principal: &Principal) -> Result<(), Denied> {
+    if principal.is_super_admin() {
+        Ok(())
+    } else {
+        Err(Denied::Forbidden(
+            "only a super-admin may do this (the installation's own settings)".into(),
+        ))
+    }
+}
+
+/// Who may use the admin API: the admin token (`admin_token`, when one is
+/// configured; the installation), or a dashboard session — for a `change`,
+/// only from the dashboard's own page. What they may do there, each route
+/// asks ([`allowed`], [`super_admin`]).
 pub fn admin(
     credentials: &Credentials,
     admin_token: Option<&str>,
     store: &Store,
     now_ms: u64,
-    password: Option<&str>,
+    installation: Option<&str>,
     change: bool,
-) -> Result<(), Denied> {
+) -> Result<Principal, Denied> {
     if keys::bearer(credentials.authorization).is_some() {
         return shared_secret(
             credentials,
             admin_token,
             "Authorization: Bearer <ADMIN_TOKEN> is required",
-        );
+        )
+        .map(|()| Principal::Installation);
     }
-    if has_session(credentials.cookie, store, now_ms, password) {
+    if let Some(principal) = session(credentials.cookie, store, now_ms, installation) {
         if !change || credentials.same_origin {
-            return Ok(());
+            return Ok(principal);
         }
         return Err(Denied::Forbidden(
             "a change must come from the dashboard's own page".into(),
@@ -188,6 +351,7 @@ mod tests {
                 session,
                 now_ms: NOW,
                 attempt: "a".into(),
+                second_factor: None,
             },
         )
         .unwrap();
@@ -241,7 +405,7 @@ mod tests {
             ..Credentials::default()
         };
         let administrator = reader(&credentials, &store, NOW, Some(PASSWORD)).unwrap();
-        assert_eq!(administrator, Reader::Administrator);
+        assert_eq!(administrator, Reader::Person(Principal::Installation));
         assert!(site_for(&store, &administrator, "b.example").is_ok());
         assert!(
             reader(&credentials, &store, NOW + 1, Some(PASSWORD)).is_err(),
@@ -263,7 +427,7 @@ mod tests {
         };
         assert_eq!(
             admin(&with_token, Some(TOKEN), &store, NOW, Some(PASSWORD), true),
-            Ok(())
+            Ok(Principal::Installation)
         );
         assert_eq!(
             admin(&with_token, None, &store, NOW, Some(PASSWORD), false)
@@ -280,7 +444,7 @@ mod tests {
         };
         assert_eq!(
             admin(&cross_site, Some(TOKEN), &store, NOW, Some(PASSWORD), false),
-            Ok(())
+            Ok(Principal::Installation)
         );
         assert_eq!(
             admin(&cross_site, Some(TOKEN), &store, NOW, Some(PASSWORD), true)
@@ -295,7 +459,7 @@ mod tests {
         };
         assert_eq!(
             admin(&own_page, Some(TOKEN), &store, NOW, Some(PASSWORD), true),
-            Ok(())
+            Ok(Principal::Installation)
         );
         assert_eq!(
             admin(

@@ -93,11 +93,22 @@ pub(crate) fn known_fields(
     }
 }
 
+/// A site's fields, as the admin API and an export carry them.
+const SITE_FIELDS: [&str; 7] = [
+    "domain",
+    "timezone",
+    "retention",
+    "goals",
+    "props",
+    "require_second_factor",
+    "embed_origins",
+];
+
 /// `PUT /api/admin/sites/<domain>`: the whole site; omitted fields take
 /// their defaults (UTC, indefinite retention, no goals).
 pub fn put_site(path_domain: &str, body: &[u8]) -> Result<Change, AdminError> {
     let object = object(body)?;
-    known_fields(&object, &["timezone", "retention", "goals", "props"])?;
+    known_fields(&object, &SITE_FIELDS[1..])?;
     site_from(&domain(path_domain)?, &object).map(Change::PutSite)
 }
 
@@ -157,13 +168,70 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
             ))
         }
     };
+    let require_second_factor = match object.get("require_second_factor") {
+        None => defaults.require_second_factor,
+        Some(Value::Bool(required)) => *required,
+        Some(other) => {
+            return fail(format!(
+                "require_second_factor: {other} is not true or false"
+            ))
+        }
+    };
+    let embed_origins = match object.get("embed_origins") {
+        None => defaults.embed_origins,
+        Some(Value::Array(list)) if list.len() <= MAX_EMBED_ORIGINS => list
+            .iter()
+            .enumerate()
+            .map(|(i, origin)| embed_origin(origin, i))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => {
+            return fail(format!(
+                "embed_origins: a list of at most {MAX_EMBED_ORIGINS} origins"
+            ))
+        }
+    };
     Ok(Site {
         domain: defaults.domain,
         timezone,
         retention,
         goals,
         props,
+        require_second_factor,
+        embed_origins,
     })
+}
+
+/// Origins that may embed a site's shared dashboards.
+pub const MAX_EMBED_ORIGINS: usize = 10;
+
+/// `scheme://host[:port]`, nothing more: it goes into a
+/// `Content-Security-Policy` header, where a space or a `;` would add a
+/// directive of the caller's choosing.
+fn embed_origin(value: &Value, i: usize) -> Result<String, AdminError> {
+    let refused = || {
+        fail(format!(
+            "embed_origins[{i}]: {value} is not an origin such as https://backstage.example.com"
+        ))
+    };
+    let Some(text) = value.as_str() else {
+        return refused();
+    };
+    let origin = text.trim().trim_end_matches('/').to_ascii_lowercase();
+    let Some((scheme, rest)) = origin.split_once("://") else {
+        return refused();
+    };
+    let (host, port) = rest.split_once(':').unwrap_or((rest, ""));
+    let host_ok = !host.is_empty()
+        && host.len() <= 253
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+    let port_ok = port.is_empty() || port.parse::<u16>().is_ok_and(|p| p > 0);
+    if matches!(scheme, "https" | "http") && host_ok && port_ok {
+        Ok(origin)
+    } else {
+        refused()
+    }
 }
 
 fn goal(value: &Value, i: usize) -> Result<Goal, AdminError> {
@@ -284,11 +352,7 @@ pub fn import(body: &[u8]) -> Result<Change, AdminError> {
         let Value::Object(fields) = value else {
             return fail(format!("sites[{i}]: {value} is not a site"));
         };
-        known_fields(
-            fields,
-            &["domain", "timezone", "retention", "goals", "props"],
-        )
-        .map_err(|e| AdminError(format!("sites[{i}]: {e}")))?;
+        known_fields(fields, &SITE_FIELDS).map_err(|e| AdminError(format!("sites[{i}]: {e}")))?;
         let name = fields.get("domain").and_then(Value::as_str).unwrap_or("");
         let site = domain(name)
             .and_then(|d| site_from(&d, fields))
@@ -354,10 +418,20 @@ fn list<'a>(
 
 /// The settings as the admin API shows them: no key or session hashes.
 pub fn public_view(store: &Store) -> Value {
+    view_for(store, |_| true)
+}
+
+/// The settings of the sites `manages` says yes to: those sites, the keys
+/// that read only them, and their shared links (no hash, no password).
+pub fn view_for(store: &Store, manages: impl Fn(&str) -> bool) -> Value {
     serde_json::json!({
-        "sites": store.sites,
-        "keys": store.keys.iter().map(|k| serde_json::json!({
+        "sites": store.sites.iter().filter(|s| manages(&s.domain)).collect::<Vec<_>>(),
+        "keys": store.keys.iter().filter(|k| k.sites.iter().all(|s| manages(s))).map(|k| serde_json::json!({
             "id": k.id, "name": k.name, "sites": k.sites,
+        })).collect::<Vec<_>>(),
+        "shared_links": store.shared_links.iter().filter(|l| manages(&l.site)).map(|l| serde_json::json!({
+            "id": l.id, "name": l.name, "site": l.site, "password": !l.password.is_empty(),
+            "filters": l.filters, "created_ms": l.created_ms,
         })).collect::<Vec<_>>(),
     })
 }
@@ -391,13 +465,28 @@ mod tests {
 
     #[test]
     fn bad_site_requests_name_the_field() {
-        let cases: [(&str, &str, &str); 10] = [
+        let cases: [(&str, &str, &str); 13] = [
+            (
+                "a.example",
+                r#"{"embed_origins":["https://portal.example; script-src *"]}"#,
+                "embed_origins[0]: \"https://portal.example; script-src *\" is not an origin such as https://backstage.example.com",
+            ),
+            (
+                "a.example",
+                r#"{"embed_origins":["javascript://x"]}"#,
+                "embed_origins[0]: \"javascript://x\" is not an origin such as https://backstage.example.com",
+            ),
+            (
+                "a.example",
+                r#"{"require_second_factor":"yes"}"#,
+                "require_second_factor: \"yes\" is not true or false",
+            ),
             ("a b", "{}", "domain: \"a b\" is not a domain"),
             ("a.example", "[]", "the body must be a JSON object"),
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals, props",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins",
             ),
             (
                 "a.example",

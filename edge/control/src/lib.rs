@@ -5,11 +5,17 @@
 //! - [`access`]: who a request is (API key, admin token, session) and what it may do
 //! - [`keys`]: Stats API keys (random, stored as SHA-256) and bearer tokens
 //! - [`login`]: the dashboard's password hash, session cookies, failed-login throttle
+//! - [`people`]: users, roles per site, invitations; shared links
+//! - [`totp`]: the optional second factor (RFC 6238) and its recovery codes
+//! - [`sso`]: single sign-on (OpenID Connect): the login's start, the ID token's checks, roles from groups
+//! - [`audit`]: the audit log's entries, from each change
 
 pub mod access;
 pub mod admin;
+pub mod audit;
 pub mod keys;
 pub mod login;
 pub mod people;
 pub mod settings;
+pub mod sso;
 pub mod totp;

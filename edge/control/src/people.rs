@@ -13,9 +13,10 @@
 use crate::admin::{self, domain, AdminError};
 use crate::keys::sha256_hex;
 use crate::login::{PasswordHash, MIN_ITERATIONS};
-use crate::settings::Change;
+use crate::settings::{Change, SecondFactorUse};
+use crate::totp;
 use model::hex::{encode, same_text};
-use model::settings::{Invitation, Role, Store, User};
+use model::settings::{Invitation, Role, SecondFactor, SharedLink, Store, User};
 use serde_json::Value;
 
 /// Who is acting.
@@ -50,13 +51,31 @@ pub enum Need {
 }
 
 impl Need {
-    fn least(self) -> Role {
+    /// The least role that may.
+    pub fn least(self) -> Role {
         match self {
             Need::Read => Role::Viewer,
             Need::Manage | Need::People => Role::Admin,
             Need::Own => Role::Owner,
         }
     }
+}
+
+/// The fingerprint a person's sessions carry: a new password ends them.
+/// A person without a password signs in through single sign-on only.
+pub fn credential(user: &User) -> String {
+    match PasswordHash::parse(&user.password) {
+        Some(hash) => hash.fingerprint(),
+        None => SINGLE_SIGN_ON.to_string(),
+    }
+}
+
+/// What a session started through single sign-on records as its credential.
+pub const SINGLE_SIGN_ON: &str = "sso";
+
+/// The `user` of the sessions a shared link's password was exchanged for.
+pub fn share_session(link: &SharedLink) -> String {
+    format!("share:{}", link.id)
 }
 
 /// Whether `actor` may do what `need` says on `site`.
@@ -304,6 +323,45 @@ pub fn set_role(
     })
 }
 
+/// `PUT /api/admin/people/<id>` `{super_admin}`: a super-admin makes
+/// another person one, or takes it away (never their own).
+pub fn set_super_admin(
+    store: &Store,
+    actor: &Actor,
+    user_id: &str,
+    body: &[u8],
+) -> Result<Change, PeopleError> {
+    if !is_super_admin(actor) {
+        return refuse(403, "only a super-admin may make super-admins");
+    }
+    let object = object(body, &["super_admin"])?;
+    let Some(Value::Bool(super_admin)) = object.get("super_admin") else {
+        return refuse(400, "super_admin: true or false is required");
+    };
+    let Some(user) = store.user(user_id) else {
+        return refuse(404, format!("no person {user_id:?}"));
+    };
+    if actor.id() == user.id {
+        return refuse(403, "you may not change your own role");
+    }
+    Ok(Change::SetSuperAdmin {
+        user: user.id.clone(),
+        super_admin: *super_admin,
+    })
+}
+
+/// The installation's administrator, or a super-admin.
+pub fn is_super_admin(actor: &Actor) -> bool {
+    matches!(actor, Actor::Installation) || matches!(actor, Actor::User(u) if u.super_admin)
+}
+
+/// Whether `actor` may do what `need` says on at least one site (or is a
+/// super-admin): the first check of a route about people or settings, so
+/// that someone without the role anywhere learns nothing more than a 403.
+pub fn may_somewhere(store: &Store, actor: &Actor, need: Need) -> bool {
+    is_super_admin(actor) || store.sites.iter().any(|s| may(actor, &s.domain, need))
+}
+
 /// `DELETE /api/admin/people/<id>`: a person removed by a super-admin (or
 /// the installation's administrator), or by an admin of every site they
 /// have a role on. Their sessions end with them.
@@ -326,6 +384,228 @@ pub fn remove(store: &Store, actor: &Actor, user_id: &str) -> Result<Change, Peo
     Ok(Change::RemoveUser {
         id: user.id.clone(),
     })
+}
+
+/// `GET /api/admin/people`: the people and open invitations of the sites
+/// `actor` may manage people on (every one, for a super-admin), each with
+/// their roles there and their last login; never a password or a secret.
+pub fn view(store: &Store, actor: &Actor) -> Value {
+    let everything =
+        matches!(actor, Actor::Installation) || matches!(actor, Actor::User(u) if u.super_admin);
+    let manages = |site: &str| may(actor, site, Need::People);
+    let people: Vec<Value> = store
+        .users
+        .iter()
+        .filter(|u| everything || u.roles.keys().any(|s| manages(s)))
+        .map(|u| {
+            let roles: serde_json::Map<String, Value> = u
+                .roles
+                .iter()
+                .filter(|(site, _)| everything || manages(site))
+                .map(|(site, role)| (site.clone(), Value::from(role.name())))
+                .collect();
+            serde_json::json!({
+                "id": u.id, "email": u.email, "name": u.name, "super_admin": u.super_admin,
+                "roles": roles, "second_factor": u.second_factor.as_ref().is_some_and(|f| f.confirmed),
+                "single_sign_on": u.password.is_empty(),
+                "created_ms": u.created_ms, "last_login_ms": u.last_login_ms,
+            })
+        })
+        .collect();
+    let invitations: Vec<Value> = store
+        .invitations
+        .iter()
+        .filter(|i| manages(&i.site))
+        .map(|i| {
+            serde_json::json!({
+                "id": i.id, "email": i.email, "site": i.site, "role": i.role.name(),
+                "expires_ms": i.expires_ms,
+            })
+        })
+        .collect();
+    serde_json::json!({ "people": people, "invitations": invitations })
+}
+
+/// Who a login names: the installation's administrator by `ADMIN_USER`
+/// (compared in constant time), or a person by e-mail address.
+pub fn account<'a>(store: &'a Store, installation_user: &str, name: &str) -> Option<Actor<'a>> {
+    if crate::login::same_user(name, installation_user) {
+        return Some(Actor::Installation);
+    }
+    store.user_by_email(name).map(Actor::User)
+}
+
+/// Why a login's second factor was not accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecondFactorError {
+    #[error("a code from your authenticator app (or a recovery code) is required")]
+    Required,
+    #[error("wrong code")]
+    Wrong,
+}
+
+/// The second factor a person's login must show, checked at `now_s`: none
+/// for a person without a confirmed one; else a current code not used
+/// before, or one of their recovery codes. The settings spend it
+/// (`Change::StartSession`), refusing a replay that raced this check.
+pub fn second_factor(
+    user: &User,
+    code: Option<&str>,
+    now_s: u64,
+) -> Result<Option<SecondFactorUse>, SecondFactorError> {
+    let Some(factor) = user.second_factor.as_ref().filter(|f| f.confirmed) else {
+        return Ok(None);
+    };
+    let Some(code) = code.map(str::trim).filter(|c| !c.is_empty()) else {
+        return Err(SecondFactorError::Required);
+    };
+    if let Some(step) = totp::verify(&factor.secret, code, now_s, factor.last_step) {
+        return Ok(Some(SecondFactorUse::Code { step }));
+    }
+    let hash = totp::recovery_hash(code);
+    if code.len() > totp::DIGITS && factor.recovery.iter().any(|h| same_text(h, &hash)) {
+        return Ok(Some(SecondFactorUse::Recovery { hash }));
+    }
+    Err(SecondFactorError::Wrong)
+}
+
+/// `POST /api/auth/second-factor`: a new, unconfirmed second factor for
+/// `user` (replacing one not yet confirmed), and the `otpauth://` URL the
+/// authenticator app scans. A confirmed one is only replaced after removal.
+pub fn start_second_factor(
+    user: &User,
+    random: &[u8; totp::SECRET_BYTES],
+    issuer: &str,
+) -> Result<(Change, String), PeopleError> {
+    if user.second_factor.as_ref().is_some_and(|f| f.confirmed) {
+        return refuse(409, "you have a second factor already: remove it first");
+    }
+    let secret = totp::new_secret(random);
+    let Some(url) = totp::otpauth_url(&secret, issuer, &user.email) else {
+        return refuse(
+            400,
+            "an authenticator URL cannot be made for this account name",
+        );
+    };
+    let factor = SecondFactor {
+        secret,
+        last_step: None,
+        recovery: Vec::new(),
+        confirmed: false,
+    };
+    Ok((
+        Change::SetSecondFactor {
+            user: user.id.clone(),
+            factor: Some(factor),
+        },
+        url,
+    ))
+}
+
+/// `POST /api/auth/second-factor/confirm` `{code}`: the first code from the
+/// app confirms the factor; the recovery codes are shown this once.
+pub fn confirm_second_factor(
+    user: &User,
+    body: &[u8],
+    now_s: u64,
+    random: &[u8; totp::RECOVERY_CODES * totp::RECOVERY_BYTES],
+) -> Result<(Change, Vec<String>), PeopleError> {
+    let object = object(body, &["code"])?;
+    let code = text(&object, "code")?;
+    let Some(factor) = user.second_factor.as_ref().filter(|f| !f.confirmed) else {
+        return refuse(409, "no second factor is being set up: start again");
+    };
+    let Some(step) = totp::verify(&factor.secret, code, now_s, None) else {
+        return refuse(
+            400,
+            "code: wrong code: check the app's clock and try the next one",
+        );
+    };
+    let (codes, hashes) = totp::recovery_codes(random);
+    let confirmed = SecondFactor {
+        secret: factor.secret.clone(),
+        last_step: Some(step),
+        recovery: hashes,
+        confirmed: true,
+    };
+    Ok((
+        Change::SetSecondFactor {
+            user: user.id.clone(),
+            factor: Some(confirmed),
+        },
+        codes,
+    ))
+}
+
+/// Random bytes of a shared link: 32 for its token, 8 for its id.
+pub const SHARED_LINK_RANDOM_BYTES: usize = 40;
+/// The most shared links per site.
+pub const MAX_SHARED_LINKS: usize = 20;
+/// The most filters a shared link is limited to.
+pub const MAX_SHARED_LINK_FILTERS: usize = 10;
+
+/// `POST /api/admin/sites/<domain>/shared-links` `{name, password?, filters?}`:
+/// the link to store and its token, shown once. The filters' shape is the
+/// Stats API's (checked by the caller, which knows it).
+pub fn share(
+    store: &Store,
+    actor: &Actor,
+    site: &str,
+    body: &[u8],
+    salt: &[u8; 16],
+    random: &[u8; SHARED_LINK_RANDOM_BYTES],
+    now_ms: u64,
+) -> Result<(Change, String), PeopleError> {
+    let object = object(body, &["name", "password", "filters"])?;
+    if !store.is_site(site) {
+        return refuse(404, format!("no site {site:?}"));
+    }
+    if !may(actor, site, Need::Manage) {
+        return refuse(403, format!("{site}: you need the admin role"));
+    }
+    if store.shared_links.iter().filter(|l| l.site == site).count() >= MAX_SHARED_LINKS {
+        return refuse(
+            409,
+            format!("{site} has {MAX_SHARED_LINKS} shared links: revoke one first"),
+        );
+    }
+    let name = text(&object, "name")?.trim();
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
+    {
+        return refuse(400, format!("name: 1 to {MAX_NAME_CHARS} characters"));
+    }
+    let password = match object.get("password") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(p)) if p.is_empty() => String::new(),
+        Some(Value::String(p)) if p.chars().count() >= 8 && p.len() <= MAX_PASSWORD_BYTES => {
+            PasswordHash::make(p, salt, MIN_ITERATIONS)
+        }
+        Some(_) => return refuse(400, "password: at least 8 characters, or none"),
+    };
+    let filters = match object.get("filters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(list)) if list.len() <= MAX_SHARED_LINK_FILTERS => list.clone(),
+        Some(_) => {
+            return refuse(
+                400,
+                format!("filters: a list of at most {MAX_SHARED_LINK_FILTERS} Stats API filters"),
+            )
+        }
+    };
+    let (secret, id) = random.split_at(32);
+    let token = encode(secret);
+    let link = SharedLink {
+        id: encode(id),
+        hash: sha256_hex(token.as_bytes()),
+        site: site.to_string(),
+        name: name.to_string(),
+        password,
+        filters,
+        created_ms: now_ms,
+    };
+    Ok((Change::AddSharedLink(link), token))
 }
 
 #[cfg(test)]
@@ -707,5 +987,189 @@ mod tests {
             403,
             "not yourself"
         );
+    }
+
+    #[test]
+    fn a_second_factor_is_set_up_confirmed_and_asked_at_login_once_per_code() {
+        let mut store = store();
+        let viewer = store.user("viewer").unwrap().clone();
+        assert_eq!(second_factor(&viewer, None, 0), Ok(None), "none set up");
+        let (change, url) =
+            start_second_factor(&viewer, &[9; totp::SECRET_BYTES], "Edge analytics").unwrap();
+        assert!(
+            url.starts_with("otpauth://totp/Edge%20analytics:viewer%40example.com?secret="),
+            "{url}"
+        );
+        store = apply(&store, change).unwrap();
+        let pending = store.user("viewer").unwrap().clone();
+        assert_eq!(
+            second_factor(&pending, None, 0),
+            Ok(None),
+            "not asked until confirmed"
+        );
+        let secret = pending.second_factor.clone().unwrap().secret;
+        let now = 1_800_000_000;
+        assert_eq!(
+            confirm_second_factor(&pending, br#"{"code":"000000"}"#, now, &[1; 100])
+                .unwrap_err()
+                .status,
+            400
+        );
+        let (change, codes) = confirm_second_factor(
+            &pending,
+            format!(r#"{{"code":"{}"}}"#, totp::code(&secret, now)).as_bytes(),
+            now,
+            &std::array::from_fn(|i| i as u8),
+        )
+        .unwrap();
+        assert_eq!(codes.len(), totp::RECOVERY_CODES);
+        store = apply(&store, change).unwrap();
+        let user = store.user("viewer").unwrap().clone();
+        assert_eq!(
+            second_factor(&user, None, now),
+            Err(SecondFactorError::Required)
+        );
+        assert_eq!(
+            second_factor(&user, Some("123456"), now + 60),
+            Err(SecondFactorError::Wrong)
+        );
+        // the confirming code was spent: not again, but the next one is fine
+        assert_eq!(
+            second_factor(&user, Some(&totp::code(&secret, now)), now),
+            Err(SecondFactorError::Wrong),
+            "replayed within its window"
+        );
+        let later = now + 60;
+        let used = second_factor(&user, Some(&totp::code(&secret, later)), later)
+            .unwrap()
+            .unwrap();
+        let session = |hash: &str| Session {
+            hash: hash.into(),
+            expires_ms: u64::MAX,
+            password: String::new(),
+            user: "viewer".into(),
+        };
+        let start = |store: &Store, used: SecondFactorUse, hash: &str| {
+            apply(
+                store,
+                Change::StartSession {
+                    session: session(hash),
+                    now_ms: 1,
+                    attempt: "a".into(),
+                    second_factor: Some(used),
+                },
+            )
+        };
+        let after = start(&store, used.clone(), "s1").unwrap();
+        assert_eq!(
+            start(&after, used, "s2"),
+            Err(SettingsError::CodeUsed),
+            "two logins raced with one code: the second is refused"
+        );
+        let recovery = second_factor(&user, Some(&codes[0].to_uppercase()), later)
+            .unwrap()
+            .unwrap();
+        let after = start(&after, recovery.clone(), "s3").unwrap();
+        assert_eq!(
+            after
+                .user("viewer")
+                .unwrap()
+                .second_factor
+                .as_ref()
+                .unwrap()
+                .recovery
+                .len(),
+            9
+        );
+        assert_eq!(
+            start(&after, recovery, "s4"),
+            Err(SettingsError::NoRecoveryCode)
+        );
+    }
+
+    #[test]
+    fn a_shared_link_is_made_by_an_admin_and_revoked_with_its_unlocked_sessions() {
+        let store = store();
+        let viewer = store.user("viewer").unwrap().clone();
+        let admin = store.user("admin").unwrap().clone();
+        let body = br#"{"name":"Backstage home","password":"open sesame","filters":[["is","visit:country",["DE"]]]}"#;
+        assert_eq!(
+            share(
+                &store,
+                &Actor::User(&viewer),
+                "a.example",
+                body,
+                &[0; 16],
+                &[4; 40],
+                NOW
+            )
+            .unwrap_err()
+            .status,
+            403
+        );
+        let (change, token) = share(
+            &store,
+            &Actor::User(&admin),
+            "a.example",
+            body,
+            &[0; 16],
+            &[4; 40],
+            NOW,
+        )
+        .unwrap();
+        let store = apply(&store, change).unwrap();
+        let link = store.shared_links[0].clone();
+        assert!(link.password.starts_with("pbkdf2-sha256$") && link.hash != token);
+        assert_eq!(link.filters.len(), 1);
+        let unlocked = apply(
+            &store,
+            Change::StartSession {
+                session: Session {
+                    hash: "g".into(),
+                    expires_ms: u64::MAX,
+                    password: String::new(),
+                    user: share_session(&link),
+                },
+                now_ms: 1,
+                attempt: "a".into(),
+                second_factor: None,
+            },
+        )
+        .unwrap();
+        let revoked = apply(
+            &unlocked,
+            Change::RevokeSharedLink {
+                id: link.id.clone(),
+            },
+        )
+        .unwrap();
+        assert!(revoked.shared_links.is_empty() && revoked.sessions.is_empty());
+        for (bad, message) in [
+            (&br#"{"name":""}"#[..], "name: 1 to 100 characters"),
+            (
+                br#"{"name":"x","password":"short"}"#,
+                "password: at least 8 characters, or none",
+            ),
+            (
+                br#"{"name":"x","filters":"DE"}"#,
+                "filters: a list of at most 10 Stats API filters",
+            ),
+            (
+                br#"{"name":"x","owner":"me"}"#,
+                "unknown field \"owner\": the fields are name, password, filters",
+            ),
+        ] {
+            let refused = share(
+                &store,
+                &Actor::Installation,
+                "a.example",
+                bad,
+                &[0; 16],
+                &[5; 40],
+                NOW,
+            )
+            .unwrap_err();
+            assert_eq!((refused.status, refused.message.as_str()), (400, message));
+        }
     }
 }

@@ -8,7 +8,9 @@
 //! ```
 
 use crate::login::throttle;
-use model::settings::{ApiKey, Invitation, Role, Session, Site, Store, User};
+use model::settings::{
+    ApiKey, Invitation, Role, SecondFactor, Session, SharedLink, Site, Store, User,
+};
 use serde::{Deserialize, Serialize};
 
 /// One validated change of the settings.
@@ -24,12 +26,16 @@ pub enum Change {
     RevokeKey {
         id: String,
     },
-    /// A successful login: the session, and its client's attempts forgotten.
+    /// A successful login: the session, and its client's attempts
+    /// forgotten; a person's last login recorded, and the second factor
+    /// they used spent (refused if it was spent already: a replay).
     StartSession {
         session: Session,
         now_ms: u64,
         /// `login::throttle::key` of the user and client.
         attempt: String,
+        #[serde(default)]
+        second_factor: Option<SecondFactorUse>,
     },
     EndSession {
         hash: String,
@@ -68,6 +74,41 @@ pub enum Change {
     RemoveUser {
         id: String,
     },
+    /// A person made a super-admin, or no longer one (`people::set_super_admin`).
+    SetSuperAdmin {
+        user: String,
+        super_admin: bool,
+    },
+    /// A person's second factor set up (unconfirmed), confirmed, or removed.
+    SetSecondFactor {
+        user: String,
+        factor: Option<SecondFactor>,
+    },
+    AddSharedLink(SharedLink),
+    /// A shared link revoked: whoever holds it, or unlocked it, reads no more.
+    RevokeSharedLink {
+        id: String,
+    },
+}
+
+/// The second factor a login used.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecondFactorUse {
+    /// A one-time password of this time step: later than the last one used.
+    Code { step: u64 },
+    /// A recovery code (its SHA-256): used up.
+    Recovery { hash: String },
+}
+
+/// A change, and who made it when: what the settings object is sent, and
+/// what the audit log records (`audit::entry`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edit {
+    /// `access::Principal::label`: an e-mail address, or `admin`.
+    pub by: String,
+    pub at_ms: u64,
+    pub change: Change,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +133,14 @@ pub enum SettingsError {
     EmailTaken(String),
     #[error("no person {0:?}")]
     NoUser(String),
+    #[error("this code was used already: wait for the next one")]
+    CodeUsed,
+    #[error("no such recovery code (used already, or mistyped)")]
+    NoRecoveryCode,
+    #[error("no shared link {0:?}")]
+    NoSharedLink(String),
+    #[error("a shared link with id {0:?} exists")]
+    DuplicateSharedLink(String),
 }
 
 /// The settings after `change`, or why it cannot be made (the store unchanged).
@@ -112,6 +161,14 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 user.roles.remove(&domain);
             }
             next.invitations.retain(|i| i.site != domain);
+            let links: Vec<String> = store
+                .shared_links
+                .iter()
+                .filter(|l| l.site == domain)
+                .map(crate::people::share_session)
+                .collect();
+            next.sessions.retain(|s| !links.contains(&s.user));
+            next.shared_links.retain(|l| l.site != domain);
             // a key's scope shrinks with its sites; a key left with none goes
             for key in &mut next.keys {
                 key.sites.retain(|s| *s != domain);
@@ -137,10 +194,25 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             session,
             now_ms,
             attempt,
+            second_factor,
         } => {
-            // sessions of an earlier password end with it
-            next.sessions
-                .retain(|s| s.expires_ms > now_ms && s.password == session.password);
+            if let Some(link) = session.user.strip_prefix("share:") {
+                if store.shared_link(link).is_none() {
+                    return Err(SettingsError::NoSharedLink(link.to_string()));
+                }
+            } else if !session.user.is_empty() {
+                let Some(person) = next.users.iter_mut().find(|u| u.id == session.user) else {
+                    return Err(SettingsError::NoUser(session.user));
+                };
+                person.last_login_ms = Some(now_ms);
+                if let (Some(used), Some(factor)) = (second_factor, person.second_factor.as_mut()) {
+                    spend(factor, used)?;
+                }
+            }
+            // the same user's sessions of an earlier password end with it
+            next.sessions.retain(|s| {
+                s.expires_ms > now_ms && (s.user != session.user || s.password == session.password)
+            });
             next.sessions.push(session);
             next.login_attempts.remove(&attempt);
         }
@@ -213,8 +285,57 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             // their sessions end at once
             next.sessions.retain(|s| s.user != id);
         }
+        Change::SetSuperAdmin { user, super_admin } => {
+            let Some(person) = next.users.iter_mut().find(|u| u.id == user) else {
+                return Err(SettingsError::NoUser(user));
+            };
+            person.super_admin = super_admin;
+        }
+        Change::SetSecondFactor { user, factor } => {
+            let Some(person) = next.users.iter_mut().find(|u| u.id == user) else {
+                return Err(SettingsError::NoUser(user));
+            };
+            person.second_factor = factor;
+        }
+        Change::AddSharedLink(link) => {
+            if store.shared_link(&link.id).is_some() {
+                return Err(SettingsError::DuplicateSharedLink(link.id));
+            }
+            if !store.is_site(&link.site) {
+                return Err(SettingsError::NoSite(link.site));
+            }
+            next.shared_links.push(link);
+        }
+        Change::RevokeSharedLink { id } => {
+            let Some(link) = store.shared_link(&id) else {
+                return Err(SettingsError::NoSharedLink(id));
+            };
+            let unlocked = crate::people::share_session(link);
+            next.sessions.retain(|s| s.user != unlocked);
+            next.shared_links.retain(|l| l.id != id);
+        }
     }
     Ok(next)
+}
+
+/// Spends a second factor a login used: a code's step must be later than
+/// the last one accepted (each code once), a recovery code must be unused.
+fn spend(factor: &mut SecondFactor, used: SecondFactorUse) -> Result<(), SettingsError> {
+    match used {
+        SecondFactorUse::Code { step } => {
+            if factor.last_step.is_some_and(|last| step <= last) {
+                return Err(SettingsError::CodeUsed);
+            }
+            factor.last_step = Some(step);
+        }
+        SecondFactorUse::Recovery { hash } => {
+            let Some(position) = factor.recovery.iter().position(|h| *h == hash) else {
+                return Err(SettingsError::NoRecoveryCode);
+            };
+            factor.recovery.remove(position);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -306,6 +427,12 @@ mod tests {
         assert!(store.key_by_hash(&keys::sha256_hex(b"k")).is_none());
     }
 
+    fn live(store: &Store, hash: &str, now_ms: u64, password: &str) -> bool {
+        store
+            .session(hash, now_ms)
+            .is_some_and(|s| s.password == password)
+    }
+
     #[test]
     fn sessions_start_expire_and_end_and_a_login_forgets_its_attempts() {
         let claim = |store: &Store| {
@@ -338,23 +465,17 @@ mod tests {
                 session: session.clone(),
                 now_ms: 10,
                 attempt: "k".into(),
+                second_factor: None,
             },
         )
         .unwrap();
         assert!(store.login_attempts.is_empty());
-        assert!(store.has_session(&session.hash, 99, Some("fp1")));
+        assert!(live(&store, &session.hash, 99, "fp1"));
         assert!(
-            !store.has_session(&session.hash, 99, Some("fp2")),
+            !live(&store, &session.hash, 99, "fp2"),
             "the password changed"
         );
-        assert!(
-            !store.has_session(&session.hash, 99, None),
-            "no login configured"
-        );
-        assert!(
-            !store.has_session(&session.hash, 100, Some("fp1")),
-            "expired"
-        );
+        assert!(!live(&store, &session.hash, 100, "fp1"), "expired");
         // a login with a new password ends the old password's sessions
         let renewed = apply(
             &store,
@@ -367,6 +488,7 @@ mod tests {
                 },
                 now_ms: 10,
                 attempt: "k".into(),
+                second_factor: None,
             },
         )
         .unwrap();
@@ -379,6 +501,6 @@ mod tests {
             },
         )
         .unwrap();
-        assert!(!ended.has_session(&session.hash, 50, Some("fp1")));
+        assert!(!live(&ended, &session.hash, 50, "fp1"));
     }
 }

@@ -34,6 +34,14 @@ fn totp(secret_base32: &str) -> Option<TOTP> {
     ))
 }
 
+/// The code an authenticator app shows at `at_s` (for tests: the app's side).
+#[cfg(test)]
+pub(crate) fn code(secret_base32: &str, at_s: u64) -> String {
+    totp(secret_base32)
+        .map(|t| t.generate(at_s))
+        .unwrap_or_default()
+}
+
 /// A new secret, base32 (as authenticator apps take it).
 pub fn new_secret(random: &[u8; SECRET_BYTES]) -> String {
     Secret::Raw(random.to_vec()).to_encoded().to_string()

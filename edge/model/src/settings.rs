@@ -28,6 +28,46 @@ pub struct Store {
     /// Open invitations: the only way in (registration is disabled).
     #[serde(default)]
     pub invitations: Vec<Invitation>,
+    /// Read-only links to one site's dashboard (issue 12).
+    #[serde(default)]
+    pub shared_links: Vec<SharedLink>,
+}
+
+/// A read-only link to one site's dashboard, for people without an
+/// account (a Backstage page embedding it). Only the SHA-256 of its token
+/// is kept; a password, when set, as a slow hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SharedLink {
+    /// Public handle (to list and revoke), not the secret.
+    pub id: String,
+    pub hash: String,
+    pub site: String,
+    pub name: String,
+    /// `pbkdf2-sha256$…`, or empty for a link without a password.
+    #[serde(default)]
+    pub password: String,
+    /// Stats API filters every read through the link is limited to
+    /// (`[operator, dimension, values]`, as a query's `filters`).
+    #[serde(default)]
+    pub filters: Vec<serde_json::Value>,
+    pub created_ms: u64,
+}
+
+/// One line of the audit log: who changed what, when. Kept per its site's
+/// retention (`control::audit`); stored beside the settings, not in them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at_ms: u64,
+    /// The e-mail address of the person, or `admin` (the installation's
+    /// administrator: its login or the admin token).
+    pub by: String,
+    /// The site it concerns; none for the installation's own changes.
+    #[serde(default)]
+    pub site: Option<String>,
+    /// What was done, e.g. `site.update`, `key.create`, `person.remove`.
+    pub action: String,
+    /// What changed, for people: never a secret or a hash.
+    pub detail: String,
 }
 
 /// What a person may do on a site, as Plausible's roles: a viewer reads
@@ -44,6 +84,10 @@ pub enum Role {
 
 impl Role {
     pub const NAMES: [&'static str; 3] = ["viewer", "admin", "owner"];
+
+    pub fn name(self) -> &'static str {
+        Role::NAMES[self as usize]
+    }
 
     pub fn parse(name: &str) -> Option<Role> {
         match name {
@@ -144,6 +188,14 @@ pub struct Site {
     /// Plausible's site settings list them); any prop can be queried.
     #[serde(default)]
     pub props: Vec<String>,
+    /// People with a role on the site must have a second factor to read it
+    /// (an owner's choice).
+    #[serde(default)]
+    pub require_second_factor: bool,
+    /// Origins whose pages may embed the site's shared dashboards
+    /// (`Content-Security-Policy: frame-ancestors`).
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
 }
 
 impl Site {
@@ -156,6 +208,8 @@ impl Site {
             retention: Retention::Indefinite,
             goals: Vec::new(),
             props: Vec::new(),
+            require_second_factor: false,
+            embed_origins: Vec::new(),
         }
     }
 }
@@ -260,15 +314,17 @@ impl Store {
         self.keys.iter().find(|k| same_text(&k.hash, hash))
     }
 
-    /// Whether a session token's hash is a live session at `now_ms`, started
-    /// with the password whose fingerprint is `password` (none configured: no session is).
-    pub fn has_session(&self, hash: &str, now_ms: u64, password: Option<&str>) -> bool {
-        let Some(password) = password else {
-            return false;
-        };
-        self.sessions.iter().any(|s| {
-            s.expires_ms > now_ms && same_text(&s.hash, hash) && same_text(&s.password, password)
-        })
+    /// The live session at `now_ms` whose token's SHA-256 is `hash`
+    /// (compared in constant time); whose it is, and whether it still
+    /// holds, `control::access::session` decides.
+    pub fn session(&self, hash: &str, now_ms: u64) -> Option<&Session> {
+        self.sessions
+            .iter()
+            .find(|s| s.expires_ms > now_ms && same_text(&s.hash, hash))
+    }
+
+    pub fn shared_link(&self, id: &str) -> Option<&SharedLink> {
+        self.shared_links.iter().find(|l| l.id == id)
     }
 }
 

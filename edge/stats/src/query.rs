@@ -98,6 +98,15 @@ const FIELDS: [&str; 8] = [
     "pagination",
 ];
 
+/// A list of filters (`field` names it in errors): a query's, or those a
+/// shared link limits every read to.
+pub fn filters(list: &[Value], field: &str) -> Result<Vec<Filter>, QueryError> {
+    list.iter()
+        .enumerate()
+        .map(|(i, f)| filter(f, &format!("{field}[{i}]"), 0))
+        .collect()
+}
+
 pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
     let value: Value = serde_json::from_slice(body)
         .or_else(|e| fail(format!("the body is not valid JSON: {e}")))?;
@@ -120,11 +129,7 @@ pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
     let dimensions = dimensions(object.get("dimensions"))?;
     let filters = match object.get("filters") {
         None => Vec::new(),
-        Some(Value::Array(list)) => list
-            .iter()
-            .enumerate()
-            .map(|(i, f)| filter(f, &format!("filters[{i}]"), 0))
-            .collect::<Result<_, _>>()?,
+        Some(Value::Array(list)) => filters(list, "filters")?,
         Some(other) => return fail(format!("filters: {} is not a list", shown(other))),
     };
     let order_by = order_by(object.get("order_by"), &metrics, &dimensions)?;

@@ -49,6 +49,18 @@ pub struct RawConfig {
     /// `METRICS_TOKEN` (a secret, 24+ characters): what a Prometheus scrape
     /// of `/metrics` shows; unset, there is no metrics endpoint.
     pub metrics_token: Option<String>,
+    /// Single sign-on (OpenID Connect, docs/teams.md): `OIDC_ISSUER` (the
+    /// provider's issuer URL; https, or http to a private host),
+    /// `OIDC_CLIENT_ID`, `OIDC_CLIENT_SECRET` (a secret), `OIDC_ROLES` (which
+    /// groups give which roles, `control::sso::RoleMap`), `OIDC_ROLE_CLAIM`
+    /// (default `groups`) and `SSO_ONLY` (`true`: people sign in only
+    /// through the provider). Unset issuer: no single sign-on.
+    pub oidc_issuer: Option<String>,
+    pub oidc_client_id: Option<String>,
+    pub oidc_client_secret: Option<String>,
+    pub oidc_roles: Option<String>,
+    pub oidc_role_claim: Option<String>,
+    pub sso_only: Option<String>,
     /// Whether the `CONTROL` service binding exists: this is a replica, and
     /// its salts and settings live in the control instance.
     pub control_bound: bool,
@@ -74,6 +86,38 @@ pub struct Config {
     pub control_token: Option<AdminToken>,
     /// `METRICS_TOKEN`: what a scrape of `/metrics` must show.
     pub metrics_token: Option<AdminToken>,
+    /// Single sign-on, when an issuer is configured.
+    pub sso: Option<Sso>,
+}
+
+impl Config {
+    /// Whether people may only sign in through the provider (`SSO_ONLY`).
+    pub fn single_sign_on_only(&self) -> bool {
+        self.sso.as_ref().is_some_and(|sso| sso.only)
+    }
+}
+
+/// An OpenID provider and how its groups map to roles.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sso {
+    pub issuer: Url,
+    pub client_id: String,
+    pub client_secret: String,
+    pub roles: control::sso::RoleMap,
+    pub role_claim: String,
+    pub only: bool,
+}
+
+impl std::fmt::Debug for Sso {
+    // the client secret never reaches a log
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sso")
+            .field("issuer", &self.issuer.as_str())
+            .field("client_id", &self.client_id)
+            .field("role_claim", &self.role_claim)
+            .field("only", &self.only)
+            .finish()
+    }
 }
 
 /// Where the Durable Objects that hold shared state (the daily salts, the
@@ -151,6 +195,8 @@ pub enum ConfigError {
     BadControlToken,
     #[error("METRICS_TOKEN must be at least {MIN_ADMIN_TOKEN_BYTES} characters")]
     ShortMetricsToken,
+    #[error("{0}")]
+    BadSso(&'static str, String),
     #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
     BadRetryBudget(String),
 }
@@ -173,6 +219,7 @@ impl ConfigError {
             ConfigError::BadCluster(_) => "CLICKHOUSE_CLUSTER",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
+            ConfigError::BadSso(variable, _) => variable,
         }
     }
 }
@@ -262,7 +309,16 @@ impl RawConfig {
             },
             None => clickhouse.clone(),
         };
+        let sso = sso(
+            self.oidc_issuer,
+            self.oidc_client_id,
+            self.oidc_client_secret,
+            self.oidc_roles,
+            self.oidc_role_claim,
+            self.sso_only,
+        )?;
         Ok(Config {
+            sso,
             clickhouse,
             clickhouse_read,
             proxy,
@@ -275,6 +331,68 @@ impl RawConfig {
             metrics_token,
         })
     }
+}
+
+/// Single sign-on from its variables: all of issuer, client and roles, or none.
+fn sso(
+    issuer: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    roles: Option<String>,
+    role_claim: Option<String>,
+    only: Option<String>,
+) -> Result<Option<Sso>, ConfigError> {
+    let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let only = match set(only).as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(ConfigError::BadSso(
+                "SSO_ONLY",
+                format!("SSO_ONLY must be true or false, not {other:?}"),
+            ))
+        }
+    };
+    let Some(issuer_text) = set(issuer) else {
+        if only {
+            return Err(ConfigError::BadSso(
+                "SSO_ONLY",
+                "SSO_ONLY needs single sign-on: set OIDC_ISSUER and the rest".into(),
+            ));
+        }
+        return Ok(None);
+    };
+    let issuer = Url::parse(&issuer_text)
+        .ok()
+        .filter(|u| u.scheme() == "https" || (u.scheme() == "http" && is_private_host(u)))
+        .ok_or_else(|| {
+            ConfigError::BadSso(
+                "OIDC_ISSUER",
+                "OIDC_ISSUER must be the provider's https URL (http only to a private host)".into(),
+            )
+        })?;
+    let client_id = set(client_id).ok_or_else(|| {
+        ConfigError::BadSso(
+            "OIDC_CLIENT_ID",
+            "OIDC_CLIENT_ID is required with OIDC_ISSUER".into(),
+        )
+    })?;
+    let client_secret = set(client_secret).ok_or_else(|| {
+        ConfigError::BadSso(
+            "OIDC_CLIENT_SECRET",
+            "OIDC_CLIENT_SECRET is required with OIDC_ISSUER".into(),
+        )
+    })?;
+    let roles = control::sso::RoleMap::parse(&set(roles).unwrap_or_default())
+        .map_err(|why| ConfigError::BadSso("OIDC_ROLES", format!("OIDC_ROLES: {why}")))?;
+    Ok(Some(Sso {
+        issuer,
+        client_id,
+        client_secret,
+        roles,
+        role_claim: set(role_claim).unwrap_or_else(|| "groups".into()),
+        only,
+    }))
 }
 
 /// A ClickHouse identifier as SQL text may hold it unquoted.
@@ -491,5 +609,51 @@ mod tests {
             .unwrap()
             .metrics_token
             .is_some());
+    }
+
+    #[test]
+    fn single_sign_on_needs_issuer_client_and_roles_together() {
+        let sso = |issuer: &str, roles: &str, only: &str| {
+            RawConfig {
+                oidc_issuer: Some(issuer.into()),
+                oidc_client_id: Some("dash".into()),
+                oidc_client_secret: Some("s3cret".into()),
+                oidc_roles: Some(roles.into()),
+                sso_only: Some(only.into()),
+                ..raw("http://127.0.0.1:8123")
+            }
+            .validate()
+        };
+        let config = sso("https://idp.example/realms/x", "devs=viewer@*", "true").unwrap();
+        assert!(config.single_sign_on_only());
+        let shown = format!("{:?}", config.sso);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(config.sso.unwrap().role_claim, "groups");
+        assert!(
+            sso("http://10.0.0.5:8080", "devs=viewer@*", "").is_ok(),
+            "private http"
+        );
+        for (issuer, roles, only, variable) in [
+            ("http://idp.example", "devs=viewer@*", "", "OIDC_ISSUER"),
+            ("not a url", "devs=viewer@*", "", "OIDC_ISSUER"),
+            ("https://idp.example", "", "", "OIDC_ROLES"),
+            ("https://idp.example", "devs=root@*", "", "OIDC_ROLES"),
+            ("https://idp.example", "devs=viewer@*", "yes", "SSO_ONLY"),
+            ("", "", "true", "SSO_ONLY"),
+        ] {
+            assert_eq!(
+                sso(issuer, roles, only).unwrap_err().variable(),
+                variable,
+                "{issuer} {roles} {only}"
+            );
+        }
+        let no_client = RawConfig {
+            oidc_issuer: Some("https://idp.example".into()),
+            ..raw("http://127.0.0.1:8123")
+        };
+        assert_eq!(
+            no_client.validate().unwrap_err().variable(),
+            "OIDC_CLIENT_ID"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! `/api/admin/…`: sites (time zone, retention, goals, props), Stats API
 //! keys and visit rebuilds, for the admin token or the dashboard's session
-//! (`control::access::admin`). Requests become `control::admin` changes,
-//! made by the `SiteSettings` object.
+//! (`control::access::admin`), each as far as the caller's role on the site
+//! allows (`control::access::allowed`; the installation's own operations
+//! for super-admins). Requests become `control::admin` changes, made by the
+//! `SiteSettings` object, which records them in the audit log.
 
 use super::bindings::{config, random_bytes};
 use super::body;
@@ -12,24 +14,26 @@ use super::respond::{self, Failure};
 /// A site with its goals and props is a few kilobytes.
 const MAX_ADMIN_BODY: usize = 64 * 1024;
 use super::settings;
-use control::access;
-use control::admin::{self, public_view};
+use control::access::{self, Principal};
+use control::admin;
+use control::people::Need;
 use control::settings::Change;
 use model::settings::Store;
 use worker::{Date, Method, Request, Response, Result, RouteContext};
 
-/// The settings, when the request may use the admin API; a refusal otherwise.
+/// The settings and who asks, when the request may use the admin API; a
+/// refusal otherwise. What they may do there, each route asks.
 pub(super) async fn allowed(
     request: &Request,
     ctx: &RouteContext<()>,
-) -> std::result::Result<Store, Failure> {
+) -> std::result::Result<(Store, Principal), Failure> {
     let config = config(&ctx.env)?;
     let store = settings::load(&ctx.env).await?;
     let token = config.admin_token.as_ref().map(|t| t.0.as_str());
     let change = request.method() != Method::Get;
     let caller = Caller::of(request);
     let password = config.login.as_ref().map(|l| l.password.fingerprint());
-    access::admin(
+    let principal = access::admin(
         &caller.credentials(),
         token,
         &store,
@@ -37,12 +41,45 @@ pub(super) async fn allowed(
         password.as_deref(),
         change,
     )?;
-    Ok(store)
+    Ok((store, principal))
 }
 
-async fn make(ctx: &RouteContext<()>, change: &Change) -> std::result::Result<Response, Failure> {
-    match settings::change(&ctx.env, change).await? {
-        Ok(store) => respond::ok(&public_view(&store)),
+/// The settings and who asks, when they have the role `need` asks for on
+/// at least one site (each route then checks the site it touches).
+pub(super) async fn with_role(
+    request: &Request,
+    ctx: &RouteContext<()>,
+    need: Need,
+) -> std::result::Result<(Store, Principal), Failure> {
+    let (store, principal) = allowed(request, ctx).await?;
+    access::somewhere(&store, &principal, need)?;
+    Ok((store, principal))
+}
+
+/// The installation's own operations: super-admins only.
+pub(super) async fn super_admin(
+    request: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<(Store, Principal), Failure> {
+    let (store, principal) = allowed(request, ctx).await?;
+    access::super_admin(&principal)?;
+    Ok((store, principal))
+}
+
+/// The settings as `principal` may see them: the sites they manage.
+pub(super) fn view(store: &Store, principal: &Principal) -> serde_json::Value {
+    admin::view_for(store, |site| {
+        access::allowed(store, principal, site, Need::Manage).is_ok()
+    })
+}
+
+pub(super) async fn make(
+    ctx: &RouteContext<()>,
+    principal: &Principal,
+    change: &Change,
+) -> std::result::Result<Response, Failure> {
+    match settings::change(&ctx.env, principal.label(), change).await? {
+        Ok(store) => respond::ok(&view(&store, principal)),
         Err(reason) => Err(Failure::refused(409, reason)),
     }
 }
@@ -50,7 +87,11 @@ async fn make(ctx: &RouteContext<()>, change: &Change) -> std::result::Result<Re
 pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "admin",
-        async { respond::ok(&public_view(&allowed(&request, &ctx).await?)) }.await,
+        async {
+            let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
+            respond::ok(&view(&store, &principal))
+        }
+        .await,
     )
 }
 
@@ -58,14 +99,25 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
             let domain = ctx.param("domain").cloned().unwrap_or_default();
             let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let change = admin::put_site(&domain, &body)?;
             if let Change::PutSite(site) = &change {
+                match store.site(&site.domain) {
+                    // a new site is the installation's business
+                    None => access::super_admin(&principal)?,
+                    Some(old) => {
+                        access::allowed(&store, &principal, &site.domain, Need::Manage)?;
+                        if old.require_second_factor != site.require_second_factor {
+                            access::allowed(&store, &principal, &site.domain, Need::Own)?;
+                            access::may_require_second_factor(&principal, site)?;
+                        }
+                    }
+                }
                 known_timezone(&ctx, &site.timezone, "timezone").await?;
             }
-            make(&ctx, &change).await
+            make(&ctx, &principal, &change).await
         }
         .await,
     )
@@ -93,7 +145,7 @@ async fn known_timezone(
 pub async fn export(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "admin",
-        async { respond::ok(&admin::export(&allowed(&request, &ctx).await?)) }.await,
+        async { respond::ok(&admin::export(&super_admin(&request, &ctx).await?.0)) }.await,
     )
 }
 
@@ -105,7 +157,7 @@ pub async fn import(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            let (_, principal) = super_admin(&request, &ctx).await?;
             let body = body::read(&mut request, MAX_IMPORT_BODY).await?;
             let change = admin::import(&body)?;
             if let Change::Import { sites, .. } = &change {
@@ -116,7 +168,7 @@ pub async fn import(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                     known_timezone(&ctx, zone, "sites[].timezone").await?;
                 }
             }
-            make(&ctx, &change).await
+            make(&ctx, &principal, &change).await
         }
         .await,
     )
@@ -126,9 +178,10 @@ pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Resp
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            let (store, principal) = with_role(&request, &ctx, Need::Own).await?;
             let domain = admin::domain(ctx.param("domain").map_or("", String::as_str))?;
-            make(&ctx, &Change::DeleteSite { domain }).await
+            access::allowed(&store, &principal, &domain, Need::Own)?;
+            make(&ctx, &principal, &Change::DeleteSite { domain }).await
         }
         .await,
     )
@@ -136,10 +189,17 @@ pub async fn delete_site(request: Request, ctx: RouteContext<()>) -> Result<Resp
 
 pub async fn add_key(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json("admin", async {
-        allowed(&request, &ctx).await?;
+        let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
         let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
         let (key, secret) = admin::add_key(&body, &random_bytes())?;
-        match settings::change(&ctx.env, &Change::AddKey(key.clone())).await? {
+        for site in &key.sites {
+            if store.is_site(site) {
+                access::allowed(&store, &principal, site, Need::Manage)?;
+            } else {
+                access::super_admin(&principal)?;
+            }
+        }
+        match settings::change(&ctx.env, principal.label(), &Change::AddKey(key.clone())).await? {
             // the secret is shown this once; only its hash is kept
             Ok(_) => respond::ok(
                 &serde_json::json!({ "id": key.id, "name": key.name, "sites": key.sites, "key": secret }),
@@ -153,9 +213,17 @@ pub async fn revoke_key(request: Request, ctx: RouteContext<()>) -> Result<Respo
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
             let id = ctx.param("id").cloned().unwrap_or_default();
-            make(&ctx, &Change::RevokeKey { id }).await
+            match store.keys.iter().find(|k| k.id == id) {
+                Some(key) => {
+                    for site in &key.sites {
+                        access::allowed(&store, &principal, site, Need::Manage)?;
+                    }
+                }
+                None => return Err(Failure::refused(404, format!("no API key {id:?}"))),
+            }
+            make(&ctx, &principal, &Change::RevokeKey { id }).await
         }
         .await,
     )
@@ -168,7 +236,7 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            super_admin(&request, &ctx).await?;
             let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let (from, to) = admin::rebuild_range(&body)?;
             let sql = ingest::store::visits::rebuild_sql(&from, &to);
@@ -191,7 +259,7 @@ pub async fn run_retention(request: Request, ctx: RouteContext<()>) -> Result<Re
     respond::json(
         "admin",
         async {
-            allowed(&request, &ctx).await?;
+            super_admin(&request, &ctx).await?;
             let failed = super::retention::enforce(&ctx.env).await;
             respond::ok(&serde_json::json!({ "failed": failed }))
         }

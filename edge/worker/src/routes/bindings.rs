@@ -64,6 +64,12 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         retry_budget_seconds: var("RETRY_BUDGET_SECONDS"),
         control_token: var("CONTROL_TOKEN"),
         metrics_token: var("METRICS_TOKEN"),
+        oidc_issuer: var("OIDC_ISSUER"),
+        oidc_client_id: var("OIDC_CLIENT_ID"),
+        oidc_client_secret: var("OIDC_CLIENT_SECRET"),
+        oidc_roles: var("OIDC_ROLES"),
+        oidc_role_claim: var("OIDC_ROLE_CLAIM"),
+        sso_only: var("SSO_ONLY"),
         control_bound: env.service(CONTROL).is_ok(),
     }
     .validate()?;

@@ -8,6 +8,7 @@ use worker::Request;
 pub struct Caller {
     authorization: Option<String>,
     cookie: Option<String>,
+    shared_link: Option<String>,
     same_origin: bool,
 }
 
@@ -22,6 +23,7 @@ impl Caller {
         Caller {
             authorization: header("Authorization"),
             cookie: header("Cookie"),
+            shared_link: header("X-Shared-Link"),
             // a request whose own URL cannot be read is not from our page
             same_origin: own_origin
                 .is_some_and(|own| control::access::same_origin(origin.as_deref(), &own)),
@@ -33,6 +35,7 @@ impl Caller {
             authorization: self.authorization.as_deref(),
             cookie: self.cookie.as_deref(),
             same_origin: self.same_origin,
+            shared_link: self.shared_link.as_deref(),
         }
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! A replayed event is stored once, however often: it keeps its event id.
 
-use super::admin::allowed;
+use super::admin::super_admin;
 use super::bindings::{DEAD_LETTERS, EVENTS_QUEUE};
 use super::respond;
 use super::state::{self, StateObject};
@@ -178,7 +178,7 @@ pub async fn list(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "dead-letters",
         async {
-            allowed(&request, &ctx).await?;
+            super_admin(&request, &ctx).await?;
             let (letters, truncated) = Letters::of(&ctx.env).list(&ctx.env, PREFIX, 1000).await?;
             respond::ok(&serde_json::json!({ "dead_letters": letters, "truncated": truncated }))
         }
@@ -190,7 +190,7 @@ pub async fn replay(request: Request, ctx: RouteContext<()>) -> Result<Response>
     respond::json(
         "dead-letters",
         async {
-            allowed(&request, &ctx).await?;
+            super_admin(&request, &ctx).await?;
             let env = &ctx.env;
             let letters = Letters::of(env);
             let (listed, truncated) = letters.list(env, PREFIX, 100).await?;

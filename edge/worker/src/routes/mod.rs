@@ -11,7 +11,8 @@
 //! | `GET /metrics` (behind `METRICS_TOKEN`) | [`metrics`] | `crate::metrics` |
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
 //! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds, export and import) | [`admin`] | `control::admin`, `control::access` |
-//! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::access` |
+//! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::people`, `control::access` |
+//! | `/api/admin/people`, `/api/admin/invitations`, `/api/admin/audit`, `/api/admin/sites/:domain/shared-links`, `/api/auth/invitations/accept`, `/api/auth/second-factor`, `/api/share`, `/share/:token` | [`people`] | `control::people`, `control::audit`, `control::access` |
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
@@ -39,6 +40,7 @@ mod event;
 mod health;
 mod log;
 mod metrics;
+mod people;
 mod respond;
 mod retention;
 mod salt;
@@ -73,9 +75,30 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/retention/run", admin::run_retention)
         .get_async("/api/admin/dead-letters", dead_letters::list)
         .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
+        .get_async("/api/admin/people", people::list)
+        .put_async("/api/admin/people/:id/roles/:domain", people::set_role)
+        .put_async("/api/admin/people/:id", people::set_super_admin)
+        .delete_async("/api/admin/people/:id", people::remove)
+        .post_async("/api/admin/invitations", people::invite)
+        .delete_async("/api/admin/invitations/:id", people::revoke_invitation)
+        .get_async("/api/admin/audit", people::audit_log)
+        .post_async("/api/admin/sites/:domain/shared-links", people::share)
+        .delete_async(
+            "/api/admin/sites/:domain/shared-links/:id",
+            people::revoke_share,
+        )
         .post_async("/api/auth/login", session::login)
         .post_async("/api/auth/logout", session::logout)
         .get_async("/api/auth/session", session::show)
+        .post_async("/api/auth/invitations/accept", people::accept)
+        .post_async("/api/auth/second-factor", people::start_second_factor)
+        .post_async(
+            "/api/auth/second-factor/confirm",
+            people::confirm_second_factor,
+        )
+        .post_async("/api/share/unlock", people::unlock)
+        .get_async("/api/share", people::shared)
+        .get_async("/share/:token", people::page)
         .get_async("/internal/state/:object", state::serve)
         .post_async("/internal/state/:object", state::serve)
         .get_async("/internal/state/:object/*path", state::serve)

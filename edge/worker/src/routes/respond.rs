@@ -8,6 +8,7 @@
 use crate::config::ConfigError;
 use control::access::Denied;
 use control::admin::AdminError;
+use control::people::PeopleError;
 use stats::columns::RowError;
 use stats::error::StatsError;
 use stats::query::QueryError;
@@ -69,6 +70,12 @@ impl Failure {
 impl From<Denied> for Failure {
     fn from(denied: Denied) -> Self {
         Failure::Refused(denied.status(), denied.to_string())
+    }
+}
+
+impl From<PeopleError> for Failure {
+    fn from(error: PeopleError) -> Self {
+        Failure::Refused(error.status, error.message)
     }
 }
 

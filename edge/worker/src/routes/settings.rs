@@ -7,9 +7,14 @@
 //! (up to an hour old) rather than refuse an event it would accept.
 
 use super::state::{self, StateObject};
-use control::settings::{apply, Change};
-use model::settings::Store;
-use worker::{durable_object, Date, DurableObject, Env, Method, Request, Response, Result, State};
+use control::audit;
+use control::settings::{apply, Change, Edit};
+use model::settings::{AuditEntry, Store};
+use worker::js_sys::{Array, Object, Reflect};
+use worker::wasm_bindgen::JsValue;
+use worker::{
+    durable_object, Date, DurableObject, Env, ListOptions, Method, Request, Response, Result, State,
+};
 
 /// A change reaches every isolate (and self-hosted replica) within 5 s.
 const FRESH_MS: u64 = 4_000;
@@ -70,10 +75,19 @@ pub async fn cached(env: &Env, unknown_site: bool) -> Result<Store> {
     }
 }
 
-/// Makes `change`; `Ok(Err(message))` when the settings refuse it.
-pub async fn change(env: &Env, change: &Change) -> Result<std::result::Result<Store, String>> {
-    let body =
-        serde_json::to_string(change).map_err(|e| worker::Error::RustError(e.to_string()))?;
+/// Makes `change` as `by` (`access::Principal::label`, for the audit log);
+/// `Ok(Err(message))` when the settings refuse it.
+pub async fn change(
+    env: &Env,
+    by: &str,
+    change: &Change,
+) -> Result<std::result::Result<Store, String>> {
+    let edit = Edit {
+        by: by.to_string(),
+        at_ms: Date::now().as_millis(),
+        change: change.clone(),
+    };
+    let body = serde_json::to_string(&edit).map_err(|e| worker::Error::RustError(e.to_string()))?;
     let mut response =
         state::fetch(env, StateObject::Settings, Method::Post, "/", Some(body)).await?;
     let text = response.text().await?;
@@ -86,6 +100,20 @@ pub async fn change(env: &Env, change: &Change) -> Result<std::result::Result<St
     Ok(Ok(store))
 }
 
+/// The most recent audit entries, newest first (`GET /audit` of the object).
+pub async fn audit_log(env: &Env) -> Result<Vec<AuditEntry>> {
+    let text = state::fetch(env, StateObject::Settings, Method::Get, "/audit", None)
+        .await?
+        .text()
+        .await?;
+    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+/// The most audit entries one read returns (newest first).
+const AUDIT_READ: usize = 1_000;
+/// The oldest entries looked at for expiry after each audited change.
+const AUDIT_PRUNE: usize = 20;
+
 #[durable_object]
 pub struct SiteSettings {
     state: State,
@@ -96,38 +124,113 @@ impl DurableObject for SiteSettings {
         SiteSettings { state }
     }
 
-    /// `GET`: the store as JSON. `POST` a [`Change`]: the new store, or 409
-    /// with the reason. A change reads and writes the store with nothing
-    /// but storage calls in between, so the object's input gate lets no
-    /// other request in: its body is read first (awaiting it would open the
-    /// gate, and two changes read the same store — one lost).
+    /// `GET`: the store as JSON; `GET /audit`: the latest audit entries.
+    /// `POST` an [`Edit`]: the new store, or 409 with the reason; its audit
+    /// entry is written with it, in one put. A change reads and writes the
+    /// store with nothing but storage calls in between, so the object's
+    /// input gate lets no other request in: its body is read first
+    /// (awaiting it would open the gate, and two changes read the same
+    /// store — one lost).
     async fn fetch(&self, mut request: Request) -> Result<Response> {
-        let change = if request.method() == Method::Post {
-            match serde_json::from_slice::<Change>(&request.bytes().await?) {
-                Ok(change) => Some(change),
+        let storage = self.state.storage();
+        if request.method() == Method::Get && request.path().ends_with("/audit") {
+            return Response::from_json(&self.audit_entries(AUDIT_READ, true).await?);
+        }
+        let edit = if request.method() == Method::Post {
+            match serde_json::from_slice::<Edit>(&request.bytes().await?) {
+                Ok(edit) => Some(edit),
                 Err(_) => return Response::error("not a settings change", 400),
             }
         } else {
             None
         };
-        let storage = self.state.storage();
         let text: Option<String> = storage.get(KEY).await?;
         let store: Store = match text {
             Some(text) => serde_json::from_str(&text)
                 .map_err(|e| worker::Error::RustError(format!("stored settings: {e}")))?,
             None => Store::default(),
         };
-        let Some(change) = change else {
+        let Some(edit) = edit else {
             return Response::from_json(&store);
         };
-        match apply(&store, change) {
+        let entry = audit::entry(&store, &edit);
+        match apply(&store, edit.change) {
             Ok(next) => {
                 let text = serde_json::to_string(&next)
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
-                storage.put(KEY, text).await?;
+                let values = Object::new();
+                Reflect::set(&values, &KEY.into(), &text.into())?;
+                if let Some(entry) = &entry {
+                    // two changes in the same millisecond keep both entries
+                    let seq = u32::from(u16::from_le_bytes(super::bindings::random_bytes()));
+                    let text = serde_json::to_string(entry)
+                        .map_err(|e| worker::Error::RustError(e.to_string()))?;
+                    Reflect::set(
+                        &values,
+                        &audit::storage_key(entry, seq).into(),
+                        &JsValue::from(text),
+                    )?;
+                }
+                storage.put_multiple_raw(values).await?;
+                if entry.is_some() {
+                    self.forget_expired(&next, edit.at_ms).await?;
+                }
                 Response::from_json(&next)
             }
             Err(refused) => Response::error(refused.to_string(), 409),
         }
+    }
+}
+
+impl SiteSettings {
+    /// Up to `limit` audit entries with their keys, newest first (`newest`) or oldest first.
+    async fn audit_entries(&self, limit: usize, newest: bool) -> Result<Vec<AuditEntry>> {
+        Ok(self
+            .audit_keyed(limit, newest)
+            .await?
+            .into_iter()
+            .map(|(_, entry)| entry)
+            .collect())
+    }
+
+    async fn audit_keyed(&self, limit: usize, newest: bool) -> Result<Vec<(String, AuditEntry)>> {
+        let map = self
+            .state
+            .storage()
+            .list_with_options(
+                ListOptions::new()
+                    .prefix(audit::PREFIX)
+                    .reverse(newest)
+                    .limit(limit),
+            )
+            .await?;
+        let mut entries = Vec::new();
+        // the listing holds the values already: read them from it
+        for pair in map.entries() {
+            let pair: Array = pair?.into();
+            let (Some(key), Some(text)) = (pair.get(0).as_string(), pair.get(1).as_string()) else {
+                continue;
+            };
+            if let Ok(entry) = serde_json::from_str::<AuditEntry>(&text) {
+                entries.push((key, entry));
+            }
+        }
+        Ok(entries)
+    }
+
+    /// Forgets the oldest entries past their site's retention (a few per
+    /// change: the log is kept trimmed as it grows).
+    async fn forget_expired(&self, store: &Store, now_ms: u64) -> Result<()> {
+        let expired: Vec<String> = self
+            .audit_keyed(AUDIT_PRUNE, false)
+            .await?
+            .into_iter()
+            .filter(|(_, entry)| audit::expired(entry, store, now_ms))
+            .map(|(key, _)| key)
+            .collect();
+        if !expired.is_empty() {
+            self.state.storage().delete_multiple(expired).await?;
+        }
+        Ok(())
     }
 }

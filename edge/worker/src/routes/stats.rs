@@ -99,8 +99,14 @@ async fn run_query(
 ) -> std::result::Result<Response, Failure> {
     let (config, store, reader) = reader(request, ctx).await?;
     let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
-    let query = query::parse(&body)?;
+    let mut query = query::parse(&body)?;
     let site = access::site_for(&store, &reader, &query.site_id)?;
+    if let Reader::Shared(link) = &reader {
+        // a link limited to a filter reads nothing outside it
+        query
+            .filters
+            .extend(query::filters(&link.filters, "shared link filters")?);
+    }
     let ch = &config.clickhouse_read;
     let range_sql = resolve_sql(&query.date_range, &site.domain, &site.timezone);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
@@ -128,6 +134,12 @@ async fn run_realtime(
         return Err(Failure::refused(400, "site_id is required"));
     };
     let site = access::site_for(&store, &reader, &site_id)?;
+    if matches!(&reader, Reader::Shared(link) if !link.filters.is_empty()) {
+        return Err(Failure::refused(
+            403,
+            "a shared link limited to a filter shows no realtime count",
+        ));
+    }
     let rows = select(&config.clickhouse_read, &realtime_sql(site)).await?;
     respond::ok(&realtime_answer(&rows)?)
 }

@@ -1,0 +1,496 @@
+// Teams (issue 12) against the Worker under wrangler dev: every route × role
+// (anonymous, viewer, admin, owner, super-admin, shared link), read from the
+// Worker's route table so that a route without a rule here fails; CSRF on
+// every state-changing route; invitations (single use, revocable); removal
+// ending sessions at once; session fixation; the second factor (TOTP, replay
+// within its window, recovery codes, a site that requires it); the audit
+// log; shared links (password, filter, revocation, frame-ancestors).
+import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
+import { mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, test } from 'node:test'
+import { hashPassword } from '../scripts/lib/admin.mjs'
+import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
+import { generateEvents, insertEvents, utcDays } from '../scripts/lib/events.mjs'
+import { root } from '../scripts/lib/paths.mjs'
+import { startClickhouse } from './support/clickhouse.mjs'
+import { startEdge, TEST_ADMIN_TOKEN } from './support/edge.mjs'
+
+const A = 'backstage.fawkes.idp'
+const B = 'portal.test'
+const C = 'delete-me.test'
+const ADMIN_PASSWORD = 'the-installation-password'
+const PASSWORD = 'a long enough password'
+const COOKIE = '__Host-ea_session'
+
+let ch, edge
+const who = {}
+before(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'teams-'))
+  ch = await startClickhouse(join(dir, 'ch'))
+  const clickhouse = clickhouseFromEnv(ch.env)
+  await migrate(clickhouse, { log: () => {} })
+  const rows = [...generateEvents({ count: 600, days: 5, end: Date.now() - 120_000, seed: 12, site: A })]
+  await insertEvents(clickhouse, rows)
+  edge = await startEdge({
+    clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
+    sites: [A, B, C],
+    persistTo: join(dir, 'state'),
+    vars: { ADMIN_PASSWORD_HASH: hashPassword(ADMIN_PASSWORD) }
+  })
+  await edge.admin.rebuildVisits(...utcDays(rows))
+  who.anonymous = {}
+  for (const [name, role] of [
+    ['viewer', 'viewer'],
+    ['admin', 'admin'],
+    ['owner', 'owner'],
+    ['super', 'viewer']
+  ]) {
+    const person = await join_(`${name}@example.com`, A, role)
+    who[name] = { cookie: person.cookie, id: person.id }
+  }
+  const owner = who.owner.id
+  await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/people/${owner}/roles/${C}`, { role: 'owner' }, 200)
+  await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/people/${who.super.id}`, { super_admin: true }, 200)
+  const link = await call(
+    { token: TEST_ADMIN_TOKEN },
+    'POST',
+    `/api/admin/sites/${A}/shared-links`,
+    { name: 'home' },
+    200
+  )
+  who.shared = { shared: link.token }
+})
+after(async () => {
+  await edge?.stop()
+  await ch?.stop()
+})
+
+/** A request as `as` ({cookie}, {token}, {shared}); `expect` a status, when given. */
+async function call(as, method, path, body, expect, headers = {}) {
+  const response = await fetch(`${edge.url}${path}`, {
+    method,
+    headers: {
+      ...(as.cookie ? { Cookie: `${COOKIE}=${as.cookie}` } : {}),
+      ...(as.token ? { Authorization: `Bearer ${as.token}` } : {}),
+      ...(as.shared ? { 'X-Shared-Link': as.shared } : {}),
+      ...headers
+    },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  const text = await response.text()
+  let json = null
+  try {
+    json = JSON.parse(text)
+  } catch {
+    // not JSON (a page)
+  }
+  if (expect !== undefined) assert.equal(response.status, expect, `${method} ${path}: ${text.slice(0, 300)}`)
+  if (expect === undefined) return { status: response.status, json, text, headers: response.headers }
+  return json
+}
+
+function cookieOf(response) {
+  const set = response.headers.get('set-cookie') ?? ''
+  return new RegExp(`${COOKIE}=([^;]*)`).exec(set)?.[1]
+}
+
+async function logIn(username, password, code) {
+  const response = await fetch(`${edge.url}/api/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ username, password, ...(code ? { code } : {}) })
+  })
+  const json = await response.json()
+  return { status: response.status, json, cookie: cookieOf(response) }
+}
+
+/** Invites `email` to `site` as `role` (the admin token), and accepts: the new person's session and id. */
+async function join_(email, site, role) {
+  const invitation = await call(
+    { token: TEST_ADMIN_TOKEN },
+    'POST',
+    '/api/admin/invitations',
+    { email, site, role },
+    200
+  )
+  const response = await fetch(`${edge.url}/api/auth/invitations/accept`, {
+    method: 'POST',
+    body: JSON.stringify({ token: invitation.token, name: email.split('@')[0], password: PASSWORD })
+  })
+  assert.equal(response.status, 200, await response.clone().text())
+  const cookie = cookieOf(response)
+  const people = await call({ token: TEST_ADMIN_TOKEN }, 'GET', '/api/admin/people', undefined, 200)
+  return { cookie, id: people.people.find((p) => p.email === email).id, invitation }
+}
+
+/** RFC 6238's code of a base32 secret at `seconds` (what an authenticator app shows). */
+function totp(secret, seconds = Date.now() / 1000) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'
+  let bits = ''
+  for (const c of secret.replace(/=+$/, '')) bits += alphabet.indexOf(c).toString(2).padStart(5, '0')
+  const key = Buffer.from(bits.match(/.{8}/g).map((b) => Number.parseInt(b, 2)))
+  const counter = Buffer.alloc(8)
+  counter.writeBigUInt64BE(BigInt(Math.floor(seconds / 30)))
+  const mac = createHmac('sha1', key).update(counter).digest()
+  const offset = mac[19] & 15
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000).padStart(6, '0')
+}
+
+// Who may call each route: `ok` lists the roles let in (any answer but 401/403);
+// the rest get 401 (no session: anonymous, a shared link on a session's route)
+// or 403 (a session without the role). `public`: the route decides alone (no
+// session involved); `params`/`body`: what the request carries.
+const READERS = ['viewer', 'admin', 'owner', 'super', 'shared']
+const MANAGERS = ['admin', 'owner', 'super']
+const PEOPLE = ['viewer', 'admin', 'owner', 'super']
+const RULES = {
+  'POST /api/event': { public: true, body: {} },
+  'OPTIONS /api/event': { public: true },
+  'GET /api/health': { public: true },
+  'GET /js/:file': { public: true, params: { file: 'script.js' } },
+  'GET /metrics': { public: true },
+  'POST /api/v2/query': { ok: READERS, body: { site_id: A, metrics: ['visitors'], date_range: '7d' } },
+  'GET /api/v1/stats/realtime/visitors': { ok: READERS, query: `?site_id=${A}` },
+  'GET /api/admin/settings': { ok: MANAGERS },
+  'GET /api/admin/export': { ok: ['super'] },
+  'PUT /api/admin/import': { ok: ['super'], body: {} },
+  'PUT /api/admin/sites/:domain': { ok: MANAGERS, params: { domain: A }, body: { timezone: 'UTC' } },
+  'DELETE /api/admin/sites/:domain': { ok: ['owner', 'super'], params: { domain: C } },
+  'POST /api/admin/keys': { ok: MANAGERS, body: { sites: [A], name: 'matrix' } },
+  'DELETE /api/admin/keys/:id': { ok: MANAGERS, params: { id: 'nobody' } },
+  'POST /api/admin/visits/rebuild': { ok: ['super'], body: {} },
+  'POST /api/admin/retention/run': { ok: ['super'] },
+  'GET /api/admin/dead-letters': { ok: ['super'] },
+  'POST /api/admin/dead-letters/replay': { ok: ['super'], body: {} },
+  'GET /api/admin/people': { ok: MANAGERS },
+  'PUT /api/admin/people/:id/roles/:domain': {
+    ok: MANAGERS,
+    params: { id: 'nobody', domain: A },
+    body: { role: 'viewer' }
+  },
+  'PUT /api/admin/people/:id': { ok: ['super'], params: { id: 'nobody' }, body: { super_admin: true } },
+  'DELETE /api/admin/people/:id': { ok: MANAGERS, params: { id: 'nobody' } },
+  'POST /api/admin/invitations': { ok: MANAGERS, body: { email: 'matrix@example.com', site: A, role: 'viewer' } },
+  'DELETE /api/admin/invitations/:id': { ok: MANAGERS, params: { id: 'nobody' } },
+  'GET /api/admin/audit': { ok: ['owner', 'super'] },
+  'POST /api/admin/sites/:domain/shared-links': { ok: MANAGERS, params: { domain: A }, body: { name: 'matrix' } },
+  'DELETE /api/admin/sites/:domain/shared-links/:id': { ok: MANAGERS, params: { domain: A, id: 'nobody' } },
+  'POST /api/auth/login': { public: true, body: { username: 'nobody', password: 'x' } },
+  // ends the session it is sent with: tested on its own below
+  'POST /api/auth/logout': { public: true, skip: true },
+  'GET /api/auth/session': { ok: PEOPLE },
+  'POST /api/auth/invitations/accept': { public: true, body: { token: 'nothing', name: 'x', password: 'x' } },
+  'POST /api/auth/second-factor': { ok: PEOPLE },
+  'POST /api/auth/second-factor/confirm': { ok: PEOPLE, body: { code: '000000' } },
+  'POST /api/share/unlock': { public: true, body: { token: 'nothing', password: 'x' } },
+  // a session is not a shared link: 401 for every one of them
+  'GET /api/share': { ok: ['shared'], denied: 401 },
+  'GET /share/:token': { public: true, params: { token: 'nothing' } },
+  'GET /internal/state/:object': { ok: [], params: { object: 'salts' } },
+  'POST /internal/state/:object': { ok: [], params: { object: 'salts' }, body: {} },
+  'GET /internal/state/:object/*path': { ok: [], params: { object: 'salts', path: '2026-01-01' } },
+  'POST /internal/state/:object/*path': { ok: [], params: { object: 'salts', path: '2026-01-01' }, body: {} }
+}
+
+function routeTable() {
+  const table = readFileSync(join(root, 'edge/worker/src/routes/mod.rs'), 'utf8')
+  return [...table.matchAll(/\.(get|post|put|delete|options)(?:_async)?\(\s*"([^"]+)"/g)].map(
+    ([, method, path]) => `${method.toUpperCase()} ${path}`
+  )
+}
+
+function pathOf(route, rule) {
+  let path = route.split(' ')[1]
+  for (const [name, value] of Object.entries(rule.params ?? {}))
+    path = path.replace(`:${name}`, value).replace(`*${name}`, value)
+  return path + (rule.query ?? '')
+}
+
+test('every route has a rule, and every role gets what its rule says', async () => {
+  const routes = routeTable()
+  assert.ok(routes.length >= 40, `${routes.length} routes read`)
+  const missing = routes.filter((r) => !RULES[r])
+  assert.deepEqual(missing, [], 'a route without a rule in this test')
+  assert.deepEqual(
+    Object.keys(RULES).filter((r) => !routes.includes(r)),
+    [],
+    'a rule for a route that is gone'
+  )
+  // the destructive cases last: the owner deletes C, then the super-admin finds it gone
+  const order = ['anonymous', 'shared', 'viewer', 'admin', 'owner', 'super']
+  const seen = []
+  for (const route of routes) {
+    const rule = RULES[route]
+    if (rule.skip) continue
+    const [method] = route.split(' ')
+    for (const role of order) {
+      const { status } = await call(who[role], method, pathOf(route, rule), rule.body)
+      assert.ok(status < 500, `${route} as ${role}: ${status}`)
+      if (rule.public) continue
+      const expected = rule.ok.includes(role)
+        ? 'ok'
+        : role === 'anonymous' || role === 'shared'
+          ? 401
+          : (rule.denied ?? 403)
+      const got = status === 401 || status === 403 ? status : 'ok'
+      // /internal/ is behind CONTROL_TOKEN (none here): 401 for everyone
+      const want = route.includes('/internal/') ? 401 : expected
+      seen.push(`${route} ${role} ${got}`)
+      assert.equal(got, want, `${route} as ${role}: ${status}`)
+    }
+  }
+  assert.ok(seen.length >= 170, `${seen.length} checks`)
+})
+
+test('CSRF: a change with a session cookie from another origin is refused on every state-changing route', async () => {
+  for (const route of routeTable()) {
+    const [method, path] = route.split(' ')
+    if (method === 'GET' || method === 'OPTIONS' || RULES[route].public || path.startsWith('/internal/')) continue
+    const { status } = await call(who.super, method, pathOf(route, RULES[route]), RULES[route].body, undefined, {
+      Origin: 'https://evil.example'
+    })
+    // the Stats API reads (POST) change nothing, and a session reading them from another page is
+    // SameSite=Strict's business: every other route refuses
+    if (route === 'POST /api/v2/query') continue
+    assert.equal(status, 403, `${route} from another origin`)
+  }
+  for (const route of ['POST /api/auth/login', 'POST /api/auth/logout', 'POST /api/auth/invitations/accept']) {
+    const { status } = await call(who.anonymous, 'POST', route.split(' ')[1], RULES[route].body ?? {}, undefined, {
+      Origin: 'https://evil.example'
+    })
+    assert.equal(status, 403, `${route} from another origin`)
+  }
+})
+
+test('an invitation is used once, can be revoked, and bad ones change nothing', async () => {
+  const first = await call(
+    { token: TEST_ADMIN_TOKEN },
+    'POST',
+    '/api/admin/invitations',
+    { email: 'once@example.com', site: B, role: 'viewer' },
+    200
+  )
+  const accept = (token, extra = {}) =>
+    call(who.anonymous, 'POST', '/api/auth/invitations/accept', { token, name: 'Once', password: PASSWORD, ...extra })
+  assert.equal((await accept(first.token)).status, 200)
+  const again = await accept(first.token)
+  assert.equal(again.status, 404)
+  assert.match(again.json.error, /token: no such invitation/)
+  const revoked = await call(
+    { token: TEST_ADMIN_TOKEN },
+    'POST',
+    '/api/admin/invitations',
+    { email: 'revoked@example.com', site: B, role: 'viewer' },
+    200
+  )
+  await call({ token: TEST_ADMIN_TOKEN }, 'DELETE', `/api/admin/invitations/${revoked.id}`, undefined, 200)
+  assert.equal((await accept(revoked.token)).status, 404)
+  const before = await call({ token: TEST_ADMIN_TOKEN }, 'GET', '/api/admin/people', undefined, 200)
+  for (const [body, status, message] of [
+    [{ email: 'not an address', site: B, role: 'viewer' }, 400, /email/],
+    [{ email: 'x@example.com', site: B, role: 'emperor' }, 400, /role: "emperor" is not one of viewer, admin, owner/],
+    [{ email: 'x@example.com', site: 'nowhere.test', role: 'viewer' }, 400, /site/],
+    [{ email: `${'x'.repeat(300)}@example.com`, site: B, role: 'viewer' }, 400, /email/],
+    [{ email: 'x@example.com', site: B, role: 'viewer', admin: true }, 400, /unknown field "admin"/]
+  ]) {
+    const answer = await call({ token: TEST_ADMIN_TOKEN }, 'POST', '/api/admin/invitations', body)
+    assert.equal(answer.status, status, JSON.stringify(body))
+    assert.match(answer.json.error, message)
+  }
+  // an admin invites no owners; a short password or an oversized name is refused
+  const byAdmin = await call(who.admin, 'POST', '/api/admin/invitations', {
+    email: 'o@example.com',
+    site: A,
+    role: 'owner'
+  })
+  assert.equal(byAdmin.status, 403)
+  const open = await call(
+    { token: TEST_ADMIN_TOKEN },
+    'POST',
+    '/api/admin/invitations',
+    { email: 'short@example.com', site: B, role: 'viewer' },
+    200
+  )
+  assert.equal((await accept(open.token, { password: 'short' })).status, 400)
+  assert.equal((await accept(open.token, { name: 'n'.repeat(101) })).status, 400)
+  assert.equal((await accept(`${open.token}x`)).status, 404)
+  const after = await call({ token: TEST_ADMIN_TOKEN }, 'GET', '/api/admin/people', undefined, 200)
+  assert.equal(after.people.length, before.people.length, 'nobody was added by a refused request')
+  assert.ok(
+    after.invitations.some((i) => i.id === open.id),
+    'a refused acceptance leaves the invitation open'
+  )
+})
+
+test('removing a person ends their sessions at once; a cookie brought to a login is never adopted', async () => {
+  const person = await join_('leaving@example.com', B, 'viewer')
+  await call({ cookie: person.cookie }, 'GET', '/api/auth/session', undefined, 200)
+  const again = await logIn('leaving@example.com', PASSWORD)
+  assert.equal(again.status, 200)
+  assert.notEqual(again.cookie, person.cookie, 'a new token for each login')
+  await call({ token: TEST_ADMIN_TOKEN }, 'DELETE', `/api/admin/people/${person.id}`, undefined, 200)
+  for (const cookie of [person.cookie, again.cookie]) {
+    await call({ cookie }, 'GET', '/api/auth/session', undefined, 401)
+    await call({ cookie }, 'POST', '/api/v2/query', { site_id: B, metrics: ['visitors'], date_range: '7d' }, 401)
+  }
+  // refused: a wrong login (401), or one slowed after the other tests' wrong logins from here (429)
+  assert.ok([401, 429].includes((await logIn('leaving@example.com', PASSWORD)).status))
+  // session fixation: a token chosen by someone else, brought along, is not what the login answers
+  const planted = 'a'.repeat(64)
+  const response = await fetch(`${edge.url}/api/auth/login`, {
+    method: 'POST',
+    headers: { Cookie: `${COOKIE}=${planted}` },
+    body: JSON.stringify({ username: 'viewer@example.com', password: PASSWORD })
+  })
+  assert.equal(response.status, 200)
+  const issued = cookieOf(response)
+  assert.ok(issued && issued !== planted)
+  await call({ cookie: planted }, 'GET', '/api/auth/session', undefined, 401)
+  await call({ cookie: issued }, 'GET', '/api/auth/session', undefined, 200)
+})
+
+test('a second factor: set up with a code, asked at login, each code once, recovery codes once; a site can require it', async () => {
+  const person = await join_('careful@example.com', A, 'viewer')
+  const as = { cookie: person.cookie }
+  const setup = await call(as, 'POST', '/api/auth/second-factor', undefined, 200)
+  assert.match(setup.otpauth_url, /^otpauth:\/\/totp\/Edge%20analytics:careful%40example\.com\?secret=/)
+  assert.equal((await call(as, 'POST', '/api/auth/second-factor/confirm', { code: '000000' })).status, 400)
+  const confirmed = await call(as, 'POST', '/api/auth/second-factor/confirm', { code: totp(setup.secret) }, 200)
+  assert.equal(confirmed.recovery_codes.length, 10)
+  const bare = await logIn('careful@example.com', PASSWORD)
+  assert.equal(bare.status, 401)
+  assert.equal(bare.json.second_factor, 'required')
+  assert.equal(bare.cookie, undefined, 'no session without the code')
+  assert.equal((await logIn('careful@example.com', PASSWORD, '123456')).status, 401)
+  // the next step's code (the confirming one is spent); the same code again, within its window, is refused
+  const next = totp(setup.secret, Date.now() / 1000 + 30)
+  assert.equal((await logIn('careful@example.com', PASSWORD, next)).status, 200)
+  const replay = await logIn('careful@example.com', PASSWORD, next)
+  assert.equal(replay.status, 401, 'a replayed code')
+  assert.equal(replay.cookie, undefined)
+  const recovery = confirmed.recovery_codes[0]
+  assert.equal((await logIn('careful@example.com', PASSWORD, recovery)).status, 200)
+  assert.equal((await logIn('careful@example.com', PASSWORD, recovery)).status, 401, 'a recovery code is used once')
+  // the owner requires a second factor on A: the viewer without one reads A no more; an admin cannot switch it
+  const site = (await call({ token: TEST_ADMIN_TOKEN }, 'GET', '/api/admin/settings', undefined, 200)).sites.find(
+    (s) => s.domain === A
+  )
+  const required = { ...site, domain: undefined, require_second_factor: true }
+  assert.equal((await call(who.admin, 'PUT', `/api/admin/sites/${A}`, required)).status, 403)
+  const lockout = await call(who.owner, 'PUT', `/api/admin/sites/${A}`, required)
+  assert.equal(lockout.status, 403, 'an owner without a second factor would lock themselves out')
+  assert.match(lockout.json.error, /set up your own second factor/)
+  const ownerSetup = await call(who.owner, 'POST', '/api/auth/second-factor', undefined, 200)
+  await call(who.owner, 'POST', '/api/auth/second-factor/confirm', { code: totp(ownerSetup.secret) }, 200)
+  await call(who.owner, 'PUT', `/api/admin/sites/${A}`, required, 200)
+  const query = { site_id: A, metrics: ['visitors'], date_range: '7d' }
+  const refused = await call(who.viewer, 'POST', '/api/v2/query', query)
+  assert.equal(refused.status, 403)
+  const session = await call(who.viewer, 'GET', '/api/auth/session', undefined, 200)
+  assert.match(session.sites.find((s) => s.domain === A).blocked, /requires a second factor/)
+  await call(as, 'POST', '/api/v2/query', query, 200)
+  await call(who.owner, 'PUT', `/api/admin/sites/${A}`, { ...required, require_second_factor: false }, 200)
+  await call(who.viewer, 'POST', '/api/v2/query', query, 200)
+})
+
+test('the audit log says who changed what and when, for owners; nothing secret in it', async () => {
+  const key = await call(who.admin, 'POST', '/api/admin/keys', { sites: [A], name: 'audited' }, 200)
+  await call(who.admin, 'DELETE', `/api/admin/keys/${key.id}`, undefined, 200)
+  const person = await join_('audited@example.com', A, 'viewer')
+  await call(who.owner, 'PUT', `/api/admin/people/${person.id}/roles/${A}`, { role: 'admin' }, 200)
+  await call(who.owner, 'DELETE', `/api/admin/people/${person.id}`, undefined, 200)
+  const log = await call(who.owner, 'GET', `/api/admin/audit?site=${A}`, undefined, 200)
+  const lines = log.entries.map((e) => `${e.by} ${e.action} ${e.detail}`)
+  for (const expected of [
+    `admin@example.com key.create "audited" (id ${key.id}) for ${A}`,
+    `admin@example.com key.revoke "audited" (id ${key.id})`,
+    'admin invitation.create audited@example.com as viewer',
+    'audited@example.com invitation.accept audited@example.com joined as viewer',
+    'owner@example.com role.set audited@example.com: admin'
+  ]) {
+    assert.ok(lines.includes(expected), `${expected}\nnot in\n${lines.join('\n')}`)
+  }
+  assert.ok(log.entries.every((e) => e.site === A && e.at_ms > 0))
+  const text = JSON.stringify(log)
+  assert.ok(!text.includes(key.key.slice(3)) && !text.includes('pbkdf2'), 'no secret, no hash')
+  const all = await call({ token: TEST_ADMIN_TOKEN }, 'GET', '/api/admin/audit', undefined, 200)
+  assert.ok(
+    all.entries.some(
+      (e) => e.action === 'person.remove' && e.detail === 'audited@example.com' && e.by === 'owner@example.com'
+    )
+  )
+  // newest first
+  assert.ok(all.entries.every((e, i) => i === 0 || all.entries[i - 1].at_ms >= e.at_ms))
+  assert.equal((await call(who.admin, 'GET', '/api/admin/audit')).status, 403)
+})
+
+test('a shared link: read-only, limited to its filter, unlocked by its password, framed only by the allowed origins, revocable', async () => {
+  await call(
+    who.owner,
+    'PUT',
+    `/api/admin/sites/${A}`,
+    { timezone: 'UTC', embed_origins: ['https://backstage.example.com'] },
+    200
+  )
+  const filter = ['is', 'visit:device', ['Desktop']]
+  const made = await call(
+    who.admin,
+    'POST',
+    `/api/admin/sites/${A}/shared-links`,
+    { name: 'Backstage home', password: 'open sesame', filters: [filter] },
+    200
+  )
+  const query = { site_id: A, metrics: ['visitors', 'pageviews'], date_range: '7d' }
+  const locked = await call({ shared: made.token }, 'POST', '/api/v2/query', query)
+  assert.equal(locked.status, 401)
+  assert.match(locked.json.error, /password/)
+  assert.equal(
+    (await call(who.anonymous, 'POST', '/api/share/unlock', { token: made.token, password: 'wrong password' })).status,
+    401
+  )
+  const { grant } = await call(
+    who.anonymous,
+    'POST',
+    '/api/share/unlock',
+    { token: made.token, password: 'open sesame' },
+    200
+  )
+  const shared = { shared: `${made.token}.${grant}` }
+  const key = (await edge.admin.addKey([A], 'compare')).key
+  const byKey = (body) => call({ token: key }, 'POST', '/api/v2/query', body, 200)
+  const limited = await call(shared, 'POST', '/api/v2/query', query, 200)
+  const desktop = await byKey({ ...query, filters: [filter] })
+  const everyone = await byKey(query)
+  assert.deepEqual(limited.results, desktop.results, 'every read within the filter')
+  assert.ok(everyone.results[0].metrics[0] > desktop.results[0].metrics[0], 'the filter takes some away')
+  const mobile = await call(
+    shared,
+    'POST',
+    '/api/v2/query',
+    { ...query, filters: [['is', 'visit:device', ['Mobile']]] },
+    200
+  )
+  assert.deepEqual(mobile.results[0].metrics, [0, 0], 'no way out of the filter')
+  assert.equal((await call(shared, 'POST', '/api/v2/query', { ...query, site_id: B })).status, 403)
+  assert.equal((await call(shared, 'GET', '/api/admin/settings')).status, 401)
+  const info = await call(shared, 'GET', '/api/share', undefined, 200)
+  assert.equal(info.site, A)
+  const page = await call(who.anonymous, 'GET', `/share/${made.token}`)
+  assert.equal(page.status, 200)
+  assert.equal(page.headers.get('content-security-policy'), "frame-ancestors 'self' https://backstage.example.com")
+  assert.match(page.text, /dashboard\/app\.js/)
+  const unknown = await call(who.anonymous, 'GET', '/share/nothing')
+  assert.equal(unknown.headers.get('content-security-policy'), "frame-ancestors 'self'")
+  // bad filters are refused when the link is made
+  const bad = await call(who.admin, 'POST', `/api/admin/sites/${A}/shared-links`, {
+    name: 'x',
+    filters: [['is', 'visit:nothing', ['x']]]
+  })
+  assert.equal(bad.status, 400)
+  assert.match(bad.json.error, /filters\[0\]/)
+  await call(who.admin, 'DELETE', `/api/admin/sites/${A}/shared-links/${made.id}`, undefined, 200)
+  assert.equal((await call(shared, 'POST', '/api/v2/query', query)).status, 401, 'revoked')
+})
