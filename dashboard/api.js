@@ -17,14 +17,16 @@ async function call(method, path, body) {
   if (!response.ok)
     throw Object.assign(new Error(json?.error || `${response.status}`), {
       status: response.status,
-      retryAfter: response.headers.get('Retry-After')
+      retryAfter: response.headers.get('Retry-After'),
+      body: json
     })
   return json
 }
 
 export const api = {
   session: () => call('GET', '/api/auth/session'),
-  login: (username, password) => call('POST', '/api/auth/login', { username, password }),
+  login: (username, password, code) =>
+    call('POST', '/api/auth/login', code ? { username, password, code } : { username, password }),
   logout: () => call('POST', '/api/auth/logout'),
   query: (body) => call('POST', '/api/v2/query', body),
   realtime: (site) => call('GET', `/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`),

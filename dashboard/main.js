@@ -11,6 +11,7 @@ import { renderSettings } from './settings.js'
 const app = document.getElementById('app')
 let state = readState()
 let sites = []
+let account = null
 let realtimeTimer = 0
 let renderToken = 0
 const tabs = {}
@@ -78,9 +79,15 @@ function base(extra = {}) {
 
 // ---- login -----------------------------------------------------------------
 
-function renderLogin(message = '') {
+function renderLogin(message = '', how = {}) {
   clearInterval(realtimeTimer)
   const error = h('p', { class: 'error', role: 'alert', id: 'login-error' }, message)
+  const code = h(
+    'div',
+    { class: 'code', hidden: true },
+    h('label', { for: 'code' }, 'Code from your authenticator app (or a recovery code)'),
+    h('input', { id: 'code', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric' })
+  )
   const form = h(
     'form',
     {
@@ -89,20 +96,40 @@ function renderLogin(message = '') {
       onsubmit: async (event) => {
         event.preventDefault()
         const data = new FormData(form)
-        const button = form.querySelector('button')
+        const button = form.querySelector('button[type=submit]')
         button.disabled = true
         try {
-          await api.login(String(data.get('username')), String(data.get('password')))
+          await api.login(String(data.get('username')), String(data.get('password')), String(data.get('code') ?? ''))
           await start()
         } catch (failure) {
-          error.textContent =
-            failure.status === 429 ? `Too many failed logins. Try again in ${failure.retryAfter} s.` : failure.message
+          if (failure.body?.second_factor === 'required' && code.hidden) {
+            code.hidden = false
+            code.querySelector('input').focus()
+            error.textContent = ''
+          } else {
+            error.textContent =
+              failure.status === 429 ? `Too many failed logins. Try again in ${failure.retryAfter} s.` : failure.message
+          }
           button.disabled = false
         }
       }
     },
     h('h1', { id: 'login-title' }, 'Edge analytics'),
-    h('label', { for: 'username' }, 'User name'),
+    how.single_sign_on
+      ? h(
+          'p',
+          { class: 'sso' },
+          h('a', { id: 'sso', class: 'button', href: '/api/auth/sso/start' }, 'Sign in with single sign-on')
+        )
+      : null,
+    how.sso_only
+      ? h(
+          'p',
+          { class: 'note' },
+          'People sign in with single sign-on; the password is the installation administrator’s.'
+        )
+      : null,
+    h('label', { for: 'username' }, 'E-mail address or user name'),
     h('input', { id: 'username', name: 'username', autocomplete: 'username', required: true, value: 'admin' }),
     h('label', { for: 'password' }, 'Password'),
     h('input', {
@@ -112,6 +139,7 @@ function renderLogin(message = '') {
       autocomplete: 'current-password',
       required: true
     }),
+    code,
     h('button', { type: 'submit' }, 'Log in'),
     error
   )
@@ -210,7 +238,7 @@ function header() {
           class: 'link',
           onclick: async () => {
             await api.logout()
-            renderLogin('Logged out.')
+            renderLogin('Logged out.', await api.session().catch((failure) => failure.body ?? {}))
           }
         },
         'Log out'
@@ -506,12 +534,15 @@ async function render() {
 }
 
 async function start() {
+  let session
   try {
-    await api.session()
+    session = await api.session()
   } catch (failure) {
-    return renderLogin(failure.status === 503 ? failure.message : '')
+    return renderLogin(failure.status === 503 ? failure.message : '', failure.body ?? {})
   }
-  sites = (await api.settings()).sites
+  account = session
+  // the sites this person reads, with their role on each
+  sites = session.sites
   if (!sites.some((s) => s.domain === state.site) && sites.length) {
     state = { ...state, site: sites[0].domain }
     history.replaceState(null, '', stateUrl(state))

@@ -26,7 +26,13 @@ export const WORKER_VARIABLES = [
   'ADMIN_PASSWORD_HASH',
   'RETRY_BUDGET_SECONDS',
   'CONTROL_TOKEN',
-  'METRICS_TOKEN'
+  'METRICS_TOKEN',
+  'OIDC_ISSUER',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'OIDC_ROLES',
+  'OIDC_ROLE_CLAIM',
+  'SSO_ONLY'
 ]
 
 export const ROLES = ['single', 'control', 'replica']

@@ -18,7 +18,8 @@ export { freePort }
 // goals; pass objects {domain, timezone, goals, retention} for more);
 // `persistTo` keeps the Durable Objects' state (settings, salts) between starts;
 // the Worker is up once /api/health answers with one of `ready` (a 500 for a
-// Worker started misconfigured on purpose).
+// Worker started misconfigured on purpose); `port` when the address must be
+// known before (a provider's redirect URI).
 export async function startEdge(options) {
   // a port picked free may be taken again before wrangler binds it (another
   // suite's process): then start again on other ports
@@ -37,9 +38,10 @@ async function startEdgeOnce({
   sites = ['backstage.fawkes.idp', 'portal.test'],
   persistTo = mkdtempSync(join(tmpdir(), 'edge-state-')),
   vars = {},
-  ready = [200, 503]
+  ready = [200, 503],
+  port: chosenPort
 }) {
-  const port = await freePort()
+  const port = chosenPort ?? (await freePort())
   let log = ''
   const wrangler = wranglerDev({
     port,

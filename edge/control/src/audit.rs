@@ -169,9 +169,42 @@ pub fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
                 link.map_or_else(|| format!("id {id}"), |l| format!("{:?} (id {id})", l.name)),
             )
         }
+        Change::SignInWithProvider { user } => {
+            let before_roles = before
+                .user_by_email(&user.email)
+                .map(|u| (&u.roles, u.super_admin));
+            if before_roles == Some((&user.roles, user.super_admin)) {
+                return None;
+            }
+            let roles: Vec<String> = user
+                .roles
+                .iter()
+                .map(|(site, role)| format!("{} on {site}", role.name()))
+                .collect();
+            (
+                None,
+                "person.single_sign_on",
+                format!(
+                    "{}: {}{}",
+                    user.email,
+                    if roles.is_empty() {
+                        "no site role".to_string()
+                    } else {
+                        roles.join(", ")
+                    },
+                    if user.super_admin {
+                        ", super-admin"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        }
         Change::StartSession { .. }
         | Change::EndSession { .. }
-        | Change::ClaimLoginAttempt { .. } => return None,
+        | Change::ClaimLoginAttempt { .. }
+        | Change::StartSso { .. }
+        | Change::FinishSso { .. } => return None,
     };
     Some(AuditEntry {
         at_ms: edit.at_ms,

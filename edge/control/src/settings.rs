@@ -9,7 +9,7 @@
 
 use crate::login::throttle;
 use model::settings::{
-    ApiKey, Invitation, Role, SecondFactor, Session, SharedLink, Site, Store, User,
+    ApiKey, Invitation, Role, SecondFactor, Session, SharedLink, Site, SsoPending, Store, User,
 };
 use serde::{Deserialize, Serialize};
 
@@ -85,6 +85,22 @@ pub enum Change {
         factor: Option<SecondFactor>,
     },
     AddSharedLink(SharedLink),
+    /// A single sign-on login begins (`sso::start`); expired ones are forgotten.
+    StartSso {
+        pending: SsoPending,
+        now_ms: u64,
+    },
+    /// Its callback came: the pending login is used up (refused if it is
+    /// gone, expired, or used already — a replayed callback).
+    FinishSso {
+        state_hash: String,
+        now_ms: u64,
+    },
+    /// A person signed in through the provider: created, or their name,
+    /// roles and super-admin flag replaced by what the provider's groups give.
+    SignInWithProvider {
+        user: User,
+    },
     /// A shared link revoked: whoever holds it, or unlocked it, reads no more.
     RevokeSharedLink {
         id: String,
@@ -137,6 +153,8 @@ pub enum SettingsError {
     CodeUsed,
     #[error("no such recovery code (used already, or mistyped)")]
     NoRecoveryCode,
+    #[error("no such single sign-on login (used already, expired, or never started here)")]
+    NoSsoLogin,
     #[error("no shared link {0:?}")]
     NoSharedLink(String),
     #[error("a shared link with id {0:?} exists")]
@@ -297,6 +315,39 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             };
             person.second_factor = factor;
         }
+        Change::StartSso { pending, now_ms } => {
+            next.sso_pending.retain(|p| p.expires_ms > now_ms);
+            next.sso_pending.push(pending);
+            // a flood of starts cannot grow the settings without bound
+            let excess = next.sso_pending.len().saturating_sub(MAX_SSO_PENDING);
+            next.sso_pending.drain(..excess);
+        }
+        Change::FinishSso { state_hash, now_ms } => {
+            let found = store
+                .sso_pending
+                .iter()
+                .any(|p| p.state_hash == state_hash && p.expires_ms > now_ms);
+            if !found {
+                return Err(SettingsError::NoSsoLogin);
+            }
+            next.sso_pending
+                .retain(|p| p.state_hash != state_hash && p.expires_ms > now_ms);
+        }
+        Change::SignInWithProvider { user } => {
+            match next.users.iter_mut().find(|u| u.email == user.email) {
+                Some(person) => {
+                    person.name = user.name;
+                    person.roles = user.roles;
+                    person.super_admin = user.super_admin;
+                }
+                None => {
+                    if store.user(&user.id).is_some() {
+                        return Err(SettingsError::EmailTaken(user.email));
+                    }
+                    next.users.push(user);
+                }
+            }
+        }
         Change::AddSharedLink(link) => {
             if store.shared_link(&link.id).is_some() {
                 return Err(SettingsError::DuplicateSharedLink(link.id));
@@ -317,6 +368,9 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
     }
     Ok(next)
 }
+
+/// Single sign-on logins under way at once, at most.
+pub const MAX_SSO_PENDING: usize = 200;
 
 /// Spends a second factor a login used: a code's step must be later than
 /// the last one accepted (each code once), a recovery code must be unused.

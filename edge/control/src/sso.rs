@@ -121,16 +121,8 @@ pub fn claim_values(claims: &Value, claim: &str) -> Vec<String> {
     }
 }
 
-/// A login under way: what the callback must find again. Kept by the
-/// Worker in the settings object (keyed by the state's SHA-256), single
-/// use, for [`PENDING_MS`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Pending {
-    pub state_hash: String,
-    pub nonce: String,
-    pub verifier: String,
-    pub expires_ms: u64,
-}
+/// A login under way (`model::settings::SsoPending`): what the callback must find again.
+pub use model::settings::SsoPending as Pending;
 
 /// How long a login at the provider may take.
 pub const PENDING_MS: u64 = 10 * 60 * 1000;
@@ -192,6 +184,305 @@ pub fn base64url_decode(text: &str) -> Option<Vec<u8>> {
 /// Whether `state` is the one `pending` was started with (constant time).
 pub fn state_matches(pending: &Pending, state: &str) -> bool {
     hex::same_text(&pending.state_hash, &sha256_hex(state.as_bytes()))
+}
+
+/// Why a single sign-on did not end in a session.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SsoError {
+    /// The provider answered what OpenID Connect does not describe (502).
+    #[error("the identity provider's {0} is not usable: {1}")]
+    Provider(&'static str, String),
+    /// No key of the provider's matches the token's: its keys may have
+    /// rotated (fetch them again, once).
+    #[error("the ID token is signed with a key the provider does not publish")]
+    UnknownKey,
+    /// The login is refused (403): the message says why.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl SsoError {
+    pub fn status(&self) -> u16 {
+        match self {
+            SsoError::Provider(..) => 502,
+            SsoError::UnknownKey | SsoError::Refused(_) => 403,
+        }
+    }
+}
+
+fn refused<T>(message: impl Into<String>) -> Result<T, SsoError> {
+    Err(SsoError::Refused(message.into()))
+}
+
+/// The provider's endpoints, from its discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovery {
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+}
+
+/// Reads `/.well-known/openid-configuration`: its issuer must be the
+/// configured one (OpenID Connect Discovery §4.3), its endpoints URLs.
+pub fn discovery(document: &Value, issuer: &str) -> Result<Discovery, SsoError> {
+    let text = |field: &'static str| {
+        document
+            .get(field)
+            .and_then(Value::as_str)
+            .filter(|v| url::Url::parse(v).is_ok())
+            .map(str::to_string)
+            .ok_or_else(|| {
+                SsoError::Provider(
+                    "discovery document",
+                    format!("{field} is missing or not a URL"),
+                )
+            })
+    };
+    let announced = text("issuer")?;
+    if announced.trim_end_matches('/') != issuer.trim_end_matches('/') {
+        return Err(SsoError::Provider(
+            "discovery document",
+            format!("its issuer {announced:?} is not the configured OIDC_ISSUER {issuer:?}"),
+        ));
+    }
+    Ok(Discovery {
+        authorization_endpoint: text("authorization_endpoint")?,
+        token_endpoint: text("token_endpoint")?,
+        jwks_uri: text("jwks_uri")?,
+    })
+}
+
+/// The token endpoint's body for `code` (client_secret_basic carries the
+/// client's credentials in the `Authorization` header: [`basic_auth`]).
+pub fn token_request(code: &str, redirect_uri: &str, verifier: &str) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_verifier", verifier)
+        .finish()
+}
+
+/// `Authorization: Basic …` for the client (RFC 6749 §2.3.1: each part
+/// form-encoded first).
+pub fn basic_auth(client_id: &str, client_secret: &str) -> String {
+    use base64::Engine;
+    let encode =
+        |part: &str| url::form_urlencoded::byte_serialize(part.as_bytes()).collect::<String>();
+    let pair = format!("{}:{}", encode(client_id), encode(client_secret));
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(pair)
+    )
+}
+
+/// The ID token of the token endpoint's answer, or why there is none.
+pub fn id_token(status: u16, body: &str) -> Result<String, SsoError> {
+    let Ok(answer) = serde_json::from_str::<Value>(body) else {
+        return Err(SsoError::Provider(
+            "token endpoint",
+            format!("answered {status} with no JSON"),
+        ));
+    };
+    if let Some(error) = answer.get("error").and_then(Value::as_str) {
+        let description = answer
+            .get("error_description")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        return refused(format!(
+            "the identity provider refused the code ({error}{}{description}): sign in again",
+            if description.is_empty() { "" } else { ": " }
+        ));
+    }
+    match answer.get("id_token").and_then(Value::as_str) {
+        Some(token) if status == 200 => Ok(token.to_string()),
+        _ => Err(SsoError::Provider(
+            "token endpoint",
+            format!("answered {status} without an id_token"),
+        )),
+    }
+}
+
+/// What the ID token must say.
+#[derive(Debug, Clone, Copy)]
+pub struct Expected<'a> {
+    pub issuer: &'a str,
+    pub client_id: &'a str,
+    pub nonce: &'a str,
+    pub now_s: u64,
+}
+
+/// Seconds a token may be past its `exp` (the provider's clock and ours).
+pub const LEEWAY_S: u64 = 5;
+/// The longest ID token accepted.
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The ID token's claims, once its RS256 signature verifies against one of
+/// the provider's keys (`jwks`) and it names this provider, this client,
+/// this login's nonce, and is not expired (OpenID Connect Core §3.1.3.7).
+pub fn verify(token: &str, jwks: &Value, expected: &Expected) -> Result<Value, SsoError> {
+    if token.len() > MAX_TOKEN_BYTES {
+        return refused("the ID token is too large");
+    }
+    let mut parts = token.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return refused("the ID token is not a signed JWT");
+    };
+    let json = |part: &str| {
+        base64url_decode(part).and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+    };
+    let (Some(header_json), Some(claims), Some(signature)) =
+        (json(header), json(payload), base64url_decode(signature))
+    else {
+        return refused("the ID token is not a signed JWT");
+    };
+    // "none" and the HMAC algorithms (whose key would be our client secret) are refused
+    let alg = header_json.get("alg").and_then(Value::as_str).unwrap_or("");
+    if alg != "RS256" {
+        return refused(format!(
+            "the ID token's algorithm {alg:?} is not accepted (RS256 is)"
+        ));
+    }
+    let kid = header_json.get("kid").and_then(Value::as_str);
+    let keys: Vec<&Value> = jwks
+        .get("keys")
+        .and_then(Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter(|k| k.get("kty").and_then(Value::as_str) == Some("RSA"))
+                .filter(|k| {
+                    k.get("use")
+                        .and_then(Value::as_str)
+                        .is_none_or(|u| u == "sig")
+                })
+                .filter(|k| kid.is_none() || k.get("kid").and_then(Value::as_str) == kid)
+                .collect()
+        })
+        .unwrap_or_default();
+    if keys.is_empty() {
+        return Err(SsoError::UnknownKey);
+    }
+    let message = format!("{header}.{payload}");
+    let verified = keys
+        .iter()
+        .any(|key| rsa_verifies(key, message.as_bytes(), &signature));
+    if !verified {
+        return refused("the ID token's signature does not verify");
+    }
+    let issuer = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+    if issuer.trim_end_matches('/') != expected.issuer.trim_end_matches('/') {
+        return refused(format!(
+            "the ID token is from {issuer:?}, not the configured provider"
+        ));
+    }
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Value::String(one)) => vec![one.as_str()],
+        Some(Value::Array(list)) => list.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !audiences.contains(&expected.client_id) {
+        return refused("the ID token is meant for another client (its audience is not this one)");
+    }
+    if audiences.len() > 1 && claims.get("azp").and_then(Value::as_str) != Some(expected.client_id)
+    {
+        return refused("the ID token has several audiences and is not authorized for this client");
+    }
+    match claims.get("exp").and_then(Value::as_u64) {
+        Some(exp) if exp + LEEWAY_S > expected.now_s => {}
+        Some(_) => return refused("the ID token has expired: sign in again"),
+        None => return refused("the ID token has no expiry"),
+    }
+    let nonce = claims.get("nonce").and_then(Value::as_str).unwrap_or("");
+    if !hex::same_text(nonce, expected.nonce) {
+        return refused("the ID token's nonce is not this login's");
+    }
+    Ok(claims)
+}
+
+/// Whether `signature` is an RSASSA-PKCS1-v1_5 SHA-256 signature of
+/// `message` by the JWK `key` (`n`, `e`).
+fn rsa_verifies(key: &Value, message: &[u8], signature: &[u8]) -> bool {
+    use rsa::pkcs1v15::{Signature, VerifyingKey};
+    use rsa::signature::Verifier;
+    let part = |name: &str| {
+        key.get(name)
+            .and_then(Value::as_str)
+            .and_then(base64url_decode)
+            .map(|bytes| rsa::BigUint::from_bytes_be(&bytes))
+    };
+    let (Some(n), Some(e)) = (part("n"), part("e")) else {
+        return false;
+    };
+    let Ok(public) = rsa::RsaPublicKey::new(n, e) else {
+        return false;
+    };
+    let Ok(signature) = Signature::try_from(signature) else {
+        return false;
+    };
+    VerifyingKey::<sha2::Sha256>::new(public)
+        .verify(message, &signature)
+        .is_ok()
+}
+
+/// The person a verified ID token signs in, with the roles the provider's
+/// groups give on today's sites (replacing those they had: the provider
+/// decides); refused when their e-mail is missing or unverified, or no
+/// group of theirs is mapped.
+pub fn sign_in(
+    store: &model::settings::Store,
+    claims: &Value,
+    roles: &RoleMap,
+    claim: &str,
+    new_id: &[u8; 8],
+    now_ms: u64,
+) -> Result<model::settings::User, SsoError> {
+    let Some(address) = claims.get("email").and_then(Value::as_str) else {
+        return refused("the provider sent no e-mail address (ask for the email scope)");
+    };
+    if claims.get("email_verified").and_then(Value::as_bool) == Some(false) {
+        return refused(format!(
+            "{address}: the provider has not verified this e-mail address"
+        ));
+    }
+    let email = crate::people::email(address).map_err(|e| SsoError::Refused(e.message))?;
+    let sites: Vec<String> = store.sites.iter().map(|s| s.domain.clone()).collect();
+    let Some((super_admin, site_roles)) = roles.roles(&claim_values(claims, claim), &sites) else {
+        return refused(format!(
+            "{email} is in no group this installation gives a role to (claim {claim:?}): ask an administrator"
+        ));
+    };
+    let name = claims
+        .get("name")
+        .and_then(Value::as_str)
+        .map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(crate::people::MAX_NAME_CHARS)
+                .collect()
+        })
+        .filter(|n: &String| !n.trim().is_empty())
+        .unwrap_or_else(|| email.clone());
+    Ok(match store.user_by_email(&email) {
+        Some(existing) => model::settings::User {
+            name,
+            roles: site_roles,
+            super_admin,
+            ..existing.clone()
+        },
+        None => model::settings::User {
+            id: hex::encode(new_id),
+            email,
+            name,
+            password: String::new(),
+            super_admin,
+            roles: site_roles,
+            second_factor: None,
+            created_ms: now_ms,
+            last_login_ms: None,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -263,5 +554,161 @@ mod tests {
         assert!(state_matches(&pending, &state));
         assert!(!state_matches(&pending, "forged"));
         assert_eq!(pending.expires_ms, 1_000 + PENDING_MS);
+    }
+
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+    use rsa::traits::PublicKeyParts;
+    use serde_json::json;
+
+    /// A key made for these tests only (`openssl genpkey`).
+    const TEST_KEY: &str = include_str!("sso_test_key.pem");
+    const ISSUER: &str = "https://idp.example/realms/portal";
+    const NOW: u64 = 1_800_000_000;
+
+    fn private_key() -> rsa::RsaPrivateKey {
+        rsa::RsaPrivateKey::from_pkcs1_pem(TEST_KEY).unwrap()
+    }
+
+    fn jwks(kid: &str) -> Value {
+        let public = private_key().to_public_key();
+        json!({ "keys": [{
+            "kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid,
+            "n": base64url(&public.n().to_bytes_be()), "e": base64url(&public.e().to_bytes_be()),
+        }]})
+    }
+
+    fn sign(header: &Value, claims: &Value) -> String {
+        let message = format!(
+            "{}.{}",
+            base64url(header.to_string().as_bytes()),
+            base64url(claims.to_string().as_bytes())
+        );
+        let key = rsa::pkcs1v15::SigningKey::<sha2::Sha256>::new(private_key());
+        let signature = key.sign(message.as_bytes()).to_vec();
+        format!("{message}.{}", base64url(&signature))
+    }
+
+    fn claims() -> Value {
+        json!({
+            "iss": ISSUER, "aud": "dash", "sub": "ada-1", "exp": NOW + 60, "iat": NOW,
+            "nonce": "n-1", "email": "Ada@Example.com", "email_verified": true, "name": "Ada",
+            "groups": ["analytics-admins"],
+        })
+    }
+
+    const EXPECTED: Expected = Expected {
+        issuer: ISSUER,
+        client_id: "dash",
+        nonce: "n-1",
+        now_s: NOW,
+    };
+
+    #[test]
+    fn a_token_verifies_only_when_signed_by_the_provider_for_this_client_and_login() {
+        let header = json!({"alg": "RS256", "kid": "k1"});
+        let good = sign(&header, &claims());
+        assert_eq!(
+            verify(&good, &jwks("k1"), &EXPECTED).unwrap()["sub"],
+            "ada-1"
+        );
+        assert_eq!(
+            verify(&good, &jwks("k2"), &EXPECTED),
+            Err(SsoError::UnknownKey),
+            "rotated keys"
+        );
+        let with = |field: &str, value: Value| {
+            let mut claims = claims();
+            claims[field] = value;
+            verify(&sign(&header, &claims), &jwks("k1"), &EXPECTED)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(with("aud", json!("another-client")).contains("meant for another client"));
+        assert!(with("aud", json!(["dash", "other"])).contains("several audiences"));
+        assert!(with("iss", json!("https://evil.example")).contains("not the configured provider"));
+        assert!(with("exp", json!(NOW - LEEWAY_S)).contains("expired"));
+        assert!(with("nonce", json!("n-2")).contains("nonce"));
+        // a payload changed after signing, or no signature at all
+        let (signed, _) = good.rsplit_once('.').unwrap();
+        let (head, _) = signed.split_once('.').unwrap();
+        let mut forged = claims();
+        forged["groups"] = json!(["leads"]);
+        let swapped = format!(
+            "{head}.{}.{}",
+            base64url(forged.to_string().as_bytes()),
+            good.rsplit('.').next().unwrap()
+        );
+        assert!(verify(&swapped, &jwks("k1"), &EXPECTED)
+            .unwrap_err()
+            .to_string()
+            .contains("signature"));
+        let unsigned = format!(
+            "{}.{}.",
+            base64url(br#"{"alg":"none"}"#),
+            base64url(claims().to_string().as_bytes())
+        );
+        assert!(verify(&unsigned, &jwks("k1"), &EXPECTED)
+            .unwrap_err()
+            .to_string()
+            .contains("\"none\" is not accepted"));
+        let hmac = sign(&json!({"alg": "HS256", "kid": "k1"}), &claims());
+        assert!(verify(&hmac, &jwks("k1"), &EXPECTED).is_err());
+        for garbage in ["", "a.b", "a.b.c.d", "!!.!!.!!"] {
+            assert_eq!(
+                verify(garbage, &jwks("k1"), &EXPECTED),
+                Err(SsoError::Refused("the ID token is not a signed JWT".into())),
+                "{garbage:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_verified_person_gets_the_mapped_roles_or_nothing() {
+        let store = model::settings::Store {
+            sites: vec![model::settings::Site::new("backstage.example")],
+            ..Default::default()
+        };
+        let map = RoleMap::parse("analytics-admins=admin@*").unwrap();
+        let user = sign_in(&store, &claims(), &map, "groups", &[1; 8], 5).unwrap();
+        assert_eq!(user.email, "ada@example.com");
+        assert_eq!(user.roles.get("backstage.example"), Some(&Role::Admin));
+        assert!(user.password.is_empty(), "no password: single sign-on only");
+        let mut outsider = claims();
+        outsider["groups"] = json!(["everyone"]);
+        let refused = sign_in(&store, &outsider, &map, "groups", &[1; 8], 5).unwrap_err();
+        assert!(refused.to_string().contains("in no group"), "{refused}");
+        let mut unverified = claims();
+        unverified["email_verified"] = json!(false);
+        assert!(sign_in(&store, &unverified, &map, "groups", &[1; 8], 5).is_err());
+    }
+
+    #[test]
+    fn the_providers_documents_are_checked() {
+        let document = json!({
+            "issuer": ISSUER, "authorization_endpoint": "https://idp.example/auth",
+            "token_endpoint": "https://idp.example/token", "jwks_uri": "https://idp.example/jwks",
+        });
+        assert_eq!(
+            discovery(&document, ISSUER).unwrap().token_endpoint,
+            "https://idp.example/token"
+        );
+        let mut other = document.clone();
+        other["issuer"] = json!("https://evil.example");
+        assert_eq!(discovery(&other, ISSUER).unwrap_err().status(), 502);
+        assert_eq!(
+            discovery(&json!("garbage"), ISSUER).unwrap_err().status(),
+            502
+        );
+        assert_eq!(id_token(200, "<html>").unwrap_err().status(), 502);
+        let replayed = id_token(
+            400,
+            r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(replayed.status(), 403);
+        assert!(replayed.to_string().contains("invalid_grant"));
+        assert_eq!(id_token(200, r#"{"id_token":"a.b.c"}"#).unwrap(), "a.b.c");
+        assert_eq!(basic_auth("dash", "s:3 cret"), "Basic ZGFzaDpzJTNBMytjcmV0");
     }
 }

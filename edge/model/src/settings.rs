@@ -31,6 +31,20 @@ pub struct Store {
     /// Read-only links to one site's dashboard (issue 12).
     #[serde(default)]
     pub shared_links: Vec<SharedLink>,
+    /// Single sign-on logins under way (`control::sso`): single use, for minutes.
+    #[serde(default)]
+    pub sso_pending: Vec<SsoPending>,
+}
+
+/// A single sign-on login under way: what its callback must find again.
+/// The state is kept as its SHA-256; the nonce and the PKCE verifier are
+/// only worth something with a code the provider issues for this login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoPending {
+    pub state_hash: String,
+    pub nonce: String,
+    pub verifier: String,
+    pub expires_ms: u64,
 }
 
 /// A read-only link to one site's dashboard, for people without an

@@ -12,6 +12,7 @@
 //! | `POST /api/v2/query`, `GET /api/v1/stats/realtime/visitors` | [`stats`] | `stats` (range → plan → statements → answer), `control::access` |
 //! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds, export and import) | [`admin`] | `control::admin`, `control::access` |
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::people`, `control::access` |
+//! | `/api/auth/sso/start`, `/api/auth/sso/callback` (OpenID Connect) | [`sso`] | `control::sso`, `control::people` |
 //! | `/api/admin/people`, `/api/admin/invitations`, `/api/admin/audit`, `/api/admin/sites/:domain/shared-links`, `/api/auth/invitations/accept`, `/api/auth/second-factor`, `/api/share`, `/share/:token` | [`people`] | `control::people`, `control::audit`, `control::access` |
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
@@ -46,6 +47,7 @@ mod retention;
 mod salt;
 mod session;
 mod settings;
+mod sso;
 mod state;
 mod stats;
 
@@ -90,6 +92,8 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/auth/login", session::login)
         .post_async("/api/auth/logout", session::logout)
         .get_async("/api/auth/session", session::show)
+        .get_async("/api/auth/sso/start", sso::start)
+        .get_async("/api/auth/sso/callback", sso::callback)
         .post_async("/api/auth/invitations/accept", people::accept)
         .post_async("/api/auth/second-factor", people::start_second_factor)
         .post_async(

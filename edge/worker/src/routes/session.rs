@@ -253,8 +253,21 @@ pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "session",
         async {
-            let (principal, store) = principal(&request, &ctx).await?;
-            let login = config(&ctx.env)?.login;
+            let config = config(&ctx.env)?;
+            let (principal, store) = match principal(&request, &ctx).await {
+                Ok(found) => found,
+                // the login page learns how people sign in here
+                Err(Failure::Refused(401, message)) => {
+                    let answer = respond::ok(&json!({
+                        "error": message,
+                        "single_sign_on": config.sso.is_some(),
+                        "sso_only": config.single_sign_on_only(),
+                    }))?;
+                    return Ok(answer.with_status(401));
+                }
+                Err(other) => return Err(other),
+            };
+            let login = config.login;
             let readable: Vec<Value> = store
                 .sites
                 .iter()
