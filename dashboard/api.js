@@ -1,11 +1,22 @@
 // The dashboard reads only the public APIs: the Stats API, the realtime
-// endpoint and the admin (settings) API, with its session cookie.
+// endpoint and the admin (settings) API, with its session cookie — or, on a
+// shared link's page, with the link (X-Shared-Link: no cookie, which a page
+// embedded in another site's would not get).
+
+let sharedLink = ''
+
+/** Every call from now on reads through a shared link: `token`, or `token.grant` once unlocked. */
+export function useSharedLink(value) {
+  sharedLink = value
+}
 
 async function call(method, path, body) {
+  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' }
+  if (sharedLink) headers['X-Shared-Link'] = sharedLink
   const response = await fetch(path, {
     method,
     credentials: 'same-origin',
-    headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body)
   })
   let json = null
@@ -34,5 +45,20 @@ export const api = {
   putSite: (domain, site) => call('PUT', `/api/admin/sites/${encodeURIComponent(domain)}`, site),
   deleteSite: (domain) => call('DELETE', `/api/admin/sites/${encodeURIComponent(domain)}`),
   addKey: (sites, name) => call('POST', '/api/admin/keys', { sites, name }),
-  revokeKey: (id) => call('DELETE', `/api/admin/keys/${encodeURIComponent(id)}`)
+  revokeKey: (id) => call('DELETE', `/api/admin/keys/${encodeURIComponent(id)}`),
+  people: () => call('GET', '/api/admin/people'),
+  invite: (email, site, role) => call('POST', '/api/admin/invitations', { email, site, role }),
+  revokeInvitation: (id) => call('DELETE', `/api/admin/invitations/${encodeURIComponent(id)}`),
+  setRole: (id, site, role) =>
+    call('PUT', `/api/admin/people/${encodeURIComponent(id)}/roles/${encodeURIComponent(site)}`, { role }),
+  removePerson: (id) => call('DELETE', `/api/admin/people/${encodeURIComponent(id)}`),
+  audit: () => call('GET', '/api/admin/audit'),
+  accept: (token, name, password) => call('POST', '/api/auth/invitations/accept', { token, name, password }),
+  startSecondFactor: () => call('POST', '/api/auth/second-factor'),
+  confirmSecondFactor: (code) => call('POST', '/api/auth/second-factor/confirm', { code }),
+  share: (site, link) => call('POST', `/api/admin/sites/${encodeURIComponent(site)}/shared-links`, link),
+  revokeShare: (site, id) =>
+    call('DELETE', `/api/admin/sites/${encodeURIComponent(site)}/shared-links/${encodeURIComponent(id)}`),
+  shared: () => call('GET', '/api/share'),
+  unlock: (token, password) => call('POST', '/api/share/unlock', { token, password })
 }

@@ -3,15 +3,16 @@
 // or the settings. Every view is a URL (state.js); a click on a row adds a
 // filter to it.
 import uPlot from 'uplot'
-import { api } from './api.js'
+import { api, useSharedLink } from './api.js'
 import { PANELS, PERIODS, TOP_STATS } from './panels.js'
 import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
-import { renderSettings } from './settings.js'
 
 const app = document.getElementById('app')
 let state = readState()
 let sites = []
 let account = null
+// the shared link's token this page reads through (a /share/<token> page), if any
+let sharing = ''
 let realtimeTimer = 0
 let renderToken = 0
 const tabs = {}
@@ -208,7 +209,7 @@ function header() {
       custom,
       h('label', { class: 'check' }, compare, ' Compare with the previous period')
     ),
-    state.view === 'settings'
+    state.view !== 'dashboard'
       ? null
       : h(
           'p',
@@ -217,33 +218,56 @@ function header() {
           h('strong', { id: 'realtime' }, '…'),
           ' current visitors'
         ),
-    h(
-      'nav',
-      { 'aria-label': 'Account' },
-      h(
-        'a',
-        {
-          href: stateUrl({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' }),
-          onclick: (e) => {
-            e.preventDefault()
-            navigate({ ...state, view: state.view === 'settings' ? 'dashboard' : 'settings' })
-          }
-        },
-        state.view === 'settings' ? 'Dashboard' : 'Settings'
-      ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'link',
-          onclick: async () => {
-            await api.logout()
-            renderLogin('Logged out.', await api.session().catch((failure) => failure.body ?? {}))
-          }
-        },
-        'Log out'
-      )
-    )
+    sharing ? null : h('nav', { 'aria-label': 'Account' }, ...views().map(viewLink), logoutButton())
+  )
+}
+
+/** This person's role per site, and whether they are a super-admin. */
+function siteRoles() {
+  return { ...Object.fromEntries(sites.map((s) => [s.domain, s.role])), super_admin: account?.super_admin }
+}
+
+/** The views this person may open: the settings and people for managers, the audit log for owners. */
+function views() {
+  const manages = account?.super_admin || sites.some((s) => s.role === 'admin' || s.role === 'owner')
+  const owns = account?.super_admin || sites.some((s) => s.role === 'owner')
+  return [
+    ['dashboard', 'Dashboard'],
+    manages && ['settings', 'Settings'],
+    manages && ['people', 'People'],
+    owns && ['audit', 'Audit log'],
+    ['account', 'Account']
+  ].filter(Boolean)
+}
+
+function viewLink([view, text]) {
+  return h(
+    'a',
+    {
+      href: stateUrl({ ...state, view }),
+      'aria-current': state.view === view ? 'page' : null,
+      'data-view': view,
+      onclick: (e) => {
+        e.preventDefault()
+        navigate({ ...state, view })
+      }
+    },
+    text
+  )
+}
+
+function logoutButton() {
+  return h(
+    'button',
+    {
+      type: 'button',
+      class: 'link',
+      onclick: async () => {
+        await api.logout()
+        renderLogin('Logged out.', await api.session().catch((failure) => failure.body ?? {}))
+      }
+    },
+    'Log out'
   )
 }
 
@@ -516,13 +540,29 @@ async function renderDashboard() {
   document.body.dataset.loaded = String(token)
 }
 
+// the views besides the dashboard load when first opened: a first visit downloads the dashboard only
+const settingsView = () => import('./settings.js')
+const teamView = () => import('./team.js')
+const VIEWS = {
+  settings: async (main) => (await settingsView()).renderSettings(main, { api, h, reload: start, roles: siteRoles() }),
+  people: async (main) => (await teamView()).renderPeople(main, { api, h, sites, account }),
+  audit: async (main) => (await teamView()).renderAudit(main, { api, h }),
+  account: async (main) => (await teamView()).renderAccount(main, { api, h, account })
+}
+
 async function render() {
-  if (state.view === 'settings') {
+  const view = !sharing && VIEWS[state.view]
+  if (view) {
     clearInterval(realtimeTimer)
     const token = ++renderToken
     const main = h('main', {})
     app.replaceChildren(header(), main)
-    await renderSettings(main, { api, h, reload: start })
+    try {
+      await view(main)
+    } catch (failure) {
+      if (failure.status === 401) return renderLogin('Your session ended. Log in again.')
+      main.replaceChildren(h('p', { class: 'error', role: 'alert' }, failure.message))
+    }
     if (token === renderToken) document.body.dataset.loaded = String(token)
     return
   }
@@ -533,7 +573,35 @@ async function render() {
   await renderDashboard()
 }
 
+/** A /share/<token> page: the link's site, read through the link (its password asked first). */
+async function startShared(token, grant = '') {
+  useSharedLink(grant ? `${token}.${grant}` : token)
+  let link
+  try {
+    link = await api.shared()
+  } catch (failure) {
+    if (failure.status === 401 && /password/.test(failure.message))
+      return (await teamView()).renderUnlock(app, { api, h, token, done: (granted) => startShared(token, granted) })
+    return app.replaceChildren(h('p', { class: 'error', role: 'alert' }, failure.message))
+  }
+  sites = [{ domain: link.site, props: link.props, role: 'viewer' }]
+  state = { ...state, site: link.site, view: 'dashboard' }
+  await render()
+}
+
 async function start() {
+  const invitation = new URLSearchParams(location.search).get('invitation')
+  if (invitation) {
+    return (await teamView()).renderInvitation(app, {
+      api,
+      h,
+      token: invitation,
+      done: () => {
+        history.replaceState(null, '', location.pathname)
+        return start()
+      }
+    })
+  }
   let session
   try {
     session = await api.session()
@@ -550,4 +618,10 @@ async function start() {
   await render()
 }
 
-start()
+const shared = /^\/share\/([^/]+)/.exec(location.pathname)
+if (shared) {
+  sharing = shared[1]
+  startShared(sharing)
+} else {
+  start()
+}

@@ -1,5 +1,6 @@
-// The settings view: sites (time zone, retention, goals) and Stats API
-// keys, through the admin API.
+// The settings view: sites (time zone, retention, goals, who may embed
+// their shared dashboards, whether people need a second factor), shared
+// links and Stats API keys, through the admin API.
 
 const RETENTIONS = [
   ['6mo', '6 months'],
@@ -12,7 +13,7 @@ function goalText(goal) {
   return goal.event_name ?? `Visit ${goal.page_path}`
 }
 
-export async function renderSettings(main, { api, h, reload }) {
+export async function renderSettings(main, { api, h, reload, roles = {} }) {
   const settings = await api.settings()
   const status = h('p', { class: 'status', role: 'status', id: 'settings-status' })
   const say = (text, error = false) => {
@@ -23,7 +24,7 @@ export async function renderSettings(main, { api, h, reload }) {
     try {
       await work()
       // said once the view shows the change: the status is then the new view's
-      await renderSettings(main, { api, h, reload })
+      await renderSettings(main, { api, h, reload, roles })
       document.getElementById('settings-status').textContent = done
     } catch (failure) {
       say(failure.message, true)
@@ -161,9 +162,115 @@ export async function renderSettings(main, { api, h, reload }) {
         h('label', { for: `prop-${id}` }, 'New property'),
         h('input', { id: `prop-${id}`, name: 'prop', placeholder: 'language' }),
         h('button', { type: 'submit' }, 'Add property')
-      )
+      ),
+      sharing(site, id)
     )
   })
+
+  // a site's shared links, who may embed them, and (for its owners) the second-factor rule
+  function sharing(site, id) {
+    const links = settings.shared_links.filter((l) => l.site === site.domain)
+    const secret = h('p', { class: 'secret', 'aria-live': 'polite', id: `new-link-${id}` })
+    const owner = roles.super_admin || roles[site.domain] === 'owner'
+    return h(
+      'div',
+      { class: 'sharing' },
+      h('h3', {}, 'Shared links'),
+      links.length
+        ? h(
+            'ul',
+            { class: 'keys' },
+            links.map((link) =>
+              h(
+                'li',
+                { 'data-link': link.id },
+                `${link.name}${link.password ? ' (password)' : ''}${link.filters.length ? ` (limited to ${JSON.stringify(link.filters)})` : ''} `,
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'link',
+                    'aria-label': `Revoke the shared link ${link.name}`,
+                    onclick: () => attempt(() => api.revokeShare(site.domain, link.id), `Revoked ${link.name}.`)
+                  },
+                  'Revoke'
+                )
+              )
+            )
+          )
+        : h('p', {}, 'No shared links: a read-only dashboard anyone with the link can open.'),
+      h(
+        'form',
+        {
+          class: 'row-form',
+          onsubmit: async (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            try {
+              const password = String(data.get('password'))
+              const made = await api.share(site.domain, {
+                name: String(data.get('name')),
+                ...(password && { password })
+              })
+              await renderSettings(main, { api, h, reload, roles })
+              document.getElementById(`new-link-${id}`).textContent =
+                `New shared link (shown once): ${location.origin}${made.path}`
+            } catch (failure) {
+              say(failure.message, true)
+            }
+          }
+        },
+        h('label', { for: `link-name-${id}` }, 'Name'),
+        h('input', { id: `link-name-${id}`, name: 'name', required: true, placeholder: 'Backstage home page' }),
+        h('label', { for: `link-password-${id}` }, 'Password (optional)'),
+        h('input', { id: `link-password-${id}`, name: 'password', type: 'password', autocomplete: 'new-password' }),
+        h('button', { type: 'submit' }, 'Share')
+      ),
+      secret,
+      h(
+        'form',
+        {
+          class: 'row-form',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const origins = String(new FormData(e.target).get('origins'))
+              .split(/[\s,]+/)
+              .filter(Boolean)
+            attempt(
+              () => api.putSite(site.domain, { ...site, domain: undefined, embed_origins: origins }),
+              `Saved who may embed ${site.domain}.`
+            )
+          }
+        },
+        h('label', { for: `origins-${id}` }, 'Pages that may embed the shared dashboards (origins)'),
+        h('input', {
+          id: `origins-${id}`,
+          name: 'origins',
+          value: (site.embed_origins ?? []).join(' '),
+          placeholder: 'https://backstage.example.com'
+        }),
+        h('button', { type: 'submit' }, 'Save')
+      ),
+      owner
+        ? h(
+            'label',
+            { class: 'check' },
+            h('input', {
+              type: 'checkbox',
+              id: `second-factor-${id}`,
+              checked: site.require_second_factor,
+              onchange: (e) =>
+                attempt(
+                  () =>
+                    api.putSite(site.domain, { ...site, domain: undefined, require_second_factor: e.target.checked }),
+                  e.target.checked ? `People need a second factor for ${site.domain}.` : `Saved ${site.domain}.`
+                )
+            }),
+            ' People need a second factor to read this site'
+          )
+        : null
+    )
+  }
 
   const newSite = h(
     'form',
@@ -233,7 +340,7 @@ export async function renderSettings(main, { api, h, reload }) {
               settings.sites.map((s) => s.domain),
               String(data.get('name'))
             )
-            await renderSettings(main, { api, h, reload })
+            await renderSettings(main, { api, h, reload, roles })
             document.getElementById('new-key').textContent = `New key (shown once): ${made.key}`
           } catch (failure) {
             say(failure.message, true)

@@ -308,7 +308,7 @@ test('a goal filter breaks the goal down by its props', async () => {
 test('settings change a site’s retention and goals', async () => {
   const page = await loggedIn()
   const before = await page.evaluate(() => document.body.dataset.loaded)
-  await page.click('header a')
+  await page.click('[data-view=settings]')
   await loaded(page, before)
   const form = `[data-site="${SITE}"]`
   await page.selectOption(`${form} select[name=retention]`, '1y')

@@ -388,6 +388,7 @@ test('a second factor: set up with a code, asked at login, each code once, recov
   assert.match(lockout.json.error, /set up your own second factor/)
   const ownerSetup = await call(who.owner, 'POST', '/api/auth/second-factor', undefined, 200)
   await call(who.owner, 'POST', '/api/auth/second-factor/confirm', { code: totp(ownerSetup.secret) }, 200)
+  who.owner.secret = ownerSetup.secret
   await call(who.owner, 'PUT', `/api/admin/sites/${A}`, required, 200)
   const query = { site_id: A, metrics: ['visitors'], date_range: '7d' }
   const refused = await call(who.viewer, 'POST', '/api/v2/query', query)
@@ -496,4 +497,145 @@ test('a shared link: read-only, limited to its filter, unlocked by its password,
   assert.match(bad.json.error, /filters\[0\]/)
   await call(who.admin, 'DELETE', `/api/admin/sites/${A}/shared-links/${made.id}`, undefined, 200)
   assert.equal((await call(shared, 'POST', '/api/v2/query', query)).status, 401, 'revoked')
+})
+
+// ---- the dashboard's team views, in headless Chromium ---------------------
+
+test('in the dashboard: an admin invites, the invited person joins and sees no settings, 2FA with a QR code, the audit log, a shared dashboard embedded by an allowed origin only', async () => {
+  const { launch } = await import('./support/browser.mjs')
+  const { mkdirSync } = await import('node:fs')
+  const artifacts = join(root, 'tests/artifacts')
+  mkdirSync(artifacts, { recursive: true })
+  // localhost: a secure context, where Chromium keeps a Secure cookie over http
+  const base = edge.url.replace('127.0.0.1', 'localhost')
+  const browser = await launch()
+  const loggedIn = async (email, code) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+    const page = await context.newPage()
+    await page.goto(`${base}/dashboard/`)
+    await page.fill('#username', email)
+    await page.fill('#password', PASSWORD)
+    await page.click('button[type=submit]')
+    if (code) {
+      await page.waitForSelector('#code:visible')
+      await page.fill('#code', code())
+      await page.click('button[type=submit]')
+    }
+    await page.waitForSelector('[data-view=account]')
+    return page
+  }
+  try {
+    // the admin invites a viewer from the people page
+    const admin = await loggedIn('admin@example.com')
+    await admin.click('[data-view=people]')
+    await admin.waitForSelector('table.people')
+    assert.ok(await admin.isVisible('tr[data-person="viewer@example.com"]'))
+    await admin.fill('#invite-email', 'joiner@example.com')
+    await admin.selectOption('#invite-site', A)
+    assert.deepEqual(
+      await admin.$$eval('#invite-role option', (options) => options.map((o) => o.value)),
+      ['viewer', 'admin'],
+      'an admin makes no owners'
+    )
+    await admin.click('button:has-text("Invite")')
+    const said = await admin.textContent('#invitation-link:has-text("/dashboard/?invitation=")')
+    await admin.screenshot({ path: join(artifacts, 'people-desktop.png'), fullPage: true })
+    const link = said.match(/https?:\/\/\S+/)[0].replace('127.0.0.1', 'localhost')
+    // the invited person opens the link, chooses a password, and lands on the dashboard
+    const joinerContext = await browser.newContext()
+    const joiner = await joinerContext.newPage()
+    await joiner.goto(link)
+    await joiner.fill('#name', 'Joiner')
+    await joiner.fill('#new-password', PASSWORD)
+    await joiner.fill('#again', PASSWORD)
+    await joiner.click('button:has-text("Join")')
+    await joiner.waitForSelector('[data-view=account]')
+    assert.deepEqual(
+      await joiner.$$eval('nav[aria-label=Account] a', (links) => links.map((a) => a.dataset.view)),
+      ['dashboard', 'account'],
+      'a viewer sees no settings, people or audit log'
+    )
+    assert.ok(!new URL(joiner.url()).search.includes('invitation'), 'the token leaves the address bar')
+    // the admin sees them, and removes them: their next request finds no session
+    await admin.reload()
+    await admin.click('[data-view=people]')
+    await admin.waitForSelector('tr[data-person="joiner@example.com"]')
+    admin.once('dialog', (dialog) => dialog.accept())
+    await admin.click('button[aria-label="Remove joiner@example.com"]')
+    await admin.waitForSelector('#team-status:has-text("Removed joiner@example.com")')
+    await joiner.reload()
+    await joiner.waitForSelector('#password')
+    await joinerContext.close()
+
+    // a second factor set up from the account page, with a QR code
+    const person = await join_('qr@example.com', B, 'viewer')
+    assert.ok(person.cookie)
+    const qr = await loggedIn('qr@example.com')
+    await qr.click('[data-view=account]')
+    await qr.click('#second-factor-start')
+    await qr.waitForSelector('#second-factor-qr svg')
+    const secret = await qr.textContent('#second-factor-secret')
+    await qr.screenshot({ path: join(artifacts, 'second-factor-desktop.png'), fullPage: true })
+    await qr.fill('#second-factor-code', totp(secret))
+    await qr.click('button:has-text("Confirm")')
+    await qr.waitForSelector('#recovery-codes')
+    assert.equal((await qr.textContent('#recovery-codes')).trim().split('\n').length, 10)
+    // the next login asks for a code (the next step's: the confirming one is spent)
+    await loggedIn('qr@example.com', () => totp(secret, Date.now() / 1000 + 30))
+
+    // the owner reads the audit log
+    // (with a code when an earlier test gave the owner a second factor)
+    const ownerSecret = who.owner.secret
+    const owner = await loggedIn('owner@example.com', ownerSecret && (() => totp(ownerSecret, Date.now() / 1000 + 30)))
+    await owner.click('[data-view=audit]')
+    await owner.waitForSelector('table.audit tr[data-action="invitation.create"]')
+
+    // a shared dashboard embedded in another origin's page: shown there when allowed, refused elsewhere
+    const { createServer } = await import('node:http')
+    const made = await call(
+      who.admin,
+      'POST',
+      `/api/admin/sites/${A}/shared-links`,
+      { name: 'Embedded', password: 'open sesame' },
+      200
+    )
+    const host = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' })
+      res.end(
+        `<!doctype html><title>Portal</title><iframe id="numbers" src="${base}${made.path}" width="1100" height="800"></iframe>`
+      )
+    })
+    await new Promise((resolve) => host.listen(0, '127.0.0.1', resolve))
+    const allowed = `http://127.0.0.1:${host.address().port}`
+    try {
+      await call(
+        who.owner,
+        'PUT',
+        `/api/admin/sites/${A}`,
+        { timezone: 'UTC', embed_origins: ['https://elsewhere.example'] },
+        200
+      )
+      const portal = await (await browser.newContext()).newPage()
+      await portal.goto(`${allowed}/`, { waitUntil: 'load' })
+      const blocked = portal.frames().find((f) => f !== portal.mainFrame())
+      // Chromium shows its error page in place of a page whose frame-ancestors leave this origin out
+      for (let i = 0; i < 100 && ['', 'about:blank'].includes(blocked.url()); i++) await portal.waitForTimeout(100)
+      assert.match(blocked.url(), /^chrome-error:/, 'framing refused for an origin not listed')
+      await call(who.owner, 'PUT', `/api/admin/sites/${A}`, { timezone: 'UTC', embed_origins: [allowed] }, 200)
+      await portal.reload()
+      const frame = portal.frames().find((f) => f !== portal.mainFrame())
+      await frame.waitForSelector('#password')
+      await frame.fill('#password', 'open sesame')
+      await frame.click('button[type=submit]')
+      await frame.waitForSelector('[data-metric] .value', { timeout: 30_000 })
+      await frame.waitForFunction(() => document.body.dataset.loaded, null, { timeout: 30_000 })
+      assert.equal(await frame.$('nav[aria-label=Account]'), null, 'no settings, no account: read-only')
+      assert.deepEqual(await portal.context().cookies(), [], 'no cookie for the embedded dashboard')
+      await portal.screenshot({ path: join(artifacts, 'shared-embedded-desktop.png'), fullPage: true })
+    } finally {
+      host.close()
+    }
+  } finally {
+    await browser.close()
+  }
 })

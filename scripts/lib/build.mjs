@@ -7,7 +7,16 @@
 // - buildWorker: edge/worker → edge/worker/build/ with worker-build, offline:
 //   wasm-bindgen, wasm-opt and esbuild come from this machine, not downloads.
 import { execFileSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
 import { join, relative } from 'node:path'
 import * as esbuild from 'esbuild'
 import { root } from './paths.mjs'
@@ -140,11 +149,16 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
 /** The dashboard: one JS bundle (with uPlot), one stylesheet, the page. */
 export async function buildDashboard() {
   const out = join(root, 'www/dashboard')
+  // the chunks' names change with their content: none of an earlier build is left behind
+  rmSync(out, { recursive: true, force: true })
   mkdirSync(out, { recursive: true })
   await esbuild.build({
     entryPoints: { app: join(root, 'dashboard/main.js') },
     bundle: true,
     minify: true,
+    // what only one view needs (the QR code of the second factor's set-up) loads with that view
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
     format: 'esm',
     target: ['es2020'],
     outdir: out,
