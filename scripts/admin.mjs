@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The admin CLI: sites (time zone, retention, goals) and Stats API keys,
-// through the Worker's admin API (its client is scripts/lib/admin.mjs).
+// The admin CLI: sites (time zone, retention, goals), Stats API keys, people,
+// shared links and the audit log, through the Worker's admin API (its client
+// is scripts/lib/admin.mjs; docs/teams.md).
 //
 // Usage: node scripts/admin.mjs <command>     (EDGE_URL, default http://127.0.0.1:8787;
 //        ADMIN_TOKEN, default the one `npm start` keeps in .data/admin-token)
@@ -13,9 +14,18 @@
 //   revoke <key id>
 //   rebuild-visits <from> <to>                   recompute stored visits of those UTC days
 //                                                (events loaded without the queue)
-//   export [file]                                every site and key (keys as their SHA-256) as JSON,
-//                                                to stdout or a file: the settings' backup
-//   import <file>                                replace every site and key with an export's
+//   people                                       people, their roles and last login; open invitations
+//   invite <email> <domain> viewer|admin|owner   an invitation link (shown once, good for 7 days)
+//   role <person id> <domain> viewer|admin|owner|none
+//   remove-person <person id>                    their sessions end at once
+//   share <domain> --name "Backstage home" [--password …]
+//                                                a read-only shared dashboard link (shown once)
+//   unshare <domain> <link id>
+//   audit                                        the audit log, newest first
+//   export [file]                                every site, key, person and shared link as JSON (keys
+//                                                and links as their SHA-256), to stdout or a file:
+//                                                the settings' backup
+//   import <file>                                replace them with an export's
 //                                                (dashboard sessions end; docs/operations.md)
 //   dead-letters                                 list the messages set aside (docs/reliability.md)
 //   dead-letters replay                          queue them all again (each event is stored once)
@@ -80,6 +90,35 @@ async function main() {
     case 'revoke':
       result = await admin.revokeKey(positional[0])
       break
+    case 'people':
+      result = await admin.people()
+      break
+    case 'invite': {
+      const [email, site, role] = positional
+      const made = await admin.invite(email, site, role)
+      result = { ...made, link: `${url}${made.path}` }
+      break
+    }
+    case 'role':
+      result = await admin.setRole(positional[0], positional[1], positional[2] === 'none' ? null : positional[2])
+      break
+    case 'remove-person':
+      result = await admin.removePerson(positional[0])
+      break
+    case 'share': {
+      const made = await admin.share(positional[0], {
+        name: options.name ?? 'shared',
+        ...(options.password && { password: options.password })
+      })
+      result = { ...made, link: `${url}${made.path}` }
+      break
+    }
+    case 'unshare':
+      result = await admin.unshare(positional[0], positional[1])
+      break
+    case 'audit':
+      result = await admin.audit()
+      break
     case 'rebuild-visits':
       result = await admin.rebuildVisits(positional[0], positional[1])
       break
@@ -89,7 +128,7 @@ async function main() {
       if (!positional[0]) break
       writeFileSync(positional[0], `${JSON.stringify(exported, null, 2)}\n`, { mode: 0o600 })
       console.error(
-        `admin: ${exported.sites.length} sites and ${exported.keys.length} keys written to ${positional[0]}`
+        `admin: ${exported.sites.length} sites, ${exported.keys.length} keys, ${exported.people.length} people and ${exported.shared_links.length} shared links written to ${positional[0]}`
       )
       return
     }

@@ -367,7 +367,7 @@ test('the post-deploy smoke check passes on a working installation and names the
   assert.match(unknownSite.out, /FAIL event: dropped: is nowhere.test a configured site\?/)
 })
 
-test('the settings back up and restore with the admin CLI: sites, goals and keys (their hashes) come back', async () => {
+test('the settings back up and restore with the admin CLI: sites, goals, keys (their hashes) and people come back', async () => {
   const cli = (...args) =>
     execFileSync(process.execPath, [join(root, 'scripts/admin.mjs'), ...args], {
       env: { ...process.env, EDGE_URL: base, ADMIN_TOKEN },
@@ -376,12 +376,23 @@ test('the settings back up and restore with the admin CLI: sites, goals and keys
   const admin = adminClient(base, ADMIN_TOKEN)
   await admin.putSite('backup.test', { timezone: 'Europe/Berlin', goals: [{ event_name: 'Deploy Application' }] })
   const { key } = await admin.addKey(['backup.test'], 'backup')
+  // a person invited with the CLI joins through the link it printed
+  const invited = JSON.parse(cli('invite', 'backup@example.com', 'backup.test', 'admin'))
+  const password = 'the backup person’s password'
+  const joined = await fetch(`${base}/api/auth/invitations/accept`, {
+    method: 'POST',
+    body: JSON.stringify({ token: invited.token, name: 'Backup', password })
+  })
+  assert.equal(joined.status, 200, await joined.clone().text())
   const file = join(mkdtempSync(join(tmpdir(), 'backup-')), 'settings.json')
   cli('export', file)
   const exported = JSON.parse(readFileSync(file, 'utf8'))
   assert.ok(!readFileSync(file, 'utf8').includes(key), 'no key secret in the backup')
-  // a disaster: the site and its key are gone
+  assert.ok(!readFileSync(file, 'utf8').includes(password), 'a password only as its hash')
+  // a disaster: the site, its key and the person are gone
   await admin.deleteSite('backup.test')
+  const person = (await admin.people()).people.find((p) => p.email === 'backup@example.com')
+  await admin.removePerson(person.id)
   const query = () =>
     fetch(`${base}/api/v2/query`, {
       method: 'POST',
@@ -392,6 +403,8 @@ test('the settings back up and restore with the admin CLI: sites, goals and keys
   cli('import', file)
   assert.deepEqual(await admin.exportSettings(), exported, 'every site and key as exported')
   assert.equal((await query()).status, 200, 'the key made before the backup works again')
+  const back = (await admin.people()).people.find((p) => p.email === 'backup@example.com')
+  assert.deepEqual(back.roles, { 'backup.test': 'admin' })
   // a file that is not an export changes nothing
   writeFileSync(
     file,
@@ -403,6 +416,11 @@ test('the settings back up and restore with the admin CLI: sites, goals and keys
   )
   assert.throws(() => cli('import', file), /keys\[0\]\.hash/)
   assert.deepEqual(await admin.exportSettings(), exported)
+  const login = await fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    body: JSON.stringify({ username: 'backup@example.com', password })
+  })
+  assert.equal(login.status, 200, 'their password works again')
 })
 
 test("each replica's /metrics counts what it did, in Prometheus' format, behind its token", async () => {

@@ -34,10 +34,18 @@ export function adminClient(url, token) {
     addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
     revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
     rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to }),
-    /** Every site and key (keys as their SHA-256), for a backup. */
+    /** Every site, key, person and shared link (secrets as their hashes), for a backup. */
     exportSettings: () => call('GET', '/export'),
-    /** Replaces every site and key with an export's. */
+    /** Replaces every site, key, person and shared link with an export's. */
     importSettings: (exported) => call('PUT', '/import', exported),
+    people: () => call('GET', '/people'),
+    invite: (email, site, role) => call('POST', '/invitations', { email, site, role }),
+    setRole: (id, site, role) =>
+      call('PUT', `/people/${encodeURIComponent(id)}/roles/${encodeURIComponent(site)}`, { role }),
+    removePerson: (id) => call('DELETE', `/people/${encodeURIComponent(id)}`),
+    share: (site, link) => call('POST', `/sites/${encodeURIComponent(site)}/shared-links`, link),
+    unshare: (site, id) => call('DELETE', `/sites/${encodeURIComponent(site)}/shared-links/${encodeURIComponent(id)}`),
+    audit: () => call('GET', '/audit'),
     deadLetters: () => call('GET', '/dead-letters'),
     replayDeadLetters: () => call('POST', '/dead-letters/replay', {}),
     /** Replays every dead letter, 100 a request: how many, and the keys of any unreadable. */

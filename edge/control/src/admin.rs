@@ -12,9 +12,10 @@
 //! | `PUT /api/admin/import` (an export) | [`Change::Import`]: the sites and keys replaced |
 
 use crate::keys;
+use crate::login::PasswordHash;
 use crate::settings::Change;
 use model::row::MAX_PROP_KEY_BYTES;
-use model::settings::{normalize_domain, ApiKey, Goal, Retention, Site, Store};
+use model::settings::{normalize_domain, ApiKey, Goal, Retention, SharedLink, Site, Store, User};
 use model::sql::Sql;
 use model::time::is_date;
 use serde_json::Value;
@@ -327,25 +328,44 @@ pub fn rebuild_range(body: &[u8]) -> Result<(String, String), AdminError> {
 }
 
 /// What an export says it is: an import refuses anything else.
-pub const EXPORT_FORMAT: &str = "edge-analytics-settings/1";
+pub const EXPORT_FORMAT: &str = "edge-analytics-settings/2";
+/// The format before people and shared links: still imported (sites and
+/// keys replaced, people and links kept).
+pub const EXPORT_FORMAT_1: &str = "edge-analytics-settings/1";
 
-/// `GET /api/admin/export`: what a backup keeps — every site and every API
+/// `GET /api/admin/export`: what a backup keeps — every site, every API
 /// key, a key by its SHA-256 only (as stored: the secret was shown once and
-/// is nowhere). Sessions and login attempts are not kept: a restore logs
-/// everyone out.
+/// is nowhere), every person (their password as its slow hash, their second
+/// factor's secret: the file is as sensitive as the settings) and every
+/// shared link (its token's SHA-256). Sessions, login attempts and open
+/// invitations are not kept: a restore logs everyone out.
 pub fn export(store: &Store) -> Value {
-    serde_json::json!({ "format": EXPORT_FORMAT, "sites": store.sites, "keys": store.keys })
+    serde_json::json!({
+        "format": EXPORT_FORMAT, "sites": store.sites, "keys": store.keys,
+        "people": store.users, "shared_links": store.shared_links,
+    })
 }
 
 /// `PUT /api/admin/import`: an [`export`], each site and key checked as the
 /// admin API checks them, into the change that replaces them all.
 pub fn import(body: &[u8]) -> Result<Change, AdminError> {
     let object = object(body)?;
-    known_fields(&object, &["format", "sites", "keys"])?;
-    if object.get("format").and_then(Value::as_str) != Some(EXPORT_FORMAT) {
-        return fail(format!(
-            "format: must be {EXPORT_FORMAT:?} (node scripts/admin.mjs export)"
-        ));
+    let version_2 = match object.get("format").and_then(Value::as_str) {
+        Some(EXPORT_FORMAT) => true,
+        Some(EXPORT_FORMAT_1) => false,
+        _ => {
+            return fail(format!(
+                "format: must be {EXPORT_FORMAT:?} (node scripts/admin.mjs export)"
+            ))
+        }
+    };
+    if version_2 {
+        known_fields(
+            &object,
+            &["format", "sites", "keys", "people", "shared_links"],
+        )?;
+    } else {
+        known_fields(&object, &["format", "sites", "keys"])?;
     }
     let mut sites: Vec<Site> = Vec::new();
     for (i, value) in list(&object, "sites")?.iter().enumerate() {
@@ -402,7 +422,119 @@ pub fn import(body: &[u8]) -> Result<Change, AdminError> {
         }
         keys.push(key);
     }
-    Ok(Change::Import { sites, keys })
+    // people and links not in the file (format 1, or left out) are kept
+    if !version_2 || !(object.contains_key("people") || object.contains_key("shared_links")) {
+        return Ok(Change::Import {
+            sites,
+            keys,
+            people: None,
+            shared_links: None,
+        });
+    }
+    let is_site = |d: &str| sites.iter().any(|s| s.domain == d);
+    let mut people: Vec<User> = Vec::new();
+    for (i, value) in list(&object, "people")?.iter().enumerate() {
+        let user: User = serde_json::from_value(value.clone())
+            .map_err(|e| AdminError(format!("people[{i}]: {e}")))?;
+        if !handle(&user.id) {
+            return fail(format!(
+                "people[{i}].id: {:?} is not a person's id",
+                user.id
+            ));
+        }
+        if email(&user.email).ok().as_deref() != Some(user.email.as_str()) {
+            return fail(format!(
+                "people[{i}].email: {:?} is not an e-mail address",
+                user.email
+            ));
+        }
+        if !user.password.is_empty() && PasswordHash::parse(&user.password).is_none() {
+            return fail(format!("people[{i}].password: not a pbkdf2-sha256 hash"));
+        }
+        if let Some(unknown) = user.roles.keys().find(|d| !is_site(d)) {
+            return fail(format!(
+                "people[{i}].roles: {unknown:?} is not one of the sites"
+            ));
+        }
+        if people
+            .iter()
+            .any(|p| p.id == user.id || p.email == user.email)
+        {
+            return fail(format!("people[{i}]: {} is listed twice", user.email));
+        }
+        people.push(user);
+    }
+    let mut links: Vec<SharedLink> = Vec::new();
+    for (i, value) in list(&object, "shared_links")?.iter().enumerate() {
+        let link: SharedLink = serde_json::from_value(value.clone())
+            .map_err(|e| AdminError(format!("shared_links[{i}]: {e}")))?;
+        if !handle(&link.id) || links.iter().any(|l| l.id == link.id) {
+            return fail(format!(
+                "shared_links[{i}].id: {:?} is not a new link id",
+                link.id
+            ));
+        }
+        if link.hash.len() != 64
+            || !link
+                .hash
+                .chars()
+                .all(|c| matches!(c, '0'..='9' | 'a'..='f'))
+        {
+            return fail(format!(
+                "shared_links[{i}].hash: not a lower-case hex SHA-256"
+            ));
+        }
+        if !link.password.is_empty() && PasswordHash::parse(&link.password).is_none() {
+            return fail(format!(
+                "shared_links[{i}].password: not a pbkdf2-sha256 hash"
+            ));
+        }
+        if !is_site(&link.site) {
+            return fail(format!(
+                "shared_links[{i}].site: {:?} is not one of the sites",
+                link.site
+            ));
+        }
+        links.push(link);
+    }
+    Ok(Change::Import {
+        sites,
+        keys,
+        people: Some(people),
+        shared_links: Some(links),
+    })
+}
+
+pub const MAX_EMAIL_BYTES: usize = 254;
+
+/// An e-mail address as people are known by: lower case, one `@`, no
+/// spaces, within RFC 5321's length.
+pub fn email(text: &str) -> Result<String, AdminError> {
+    let email = text.trim().to_ascii_lowercase();
+    let shaped = email.len() <= MAX_EMAIL_BYTES
+        && email.split('@').count() == 2
+        && email.split('@').all(|part| !part.is_empty())
+        && email
+            .split('@')
+            .nth(1)
+            .is_some_and(|host| host.contains('.') || host == "localhost")
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
+    if shaped {
+        Ok(email)
+    } else {
+        fail(format!("email: {text:?} is not an e-mail address"))
+    }
+}
+
+/// An id of a person or a link: 1 to 64 letters, digits, `_` or `-`.
+fn handle(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 fn list<'a>(
@@ -583,10 +715,29 @@ mod tests {
         let exported = serde_json::to_vec(&export(&store)).unwrap();
         let text = String::from_utf8(exported.clone()).unwrap();
         assert!(!text.contains(&secret), "a key's secret is never exported");
-        let Change::Import { sites, keys } = import(&exported).unwrap() else {
+        let Change::Import {
+            sites,
+            keys,
+            people,
+            shared_links,
+        } = import(&exported).unwrap()
+        else {
             panic!("not an import")
         };
         assert_eq!((sites, keys), (store.sites.clone(), store.keys.clone()));
+        assert_eq!(
+            (people, shared_links),
+            (Some(store.users.clone()), Some(store.shared_links.clone()))
+        );
+        // an export of the first format still restores its sites and keys, and keeps the people
+        let old = format!(
+            r#"{{"format":"{EXPORT_FORMAT_1}","sites":{},"keys":[]}}"#,
+            serde_json::to_string(&store.sites).unwrap()
+        );
+        assert!(matches!(
+            import(old.as_bytes()),
+            Ok(Change::Import { people: None, .. })
+        ));
     }
 
     #[test]
@@ -648,5 +799,22 @@ mod tests {
             key(r#"["a.example"]"#, &hash)
         );
         assert!(import(good.as_bytes()).is_ok());
+        let person = |fields: &str| {
+            format!(
+                r#"{{"format":"{EXPORT_FORMAT}","sites":[{site}],"keys":[],"people":[{{"id":"u1","email":"a@example.com","name":"A","created_ms":0{fields}}}],"shared_links":[]}}"#
+            )
+        };
+        assert!(import(person("").as_bytes()).is_ok());
+        for (fields, field) in [
+            (r#","roles":{"b.example":"viewer"}"#, "people[0].roles"),
+            (r#","password":"hunter2""#, "people[0].password"),
+            (
+                r#","roles":{"a.example":"emperor"}"#,
+                "people[0]: unknown variant",
+            ),
+        ] {
+            let error = import(person(fields).as_bytes()).unwrap_err().0;
+            assert!(error.starts_with(field), "{fields}: {error}");
+        }
     }
 }

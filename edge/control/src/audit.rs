@@ -78,10 +78,23 @@ pub fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
                 key.map_or_else(|| format!("id {id}"), |k| format!("{:?} (id {id})", k.name)),
             )
         }
-        Change::Import { sites, keys } => (
+        Change::Import {
+            sites,
+            keys,
+            people,
+            shared_links,
+        } => (
             None,
             "settings.import",
-            format!("{} sites, {} keys", sites.len(), keys.len()),
+            format!(
+                "{} sites, {} keys{}",
+                sites.len(),
+                keys.len(),
+                match (people, shared_links) {
+                    (Some(p), Some(l)) => format!(", {} people, {} shared links", p.len(), l.len()),
+                    _ => String::new(),
+                }
+            ),
         ),
         Change::Invite(invitation) => (
             Some(invitation.site.clone()),

@@ -113,7 +113,6 @@ fn refuse<T>(status: u16, message: impl Into<String>) -> Result<T, PeopleError> 
 pub const INVITATION_MS: u64 = 7 * 24 * 3600 * 1000;
 /// Random bytes of an invitation: 32 for its link's token, 8 for its id.
 pub const INVITATION_RANDOM_BYTES: usize = 40;
-pub const MAX_EMAIL_BYTES: usize = 254;
 pub const MAX_NAME_CHARS: usize = 100;
 /// NIST SP 800-63B asks for at least 8; a dashboard that can read every
 /// site's numbers asks for more.
@@ -142,24 +141,15 @@ fn text<'a>(
     }
 }
 
-/// An e-mail address as people are known by: lower case, one `@`, no
-/// spaces, within RFC 5321's length.
-pub fn email(text: &str) -> Result<String, PeopleError> {
-    let email = text.trim().to_ascii_lowercase();
-    let shaped = email.len() <= MAX_EMAIL_BYTES
-        && email.split('@').count() == 2
-        && email.split('@').all(|part| !part.is_empty())
-        && email
-            .split('@')
-            .nth(1)
-            .is_some_and(|host| host.contains('.') || host == "localhost")
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>');
-    if shaped {
-        Ok(email)
-    } else {
-        refuse(400, format!("email: {text:?} is not an e-mail address"))
+/// An e-mail address as people are known by (`admin::email`).
+pub use crate::admin::{email, MAX_EMAIL_BYTES};
+
+impl From<AdminError> for PeopleError {
+    fn from(error: AdminError) -> Self {
+        PeopleError {
+            status: 400,
+            message: error.0,
+        }
     }
 }
 

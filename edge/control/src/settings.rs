@@ -51,6 +51,12 @@ pub enum Change {
     Import {
         sites: Vec<Site>,
         keys: Vec<ApiKey>,
+        /// People and shared links replaced too (an export of format 2);
+        /// `None`: kept, less what the restored sites no longer hold.
+        #[serde(default)]
+        people: Option<Vec<User>>,
+        #[serde(default)]
+        shared_links: Option<Vec<SharedLink>>,
     },
     /// An invitation (`people::invite`, checked there).
     Invite(Invitation),
@@ -239,7 +245,12 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             next.login_attempts = throttle::claim(&store.login_attempts, &attempt, now_ms)
                 .map_err(SettingsError::LoginThrottled)?;
         }
-        Change::Import { sites, keys } => {
+        Change::Import {
+            sites,
+            keys,
+            people,
+            shared_links,
+        } => {
             if let Some(unknown) = keys
                 .iter()
                 .flat_map(|k| &k.sites)
@@ -247,6 +258,19 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             {
                 return Err(SettingsError::KeyForUnknownSite(unknown.clone()));
             }
+            let is_site = |d: &str| sites.iter().any(|s| s.domain == d);
+            if let Some(people) = people {
+                next.users = people;
+            }
+            if let Some(links) = shared_links {
+                next.shared_links = links;
+            }
+            // nothing is left pointing at a site the restore does not hold
+            for user in &mut next.users {
+                user.roles.retain(|site, _| is_site(site));
+            }
+            next.shared_links.retain(|l| is_site(&l.site));
+            next.invitations.retain(|i| is_site(&i.site));
             next.sites = sites;
             next.keys = keys;
             next.sessions.clear();

@@ -446,7 +446,7 @@ pub fn sign_in(
             "{address}: the provider has not verified this e-mail address"
         ));
     }
-    let email = crate::people::email(address).map_err(|e| SsoError::Refused(e.message))?;
+    let email = crate::admin::email(address).map_err(|e| SsoError::Refused(e.0))?;
     let sites: Vec<String> = store.sites.iter().map(|s| s.domain.clone()).collect();
     let Some((super_admin, site_roles)) = roles.roles(&claim_values(claims, claim), &sites) else {
         return refused(format!(
