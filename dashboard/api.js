@@ -52,9 +52,10 @@ export const api = {
   setRole: (id, site, role) =>
     call('PUT', `/api/admin/people/${encodeURIComponent(id)}/roles/${encodeURIComponent(site)}`, { role }),
   removePerson: (id) => call('DELETE', `/api/admin/people/${encodeURIComponent(id)}`),
+  resetSecondFactor: (id) => call('DELETE', `/api/admin/people/${encodeURIComponent(id)}/second-factor`),
   audit: () => call('GET', '/api/admin/audit'),
   accept: (token, name, password) => call('POST', '/api/auth/invitations/accept', { token, name, password }),
-  startSecondFactor: () => call('POST', '/api/auth/second-factor'),
+  startSecondFactor: (password) => call('POST', '/api/auth/second-factor', { password }),
   confirmSecondFactor: (code) => call('POST', '/api/auth/second-factor/confirm', { code }),
   share: (site, link) => call('POST', `/api/admin/sites/${encodeURIComponent(site)}/shared-links`, link),
   revokeShare: (site, id) =>

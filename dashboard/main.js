@@ -534,7 +534,10 @@ async function renderDashboard() {
   if (token !== renderToken) return
   top.removeAttribute('aria-busy')
   const failed = results.find((r) => r.status === 'rejected')
-  if (failed?.reason?.status === 401) return renderLogin('Your session ended. Log in again.')
+  if (failed?.reason?.status === 401)
+    return sharing
+      ? app.replaceChildren(h('p', { class: 'error', role: 'alert' }, 'This shared link is no longer valid.'))
+      : renderLogin('Your session ended. Log in again.')
   if (failed)
     app.append(h('p', { class: 'error', role: 'alert' }, `Some panels could not load: ${failed.reason.message}`))
   document.body.dataset.loaded = String(token)

@@ -61,7 +61,27 @@ export async function renderPeople(main, { api, h, sites, account }) {
           )
         )
       ),
-      h('td', {}, person.second_factor ? 'yes' : person.single_sign_on ? 'provider' : 'no'),
+      h(
+        'td',
+        {},
+        person.second_factor ? 'yes ' : person.single_sign_on ? 'provider' : 'no',
+        person.second_factor && person.email !== account.user
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'link',
+                'aria-label': `Reset the second factor of ${person.email}`,
+                onclick: () =>
+                  attempt(
+                    () => api.resetSecondFactor(person.id),
+                    `Reset the second factor of ${person.email}: they set up a new one.`
+                  )
+              },
+              'Reset'
+            )
+          : null
+      ),
       h('td', {}, when(person.last_login_ms)),
       h(
         'td',
@@ -230,8 +250,16 @@ export async function renderAccount(main, { api, h, account }) {
   } else if (account.second_factor) {
     body.append(h('p', { id: 'second-factor-on' }, 'A second factor protects this account.'))
   } else {
+    const password = h('input', {
+      id: 'second-factor-password',
+      type: 'password',
+      autocomplete: 'current-password',
+      required: true
+    })
     body.append(
       h('p', {}, 'Add a second factor: a code from an authenticator app at each login.'),
+      h('label', { for: 'second-factor-password' }, 'Your password'),
+      password,
       h(
         'button',
         {
@@ -239,7 +267,7 @@ export async function renderAccount(main, { api, h, account }) {
           id: 'second-factor-start',
           onclick: async () => {
             try {
-              const setup = await api.startSecondFactor()
+              const setup = await api.startSecondFactor(password.value)
               // the QR code library is loaded only here, not with every dashboard
               const { default: qrcode } = await import('qrcode-generator')
               const qr = qrcode(0, 'M')

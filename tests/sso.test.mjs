@@ -34,7 +34,23 @@ before(async () => {
     accounts: {
       ada: { sub: 'ada-1', email: 'ada@example.com', email_verified: true, name: 'Ada', groups: ['analytics-admins'] },
       bob: { sub: 'bob-1', email: 'bob@example.com', email_verified: true, name: 'Bob', groups: ['portal-team'] },
-      eve: { sub: 'eve-1', email: 'eve@example.com', email_verified: true, name: 'Eve', groups: ['everyone'] }
+      eve: { sub: 'eve-1', email: 'eve@example.com', email_verified: true, name: 'Eve', groups: ['everyone'] },
+      dora: {
+        sub: 'dora-1',
+        email: 'dora@example.com',
+        email_verified: true,
+        name: 'Dora',
+        groups: ['analytics-admins']
+      },
+      mallory: { sub: 'mallory-1', email: 'ada@example.com', name: 'Mallory', groups: ['analytics-admins'] },
+      carol: {
+        sub: 'carol-1',
+        email: 'carol@example.com',
+        email_verified: true,
+        name: 'Carol',
+        groups: ['analytics-admins'],
+        amr: ['pwd', 'otp']
+      }
     }
   })
   edge = await startEdge({
@@ -118,6 +134,72 @@ test('a person in a mapped group signs in through the provider and gets the role
   assert.ok(entries.some((e) => e.action === 'person.single_sign_on' && e.detail === `bob@example.com: viewer on ${A}`))
   await context.close()
   await bob.context.close()
+})
+
+test('a site that requires a second factor takes the provider’s multi-factor sign-in (amr), not a password alone', async () => {
+  const token = { Authorization: 'Bearer test-admin-token-0123456789abcdef' }
+  const put = (required) =>
+    fetch(`${edge.url}/api/admin/sites/${B}`, {
+      method: 'PUT',
+      headers: token,
+      body: JSON.stringify({ timezone: 'UTC', require_second_factor: required })
+    })
+  assert.equal((await put(true)).status, 200)
+  try {
+    const query = (page) =>
+      page.evaluate(
+        (site) =>
+          fetch('/api/v2/query', {
+            method: 'POST',
+            body: JSON.stringify({ site_id: site, metrics: ['visitors'], date_range: '7d' })
+          }).then((r) => r.status),
+        B
+      )
+    const ada = await signIn('ada')
+    await ada.page.waitForSelector('[data-metric]', { timeout: 30_000 })
+    assert.equal(await query(ada.page), 403, 'a password alone')
+    const carol = await signIn('carol')
+    await carol.page.waitForSelector('[data-metric]', { timeout: 30_000 })
+    assert.equal(await query(carol.page), 200, 'amr: pwd and otp')
+    await ada.context.close()
+    await carol.context.close()
+  } finally {
+    await put(false)
+  }
+})
+
+test('no account is taken over by its e-mail address: not one with a password, not another identity’s', async () => {
+  // Dora has a password account here; the provider's Dora is refused, her account untouched
+  const token = { Authorization: 'Bearer test-admin-token-0123456789abcdef' }
+  const invitation = await (
+    await fetch(`${edge.url}/api/admin/invitations`, {
+      method: 'POST',
+      headers: token,
+      body: JSON.stringify({ email: 'dora@example.com', site: B, role: 'viewer' })
+    })
+  ).json()
+  const accepted = await fetch(`${edge.url}/api/auth/invitations/accept`, {
+    method: 'POST',
+    body: JSON.stringify({ token: invitation.token, name: 'Dora', password: 'dora’s own password' })
+  })
+  assert.equal(accepted.status, 200)
+  const dora = await signIn('dora')
+  assert.equal(dora.response.status(), 403)
+  assert.match((await dora.response.json()).error, /dora@example\.com has an account here already/)
+  assert.equal(await sessionCookie(dora.context), undefined)
+  await dora.context.close()
+  // Ada signed in before (an earlier test): another provider account claiming her address (without
+  // email_verified) is not her
+  const ada = await signIn('ada')
+  assert.equal(ada.response.status(), 302)
+  await ada.context.close()
+  const mallory = await signIn('mallory')
+  assert.equal(mallory.response.status(), 403)
+  assert.equal(await sessionCookie(mallory.context), undefined)
+  await mallory.context.close()
+  const people = await (await fetch(`${edge.url}/api/admin/people`, { headers: token })).json()
+  const doras = people.people.find((p) => p.email === 'dora@example.com')
+  assert.deepEqual(doras.roles, { [B]: 'viewer' }, 'her roles as they were')
 })
 
 test('a person outside every mapped group: 403 with a message, no session', async () => {

@@ -22,8 +22,8 @@ const TTL = {
 }
 
 // `clients`: [{ client_id, client_secret, redirect_uris }]; `accounts`: login
-// name → claims ({ sub, email, email_verified, name, groups, … }; sub defaults
-// to the login name); `ttl`: seconds by model, e.g. { IdToken: 1 }.
+// name → claims ({ sub, email, email_verified, name, groups, amr, … }; sub
+// defaults to the login name; amr, the sign-in's methods, goes in the ID token); `ttl`: seconds by model, e.g. { IdToken: 1 }.
 // Resolves to { issuer, url, stop(), keys, tamper }: `keys` is the private
 // signing JWKS; `tamper(fn)` has every ID token the token endpoint issues
 // from then on rewritten by `fn(claims)` and signed again with the
@@ -88,7 +88,8 @@ function configure(issuer, { clients, keys, bySub, ttl }) {
     jwks: keys,
     cookies: { keys: [randomBytes(32).toString('hex')] },
     claims: {
-      openid: ['sub'],
+      // amr: how the account signed in, when its login said (a multi-factor one)
+      openid: ['sub', 'amr'],
       email: ['email', 'email_verified'],
       profile: ['name', 'given_name', 'family_name', 'preferred_username', 'groups'],
       groups: ['groups']
@@ -140,7 +141,8 @@ async function route(provider, callback, accounts, req, res) {
       const login = new URLSearchParams(await body(req)).get('login') ?? ''
       const claims = Object.hasOwn(accounts, login) ? accounts[login] : undefined
       if (!claims) return send(res, 401, loginPage(pathname, params, `unknown login: ${login}`))
-      const result = { login: { accountId: claims.sub ?? login } }
+      // `amr`: how the account signed in (RFC 8176), as a multi-factor login reports it
+      const result = { login: { accountId: claims.sub ?? login, ...(claims.amr && { amr: claims.amr }) } }
       return await provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false })
     }
     if (prompt.name === 'login') return send(res, 200, loginPage(pathname, params))

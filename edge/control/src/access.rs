@@ -32,15 +32,19 @@ pub enum Principal {
     /// The installation's administrator: `ADMIN_USER`'s session, or the admin token.
     Installation,
     /// A person, as the settings hold them now (boxed: a principal is
-    /// passed around, the record is large).
-    User(Box<User>),
+    /// passed around, the record is large), and whether this session's
+    /// login passed a second factor.
+    User {
+        user: Box<User>,
+        second_factor: bool,
+    },
 }
 
 impl Principal {
     pub fn actor(&self) -> Actor<'_> {
         match self {
             Principal::Installation => Actor::Installation,
-            Principal::User(user) => Actor::User(user),
+            Principal::User { user, .. } => Actor::User(user),
         }
     }
 
@@ -48,7 +52,7 @@ impl Principal {
     pub fn label(&self) -> &str {
         match self {
             Principal::Installation => "admin",
-            Principal::User(user) => &user.email,
+            Principal::User { user, .. } => &user.email,
         }
     }
 
@@ -56,7 +60,7 @@ impl Principal {
     pub fn is_super_admin(&self) -> bool {
         match self {
             Principal::Installation => true,
-            Principal::User(user) => user.super_admin,
+            Principal::User { user, .. } => user.super_admin,
         }
     }
 }
@@ -116,8 +120,10 @@ pub fn session(
             .then_some(Principal::Installation);
     }
     let user = store.user(&session.user)?;
-    same_text(&session.password, &people::credential(user))
-        .then(|| Principal::User(Box::new(user.clone())))
+    same_text(&session.password, &people::credential(user)).then(|| Principal::User {
+        user: Box::new(user.clone()),
+        second_factor: session.second_factor,
+    })
 }
 
 /// The Stats API's reader: `Authorization: Bearer <API key>`, else a shared
@@ -200,8 +206,15 @@ pub fn site_for<'a>(store: &'a Store, reader: &Reader, site_id: &str) -> Result<
             _ => Err(refused("this shared link")),
         },
         Reader::Person(principal) => {
-            allowed(store, principal, site_id, Need::Read).map_err(|_| refused("you"))?;
-            store.site(site_id).ok_or_else(|| refused("you"))
+            let Some(site) = store
+                .site(site_id)
+                .filter(|_| people::may(&principal.actor(), site_id, Need::Read))
+            else {
+                return Err(refused("you"));
+            };
+            // a site they have a role on, whose second-factor rule their session misses: said so
+            allowed(store, principal, site_id, Need::Read)?;
+            Ok(site)
         }
     }
 }
@@ -216,11 +229,20 @@ pub fn allowed(store: &Store, principal: &Principal, site: &str, need: Need) -> 
         )));
     }
     let required = store.site(site).is_some_and(|s| s.require_second_factor);
-    if let Principal::User(user) = principal {
-        if required && !user.second_factor.as_ref().is_some_and(|f| f.confirmed) {
-            return Err(Denied::Forbidden(format!(
-                "{site} requires a second factor: set one up under Account"
-            )));
+    if let Principal::User {
+        user,
+        second_factor: false,
+    } = principal
+    {
+        if required {
+            let has_one = user.second_factor.as_ref().is_some_and(|f| f.confirmed);
+            return Err(Denied::Forbidden(if has_one {
+                format!("{site} requires a second factor: log in again with your code")
+            } else {
+                format!(
+                    "{site} requires a second factor: set one up under Account, then log in again"
+                )
+            }));
         }
     }
     Ok(())
@@ -243,7 +265,7 @@ pub fn somewhere(store: &Store, principal: &Principal, need: Need) -> Result<(),
 /// would otherwise lock them out of the site they own.
 pub fn may_require_second_factor(principal: &Principal, site: &Site) -> Result<(), Denied> {
     match principal {
-        Principal::User(user)
+        Principal::User { user, .. }
             if site.require_second_factor
                 && !user.second_factor.as_ref().is_some_and(|f| f.confirmed) =>
         {
@@ -253,6 +275,18 @@ pub fn may_require_second_factor(principal: &Principal, site: &Site) -> Result<(
             )))
         }
         _ => Ok(()),
+    }
+}
+
+/// Refuses anyone but the installation's administrator (its login or the
+/// admin token): what carries every person's credentials (a backup and its
+/// restore) is not for a super-admin a group made.
+pub fn installation(principal: &Principal) -> Result<(), Denied> {
+    match principal {
+        Principal::Installation => Ok(()),
+        Principal::User { .. } => Err(Denied::Forbidden(
+            "only the installation's administrator (ADMIN_TOKEN, or its login) may do this".into(),
+        )),
     }
 }
 
@@ -343,6 +377,7 @@ mod tests {
             expires_ms: NOW + 1,
             password: PASSWORD.into(),
             user: String::new(),
+            second_factor: false,
         };
         store = apply(&store, Change::AddKey(key)).unwrap();
         store = apply(

@@ -16,7 +16,7 @@ pub const PREFIX: &str = "audit:";
 /// The storage key of an entry: sorts by time; `seq` tells apart two in
 /// the same millisecond.
 pub fn storage_key(entry: &AuditEntry, seq: u32) -> String {
-    format!("{PREFIX}{:020}:{seq:05}", entry.at_ms)
+    format!("{PREFIX}{:020}:{seq:010}", entry.at_ms)
 }
 
 /// How long the entries of a deleted site, and the installation's own, are
@@ -43,8 +43,43 @@ pub fn visible(entry: &AuditEntry, principal: &crate::access::Principal) -> bool
     }
 }
 
+/// The entries `edit` makes, given the settings before it: one, or one per
+/// site of a key that reads several (each site's owners see theirs, and no
+/// other site's name).
+pub fn entries(before: &Store, edit: &Edit) -> Vec<AuditEntry> {
+    let Some(entry) = entry(before, edit) else {
+        return Vec::new();
+    };
+    let key_sites = match &edit.change {
+        Change::AddKey(key) => key.sites.clone(),
+        Change::RevokeKey { id } => before
+            .keys
+            .iter()
+            .find(|k| &k.id == id)
+            .map(|k| k.sites.clone())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    if key_sites.len() < 2 {
+        return vec![entry];
+    }
+    let others = key_sites.len() - 1;
+    key_sites
+        .into_iter()
+        .map(|site| AuditEntry {
+            detail: format!(
+                "{} (and {others} other site{})",
+                entry.detail,
+                if others == 1 { "" } else { "s" }
+            ),
+            site: Some(site),
+            ..entry.clone()
+        })
+        .collect()
+}
+
 /// The entry `edit` makes, given the settings before it.
-pub fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
+fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
     let email_of = |id: &str| {
         before
             .user(id)
@@ -63,12 +98,11 @@ pub fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
         Change::AddKey(key) => (
             key.sites.first().cloned(),
             "key.create",
-            format!(
-                "{:?} (id {}) for {}",
-                key.name,
-                key.id,
-                key.sites.join(", ")
-            ),
+            if key.sites.len() == 1 {
+                format!("{:?} (id {}) for {}", key.name, key.id, key.sites[0])
+            } else {
+                format!("{:?} (id {})", key.name, key.id)
+            },
         ),
         Change::RevokeKey { id } => {
             let key = before.keys.iter().find(|k| &k.id == id);
@@ -339,8 +373,23 @@ mod tests {
             hash: "f".repeat(64),
             sites: vec!["a.example".into()],
         };
-        let made = entry_of(&before, Change::AddKey(key));
+        let made = entry_of(&before, Change::AddKey(key.clone()));
         assert_eq!(made.detail, "\"CI\" (id k1) for a.example");
+        let both = ApiKey {
+            sites: vec!["a.example".into(), "b.example".into()],
+            ..key
+        };
+        let each = entries(&before, &edit(Change::AddKey(both)));
+        assert_eq!(
+            each.iter()
+                .map(|e| (e.site.as_deref().unwrap(), e.detail.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("a.example", "\"CI\" (id k1) (and 1 other site)"),
+                ("b.example", "\"CI\" (id k1) (and 1 other site)")
+            ],
+            "one entry per site, naming no other"
+        );
         assert!(!made.detail.contains("fff"), "no hash");
         assert!(
             entry(&before, &edit(Change::EndSession { hash: "h".into() })).is_none(),
@@ -389,8 +438,9 @@ mod tests {
 
     #[test]
     fn owners_read_their_sites_entries_and_super_admins_all() {
-        let person = |roles: &[(&str, Role)]| {
-            Principal::User(Box::new(User {
+        let person = |roles: &[(&str, Role)]| Principal::User {
+            second_factor: false,
+            user: Box::new(User {
                 id: "u".into(),
                 email: "u@example.com".into(),
                 name: "U".into(),
@@ -400,7 +450,8 @@ mod tests {
                 second_factor: None,
                 created_ms: 0,
                 last_login_ms: None,
-            }))
+                sso_subject: None,
+            }),
         };
         let on = |site: Option<&str>| AuditEntry {
             at_ms: 0,

@@ -226,6 +226,18 @@ pub fn accept(
     if invitation.expires_ms <= now_ms {
         return refuse(410, "token: the invitation has expired: ask for a new one");
     }
+    // an invitation is as good as its maker is now: one removed, or no longer
+    // an admin of the site, gives nothing
+    let maker_may = invitation.made_by == Actor::Installation.id()
+        || store
+            .user(&invitation.made_by)
+            .is_some_and(|maker| may_grant(&Actor::User(maker), &invitation.site, invitation.role));
+    if !maker_may {
+        return refuse(
+            410,
+            "token: whoever made this invitation may no longer give this role: ask for a new one",
+        );
+    }
     let name = text(&object, "name")?.trim();
     if name.is_empty()
         || name.chars().count() > MAX_NAME_CHARS
@@ -256,6 +268,7 @@ pub fn accept(
         second_factor: None,
         created_ms: now_ms,
         last_login_ms: None,
+        sso_subject: None,
     };
     Ok(Change::AcceptInvitation {
         invitation: invitation.id.clone(),
@@ -292,12 +305,16 @@ pub fn set_role(
         Some(other) => return refuse(400, format!("role: {other} is not a role")),
         None => return refuse(400, "role is required (null takes it away)"),
     };
-    let Some(user) = store.user(user_id) else {
-        return refuse(404, format!("no person {user_id:?}"));
-    };
+    // what a caller may not touch, they learn nothing about
+    if !may(actor, site, Need::People) {
+        return refuse(403, format!("you may not change roles on {site}"));
+    }
     if !store.is_site(site) {
         return refuse(404, format!("no site {site:?}"));
     }
+    let Some(user) = store.user(user_id) else {
+        return refuse(404, format!("no person {user_id:?}"));
+    };
     if actor.id() == user.id {
         return refuse(403, "you may not change your own role");
     }
@@ -352,6 +369,20 @@ pub fn may_somewhere(store: &Store, actor: &Actor, need: Need) -> bool {
     is_super_admin(actor) || store.sites.iter().any(|s| may(actor, &s.domain, need))
 }
 
+/// `DELETE /api/admin/people/<id>/second-factor`: a lost phone. Whoever may
+/// remove the person may reset it; they set up a new one at their next login.
+pub fn reset_second_factor(
+    store: &Store,
+    actor: &Actor,
+    user_id: &str,
+) -> Result<Change, PeopleError> {
+    remove(store, actor, user_id)?;
+    Ok(Change::SetSecondFactor {
+        user: user_id.to_string(),
+        factor: None,
+    })
+}
+
 /// `DELETE /api/admin/people/<id>`: a person removed by a super-admin (or
 /// the installation's administrator), or by an admin of every site they
 /// have a role on. Their sessions end with them.
@@ -364,7 +395,9 @@ pub fn remove(store: &Store, actor: &Actor, user_id: &str) -> Result<Change, Peo
     }
     let installation =
         matches!(actor, Actor::Installation) || matches!(actor, Actor::User(u) if u.super_admin);
+    // a person with no role left is the installation's to remove
     let over_every_role = !user.super_admin
+        && !user.roles.is_empty()
         && user.roles.iter().all(|(site, role)| {
             may(actor, site, Need::People) && (*role < Role::Owner || may(actor, site, Need::Own))
         });
@@ -379,10 +412,10 @@ pub fn remove(store: &Store, actor: &Actor, user_id: &str) -> Result<Change, Peo
 /// `GET /api/admin/people`: the people and open invitations of the sites
 /// `actor` may manage people on (every one, for a super-admin), each with
 /// their roles there and their last login; never a password or a secret.
-pub fn view(store: &Store, actor: &Actor) -> Value {
-    let everything =
-        matches!(actor, Actor::Installation) || matches!(actor, Actor::User(u) if u.super_admin);
-    let manages = |site: &str| may(actor, site, Need::People);
+/// `manages` says which sites (the caller's `may(People)`, and the site's
+/// second-factor rule, which `access` knows).
+pub fn view(store: &Store, actor: &Actor, manages: impl Fn(&str) -> bool) -> Value {
+    let everything = is_super_admin(actor);
     let people: Vec<Value> = store
         .users
         .iter()
@@ -464,11 +497,26 @@ pub fn second_factor(
 /// authenticator app scans. A confirmed one is only replaced after removal.
 pub fn start_second_factor(
     user: &User,
+    body: &[u8],
     random: &[u8; totp::SECRET_BYTES],
     issuer: &str,
 ) -> Result<(Change, String), PeopleError> {
+    let Some(hash) = PasswordHash::parse(&user.password) else {
+        return refuse(
+            409,
+            "you sign in through your identity provider: its multi-factor sign-in is your second factor",
+        );
+    };
     if user.second_factor.as_ref().is_some_and(|f| f.confirmed) {
-        return refuse(409, "you have a second factor already: remove it first");
+        return refuse(
+            409,
+            "you have a second factor already: an administrator can reset it",
+        );
+    }
+    // a session alone (a cookie taken from a browser) cannot tie the account to another phone
+    let object = object(body, &["password"])?;
+    if !hash.verify(text(&object, "password")?) {
+        return refuse(403, "password: wrong password");
     }
     let secret = totp::new_secret(random);
     let Some(url) = totp::otpauth_url(&secret, issuer, &user.email) else {
@@ -547,11 +595,11 @@ pub fn share(
     now_ms: u64,
 ) -> Result<(Change, String), PeopleError> {
     let object = object(body, &["name", "password", "filters"])?;
-    if !store.is_site(site) {
-        return refuse(404, format!("no site {site:?}"));
-    }
     if !may(actor, site, Need::Manage) {
         return refuse(403, format!("{site}: you need the admin role"));
+    }
+    if !store.is_site(site) {
+        return refuse(404, format!("no site {site:?}"));
     }
     if store.shared_links.iter().filter(|l| l.site == site).count() >= MAX_SHARED_LINKS {
         return refuse(
@@ -617,6 +665,7 @@ mod tests {
             second_factor: None,
             created_ms: 0,
             last_login_ms: None,
+            sso_subject: None,
         }
     }
 
@@ -872,6 +921,7 @@ mod tests {
             expires_ms: NOW * 2,
             password: String::new(),
             user: "viewer".into(),
+            second_factor: false,
         });
         let admin = store.user("admin").unwrap().clone();
         let owner = store.user("owner").unwrap().clone();
@@ -984,8 +1034,30 @@ mod tests {
         let mut store = store();
         let viewer = store.user("viewer").unwrap().clone();
         assert_eq!(second_factor(&viewer, None, 0), Ok(None), "none set up");
-        let (change, url) =
-            start_second_factor(&viewer, &[9; totp::SECRET_BYTES], "Edge analytics").unwrap();
+        assert_eq!(
+            start_second_factor(&viewer, b"{}", &[9; totp::SECRET_BYTES], "Edge analytics")
+                .unwrap_err()
+                .status,
+            409,
+            "a person of the identity provider's"
+        );
+        let mut viewer = viewer;
+        viewer.password = PasswordHash::make("a long password", &[1; 16], MIN_ITERATIONS);
+        store.users[0] = viewer.clone();
+        let wrong = start_second_factor(
+            &viewer,
+            br#"{"password":"not it"}"#,
+            &[9; totp::SECRET_BYTES],
+            "Edge analytics",
+        );
+        assert_eq!(wrong.unwrap_err().status, 403);
+        let (change, url) = start_second_factor(
+            &viewer,
+            br#"{"password":"a long password"}"#,
+            &[9; totp::SECRET_BYTES],
+            "Edge analytics",
+        )
+        .unwrap();
         assert!(
             url.starts_with("otpauth://totp/Edge%20analytics:viewer%40example.com?secret="),
             "{url}"
@@ -1038,6 +1110,7 @@ mod tests {
             expires_ms: u64::MAX,
             password: String::new(),
             user: "viewer".into(),
+            second_factor: false,
         };
         let start = |store: &Store, used: SecondFactorUse, hash: &str| {
             apply(
@@ -1119,6 +1192,7 @@ mod tests {
                     expires_ms: u64::MAX,
                     password: String::new(),
                     user: share_session(&link),
+                    second_factor: false,
                 },
                 now_ms: 1,
                 attempt: "a".into(),

@@ -237,7 +237,22 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             next.sessions.retain(|s| {
                 s.expires_ms > now_ms && (s.user != session.user || s.password == session.password)
             });
+            let whose = session.user.clone();
             next.sessions.push(session);
+            // one person's (or link's) sessions cannot grow the settings without bound:
+            // past the cap, the oldest ends
+            while next.sessions.iter().filter(|s| s.user == whose).count() > MAX_SESSIONS_EACH {
+                if let Some(oldest) = next
+                    .sessions
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, s)| s.user == whose)
+                    .min_by_key(|(_, s)| s.expires_ms)
+                    .map(|(i, _)| i)
+                {
+                    next.sessions.remove(oldest);
+                }
+            }
             next.login_attempts.remove(&attempt);
         }
         Change::EndSession { hash } => next.sessions.retain(|s| s.hash != hash),
@@ -358,18 +373,23 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 .retain(|p| p.state_hash != state_hash && p.expires_ms > now_ms);
         }
         Change::SignInWithProvider { user } => {
-            match next.users.iter_mut().find(|u| u.email == user.email) {
+            // (`sso::sign_in` chose the person: by their provider identity, or a new one)
+            if store
+                .users
+                .iter()
+                .any(|u| u.email == user.email && u.id != user.id)
+            {
+                return Err(SettingsError::EmailTaken(user.email));
+            }
+            match next.users.iter_mut().find(|u| u.id == user.id) {
                 Some(person) => {
+                    person.email = user.email;
                     person.name = user.name;
                     person.roles = user.roles;
                     person.super_admin = user.super_admin;
+                    person.sso_subject = user.sso_subject;
                 }
-                None => {
-                    if store.user(&user.id).is_some() {
-                        return Err(SettingsError::EmailTaken(user.email));
-                    }
-                    next.users.push(user);
-                }
+                None => next.users.push(user),
             }
         }
         Change::AddSharedLink(link) => {
@@ -392,6 +412,9 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
     }
     Ok(next)
 }
+
+/// Live sessions of one person, or grants of one shared link, at most.
+pub const MAX_SESSIONS_EACH: usize = 50;
 
 /// Single sign-on logins under way at once, at most.
 pub const MAX_SSO_PENDING: usize = 200;
@@ -505,6 +528,45 @@ mod tests {
         assert!(store.key_by_hash(&keys::sha256_hex(b"k")).is_none());
     }
 
+    #[test]
+    fn one_persons_sessions_are_capped_the_oldest_ending_first() {
+        let mut store = Store::default();
+        for i in 0..(MAX_SESSIONS_EACH as u64 + 5) {
+            let session = Session {
+                hash: format!("h{i}"),
+                expires_ms: 1_000 + i,
+                password: "fp".into(),
+                user: "share:l1".into(),
+                second_factor: false,
+            };
+            store.shared_links.push(SharedLink {
+                id: "l1".into(),
+                hash: String::new(),
+                site: "a.example".into(),
+                name: "x".into(),
+                password: String::new(),
+                filters: Vec::new(),
+                created_ms: 0,
+            });
+            store.shared_links.truncate(1);
+            store = apply(
+                &store,
+                Change::StartSession {
+                    session,
+                    now_ms: 1,
+                    attempt: "a".into(),
+                    second_factor: None,
+                },
+            )
+            .unwrap();
+        }
+        assert_eq!(store.sessions.len(), MAX_SESSIONS_EACH);
+        assert!(store.session("h0", 2).is_none(), "the oldest ended");
+        assert!(store
+            .session(&format!("h{}", MAX_SESSIONS_EACH + 4), 2)
+            .is_some());
+    }
+
     fn live(store: &Store, hash: &str, now_ms: u64, password: &str) -> bool {
         store
             .session(hash, now_ms)
@@ -536,6 +598,7 @@ mod tests {
             expires_ms: 100,
             password: "fp1".into(),
             user: String::new(),
+            second_factor: false,
         };
         let store = apply(
             &failed,
@@ -563,6 +626,7 @@ mod tests {
                     expires_ms: 100,
                     password: "fp2".into(),
                     user: String::new(),
+                    second_factor: false,
                 },
                 now_ms: 10,
                 attempt: "k".into(),

@@ -426,6 +426,21 @@ fn rsa_verifies(key: &Value, message: &[u8], signature: &[u8]) -> bool {
         .is_ok()
 }
 
+/// Whether the provider says the sign-in used more than a password (RFC
+/// 8176's `amr`: `mfa`, or two methods or more): a site that requires a
+/// second factor takes the provider's.
+pub fn multi_factor(claims: &Value) -> bool {
+    let methods: Vec<&str> = claims
+        .get("amr")
+        .and_then(Value::as_array)
+        .map(|list| list.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut distinct = methods.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    methods.contains(&"mfa") || distinct.len() >= 2
+}
+
 /// The person a verified ID token signs in, with the roles the provider's
 /// groups give on today's sites (replacing those they had: the provider
 /// decides); refused when their e-mail is missing or unverified, or no
@@ -441,11 +456,22 @@ pub fn sign_in(
     let Some(address) = claims.get("email").and_then(Value::as_str) else {
         return refused("the provider sent no e-mail address (ask for the email scope)");
     };
+    // (Entra ID sends no email_verified: absent is the provider's word; false is refused)
     if claims.get("email_verified").and_then(Value::as_bool) == Some(false) {
         return refused(format!(
             "{address}: the provider has not verified this e-mail address"
         ));
     }
+    let (Some(issuer), Some(sub)) = (
+        claims.get("iss").and_then(Value::as_str),
+        claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty()),
+    ) else {
+        return refused("the ID token names no subject");
+    };
+    let subject = format!("{} {sub}", issuer.trim_end_matches('/'));
     let email = crate::admin::email(address).map_err(|e| SsoError::Refused(e.0))?;
     let sites: Vec<String> = store.sites.iter().map(|s| s.domain.clone()).collect();
     let Some((super_admin, site_roles)) = roles.roles(&claim_values(claims, claim), &sites) else {
@@ -464,11 +490,36 @@ pub fn sign_in(
         })
         .filter(|n: &String| !n.trim().is_empty())
         .unwrap_or_else(|| email.clone());
-    Ok(match store.user_by_email(&email) {
+    let by_subject = store
+        .users
+        .iter()
+        .find(|u| u.sso_subject.as_deref() == Some(subject.as_str()));
+    let existing = match (by_subject, store.user_by_email(&email)) {
+        (Some(person), _) => Some(person),
+        // an account of the same address is never taken over: one with a
+        // password (or a second factor) is its owner's, one linked to another
+        // identity at the provider is that identity's
+        (None, Some(person))
+            if person.password.is_empty()
+                && person.second_factor.is_none()
+                && person.sso_subject.is_none() =>
+        {
+            Some(person)
+        }
+        (None, Some(_)) => {
+            return refused(format!(
+                "{email} has an account here already (with a password, or another sign-in): sign in as before, or ask an administrator to remove it"
+            ))
+        }
+        (None, None) => None,
+    };
+    Ok(match existing {
         Some(existing) => model::settings::User {
+            email,
             name,
             roles: site_roles,
             super_admin,
+            sso_subject: Some(subject),
             ..existing.clone()
         },
         None => model::settings::User {
@@ -481,6 +532,7 @@ pub fn sign_in(
             second_factor: None,
             created_ms: now_ms,
             last_login_ms: None,
+            sso_subject: Some(subject),
         },
     })
 }
@@ -664,6 +716,19 @@ mod tests {
     }
 
     #[test]
+    fn the_providers_multi_factor_sign_in_counts_as_a_second_factor() {
+        assert!(multi_factor(&json!({"amr": ["mfa"]})));
+        assert!(multi_factor(&json!({"amr": ["pwd", "otp"]})));
+        assert!(!multi_factor(&json!({"amr": ["pwd"]})));
+        assert!(!multi_factor(&json!({"amr": ["pwd", "pwd"]})));
+        assert!(!multi_factor(&json!({"amr": "mfa"})), "amr is a list");
+        assert!(
+            !multi_factor(&claims()),
+            "no amr: a password, for all we know"
+        );
+    }
+
+    #[test]
     fn a_verified_person_gets_the_mapped_roles_or_nothing() {
         let store = model::settings::Store {
             sites: vec![model::settings::Site::new("backstage.example")],
@@ -681,6 +746,28 @@ mod tests {
         let mut unverified = claims();
         unverified["email_verified"] = json!(false);
         assert!(sign_in(&store, &unverified, &map, "groups", &[1; 8], 5).is_err());
+        // found again by their identity at the provider, even under a new address
+        let mut store = store;
+        store.users.push(user.clone());
+        let mut renamed = claims();
+        renamed["email"] = json!("ada.lovelace@example.com");
+        let again = sign_in(&store, &renamed, &map, "groups", &[2; 8], 6).unwrap();
+        assert_eq!(
+            (again.id.as_str(), again.email.as_str()),
+            (user.id.as_str(), "ada.lovelace@example.com")
+        );
+        // another identity claiming Ada's address takes nothing over
+        let mut impostor = claims();
+        impostor["sub"] = json!("someone-else");
+        let refused = sign_in(&store, &impostor, &map, "groups", &[3; 8], 7).unwrap_err();
+        assert!(
+            refused.to_string().contains("has an account here already"),
+            "{refused}"
+        );
+        // nor a password account of the same address
+        store.users[0].sso_subject = None;
+        store.users[0].password = "pbkdf2-sha256$…".into();
+        assert!(sign_in(&store, &claims(), &map, "groups", &[4; 8], 8).is_err());
     }
 
     #[test]

@@ -136,6 +136,10 @@ pub struct User {
     pub created_ms: u64,
     #[serde(default)]
     pub last_login_ms: Option<u64>,
+    /// Who they are at the identity provider (`<issuer> <sub>`), once they
+    /// signed in through it: later sign-ins find them by it, not by e-mail.
+    #[serde(default)]
+    pub sso_subject: Option<String>,
 }
 
 /// A person's TOTP second factor (`control::totp`).
@@ -180,6 +184,11 @@ pub struct Session {
     /// administrator (`ADMIN_USER`). Removing a user ends their sessions.
     #[serde(default)]
     pub user: String,
+    /// Whether the login passed a second factor (a TOTP or recovery code,
+    /// or the identity provider's multi-factor sign-in): what a site that
+    /// requires one asks of the session.
+    #[serde(default)]
+    pub second_factor: bool,
 }
 
 /// Consecutive failed logins, and when the last one was.

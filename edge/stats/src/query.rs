@@ -3,7 +3,7 @@
 //! answer `{"error": "…"}`. Values stay strings here; they reach ClickHouse
 //! only as bound parameters.
 
-use crate::schema::{dimension_names, Dimension, EventDimension, Metric, Operator};
+use crate::schema::{dimension_names, Dimension, EventDimension, Metric, Operator, VisitDimension};
 use model::time::is_date;
 use serde_json::{Map, Value};
 
@@ -377,6 +377,30 @@ impl Filter {
     pub fn mentions(&self, test: impl Fn(&Dimension) -> bool) -> bool {
         self.dimensions().into_iter().any(test)
     }
+}
+
+/// Limits `query` to `scope` (a shared link's filters): added to its own.
+/// A scope on events (a page, a goal, a prop) counts the visits holding
+/// such an event, whose entry and exit pages may be any: those two are
+/// refused, or they would show the pages outside the scope.
+pub fn limit_to(query: &mut Query, scope: Vec<Filter>) -> Result<(), QueryError> {
+    let on_events = |d: &Dimension| matches!(d, Dimension::Event(_) | Dimension::Prop(_));
+    let visit_pages = |d: &Dimension| {
+        matches!(
+            d,
+            Dimension::Visit(VisitDimension::EntryPage | VisitDimension::ExitPage)
+        )
+    };
+    if scope.iter().any(|f| f.mentions(on_events))
+        && (query.dimensions.iter().any(visit_pages)
+            || query.filters.iter().any(|f| f.mentions(visit_pages)))
+    {
+        return fail(
+            "dimensions: entry and exit pages are not shown through a link limited to some pages or events",
+        );
+    }
+    query.filters.extend(scope);
+    Ok(())
 }
 
 fn mentions_goal(filter: &Filter) -> bool {

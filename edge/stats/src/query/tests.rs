@@ -139,3 +139,39 @@ fn arbitrary_bytes_never_panic() {
         let _ = parse(&body);
     }
 }
+
+#[test]
+fn a_scope_on_pages_shows_no_entry_or_exit_pages() {
+    let scope = || {
+        filters(
+            &[serde_json::json!(["is", "event:page", ["/public"]])],
+            "scope",
+        )
+        .unwrap()
+    };
+    let body = |extra: &str| {
+        format!(r#"{{"site_id":"a.example","metrics":["visitors"],"date_range":"7d"{extra}}}"#)
+    };
+    let mut plain = parse(body("").as_bytes()).unwrap();
+    limit_to(&mut plain, scope()).unwrap();
+    assert_eq!(plain.filters.len(), 1, "the scope is added");
+    for extra in [
+        r#","dimensions":["visit:entry_page"]"#,
+        r#","filters":[["is","visit:exit_page",["/admin"]]]"#,
+    ] {
+        let mut query = parse(body(extra).as_bytes()).unwrap();
+        assert!(limit_to(&mut query, scope()).is_err(), "{extra}");
+    }
+    let mut by_source = parse(body(r#","dimensions":["visit:source"]"#).as_bytes()).unwrap();
+    assert!(limit_to(&mut by_source, scope()).is_ok());
+    let visit_scope = filters(
+        &[serde_json::json!(["is", "visit:country", ["DE"]])],
+        "scope",
+    )
+    .unwrap();
+    let mut entry = parse(body(r#","dimensions":["visit:entry_page"]"#).as_bytes()).unwrap();
+    assert!(
+        limit_to(&mut entry, visit_scope).is_ok(),
+        "a scope on visits keeps whole visits"
+    );
+}

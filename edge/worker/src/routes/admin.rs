@@ -145,7 +145,12 @@ async fn known_timezone(
 pub async fn export(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "admin",
-        async { respond::ok(&admin::export(&super_admin(&request, &ctx).await?.0)) }.await,
+        async {
+            let (store, principal) = super_admin(&request, &ctx).await?;
+            access::installation(&principal)?;
+            respond::ok(&admin::export(&store))
+        }
+        .await,
     )
 }
 
@@ -158,6 +163,7 @@ pub async fn import(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
         "admin",
         async {
             let (_, principal) = super_admin(&request, &ctx).await?;
+            access::installation(&principal)?;
             let body = body::read(&mut request, MAX_IMPORT_BODY).await?;
             let change = admin::import(&body)?;
             if let Change::Import { sites, .. } = &change {

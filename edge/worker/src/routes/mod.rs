@@ -81,6 +81,10 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .put_async("/api/admin/people/:id/roles/:domain", people::set_role)
         .put_async("/api/admin/people/:id", people::set_super_admin)
         .delete_async("/api/admin/people/:id", people::remove)
+        .delete_async(
+            "/api/admin/people/:id/second-factor",
+            people::reset_second_factor,
+        )
         .post_async("/api/admin/invitations", people::invite)
         .delete_async("/api/admin/invitations/:id", people::revoke_invitation)
         .get_async("/api/admin/audit", people::audit_log)

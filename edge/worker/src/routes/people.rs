@@ -28,13 +28,21 @@ fn param(ctx: &RouteContext<()>, name: &str) -> String {
     ctx.param(name).cloned().unwrap_or_default()
 }
 
+/// The people view as `principal` may see it: the sites whose people they
+/// manage, and whose second-factor rule their session meets.
+fn people_view(store: &model::settings::Store, principal: &Principal) -> Value {
+    people::view(store, &principal.actor(), |site| {
+        access::allowed(store, principal, site, Need::People).is_ok()
+    })
+}
+
 /// `GET /api/admin/people`
 pub async fn list(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     respond::json(
         "people",
         async {
             let (store, principal) = with_role(&request, &ctx, Need::People).await?;
-            respond::ok(&people::view(&store, &principal.actor()))
+            respond::ok(&people_view(&store, &principal))
         }
         .await,
     )
@@ -53,6 +61,7 @@ pub async fn invite(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
             let Change::Invite(invitation) = &change else {
                 return Err(Failure::refused(500, "not an invitation"));
             };
+            access::allowed(&store, &principal, &invitation.site, Need::People)?;
             let answer = json!({
                 "id": invitation.id, "email": invitation.email, "site": invitation.site,
                 "role": invitation.role.name(), "expires_ms": invitation.expires_ms,
@@ -90,7 +99,7 @@ pub async fn revoke_invitation(request: Request, ctx: RouteContext<()>) -> Resul
                 None => return Err(Failure::refused(404, format!("no invitation {id:?}"))),
             }
             let store = changed(&ctx.env, &principal, &Change::RevokeInvitation { id }).await?;
-            respond::ok(&people::view(&store, &principal.actor()))
+            respond::ok(&people_view(&store, &principal))
         }
         .await,
     )
@@ -102,6 +111,7 @@ pub async fn set_role(mut request: Request, ctx: RouteContext<()>) -> Result<Res
         "people",
         async {
             let (store, principal) = with_role(&request, &ctx, Need::People).await?;
+            access::allowed(&store, &principal, &param(&ctx, "domain"), Need::People)?;
             let body = body::read(&mut request, MAX_BODY).await?;
             let change = people::set_role(
                 &store,
@@ -111,7 +121,30 @@ pub async fn set_role(mut request: Request, ctx: RouteContext<()>) -> Result<Res
                 &body,
             )?;
             let store = changed(&ctx.env, &principal, &change).await?;
-            respond::ok(&people::view(&store, &principal.actor()))
+            respond::ok(&people_view(&store, &principal))
+        }
+        .await,
+    )
+}
+
+/// `DELETE /api/admin/people/:id/second-factor`: a lost phone; whoever may
+/// remove the person may reset it.
+pub async fn reset_second_factor(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "people",
+        async {
+            let (store, principal) = with_role(&request, &ctx, Need::People).await?;
+            let id = param(&ctx, "id");
+            let change = people::reset_second_factor(&store, &principal.actor(), &id)?;
+            if let Some(person) = store.user(&id) {
+                if !principal.is_super_admin() {
+                    for site in person.roles.keys() {
+                        access::allowed(&store, &principal, site, Need::People)?;
+                    }
+                }
+            }
+            let store = changed(&ctx.env, &principal, &change).await?;
+            respond::ok(&people_view(&store, &principal))
         }
         .await,
     )
@@ -127,7 +160,7 @@ pub async fn set_super_admin(mut request: Request, ctx: RouteContext<()>) -> Res
             let change =
                 people::set_super_admin(&store, &principal.actor(), &param(&ctx, "id"), &body)?;
             let store = changed(&ctx.env, &principal, &change).await?;
-            respond::ok(&people::view(&store, &principal.actor()))
+            respond::ok(&people_view(&store, &principal))
         }
         .await,
     )
@@ -140,8 +173,15 @@ pub async fn remove(request: Request, ctx: RouteContext<()>) -> Result<Response>
         async {
             let (store, principal) = with_role(&request, &ctx, Need::People).await?;
             let change = people::remove(&store, &principal.actor(), &param(&ctx, "id"))?;
+            if let Some(person) = store.user(&param(&ctx, "id")) {
+                if !principal.is_super_admin() {
+                    for site in person.roles.keys() {
+                        access::allowed(&store, &principal, site, Need::People)?;
+                    }
+                }
+            }
             let store = changed(&ctx.env, &principal, &change).await?;
-            respond::ok(&people::view(&store, &principal.actor()))
+            respond::ok(&people_view(&store, &principal))
         }
         .await,
     )
@@ -164,6 +204,12 @@ pub async fn audit_log(request: Request, ctx: RouteContext<()>) -> Result<Respon
                 .await?
                 .into_iter()
                 .filter(|e| audit::visible(e, &principal) && !audit::expired(e, &store, now))
+                .filter(|e| {
+                    e.site.as_deref().is_none_or(|site| {
+                        !store.is_site(site)
+                            || access::allowed(&store, &principal, site, Need::Own).is_ok()
+                    })
+                })
                 .filter(|e| site.is_none() || e.site == site)
                 .collect();
             respond::ok(&json!({ "entries": entries }))
@@ -254,6 +300,12 @@ pub async fn accept(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
         "people",
         async {
             own_page(&request, "accepting an invitation")?;
+            if config(&ctx.env)?.single_sign_on_only() {
+                return Err(Failure::refused(
+                    403,
+                    "people sign in through single sign-on here: an invitation makes no password",
+                ));
+            }
             let body = body::read(&mut request, MAX_BODY).await?;
             let store = settings::load(&ctx.env).await?;
             let now = Date::now().as_millis();
@@ -267,7 +319,7 @@ pub async fn accept(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                 .map_err(|reason| Failure::refused(409, reason))?;
             let answer = json!({ "user": user.email });
             let credential = (user.id.as_str(), people::credential(&user));
-            start_session(&ctx, credential, String::new(), None, &answer).await
+            start_session(&ctx, credential, String::new(), None, false, &answer).await
         }
         .await,
     )
@@ -280,7 +332,7 @@ async fn person(
     ctx: &RouteContext<()>,
 ) -> std::result::Result<model::settings::User, Failure> {
     match principal(request, ctx).await?.0 {
-        Principal::User(user) => Ok(*user),
+        Principal::User { user, .. } => Ok(*user),
         Principal::Installation => Err(Failure::refused(
             403,
             "the installation's administrator has no second factor here: its password is a deployment secret",
@@ -290,13 +342,28 @@ async fn person(
 
 /// `POST /api/auth/second-factor`: a new secret and its `otpauth://` URL
 /// (the dashboard shows it as a QR code); unconfirmed until a code is typed.
-pub async fn start_second_factor(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+pub async fn start_second_factor(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let client = client_of(&request, &ctx);
     respond::json(
         "account",
         async {
             own_page(&request, "a second factor")?;
             let user = person(&request, &ctx).await?;
-            let (change, url) = people::start_second_factor(&user, &random_bytes(), ISSUER)?;
+            let body = body::read(&mut request, MAX_BODY).await?;
+            // the password it asks for is guessed no faster here than at the login
+            let Some(login) = config(&ctx.env)?.login else {
+                return Err(Failure::refused(503, super::session::NOT_CONFIGURED));
+            };
+            let attempt = throttle::key(
+                &login.password,
+                &format!("second-factor:{}", user.email),
+                true,
+                &client,
+            );
+            if let Err(throttled) = claim_attempt(&ctx, &attempt, Date::now().as_millis()).await? {
+                return Ok(throttled);
+            }
+            let (change, url) = people::start_second_factor(&user, &body, &random_bytes(), ISSUER)?;
             let Change::SetSecondFactor {
                 factor: Some(factor),
                 ..
@@ -386,6 +453,7 @@ pub async fn unlock(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                 expires_ms: now + control::login::SESSION_SECONDS * 1000,
                 password: String::new(),
                 user: people::share_session(&link),
+                second_factor: false,
             };
             let change = Change::StartSession {
                 session,

@@ -92,8 +92,10 @@ pub(super) async fn start_session(
     session_of: (&str, String),
     attempt: String,
     second_factor: Option<SecondFactorUse>,
+    provider_second_factor: bool,
     answer: &Value,
 ) -> std::result::Result<Response, Failure> {
+    let passed_second_factor = second_factor.is_some() || provider_second_factor;
     let now = Date::now().as_millis();
     let (token, hash) = login::new_session(&random_bytes());
     let (user, password) = session_of;
@@ -102,6 +104,7 @@ pub(super) async fn start_session(
         expires_ms: now + login::SESSION_SECONDS * 1000,
         password,
         user: user.to_string(),
+        second_factor: passed_second_factor,
     };
     let change = Change::StartSession {
         session,
@@ -143,7 +146,13 @@ async fn log_in(
     let now = Date::now().as_millis();
     let store = settings::load(&ctx.env).await?;
     let account = people::account(&store, &login.user, name);
-    let attempt = throttle::key(&login.password, name, account.is_some(), client);
+    // the account's own name, not the text typed: " a@x", "A@X" and "a@x" are one account's tries
+    let key = match account {
+        Some(Actor::User(user)) => user.email.clone(),
+        Some(Actor::Installation) => login.user.clone(),
+        None => String::new(),
+    };
+    let attempt = throttle::key(&login.password, &key, account.is_some(), client);
     if let Err(throttled) = claim_attempt(ctx, &attempt, now).await? {
         return Ok(throttled);
     }
@@ -186,12 +195,12 @@ async fn log_in(
             };
             let answer = json!({ "user": user.email });
             let credential = (user.id.as_str(), people::credential(user));
-            start_session(ctx, credential, attempt, used, &answer).await
+            start_session(ctx, credential, attempt, used, false, &answer).await
         }
         _ => {
             let answer = json!({ "user": login.user });
             let credential = ("", login.password.fingerprint());
-            start_session(ctx, credential, attempt, None, &answer).await
+            start_session(ctx, credential, attempt, None, false, &answer).await
         }
     }
 }
@@ -276,7 +285,7 @@ pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
                 })
                 .map(|site| {
                     let role = match &principal {
-                        Principal::User(user) if !user.super_admin => user
+                        Principal::User { user, .. } if !user.super_admin => user
                             .roles
                             .get(&site.domain)
                             .map_or("owner", |r| r.name()),
@@ -295,7 +304,7 @@ pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
                     true,
                     false,
                 ),
-                Principal::User(user) => (
+                Principal::User { user, .. } => (
                     user.email.clone(),
                     user.name.clone(),
                     user.super_admin,

@@ -111,8 +111,9 @@ pub async fn audit_log(env: &Env) -> Result<Vec<AuditEntry>> {
 
 /// The most audit entries one read returns (newest first).
 const AUDIT_READ: usize = 1_000;
-/// The oldest entries looked at for expiry after each audited change.
-const AUDIT_PRUNE: usize = 20;
+/// The oldest entries looked at for expiry after each audited change (an
+/// entry kept for ever among them does not stop the others expiring).
+const AUDIT_PRUNE: usize = 200;
 
 #[durable_object]
 pub struct SiteSettings {
@@ -153,16 +154,16 @@ impl DurableObject for SiteSettings {
         let Some(edit) = edit else {
             return Response::from_json(&store);
         };
-        let entry = audit::entry(&store, &edit);
+        let entries = audit::entries(&store, &edit);
         match apply(&store, edit.change) {
             Ok(next) => {
                 let text = serde_json::to_string(&next)
                     .map_err(|e| worker::Error::RustError(e.to_string()))?;
                 let values = Object::new();
                 Reflect::set(&values, &KEY.into(), &text.into())?;
-                if let Some(entry) = &entry {
+                for entry in &entries {
                     // two changes in the same millisecond keep both entries
-                    let seq = u32::from(u16::from_le_bytes(super::bindings::random_bytes()));
+                    let seq = u32::from_le_bytes(super::bindings::random_bytes());
                     let text = serde_json::to_string(entry)
                         .map_err(|e| worker::Error::RustError(e.to_string()))?;
                     Reflect::set(
@@ -172,7 +173,7 @@ impl DurableObject for SiteSettings {
                     )?;
                 }
                 storage.put_multiple_raw(values).await?;
-                if entry.is_some() {
+                if !entries.is_empty() {
                     self.forget_expired(&next, edit.at_ms).await?;
                 }
                 Response::from_json(&next)

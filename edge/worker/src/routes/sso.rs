@@ -256,6 +256,7 @@ async fn finish(
         )?,
         other => other?,
     };
+    let multi_factor = sso::multi_factor(&claims);
     let user = sso::sign_in(
         &store,
         &claims,
@@ -273,7 +274,8 @@ async fn finish(
     };
     let answer = serde_json::json!({ "user": person.email });
     let credential = (person.id.as_str(), people::credential(person));
-    let response = start_session(ctx, credential, String::new(), None, &answer).await?;
+    let response =
+        start_session(ctx, credential, String::new(), None, multi_factor, &answer).await?;
     let headers = response.headers().clone();
     headers.append(
         "Set-Cookie",

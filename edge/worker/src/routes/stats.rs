@@ -103,9 +103,10 @@ async fn run_query(
     let site = access::site_for(&store, &reader, &query.site_id)?;
     if let Reader::Shared(link) = &reader {
         // a link limited to a filter reads nothing outside it
-        query
-            .filters
-            .extend(query::filters(&link.filters, "shared link filters")?);
+        query::limit_to(
+            &mut query,
+            query::filters(&link.filters, "shared link filters")?,
+        )?;
     }
     let ch = &config.clickhouse_read;
     let range_sql = resolve_sql(&query.date_range, &site.domain, &site.timezone);
