@@ -67,22 +67,44 @@ pub async fn invite(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                 "role": invitation.role.name(), "expires_ms": invitation.expires_ms,
                 "token": token, "path": format!("/dashboard/?invitation={token}"),
             });
-            changed(&ctx.env, &principal, &change).await?;
+            changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&answer)
         }
         .await,
     )
 }
 
-/// Makes `change` as `principal`: 409 with the reason when refused.
+/// Makes `change` as `by` (`Principal::label`, or the person acting on
+/// their own account): 409 with the reason when refused.
 async fn changed(
     env: &Env,
-    principal: &Principal,
+    by: &str,
     change: &Change,
 ) -> std::result::Result<model::settings::Store, Failure> {
-    settings::change(env, principal.label(), change)
+    settings::change(env, by, change)
         .await?
         .map_err(|reason| Failure::refused(409, reason))
+}
+
+/// Refuses a change to a person unless `principal` meets, on every site of
+/// theirs, the site's second-factor rule (`people` checked the roles).
+fn over_their_sites(
+    store: &model::settings::Store,
+    principal: &Principal,
+    person: &str,
+) -> std::result::Result<(), Failure> {
+    if principal.is_super_admin() {
+        return Ok(());
+    }
+    for site in store
+        .user(person)
+        .map(|p| p.roles.keys())
+        .into_iter()
+        .flatten()
+    {
+        access::allowed(store, principal, site, Need::People)?;
+    }
+    Ok(())
 }
 
 /// `DELETE /api/admin/invitations/:id`
@@ -98,7 +120,12 @@ pub async fn revoke_invitation(request: Request, ctx: RouteContext<()>) -> Resul
                 }
                 None => return Err(Failure::refused(404, format!("no invitation {id:?}"))),
             }
-            let store = changed(&ctx.env, &principal, &Change::RevokeInvitation { id }).await?;
+            let store = changed(
+                &ctx.env,
+                principal.label(),
+                &Change::RevokeInvitation { id },
+            )
+            .await?;
             respond::ok(&people_view(&store, &principal))
         }
         .await,
@@ -120,7 +147,7 @@ pub async fn set_role(mut request: Request, ctx: RouteContext<()>) -> Result<Res
                 &param(&ctx, "domain"),
                 &body,
             )?;
-            let store = changed(&ctx.env, &principal, &change).await?;
+            let store = changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&people_view(&store, &principal))
         }
         .await,
@@ -136,14 +163,8 @@ pub async fn reset_second_factor(request: Request, ctx: RouteContext<()>) -> Res
             let (store, principal) = with_role(&request, &ctx, Need::People).await?;
             let id = param(&ctx, "id");
             let change = people::reset_second_factor(&store, &principal.actor(), &id)?;
-            if let Some(person) = store.user(&id) {
-                if !principal.is_super_admin() {
-                    for site in person.roles.keys() {
-                        access::allowed(&store, &principal, site, Need::People)?;
-                    }
-                }
-            }
-            let store = changed(&ctx.env, &principal, &change).await?;
+            over_their_sites(&store, &principal, &id)?;
+            let store = changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&people_view(&store, &principal))
         }
         .await,
@@ -159,7 +180,7 @@ pub async fn set_super_admin(mut request: Request, ctx: RouteContext<()>) -> Res
             let body = body::read(&mut request, MAX_BODY).await?;
             let change =
                 people::set_super_admin(&store, &principal.actor(), &param(&ctx, "id"), &body)?;
-            let store = changed(&ctx.env, &principal, &change).await?;
+            let store = changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&people_view(&store, &principal))
         }
         .await,
@@ -173,14 +194,8 @@ pub async fn remove(request: Request, ctx: RouteContext<()>) -> Result<Response>
         async {
             let (store, principal) = with_role(&request, &ctx, Need::People).await?;
             let change = people::remove(&store, &principal.actor(), &param(&ctx, "id"))?;
-            if let Some(person) = store.user(&param(&ctx, "id")) {
-                if !principal.is_super_admin() {
-                    for site in person.roles.keys() {
-                        access::allowed(&store, &principal, site, Need::People)?;
-                    }
-                }
-            }
-            let store = changed(&ctx.env, &principal, &change).await?;
+            over_their_sites(&store, &principal, &param(&ctx, "id"))?;
+            let store = changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&people_view(&store, &principal))
         }
         .await,
@@ -252,7 +267,7 @@ pub async fn share(mut request: Request, ctx: RouteContext<()>) -> Result<Respon
                 "id": link.id, "name": link.name, "site": link.site, "token": token,
                 "path": format!("/share/{token}"), "password": !link.password.is_empty(),
             });
-            changed(&ctx.env, &principal, &change).await?;
+            changed(&ctx.env, principal.label(), &change).await?;
             respond::ok(&answer)
         }
         .await,
@@ -314,9 +329,7 @@ pub async fn accept(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                 return Err(Failure::refused(500, "not an acceptance"));
             };
             let user = user.clone();
-            settings::change(&ctx.env, &user.email, &change)
-                .await?
-                .map_err(|reason| Failure::refused(409, reason))?;
+            changed(&ctx.env, &user.email, &change).await?;
             let answer = json!({ "user": user.email });
             let credential = (user.id.as_str(), people::credential(&user));
             start_session(&ctx, credential, String::new(), None, false, &answer).await
@@ -372,9 +385,7 @@ pub async fn start_second_factor(mut request: Request, ctx: RouteContext<()>) ->
                 return Err(Failure::refused(500, "not a second factor"));
             };
             let secret = factor.secret.clone();
-            settings::change(&ctx.env, &user.email, &change)
-                .await?
-                .map_err(|reason| Failure::refused(409, reason))?;
+            changed(&ctx.env, &user.email, &change).await?;
             respond::ok(&json!({ "otpauth_url": url, "secret": secret }))
         }
         .await,
@@ -395,9 +406,7 @@ pub async fn confirm_second_factor(
             let now_s = Date::now().as_millis() / 1000;
             let (change, codes) =
                 people::confirm_second_factor(&user, &body, now_s, &random_bytes())?;
-            settings::change(&ctx.env, &user.email, &change)
-                .await?
-                .map_err(|reason| Failure::refused(409, reason))?;
+            changed(&ctx.env, &user.email, &change).await?;
             respond::ok(&json!({ "recovery_codes": codes }))
         }
         .await,
@@ -461,9 +470,7 @@ pub async fn unlock(mut request: Request, ctx: RouteContext<()>) -> Result<Respo
                 attempt,
                 second_factor: None,
             };
-            settings::change(&ctx.env, "", &change)
-                .await?
-                .map_err(|reason| Failure::refused(409, reason))?;
+            changed(&ctx.env, "", &change).await?;
             respond::ok(&json!({ "grant": grant }))
         }
         .await,
