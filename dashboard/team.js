@@ -4,7 +4,7 @@
 // invitation link opens.
 
 const ROLES = ['viewer', 'admin', 'owner']
-const when = (ms) => (ms ? new Date(ms).toLocaleString('en-GB', { timeZone: 'UTC' }) + ' UTC' : 'never')
+const when = (ms) => (ms ? `${new Date(ms).toLocaleString('en-GB', { timeZone: 'UTC' })} UTC` : 'never')
 
 /** A status line, and `attempt(work, done)`: runs `work`, re-renders, then says `done` (or the error). */
 function statusLine(h, rerender) {
