@@ -6,7 +6,7 @@
 let sharedLink = ''
 
 /** Every call from now on reads through a shared link: `token`, or `token.grant` once unlocked. */
-export function useSharedLink(value) {
+export function setSharedLink(value) {
   sharedLink = value
 }
 

@@ -3,7 +3,7 @@
 // or the settings. Every view is a URL (state.js); a click on a row adds a
 // filter to it.
 import uPlot from 'uplot'
-import { api, useSharedLink } from './api.js'
+import { api, setSharedLink } from './api.js'
 import { PANELS, PERIODS, TOP_STATS } from './panels.js'
 import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
 
@@ -578,7 +578,7 @@ async function render() {
 
 /** A /share/<token> page: the link's site, read through the link (its password asked first). */
 async function startShared(token, grant = '') {
-  useSharedLink(grant ? `${token}.${grant}` : token)
+  setSharedLink(grant ? `${token}.${grant}` : token)
   let link
   try {
     link = await api.shared()

@@ -1,0 +1,37 @@
+export interface Config {
+  app?: {
+    analytics?: {
+      /** Edge analytics (a Plausible-compatible server): where and as which site events go. */
+      edge?: {
+        /**
+         * The analytics server's URL, e.g. https://analytics.example.com (events go to its
+         * /api/event), or the portal's own proxy path for a first-party setup.
+         * @visibility frontend
+         */
+        host: string
+        /**
+         * The site's domain as configured on the server, e.g. backstage.example.com.
+         * @visibility frontend
+         */
+        domain: string
+        /**
+         * The actions besides navigate sent as custom events (default: click, create, discover).
+         * A search's text is never sent.
+         * @visibility frontend
+         */
+        actions?: string[]
+        /**
+         * Keep the query string and fragment of page URLs (default false: they can hold
+         * what a person typed).
+         * @visibility frontend
+         */
+        keepQuery?: boolean
+        /**
+         * Also send from localhost and automated browsers (development and tests).
+         * @visibility frontend
+         */
+        captureOnLocalhost?: boolean
+      }
+    }
+  }
+}
