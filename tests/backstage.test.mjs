@@ -1,7 +1,7 @@
-// The Backstage analytics module (backstage/analytics-module) in a real Backstage app of the
-// legacy frontend system (tests/fixtures/backstage-legacy: @backstage/core-app-api and
-// core-plugin-api from the registry, bundled with esbuild), in headless Chromium, sending to
-// the Worker under wrangler dev: each navigation stored once as a pageview, the events with
+// The Backstage analytics module (backstage/analytics-module) in a real Backstage app of each
+// frontend system (tests/fixtures/backstage-legacy: @backstage/core-app-api; backstage-nfs:
+// @backstage/frontend-defaults; from the registry, bundled with esbuild), in headless
+// Chromium, sending to the Worker under wrangler dev: each navigation stored once as a pageview, the events with
 // where they happened, no query string, no search text, no person's name; a bad
 // configuration is one console warning and the portal keeps working.
 import assert from 'node:assert/strict'
@@ -17,25 +17,56 @@ import { launch } from './support/browser.mjs'
 import { startClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 
-const SITE = 'portal.test'
+// each app sends as its own site
+const SYSTEMS = {
+  legacy: {
+    site: 'portal.test',
+    entry: 'tests/fixtures/backstage-legacy/app.jsx',
+    where: (page) => ({ pluginId: 'demo', extension: `${page}Page`, routeRef: `demo.${page.toLowerCase()}` })
+  },
+  'new frontend system': {
+    site: 'backstage.fawkes.idp',
+    entry: 'tests/fixtures/backstage-nfs/app.jsx',
+    where: (page) => ({ pluginId: 'demo', extensionId: `page:demo/${page.toLowerCase()}` })
+  }
+}
+/** What Backstage itself keeps in the browser's storage (its AppLanguageApi, its sidebar). */
+const BACKSTAGE_OWN_KEYS = ['language', 'sidebarPinState']
 // headless Chromium's own User-Agent is a bot's: the portal's visitors are people
 const USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
 
-let ch, clickhouse, edge, portal, browser
+let ch, clickhouse, edge, browser
+const portals = []
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'backstage-'))
   ch = await startClickhouse(join(dir, 'ch'))
   clickhouse = clickhouseFromEnv(ch.env)
   await migrate(clickhouse, { log: () => {} })
-  edge = await startEdge({ clickhouseUrl: ch.url, clickhousePassword: ch.password, sites: [SITE] })
+  edge = await startEdge({
+    clickhouseUrl: ch.url,
+    clickhousePassword: ch.password,
+    sites: Object.values(SYSTEMS).map((s) => s.site)
+  })
+  for (const system of Object.values(SYSTEMS)) system.portal = await portal(system)
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  for (const server of portals) server.close()
+  await edge?.stop()
+  await ch?.stop()
+})
+
+/** A server of the system's app: its bundle, and index.html for every other path (a single-page app). */
+async function portal({ site, entry }) {
   const bundle = await esbuild.build({
-    entryPoints: [join(root, 'tests/fixtures/backstage-legacy/app.jsx')],
+    entryPoints: [join(root, entry)],
     bundle: true,
     format: 'esm',
     minify: true,
     jsx: 'automatic',
-    loader: { '.js': 'jsx' },
+    loader: { '.js': 'jsx', '.svg': 'dataurl', '.png': 'dataurl', '.css': 'empty' },
     define: { 'process.env.NODE_ENV': '"production"' },
     // the module's tracker is this repository's npm package, as built
     alias: { '@edge-analytics/tracker': join(root, 'pkg/dist/index.js') },
@@ -43,8 +74,7 @@ before(async () => {
     logLevel: 'error'
   })
   const script = bundle.outputFiles[0].text
-  // the portal: the bundle, and index.html for every other path (a single-page app)
-  portal = createServer((request, response) => {
+  const server = createServer((request, response) => {
     const url = new URL(request.url, 'http://x')
     if (url.pathname === '/app.js') {
       response.writeHead(200, { 'Content-Type': 'text/javascript' })
@@ -52,27 +82,22 @@ before(async () => {
     }
     const config =
       url.searchParams.get('config') === 'broken'
-        ? { domain: SITE }
-        : { host: edge.url, domain: SITE, actions: ['click', 'create', 'search'], captureOnLocalhost: true }
+        ? { domain: site }
+        : { host: edge.url, domain: site, actions: ['click', 'create', 'search'], captureOnLocalhost: true }
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
     response.end(`<!doctype html><html><head><meta charset="utf-8"><title>Portal</title>
 <script>window.testAnalyticsConfig = ${JSON.stringify(config)}</script>
 <script type="module" src="/app.js"></script></head><body><div id="root"></div></body></html>`)
   })
-  await new Promise((resolve) => portal.listen(0, '127.0.0.1', resolve))
-  browser = await launch()
-})
-after(async () => {
-  await browser?.close()
-  portal?.close()
-  await edge?.stop()
-  await ch?.stop()
-})
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  portals.push(server)
+  return `http://portal.test:${server.address().port}`
+}
 
-async function rows() {
+async function rows(site) {
   const text = await query(
     clickhouse,
-    `SELECT name, pathname, meta.key AS keys, meta.value AS values FROM events WHERE site_domain = '${SITE}' ORDER BY timestamp, name FORMAT JSONEachRow`
+    `SELECT name, pathname, meta.key AS keys, meta.value AS values FROM events WHERE site_domain = '${site}' ORDER BY timestamp, name FORMAT JSONEachRow`
   )
   return text
     .split('\n')
@@ -81,11 +106,11 @@ async function rows() {
 }
 
 /** The stored events but the tracker's engagement events (time on page, scroll depth), once `count` are in. */
-async function waitForRows(count, seconds = 90) {
+async function waitForRows(site, count, seconds = 90) {
   const deadline = Date.now() + seconds * 1000
   let found = []
   while (Date.now() < deadline) {
-    found = (await rows().catch(() => [])).filter((row) => row.name !== 'engagement')
+    found = (await rows(site).catch(() => [])).filter((row) => row.name !== 'engagement')
     if (found.length >= count) return found
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
@@ -94,97 +119,91 @@ async function waitForRows(count, seconds = 90) {
 
 const propsOf = (row) => Object.fromEntries(row.keys.map((key, i) => [key, row.values[i]]))
 
-test('a Backstage app: each navigation one pageview, its events with where they happened, no query string, search text or person', async () => {
-  const port = portal.address().port
-  const context = await browser.newContext({ userAgent: USER_AGENT })
-  const page = await context.newPage()
-  const sent = []
-  page.on('request', (request) => {
-    if (request.url().endsWith('/api/event')) sent.push(request.postData())
+for (const [name, system] of Object.entries(SYSTEMS)) {
+  test(`${name}: each navigation one pageview, its events with where they happened, no query string, search text or person`, async () => {
+    const context = await browser.newContext({ userAgent: USER_AGENT })
+    const page = await context.newPage()
+    const sent = []
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/event')) sent.push(request.postData())
+    })
+    const errors = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    await page.goto(`${system.portal}/catalog`)
+    await page.waitForSelector('#open-docs')
+    await page.click('#open-docs')
+    await page.click('#search')
+    await page.click('#to-create')
+    await page.waitForSelector('#create')
+    await page.click('#create')
+    await page.click('#as-user')
+    await page.click('#to-catalog')
+    await page.waitForSelector('#open-docs')
+    const stored = await waitForRows(system.site, 7)
+    assert.deepEqual(errors, [])
+    assert.deepEqual(
+      stored.filter((r) => r.name === 'pageview').map((r) => r.pathname),
+      ['/catalog', '/create', '/catalog'],
+      'each navigation once, in order'
+    )
+    const [click, userClick] = stored.filter((r) => r.name === 'click')
+    assert.deepEqual(propsOf(click), {
+      ...system.where('Catalog'),
+      entityKind: 'component',
+      entityName: 'payments-api',
+      to: '/docs/default/component/payments-api'
+    })
+    assert.deepEqual(propsOf(stored.find((r) => r.name === 'create')), {
+      ...system.where('Create'),
+      entityKind: 'template',
+      entityName: 'express-app',
+      value: '1'
+    })
+    assert.deepEqual(propsOf(stored.find((r) => r.name === 'search')), {
+      ...system.where('Catalog'),
+      entityKind: 'component',
+      entityName: 'payments-api',
+      value: '7'
+    })
+    assert.deepEqual(propsOf(userClick), system.where('Create'))
+    assert.equal(stored.length, 7, JSON.stringify(stored.map((r) => r.name)))
+    // nothing of what a person typed or who they are, in a row or on the wire
+    const everything = JSON.stringify(stored) + sent.join('\n')
+    for (const secret of ['who broke', 'Ada', 'ada', 'template=express', '#top', 'token=abc', 'my-new-service']) {
+      assert.ok(!everything.includes(secret), `${secret} left the browser`)
+    }
+    assert.equal(await page.evaluate(() => document.cookie), '')
+    // Backstage keeps its own choices (language, the sidebar's pin); the module writes nothing
+    const keys = await page.evaluate(() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)])
+    assert.deepEqual(
+      keys.filter((key) => !BACKSTAGE_OWN_KEYS.includes(key)),
+      [],
+      'storage written'
+    )
+    await context.close()
   })
-  const errors = []
-  page.on('pageerror', (error) => errors.push(error.message))
-  await page.goto(`http://${SITE}:${port}/catalog`)
-  await page.waitForSelector('#open-docs')
-  await page.click('#open-docs')
-  await page.click('#search')
-  await page.click('#to-create')
-  await page.waitForSelector('#create')
-  await page.click('#create')
-  await page.click('#as-user')
-  await page.click('#to-catalog')
-  await page.waitForSelector('#open-docs')
-  const stored = await waitForRows(7)
-  assert.deepEqual(errors, [])
-  assert.deepEqual(
-    stored.filter((r) => r.name === 'pageview').map((r) => r.pathname),
-    ['/catalog', '/create', '/catalog'],
-    'each navigation once, in order'
-  )
-  const [click, userClick] = stored.filter((r) => r.name === 'click')
-  assert.deepEqual(propsOf(click), {
-    pluginId: 'demo',
-    extension: 'CatalogPage',
-    routeRef: 'demo.catalog',
-    entityKind: 'component',
-    entityName: 'payments-api',
-    to: '/docs/default/component/payments-api'
-  })
-  assert.deepEqual(propsOf(stored.find((r) => r.name === 'create')), {
-    pluginId: 'demo',
-    extension: 'CreatePage',
-    routeRef: 'demo.create',
-    entityKind: 'template',
-    entityName: 'express-app',
-    value: '1'
-  })
-  assert.deepEqual(propsOf(stored.find((r) => r.name === 'search')), {
-    pluginId: 'demo',
-    extension: 'CatalogPage',
-    routeRef: 'demo.catalog',
-    entityKind: 'component',
-    entityName: 'payments-api',
-    value: '7'
-  })
-  assert.deepEqual(propsOf(userClick), { pluginId: 'demo', extension: 'CreatePage', routeRef: 'demo.create' })
-  assert.equal(stored.length, 7, JSON.stringify(stored.map((r) => r.name)))
-  // nothing of what a person typed or who they are, in a row or on the wire
-  const everything = JSON.stringify(stored) + sent.join('\n')
-  for (const secret of ['who broke', 'Ada', 'ada', 'template=express', '#top', 'token=abc', 'my-new-service']) {
-    assert.ok(!everything.includes(secret), `${secret} left the browser`)
-  }
-  assert.equal(await page.evaluate(() => document.cookie), '')
-  // Backstage keeps its language choice (AppLanguageApi); the module writes nothing
-  const keys = await page.evaluate(() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)])
-  assert.deepEqual(
-    keys.filter((key) => key !== 'language'),
-    [],
-    'storage written'
-  )
-  await context.close()
-})
 
-test('a bad configuration is one console warning; the portal keeps working and sends nothing', async () => {
-  const port = portal.address().port
-  const context = await browser.newContext({ userAgent: USER_AGENT })
-  const page = await context.newPage()
-  const warnings = []
-  const sent = []
-  page.on('console', (message) => {
-    if (message.type() === 'warning') warnings.push(message.text())
+  test(`${name}: a bad configuration is one console warning; the portal keeps working and sends nothing`, async () => {
+    const context = await browser.newContext({ userAgent: USER_AGENT })
+    const page = await context.newPage()
+    const warnings = []
+    const sent = []
+    page.on('console', (message) => {
+      if (message.type() === 'warning') warnings.push(message.text())
+    })
+    page.on('request', (request) => {
+      if (request.url().endsWith('/api/event')) sent.push(request.url())
+    })
+    await page.goto(`${system.portal}/catalog?config=broken`)
+    await page.waitForSelector('#open-docs')
+    await page.click('#open-docs')
+    await page.click('#to-create')
+    await page.waitForSelector('#create')
+    assert.deepEqual(
+      warnings.filter((w) => w.startsWith('edge analytics:')),
+      ['edge analytics: app.analytics.edge.host is not set: no events are sent']
+    )
+    assert.deepEqual(sent, [])
+    await context.close()
   })
-  page.on('request', (request) => {
-    if (request.url().endsWith('/api/event')) sent.push(request.url())
-  })
-  await page.goto(`http://${SITE}:${port}/catalog?config=broken`)
-  await page.waitForSelector('#open-docs')
-  await page.click('#open-docs')
-  await page.click('#to-create')
-  await page.waitForSelector('#create')
-  assert.deepEqual(
-    warnings.filter((w) => w.startsWith('edge analytics:')),
-    ['edge analytics: app.analytics.edge.host is not set: no events are sent']
-  )
-  assert.deepEqual(sent, [])
-  await context.close()
-})
+}
