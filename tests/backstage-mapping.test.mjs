@@ -25,7 +25,13 @@ test('a navigation is one pageview of its path; the query and fragment stay unle
   assert.deepEqual(toPlausible(event, { origin: 'https://portal.example' }), {
     name: 'pageview',
     url: 'https://portal.example/catalog',
-    props: {}
+    props: {
+      pluginId: 'catalog',
+      extensionId: 'CatalogIndexPage',
+      routeRef: 'catalog:index',
+      entityKind: 'component',
+      entityName: 'payments-api'
+    }
   })
   assert.equal(
     toPlausible(event, { origin: 'https://portal.example', keepQuery: true }).url,
@@ -48,7 +54,7 @@ test('an allowed action is a custom event with where it happened: plugin, extens
     name: 'click',
     props: {
       pluginId: 'catalog',
-      extension: 'CatalogIndexPage',
+      extensionId: 'CatalogIndexPage',
       routeRef: 'catalog:index',
       entityKind: 'component',
       entityName: 'payments-api',
@@ -92,6 +98,20 @@ test('a search is never sent with its text; a person’s entity never named', ()
   assert.equal(entityOf(42), null)
 })
 
+test('an action can count as a goal by name, with the attributes named in the configuration as props', () => {
+  const event = {
+    action: 'create',
+    subject: 'my-service',
+    attributes: { template: 'express', language: 'nodejs', owner: 'ada' },
+    context: { pluginId: 'scaffolder' }
+  }
+  assert.deepEqual(
+    toPlausible(event, { eventNames: { create: 'Create Service' }, attributes: ['template', 'language'] }),
+    { name: 'Create Service', props: { pluginId: 'scaffolder', template: 'express', language: 'nodejs' } }
+  )
+  assert.deepEqual(toPlausible(event).props, { pluginId: 'scaffolder' }, 'no attribute unless named')
+})
+
 test('props stay within Plausible’s limits', () => {
   const long = { action: 'click', subject: '', context: { pluginId: 'p'.repeat(5000) } }
   assert.equal(toPlausible(long).props.pluginId.length, 2000)
@@ -106,6 +126,8 @@ test('settings: host and domain required and checked; the portal is never stoppe
     endpoint: 'https://analytics.example.com/api/event',
     domain: 'backstage.example.com',
     actions: DEFAULT_ACTIONS,
+    attributes: [],
+    eventNames: {},
     keepQuery: false,
     captureOnLocalhost: false
   })

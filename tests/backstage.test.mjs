@@ -22,12 +22,15 @@ const SYSTEMS = {
   legacy: {
     site: 'portal.test',
     entry: 'tests/fixtures/backstage-legacy/app.jsx',
-    where: (page) => ({ pluginId: 'demo', extension: `${page}Page`, routeRef: `demo.${page.toLowerCase()}` })
+    where: (page) => ({ pluginId: 'demo', extensionId: `${page}Page`, routeRef: `demo.${page.toLowerCase()}` }),
+    // a navigation is the router's, not the page's: its extension is the app
+    page: (page) => ({ pluginId: 'demo', routeRef: `demo.${page.toLowerCase()}` })
   },
   'new frontend system': {
     site: 'backstage.fawkes.idp',
     entry: 'tests/fixtures/backstage-nfs/app.jsx',
-    where: (page) => ({ pluginId: 'demo', extensionId: `page:demo/${page.toLowerCase()}` })
+    where: (page) => ({ pluginId: 'demo', extensionId: `page:demo/${page.toLowerCase()}` }),
+    page: (page) => ({ pluginId: 'demo', extensionId: `page:demo/${page.toLowerCase()}` })
   }
 }
 /** What Backstage itself keeps in the browser's storage (its AppLanguageApi, its sidebar). */
@@ -83,7 +86,14 @@ async function portal({ site, entry }) {
     const config =
       url.searchParams.get('config') === 'broken'
         ? { domain: site }
-        : { host: edge.url, domain: site, actions: ['click', 'create', 'search'], captureOnLocalhost: true }
+        : {
+            host: edge.url,
+            domain: site,
+            actions: ['click', 'create', 'search'],
+            // the scaffolder's create counts as the portal's goal
+            eventNames: { create: 'Create Service' },
+            captureOnLocalhost: true
+          }
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
     response.end(`<!doctype html><html><head><meta charset="utf-8"><title>Portal</title>
 <script>window.testAnalyticsConfig = ${JSON.stringify(config)}</script>
@@ -146,6 +156,11 @@ for (const [name, system] of Object.entries(SYSTEMS)) {
       ['/catalog', '/create', '/catalog'],
       'each navigation once, in order'
     )
+    assert.deepEqual(
+      stored.filter((r) => r.name === 'pageview').map(propsOf),
+      [system.page('Catalog'), system.page('Create'), system.page('Catalog')],
+      'each pageview says which plugin it is'
+    )
     const [click, userClick] = stored.filter((r) => r.name === 'click')
     assert.deepEqual(propsOf(click), {
       ...system.where('Catalog'),
@@ -153,7 +168,7 @@ for (const [name, system] of Object.entries(SYSTEMS)) {
       entityName: 'payments-api',
       to: '/docs/default/component/payments-api'
     })
-    assert.deepEqual(propsOf(stored.find((r) => r.name === 'create')), {
+    assert.deepEqual(propsOf(stored.find((r) => r.name === 'Create Service')), {
       ...system.where('Create'),
       entityKind: 'template',
       entityName: 'express-app',

@@ -5,7 +5,8 @@ export interface Config {
       edge?: {
         /**
          * The analytics server's URL, e.g. https://analytics.example.com (events go to its
-         * /api/event), or the portal's own proxy path for a first-party setup.
+         * /api/event), or a path on the portal's own origin (a first-party setup through
+         * Backstage's proxy, e.g. /api/proxy/edge-analytics).
          * @visibility frontend
          */
         host: string
@@ -20,6 +21,18 @@ export interface Config {
          * @visibility frontend
          */
         actions?: string[]
+        /**
+         * Names of the custom events by action, e.g. { create: 'Create Service' }: a goal of
+         * the site counts the action under that name.
+         * @visibility frontend
+         */
+        eventNames?: { [action: string]: string }
+        /**
+         * Attributes of an event sent as props, by name (e.g. language, template); no other
+         * attribute is sent.
+         * @visibility frontend
+         */
+        attributes?: string[]
         /**
          * Keep the query string and fragment of page URLs (default false: they can hold
          * what a person typed).

@@ -1,10 +1,14 @@
 // Backstage's analytics events into Plausible's, privacy first (pure: no
 // browser, no Backstage import; tested in tests/backstage-mapping.test.mjs).
 //
-//   navigate            → one pageview of the path (query and fragment dropped unless kept)
-//   an allowed action   → a custom event named by the action, with props saying where it
-//                         happened: pluginId, extensionId (or extension), routeRef, the
-//                         entity's kind and name, the link's target (`to`), the value
+//   navigate            → one pageview of the path (query and fragment dropped unless kept),
+//                         with the props of where it is (plugin, extension, route)
+//   an allowed action   → a custom event named by the action (or the name configured for it,
+//                         e.g. create → "Create Service": a goal), with props saying where it
+//                         happened: pluginId, extensionId (the legacy system's extension),
+//                         routeRef, the
+//                         entity's kind and name, the link's target (`to`), the value, and
+//                         the attributes configured by name (e.g. language, template)
 //   search              → only if allowed, and never its subject (the text a person typed)
 //   anything else       → nothing
 //
@@ -23,34 +27,48 @@ const PERSONAL_KINDS = new Set(['user'])
 /**
  * The Plausible event a Backstage `AnalyticsEvent` becomes, or `null` when none is sent.
  * @param {{action: string, subject: string, value?: number, attributes?: Record<string, string|number|boolean>, context?: Record<string, unknown>}} event
- * @param {{actions?: string[], keepQuery?: boolean, origin?: string}} options
+ * @param {{actions?: string[], keepQuery?: boolean, origin?: string, eventNames?: Record<string, string>, attributes?: string[]}} options
  * @returns {{name: string, url?: string, props: Record<string, string|number|boolean>} | null}
  */
-export function toPlausible(event, { actions = DEFAULT_ACTIONS, keepQuery = false, origin = '' } = {}) {
+export function toPlausible(
+  event,
+  { actions = DEFAULT_ACTIONS, keepQuery = false, origin = '', eventNames = {}, attributes = [] } = {}
+) {
   if (!event || typeof event.action !== 'string') return null
   const { action } = event
   if (action === 'navigate') {
     const subject = String(event.subject ?? '')
     const path = subject.startsWith('/') ? pathOf(subject, keepQuery) : ''
     if (!path) return null
-    return { name: 'pageview', url: `${origin}${path}`, props: {} }
+    return { name: 'pageview', url: `${origin}${path}`, props: bounded(where(event.context ?? {})) }
   }
   if (!actions.includes(action)) return null
   const props = where(event.context ?? {})
   const to = event.attributes?.to
   if (typeof to === 'string' && to) props.to = pathOf(to, keepQuery) || to.split(/[?#]/)[0]
   if (typeof event.value === 'number' && Number.isFinite(event.value)) props.value = event.value
+  // only the attributes named in the configuration: others may hold anything
+  for (const key of attributes) {
+    const value = event.attributes?.[key]
+    if (key !== 'to' && ['string', 'number', 'boolean'].includes(typeof value)) props[key] = value
+  }
   // a search's subject is what someone typed: it stays in the browser
-  return { name: action, props: bounded(props) }
+  const name = typeof eventNames[action] === 'string' && eventNames[action] ? eventNames[action] : action
+  return { name, props: bounded(props) }
 }
 
-/** The props saying where in the portal an event happened. */
+/**
+ * The props saying where in the portal an event happened: one `extensionId` for both frontend
+ * systems (the legacy one calls it `extension`), so that one breakdown holds both.
+ */
 function where(context) {
   const props = {}
-  for (const key of ['pluginId', 'extensionId', 'extension', 'routeRef']) {
-    const value = context[key]
-    if (typeof value === 'string' && value && value !== 'unknown') props[key] = value
-  }
+  // (Backstage's defaults say nothing: routeRef "unknown", the legacy app's extension "App")
+  const known = (value) => typeof value === 'string' && value && value !== 'unknown'
+  if (known(context.pluginId)) props.pluginId = context.pluginId
+  const extension = known(context.extensionId) ? context.extensionId : context.extension !== 'App' && context.extension
+  if (known(extension)) props.extensionId = extension
+  if (known(context.routeRef)) props.routeRef = context.routeRef
   const entity = entityOf(context.entityRef)
   if (entity) {
     props.entityKind = entity.kind
@@ -101,7 +119,7 @@ function bounded(props) {
 /**
  * The module's settings from `app.analytics.edge` (read with `get(name, kind)`), or the reason
  * there are none: a missing or malformed host or domain stops the module, never the portal.
- * @param {(key: string, kind: 'string'|'strings'|'boolean') => unknown} get
+ * @param {(key: string, kind: 'string'|'strings'|'boolean'|'strings map') => unknown} get
  */
 export function settingsFrom(get) {
   const host = get('host', 'string')
@@ -109,7 +127,8 @@ export function settingsFrom(get) {
   if (typeof host !== 'string' || !host) return { error: 'app.analytics.edge.host is not set' }
   let endpoint
   try {
-    const url = new URL(host)
+    // a path (`/api/proxy/edge-analytics`): the portal's own origin, a first-party setup
+    const url = new URL(host, host.startsWith('/') ? globalThis.location?.origin : undefined)
     if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('scheme')
     endpoint = `${url.origin}${url.pathname.replace(/\/+$/, '')}/api/event`
   } catch {
@@ -119,10 +138,14 @@ export function settingsFrom(get) {
     return { error: `app.analytics.edge.domain ${JSON.stringify(domain ?? null)} is not a site domain` }
   }
   const actions = get('actions', 'strings')
+  const attributes = get('attributes', 'strings')
+  const eventNames = get('eventNames', 'strings map')
   return {
     endpoint,
     domain: domain.trim().toLowerCase(),
     actions: Array.isArray(actions) ? actions.filter((a) => typeof a === 'string') : DEFAULT_ACTIONS,
+    attributes: Array.isArray(attributes) ? attributes.filter((a) => typeof a === 'string') : [],
+    eventNames: eventNames && typeof eventNames === 'object' ? eventNames : {},
     keepQuery: get('keepQuery', 'boolean') === true,
     captureOnLocalhost: get('captureOnLocalhost', 'boolean') === true
   }
