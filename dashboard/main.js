@@ -4,7 +4,7 @@
 // filter to it.
 import uPlot from 'uplot'
 import { api, setSharedLink } from './api.js'
-import { PANELS, PERIODS, TOP_STATS } from './panels.js'
+import { BACKSTAGE_PROPS, PANELS, PERIODS, TOP_STATS } from './panels.js'
 import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
 
 const app = document.getElementById('app')
@@ -443,7 +443,7 @@ const KIND = {
 
 async function panel(el, spec, token) {
   const index = tabs[spec.id] ?? 0
-  const [, dimension, metrics, columns] = spec.tabs[index]
+  const [, dimension, metrics, columns, scope = [], empty] = spec.tabs[index]
   const body = h('div', { class: 'body', 'aria-busy': 'true' })
   el.replaceChildren(
     h(
@@ -474,14 +474,24 @@ async function panel(el, spec, token) {
     ),
     body
   )
-  // a goal breakdown by its props once a goal is the filter
-  const goal = spec.id === 'goals' && state.filters.find((f) => f.dimension === 'event:goal' && f.operator === 'is')
-  const answer = await api.query(base({ metrics, dimensions: [dimension], pagination: { limit: 9 } }))
+  // a goal's or a custom event's breakdown by its props once it is the filter
+  const goal =
+    spec.id === 'goals' &&
+    state.filters.find((f) => ['event:goal', 'event:name'].includes(f.dimension) && f.operator === 'is')
+  const query = base({ metrics, dimensions: [dimension], pagination: { limit: 9 } })
+  query.filters = [...query.filters, ...scope]
+  const answer = await api.query(query)
   if (token !== renderToken) return
   const kinds = metrics.map((m) => KIND[m] ?? 'count')
-  body.replaceChildren(table(spec.id, dimension, answer, columns, kinds))
+  body.replaceChildren(
+    answer.results.length || !empty
+      ? table(spec.id, dimension, answer, columns, kinds)
+      : h('p', { class: 'none' }, empty)
+  )
   body.removeAttribute('aria-busy')
-  const keys = sites.find((s) => s.domain === state.site)?.props ?? []
+  // the props listed in Settings; for a custom event also those the Backstage module sends
+  const listed = sites.find((s) => s.domain === state.site)?.props ?? []
+  const keys = goal?.dimension === 'event:name' ? [...new Set([...listed, ...BACKSTAGE_PROPS])] : listed
   if (goal && !keys.length)
     body.append(h('p', { class: 'none' }, 'List custom properties in Settings to break goals down by them.'))
   if (goal && keys.length) {
@@ -497,9 +507,11 @@ async function panel(el, spec, token) {
       },
       keys.map((k) => h('option', { value: k, selected: k === key }, k))
     )
+    // (a conversion rate is a goal's)
+    const withRate = goal.dimension === 'event:goal'
     const props = await api.query(
       base({
-        metrics: ['visitors', 'events', 'conversion_rate'],
+        metrics: withRate ? ['visitors', 'events', 'conversion_rate'] : ['visitors', 'events'],
         dimensions: [`event:props:${key}`],
         pagination: { limit: 9 }
       })
@@ -510,7 +522,13 @@ async function panel(el, spec, token) {
         'div',
         { class: 'props', 'data-props': key },
         h('h3', {}, `${goal.values[0]} by `, select),
-        table('props', `event:props:${key}`, props, ['Uniques', 'Total', 'CR'], ['count', 'count', 'decimal'])
+        table(
+          'props',
+          `event:props:${key}`,
+          props,
+          withRate ? ['Uniques', 'Total', 'CR'] : ['Uniques', 'Total'],
+          withRate ? ['count', 'count', 'decimal'] : ['count', 'count']
+        )
       )
     )
   }

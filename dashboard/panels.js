@@ -11,7 +11,15 @@ export const TOP_STATS = [
   ['visit_duration', 'Visit duration', 'duration']
 ]
 
-/** Panels of breakdowns: tabs of [label, dimension, metrics, column labels]. */
+const NO_BACKSTAGE = 'No Backstage events yet: docs/backstage.md says how to send them'
+
+/** The props the Backstage analytics module sends (backstage/analytics-module/src/mapping.js). */
+export const BACKSTAGE_PROPS = ['pluginId', 'extensionId', 'routeRef', 'entityKind', 'entityName', 'to']
+
+/**
+ * Panels of breakdowns: tabs of [label, dimension, metrics, column labels, filters added to
+ * the dashboard's (Stats API filters), the text when it has no rows].
+ */
 export const PANELS = [
   {
     id: 'sources',
@@ -53,6 +61,24 @@ export const PANELS = [
     tabs: [
       ['Goals', 'event:goal', ['visitors', 'events', 'conversion_rate'], ['Uniques', 'Total', 'CR']],
       ['Custom events', 'event:name', ['visitors', 'events'], ['Uniques', 'Total']]
+    ]
+  },
+  {
+    // what the Backstage analytics module reports: which plugins, pages and entities are used
+    id: 'backstage',
+    title: 'Backstage',
+    tabs: [
+      ['Plugins', 'event:props:pluginId', ['visitors', 'events'], ['Visitors', 'Events'], [], NO_BACKSTAGE],
+      ['Extensions', 'event:props:extensionId', ['visitors', 'events'], ['Visitors', 'Events'], [], NO_BACKSTAGE],
+      ['Entity kinds', 'event:props:entityKind', ['visitors', 'events'], ['Visitors', 'Events'], [], NO_BACKSTAGE],
+      [
+        'Templates',
+        'event:props:entityName',
+        ['visitors', 'events'],
+        ['Visitors', 'Events'],
+        [['is', 'event:props:entityKind', ['template']]],
+        'No template used yet'
+      ]
     ]
   }
 ]
