@@ -98,8 +98,9 @@ export class EdgeAnalytics {
         this.timer = setTimeout(() => this.flush(), ofNoPlugin(mapped.props) ? ROOT_WAIT_MS : 0)
         return
       }
-      // an event comes after the pageview of its page
-      this.flush()
+      // an event comes after the pageview of its page, unless that pageview still waits for
+      // its page's own report (which would be dropped as a repeat once it was sent)
+      if (this.pending && !ofNoPlugin(this.pending.props)) this.flush()
       // the page the event happened on, as its pageview was counted (no query string by default)
       const here = globalThis.location
       const url = here
