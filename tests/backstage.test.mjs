@@ -12,10 +12,10 @@ import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import * as esbuild from 'esbuild'
 import { hashPassword } from '../scripts/lib/admin.mjs'
-import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs'
+import { query } from '../scripts/lib/clickhouse.mjs'
 import { root } from '../scripts/lib/paths.mjs'
 import { launch } from './support/browser.mjs'
-import { startClickhouse } from './support/clickhouse.mjs'
+import { startMigratedClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 
 // each app sends as its own site
@@ -46,9 +46,8 @@ let ch, clickhouse, edge, browser
 const portals = []
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'backstage-'))
-  ch = await startClickhouse(join(dir, 'ch'))
-  clickhouse = clickhouseFromEnv(ch.env)
-  await migrate(clickhouse, { log: () => {} })
+  ch = await startMigratedClickhouse(join(dir, 'ch'))
+  clickhouse = ch.client
   edge = await startEdge({
     clickhouseUrl: ch.url,
     clickhousePassword: ch.password,
@@ -124,7 +123,7 @@ async function waitForRows(site, count, seconds = 90) {
   const deadline = Date.now() + seconds * 1000
   let found = []
   while (Date.now() < deadline) {
-    found = (await rows(site).catch(() => [])).filter((row) => row.name !== 'engagement')
+    found = (await rows(site)).filter((row) => row.name !== 'engagement')
     if (found.length >= count) return found
     await new Promise((resolve) => setTimeout(resolve, 500))
   }

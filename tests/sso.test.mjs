@@ -11,9 +11,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashPassword } from '../scripts/lib/admin.mjs'
-import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
 import { launch } from './support/browser.mjs'
-import { startClickhouse } from './support/clickhouse.mjs'
+import { startMigratedClickhouse } from './support/clickhouse.mjs'
 import { freePort, startEdge } from './support/edge.mjs'
 import { startProvider } from './support/oidc.mjs'
 
@@ -24,8 +23,7 @@ const SECRET = 'the-dashboards-client-secret'
 let ch, edge, provider, browser, base
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sso-'))
-  ch = await startClickhouse(join(dir, 'ch'))
-  await migrate(clickhouseFromEnv(ch.env), { log: () => {} })
+  ch = await startMigratedClickhouse(join(dir, 'ch'))
   const port = await freePort()
   // localhost: a secure context, where Chromium keeps the Secure cookies over http
   base = `http://localhost:${port}`

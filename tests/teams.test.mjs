@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { hashPassword } from '../scripts/lib/admin.mjs'
-import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
 import { generateEvents, insertEvents, utcDays } from '../scripts/lib/events.mjs'
 import { root } from '../scripts/lib/paths.mjs'
-import { startClickhouse } from './support/clickhouse.mjs'
+import { startMigratedClickhouse } from './support/clickhouse.mjs'
 import { startEdge, TEST_ADMIN_TOKEN } from './support/edge.mjs'
 
 const A = 'backstage.fawkes.idp'
@@ -29,11 +28,9 @@ let ch, edge
 const who = {}
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'teams-'))
-  ch = await startClickhouse(join(dir, 'ch'))
-  const clickhouse = clickhouseFromEnv(ch.env)
-  await migrate(clickhouse, { log: () => {} })
+  ch = await startMigratedClickhouse(join(dir, 'ch'))
   const rows = [...generateEvents({ count: 600, days: 5, end: Date.now() - 120_000, seed: 12, site: A })]
-  await insertEvents(clickhouse, rows)
+  await insertEvents(ch.client, rows)
   edge = await startEdge({
     clickhouseUrl: ch.url,
     clickhousePassword: ch.password,

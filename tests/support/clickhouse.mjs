@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { clickhouseFromEnv, migrate } from '../../scripts/lib/clickhouse.mjs'
 import { root } from '../../scripts/lib/paths.mjs'
 
 /** One password per test run: a restarted server takes the same. */
@@ -35,4 +36,12 @@ export async function startClickhouse(dir, env = {}, port = 0) {
         child.kill('SIGTERM')
       })
   }
+}
+
+/** The local ClickHouse with the schema applied: the server, and `client` to query it with. */
+export async function startMigratedClickhouse(dir) {
+  const server = await startClickhouse(dir)
+  const client = clickhouseFromEnv(server.env)
+  await migrate(client, { log: () => {} })
+  return { ...server, client }
 }
