@@ -3,7 +3,9 @@
 // @backstage/frontend-defaults; from the registry, bundled with esbuild), in headless
 // Chromium, sending to the Worker under wrangler dev: each navigation stored once as a pageview, the events with
 // where they happened, no query string, no search text, no person's name; a bad
-// configuration is one console warning and the portal keeps working.
+// configuration is one console warning and the portal keeps working. The entity card
+// (backstage/entity-card) on an entity page of each app, reading the Stats API through a real
+// Backstage backend's proxy: the numbers stored, the key only in the backend's config.
 import assert from 'node:assert/strict'
 import { createServer } from 'node:http'
 import { mkdirSync, mkdtempSync } from 'node:fs'
@@ -15,6 +17,7 @@ import { hashPassword } from '../scripts/lib/admin.mjs'
 import { query } from '../scripts/lib/clickhouse.mjs'
 import { root } from '../scripts/lib/paths.mjs'
 import { launch } from './support/browser.mjs'
+import { startBackstageBackend } from './support/backstage-backend.mjs'
 import { startMigratedClickhouse } from './support/clickhouse.mjs'
 import { startEdge } from './support/edge.mjs'
 
@@ -42,7 +45,7 @@ const BACKSTAGE_OWN_KEYS = ['language', 'sidebarPinState']
 const USER_AGENT =
   'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/142.0.0.0 Safari/537.36'
 
-let ch, clickhouse, edge, browser
+let ch, clickhouse, edge, browser, backend, statsKey
 const portals = []
 before(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'backstage-'))
@@ -55,14 +58,57 @@ before(async () => {
     vars: { ADMIN_PASSWORD_HASH: hashPassword(DASHBOARD_PASSWORD) }
   })
   for (const system of Object.values(SYSTEMS)) system.portal = await portal(system)
+  // the portal's backend: its proxy reaches the Worker with a key of both sites
+  statsKey = (
+    await edge.admin.addKey(
+      Object.values(SYSTEMS).map((s) => s.site),
+      'backstage proxy'
+    )
+  ).key
+  backend = await startBackstageBackend({
+    dir,
+    origin: Object.values(SYSTEMS).map((s) => s.portal),
+    endpoints: {
+      '/edge-analytics-stats': {
+        target: edge.url,
+        headers: { Authorization: `Bearer ${statsKey}` },
+        allowedMethods: ['POST'],
+        // (a portal signs its people in, and the proxy's default wants their token; this app has no sign-in)
+        credentials: 'dangerously-allow-unauthenticated'
+      }
+    }
+  })
   browser = await launch()
 })
 after(async () => {
   await browser?.close()
+  await backend?.stop()
   for (const server of portals) server.close()
   await edge?.stop()
   await ch?.stop()
 })
+
+/** The app-config `app.analytics.edge` of a portal page, by its `?config=`. */
+const CONFIGS = {
+  sending: (site) => ({
+    host: edge.url,
+    domain: site,
+    actions: ['click', 'create', 'search'],
+    // the scaffolder's create counts as the portal's goal
+    eventNames: { create: 'Create Service' },
+    captureOnLocalhost: true
+  }),
+  broken: (site) => ({ domain: site }),
+  // the card alone (no host: the module sends nothing, so the card's page adds no view of its own)
+  card: (site) => ({
+    domain: site,
+    eventNames: { create: 'Create Service' },
+    card: { proxyPath: '/edge-analytics-stats', dashboardUrl: `${edge.url}/dashboard/` }
+  }),
+  'card without proxy': (site) => ({ domain: site, card: { proxyPath: '/not-configured' } }),
+  'card of another site': () => ({ domain: 'elsewhere.test' }),
+  'card misconfigured': (site) => ({ domain: site, card: { dashboardUrl: 'javascript:alert(1)' } })
+}
 
 /** A server of the system's app: its bundle, and index.html for every other path (a single-page app). */
 async function portal({ site, entry }) {
@@ -73,7 +119,8 @@ async function portal({ site, entry }) {
     minify: true,
     jsx: 'automatic',
     loader: { '.js': 'jsx', '.svg': 'dataurl', '.png': 'dataurl', '.css': 'empty' },
-    define: { 'process.env.NODE_ENV': '"production"' },
+    // (Backstage's own bundler gives Node's `global` to the browser: its fetch API reads it)
+    define: { 'process.env.NODE_ENV': '"production"', global: 'globalThis' },
     // the module's tracker is this repository's npm package, as built
     alias: { '@edge-analytics/tracker': join(root, 'pkg/dist/index.js') },
     write: false,
@@ -86,20 +133,10 @@ async function portal({ site, entry }) {
       response.writeHead(200, { 'Content-Type': 'text/javascript' })
       return response.end(script)
     }
-    const config =
-      url.searchParams.get('config') === 'broken'
-        ? { domain: site }
-        : {
-            host: edge.url,
-            domain: site,
-            actions: ['click', 'create', 'search'],
-            // the scaffolder's create counts as the portal's goal
-            eventNames: { create: 'Create Service' },
-            captureOnLocalhost: true
-          }
+    const config = CONFIGS[url.searchParams.get('config') ?? 'sending'](site)
     response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' })
     response.end(`<!doctype html><html><head><meta charset="utf-8"><title>Portal</title>
-<script>window.testAnalyticsConfig = ${JSON.stringify(config)}</script>
+<script>window.testAnalyticsConfig = ${JSON.stringify(config)}; window.testBackendUrl = ${JSON.stringify(backend?.url)}</script>
 <script type="module" src="/app.js"></script></head><body><div id="root"></div></body></html>`)
   })
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
@@ -241,6 +278,161 @@ for (const [name, system] of Object.entries(SYSTEMS)) {
     assert.deepEqual(sent, [])
     await context.close()
   })
+
+  test(`${name}: the entity card shows the entity's views and create events as stored, through Backstage's proxy; the key never reaches the browser`, async () => {
+    const createdBefore = (await rows(system.site)).filter((r) => r.name === 'Create Service').length
+    // a person reads the entity, its docs and a page of them, comes back, and opens a template
+    const visit = await browser.newContext({ userAgent: USER_AGENT })
+    const reading = await visit.newPage()
+    const sent = []
+    reading.on('request', (request) => {
+      if (request.url().endsWith('/api/event')) sent.push(JSON.parse(request.postData()))
+    })
+    await reading.goto(`${system.portal}/catalog/default/component/payments-api`)
+    await reading.click('#to-docs')
+    await reading.click('#to-runbook')
+    await reading.waitForURL('**/runbook')
+    await reading.click('#to-entity')
+    await reading.click('#to-template')
+    await reading.waitForURL('**/template/express-app')
+    // and creates a service from it
+    await reading.goto(`${system.portal}/create`)
+    await reading.click('#create')
+    const views = (path) => sent.filter((e) => e.n === 'pageview' && new URL(e.u).pathname === path).length
+    const sending = Date.now() + 30_000
+    while (!sent.some((e) => e.n === 'Create Service') && Date.now() < sending)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    await visit.close()
+    assert.deepEqual(
+      [
+        '/catalog/default/component/payments-api',
+        '/docs/default/component/payments-api',
+        '/docs/default/component/payments-api/runbook'
+      ].map(views),
+      [2, 1, 1],
+      'each navigation counted once'
+    )
+    // what is stored, counted here without the card's patterns: the pages of an entity are its page and those below
+    // (once all that was sent is stored: the entities' pages were not visited before, creates were)
+    const ofEntities = (path) => /^\/(catalog|docs)\/default\//.test(path)
+    const sentViews = sent.filter((e) => e.n === 'pageview' && ofEntities(new URL(e.u).pathname)).length
+    const deadline = Date.now() + 90_000
+    while (Date.now() < deadline) {
+      const stored = await rows(system.site)
+      const views = stored.filter((r) => r.name === 'pageview' && ofEntities(r.pathname)).length
+      const creates = stored.filter((r) => r.name === 'Create Service').length
+      if (views >= sentViews && creates > createdBefore) break
+      await new Promise((resolve) => setTimeout(resolve, 500))
+    }
+    const all = await rowsWithVisitors(system.site)
+    const of = (prefix, entity) => (r) =>
+      r.name === 'pageview' && (r.pathname === `${prefix}/${entity}` || r.pathname.startsWith(`${prefix}/${entity}/`))
+    const counted = (keep) => {
+      const chosen = all.filter(keep)
+      return [chosen.length, new Set(chosen.map((r) => r.visitor_id)).size]
+    }
+    const payments = 'default/component/payments-api'
+    const template = 'default/template/express-app'
+    const created = (r) =>
+      r.name === 'Create Service' && propsOf(r).entityKind === 'template' && propsOf(r).entityName === 'express-app'
+
+    // the card, on a page that sends nothing itself
+    const context = await browser.newContext({ userAgent: USER_AGENT })
+    const page = await context.newPage()
+    const requests = []
+    page.on('request', (request) => requests.push(request))
+    const errors = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    const card = async (path, metrics) => {
+      await page.goto(`${system.portal}${path}?config=card`)
+      await page.waitForSelector('[data-report=entity-analytics]', { timeout: 30_000 })
+      const shown = {}
+      for (const metric of metrics)
+        shown[metric] = Number((await page.textContent(`[data-metric=${metric}]`)).replace(/,/g, ''))
+      return shown
+    }
+    const [catalogViews, catalogVisitors] = counted(of('/catalog', payments))
+    const [docsViews, docsVisitors] = counted(of('/docs', payments))
+    assert.deepEqual(
+      await card(`/catalog/${payments}`, ['catalog', 'catalog-visitors', 'docs', 'docs-visitors']),
+      { catalog: catalogViews, 'catalog-visitors': catalogVisitors, docs: docsViews, 'docs-visitors': docsVisitors },
+      "the entity's own views, its docs' views, and the people behind them"
+    )
+    assert.deepEqual([catalogViews, docsViews], [2, 2])
+    mkdirSync(join(root, 'tests/artifacts'), { recursive: true })
+    await page
+      .locator('.MuiCard-root', { has: page.locator('[data-report=entity-analytics]') })
+      .screenshot({ path: join(root, `tests/artifacts/backstage-card-${system.site}.png`) })
+    // a sparkline of the 30 days
+    const points = await page.$$eval('[data-report=entity-analytics] svg polyline', (lines) =>
+      lines.map((line) => line.getAttribute('points').trim().split(/\s+/).length / 2)
+    )
+    assert.ok(points.includes(30), `a line of 30 days: ${points}`)
+    // the dashboard, opened at the same pages
+    const link = new URL(await page.getAttribute('a[href*="/dashboard/"]', 'href'))
+    assert.equal(link.origin, edge.url)
+    assert.equal(link.searchParams.get('site'), system.site)
+    assert.ok(link.searchParams.get('f').startsWith('event:page|matches|'))
+    // a template: the services created from it
+    const [templateViews] = counted(of('/catalog', template))
+    const [createdEvents, createdVisitors] = counted(created)
+    assert.ok(createdEvents >= 1, 'a service created from the template')
+    assert.deepEqual(await card(`/catalog/${template}`, ['catalog', 'created', 'created-visitors']), {
+      catalog: templateViews,
+      created: createdEvents,
+      'created-visitors': createdVisitors
+    })
+    assert.deepEqual(errors, [])
+    // the key: in the backend's config, never in the browser — not sent, not in the page
+    assert.ok(requests.length > 0)
+    for (const request of requests) {
+      const url = new URL(request.url())
+      assert.notEqual(url.origin, edge.url, `${request.url()}: the browser reached the Worker itself`)
+      const headers = await request.allHeaders()
+      assert.equal(headers.authorization, undefined, `${request.url()} carries an Authorization header`)
+      assert.ok(!`${request.url()} ${JSON.stringify(headers)} ${request.postData() ?? ''}`.includes(statsKey))
+    }
+    assert.ok(requests.some((r) => r.url().startsWith(`${backend.url}/api/proxy/edge-analytics-stats/api/v2/query`)))
+    assert.ok(!(await page.content()).includes(statsKey))
+    assert.ok(!JSON.stringify(await page.evaluate(() => window.testAnalyticsConfig)).includes(statsKey))
+    await context.close()
+  })
+
+  test(`${name}: the entity card without its proxy, or misconfigured, says why in the card; the entity page keeps working`, async () => {
+    const context = await browser.newContext({ userAgent: USER_AGENT })
+    const page = await context.newPage()
+    const errors = []
+    page.on('pageerror', (error) => errors.push(error.message))
+    for (const [config, says] of [
+      [
+        'card without proxy',
+        "Backstage's proxy answered 401 (Missing credentials): is proxy.endpoints['/not-configured'] set in the backend's config?"
+      ],
+      ['card of another site', 'The analytics server answered 403'],
+      ['card misconfigured', 'app.analytics.edge.card.dashboardUrl "javascript:alert(1)" is not an http(s) URL']
+    ]) {
+      await page.goto(`${system.portal}/catalog/default/component/payments-api?config=${encodeURIComponent(config)}`)
+      await page.waitForSelector('#entity')
+      await page.waitForFunction((text) => document.body.textContent.includes(text), says, { timeout: 30_000 })
+      assert.equal(await page.locator('[data-report=entity-analytics]').count(), 0)
+      await page.click('#to-docs')
+      await page.waitForSelector('#docs')
+    }
+    assert.deepEqual(errors, [])
+    await context.close()
+  })
+}
+
+/** The stored events of `site` with their visitor ids (as strings: UInt64). */
+async function rowsWithVisitors(site) {
+  const text = await query(
+    clickhouse,
+    `SELECT name, pathname, toString(visitor_id) AS visitor_id, meta.key AS keys, meta.value AS values FROM events WHERE site_domain = '${site}' FORMAT JSONEachRow`
+  )
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line))
 }
 
 test('the dashboard’s Backstage panel: visitors and events by plugin, extension, entity kind and template; a custom event by its props', async () => {
