@@ -46,14 +46,16 @@ const text = (s) => JSON.stringify(s) // Cap'n Proto text literals take JSON's e
  * - `storage`: absolute directory of this process's durable state
  * - `listen`: the public socket (single, replica); `internal`: control's socket
  * - `control`: host:port of the control instance (replica)
+ * - `consume`: whether the queue is delivered (default); off only in benchmarks
  */
-export function workerdConfig({ role, build, www, front, storage, listen, internal, control }) {
+export function workerdConfig({ role, build, www, front, storage, listen, internal, control, consume = true }) {
   if (!ROLES.includes(role)) throw new Error(`role must be one of ${ROLES.join(', ')}, not ${role}`)
   const queues = role !== 'control'
   const objects = role !== 'replica'
-  const consumers = JSON.stringify({
-    events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 100 }
-  })
+  // (`consume: false`, for a benchmark of the accepting path alone: events stay queued)
+  const consumers = JSON.stringify(
+    consume ? { events: { consumer: 'EDGE', maxBatchSize: 100, maxBatchTimeout: 2, maxRetries: 100 } } : {}
+  )
   const services = [
     `(name = "edge", worker = .edge)`,
     `(name = "internet", network = (allow = ["public", "private", "local"]))`,
