@@ -2,6 +2,8 @@
 // their shared dashboards, whether people need a second factor), shared
 // links and Stats API keys, through the admin API.
 
+import { linkButton, statusLine } from './controls.js'
+
 const RETENTIONS = [
   ['6mo', '6 months'],
   ['1y', '1 year'],
@@ -15,21 +17,9 @@ function goalText(goal) {
 
 export async function renderSettings(main, { api, h, reload, roles = {} }) {
   const settings = await api.settings()
-  const status = h('p', { class: 'status', role: 'status', id: 'settings-status' })
-  const say = (text, error = false) => {
-    status.textContent = text
-    status.className = error ? 'status error' : 'status'
-  }
-  const attempt = async (work, done) => {
-    try {
-      await work()
-      // said once the view shows the change: the status is then the new view's
-      await renderSettings(main, { api, h, reload, roles })
-      document.getElementById('settings-status').textContent = done
-    } catch (failure) {
-      say(failure.message, true)
-    }
-  }
+  const { status, say, attempt } = statusLine(h, 'settings-status', () =>
+    renderSettings(main, { api, h, reload, roles })
+  )
 
   const siteForms = settings.sites.map((site) => {
     const id = site.domain.replace(/[^a-z0-9]/gi, '-')
@@ -39,20 +29,11 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
         {},
         goalText(goal),
         ' ',
-        h(
-          'button',
-          {
-            type: 'button',
-            class: 'link',
-            'aria-label': `Remove the goal ${goalText(goal)}`,
-            onclick: () =>
-              attempt(
-                () =>
-                  api.putSite(site.domain, { ...site, domain: undefined, goals: site.goals.filter((_, j) => j !== i) }),
-                `Removed the goal ${goalText(goal)}.`
-              )
-          },
-          'Remove'
+        linkButton(h, 'Remove', `Remove the goal ${goalText(goal)}`, () =>
+          attempt(
+            () => api.putSite(site.domain, { ...site, domain: undefined, goals: site.goals.filter((_, j) => j !== i) }),
+            `Removed the goal ${goalText(goal)}.`
+          )
         )
       )
     )
@@ -122,24 +103,16 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
                 {},
                 prop,
                 ' ',
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link',
-                    'aria-label': `Remove the property ${prop}`,
-                    onclick: () =>
-                      attempt(
-                        () =>
-                          api.putSite(site.domain, {
-                            ...site,
-                            domain: undefined,
-                            props: site.props.filter((p) => p !== prop)
-                          }),
-                        `Removed the property ${prop}.`
-                      )
-                  },
-                  'Remove'
+                linkButton(h, 'Remove', `Remove the property ${prop}`, () =>
+                  attempt(
+                    () =>
+                      api.putSite(site.domain, {
+                        ...site,
+                        domain: undefined,
+                        props: site.props.filter((p) => p !== prop)
+                      }),
+                    `Removed the property ${prop}.`
+                  )
                 )
               )
             )
@@ -185,15 +158,8 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
                 'li',
                 { 'data-link': link.id },
                 `${link.name}${link.password ? ' (password)' : ''}${link.filters.length ? ` (limited to ${JSON.stringify(link.filters)})` : ''} `,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link',
-                    'aria-label': `Revoke the shared link ${link.name}`,
-                    onclick: () => attempt(() => api.revokeShare(site.domain, link.id), `Revoked ${link.name}.`)
-                  },
-                  'Revoke'
+                linkButton(h, 'Revoke', `Revoke the shared link ${link.name}`, () =>
+                  attempt(() => api.revokeShare(site.domain, link.id), `Revoked ${link.name}.`)
                 )
               )
             )
@@ -314,15 +280,8 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
               'li',
               { 'data-key': key.id },
               `${key.name} (${key.sites.join(', ')}) `,
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'link',
-                  'aria-label': `Revoke ${key.name}`,
-                  onclick: () => attempt(() => api.revokeKey(key.id), `Revoked ${key.name}.`)
-                },
-                'Revoke'
+              linkButton(h, 'Revoke', `Revoke ${key.name}`, () =>
+                attempt(() => api.revokeKey(key.id), `Revoked ${key.name}.`)
               )
             )
           )

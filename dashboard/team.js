@@ -3,29 +3,15 @@
 // account (the second factor, set up with a QR code), and the page an
 // invitation link opens.
 
+import { linkButton, statusLine } from './controls.js'
+
 const ROLES = ['viewer', 'admin', 'owner']
 const when = (ms) => (ms ? `${new Date(ms).toLocaleString('en-GB', { timeZone: 'UTC' })} UTC` : 'never')
-
-/** A status line, and `attempt(work, done)`: runs `work`, re-renders, then says `done` (or the error). */
-function statusLine(h, rerender) {
-  const status = h('p', { class: 'status', role: 'status', id: 'team-status' })
-  const attempt = async (work, done) => {
-    try {
-      const said = await work()
-      await rerender()
-      document.getElementById('team-status').textContent = typeof said === 'string' ? said : done
-    } catch (failure) {
-      status.textContent = failure.message
-      status.className = 'status error'
-    }
-  }
-  return { status, attempt }
-}
 
 export async function renderPeople(main, { api, h, sites, account }) {
   const rerender = () => renderPeople(main, { api, h, sites, account })
   const { people, invitations } = await api.people()
-  const { status, attempt } = statusLine(h, rerender)
+  const { status, attempt } = statusLine(h, 'team-status', rerender)
   // the sites whose people this person manages (an owner gives any role, an admin up to admin)
   const managed = sites.filter((s) => account.super_admin || s.role === 'admin' || s.role === 'owner')
   const grantable = (site) =>
@@ -66,19 +52,11 @@ export async function renderPeople(main, { api, h, sites, account }) {
         {},
         person.second_factor ? 'yes ' : person.single_sign_on ? 'provider' : 'no',
         person.second_factor && person.email !== account.user
-          ? h(
-              'button',
-              {
-                type: 'button',
-                class: 'link',
-                'aria-label': `Reset the second factor of ${person.email}`,
-                onclick: () =>
-                  attempt(
-                    () => api.resetSecondFactor(person.id),
-                    `Reset the second factor of ${person.email}: they set up a new one.`
-                  )
-              },
-              'Reset'
+          ? linkButton(h, 'Reset', `Reset the second factor of ${person.email}`, () =>
+              attempt(
+                () => api.resetSecondFactor(person.id),
+                `Reset the second factor of ${person.email}: they set up a new one.`
+              )
             )
           : null
       ),
@@ -88,19 +66,10 @@ export async function renderPeople(main, { api, h, sites, account }) {
         {},
         person.email === account.user
           ? null
-          : h(
-              'button',
-              {
-                type: 'button',
-                class: 'link',
-                'aria-label': `Remove ${person.email}`,
-                onclick: () => {
-                  if (confirm(`Remove ${person.email}? Their sessions end at once.`))
-                    attempt(() => api.removePerson(person.id), `Removed ${person.email}.`)
-                }
-              },
-              'Remove'
-            )
+          : linkButton(h, 'Remove', `Remove ${person.email}`, () => {
+              if (confirm(`Remove ${person.email}? Their sessions end at once.`))
+                attempt(() => api.removePerson(person.id), `Removed ${person.email}.`)
+            })
       )
     )
   )
@@ -177,15 +146,8 @@ export async function renderPeople(main, { api, h, sites, account }) {
                 'li',
                 { 'data-invitation': i.email },
                 `${i.email}: ${i.role} on ${i.site}, until ${when(i.expires_ms)} `,
-                h(
-                  'button',
-                  {
-                    type: 'button',
-                    class: 'link',
-                    'aria-label': `Revoke the invitation of ${i.email}`,
-                    onclick: () => attempt(() => api.revokeInvitation(i.id), `Revoked the invitation of ${i.email}.`)
-                  },
-                  'Revoke'
+                linkButton(h, 'Revoke', `Revoke the invitation of ${i.email}`, () =>
+                  attempt(() => api.revokeInvitation(i.id), `Revoked the invitation of ${i.email}.`)
                 )
               )
             )
@@ -237,7 +199,7 @@ export async function renderAudit(main, { api, h }) {
 }
 
 export async function renderAccount(main, { api, h, account }) {
-  const { status, attempt } = statusLine(h, () => renderAccount(main, { api, h, account }))
+  const { status, attempt } = statusLine(h, 'team-status', () => renderAccount(main, { api, h, account }))
   const body = h('div', {})
   if (account.installation) {
     body.append(
