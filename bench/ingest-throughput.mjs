@@ -17,7 +17,7 @@ import { adminClient } from '../scripts/lib/admin.mjs'
 import { clickhouseFromEnv, query } from '../scripts/lib/clickhouse.mjs'
 import { freePort } from '../scripts/lib/net.mjs'
 import { root } from '../scripts/lib/paths.mjs'
-import { workerdConfig } from '../scripts/lib/workerd.mjs'
+import { EVENTS_QUEUE_BINDING, frontWorker, queuesWorker, workerdConfig } from '../scripts/lib/workerd.mjs'
 import { describe, load } from './lib/load.mjs'
 
 const [requests = 3000, clients = 32, rounds = 3] = process.argv.slice(2).map(Number)
@@ -88,7 +88,6 @@ const minimalConfig =
         '(name = "queues", worker = .queues)',
         `(name = "disk", disk = (path = ${JSON.stringify(join(home, 'storage'))}, writable = true))`
       )
-    const queueBinding = `bindings = [(name = "EVENTS", queue = (name = "queues", props = (json = ${JSON.stringify(JSON.stringify({ queue: 'events' }))})))],`
     let config = `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [${services.join(', ')}],
@@ -97,26 +96,12 @@ const config :Workerd.Config = (
 const minimal :Workerd.Worker = (
   compatibilityDate = "2026-11-01",
   modules = [(name = "minimal.js", esModule = embed ${at(queue ? 'bench/minimal-queue-worker.js' : 'bench/minimal-worker.js')})],
-  ${queue ? queueBinding : ''}
+  ${queue ? `bindings = [${EVENTS_QUEUE_BINDING}],` : ''}
 );
 `
-    if (front)
-      config += `const front :Workerd.Worker = (
-  compatibilityDate = "2026-11-01",
-  modules = [(name = "front.js", esModule = embed ${at('deploy/workerd/front.js')})],
-  bindings = [(name = "EDGE", service = "minimal"), (name = "WWW", service = "www")],
-);
-`
-    if (queue)
-      config += `const queues :Workerd.Worker = (
-  compatibilityDate = "2026-11-01",
-  compatibilityFlags = ["service_binding_extra_handlers"],
-  modules = [(name = "queues.js", bundled = "/workerd/queues.js")],
-  bindings = [(name = "SHARD", durableObjectNamespace = "QueueShard"), (name = "CONSUMERS", json = "{}"), (name = "EDGE", service = "minimal")],
-  durableObjectNamespaces = [(className = "QueueShard", uniqueKey = "bench-queues", enableSql = true)],
-  durableObjectStorage = (localDisk = "disk"),
-);
-`
+    // the same front and queue as the edge Worker's (scripts/lib/workerd.mjs), before the minimal one
+    if (front) config += frontWorker(relative(home, join(root, 'deploy/workerd/front.js')), 'minimal')
+    if (queue) config += queuesWorker('{}', 'minimal')
     return config
   }
 

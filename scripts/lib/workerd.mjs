@@ -76,11 +76,7 @@ export function workerdConfig({ role, build, www, front, storage, listen, intern
   if (role === 'replica') services.push(`(name = "control", external = (address = ${text(control)}, http = ()))`)
 
   const bindings = WORKER_VARIABLES.map((name) => `(name = ${text(name)}, fromEnvironment = ${text(name)})`)
-  if (queues)
-    bindings.push(
-      // the Queues Worker takes the queue's name from the binding's props
-      `(name = "EVENTS", queue = (name = "queues", props = (json = ${text(JSON.stringify({ queue: 'events' }))})))`
-    )
+  if (queues) bindings.push(EVENTS_QUEUE_BINDING)
   if (objects)
     bindings.push(
       `(name = "SALTS", durableObjectNamespace = "DailySalts")`,
@@ -126,28 +122,40 @@ const edge :Workerd.Worker = (
   ${edge.join(',\n  ')},
 );
 `
-  if (role !== 'control')
-    config += `
-const front :Workerd.Worker = (
+  if (role !== 'control') config += `\n${frontWorker(front)}`
+  if (queues) config += `\n${queuesWorker(consumers)}`
+  return config
+}
+
+/** The binding of the `events` queue (the Queues Worker takes the queue's name from its props). */
+export const EVENTS_QUEUE_BINDING = `(name = "EVENTS", queue = (name = "queues", props = (json = ${text(JSON.stringify({ queue: 'events' }))})))`
+
+/** The front Worker `front` (deploy/workerd/front.js at the path `front`), in front of the service `edge`. */
+export function frontWorker(front, edge = 'edge') {
+  return `const front :Workerd.Worker = (
   compatibilityDate = "2026-11-01",
   modules = [(name = "front.js", esModule = embed ${text(front)})],
-  bindings = [(name = "EDGE", service = "edge"), (name = "WWW", service = "www")],
+  bindings = [(name = "EDGE", service = ${text(edge)}), (name = "WWW", service = "www")],
 );
 `
-  if (queues)
-    config += `
-const queues :Workerd.Worker = (
+}
+
+/**
+ * workerd's bundled Queues Worker `queues`, delivering to the service `edge` as `consumers`
+ * (JSON) say, its messages in a Durable Object on the service `disk`.
+ */
+export function queuesWorker(consumers, edge = 'edge') {
+  return `const queues :Workerd.Worker = (
   compatibilityDate = "2026-11-01",
   compatibilityFlags = ["service_binding_extra_handlers"],
   modules = [(name = "queues.js", bundled = "/workerd/queues.js")],
   bindings = [
     (name = "SHARD", durableObjectNamespace = "QueueShard"),
     (name = "CONSUMERS", json = ${text(consumers)}),
-    (name = "EDGE", service = "edge"),
+    (name = "EDGE", service = ${text(edge)}),
   ],
   durableObjectNamespaces = [(className = "QueueShard", uniqueKey = "edge-analytics-queues", enableSql = true)],
   durableObjectStorage = (localDisk = "disk"),
 );
 `
-  return config
 }

@@ -25,11 +25,10 @@ export async function startBackstageBackend({ dir, origin, endpoints }) {
   writeFileSync(privateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }))
   writeFileSync(publicKeyFile, publicKey.export({ type: 'spki', format: 'pem' }))
 
-  // the base URL is known once the server listens: the config reads it late
-  let url = 'http://127.0.0.1:0'
-  const data = () => ({
+  // (baseUrl is required; nothing here resolves it: the port is known only once listening)
+  const config = new ConfigReader({
     backend: {
-      baseUrl: url,
+      baseUrl: 'http://127.0.0.1',
       listen: { host: '127.0.0.1', port: 0 },
       cors: { origin, methods: ['GET', 'POST'], credentials: true },
       auth: {
@@ -38,11 +37,7 @@ export async function startBackstageBackend({ dir, origin, endpoints }) {
     },
     proxy: { endpoints }
   })
-  const rootConfig = createServiceFactory({
-    service: coreServices.rootConfig,
-    deps: {},
-    factory: () => new ConfigReader(data())
-  })
+  const rootConfig = createServiceFactory({ service: coreServices.rootConfig, deps: {}, factory: () => config })
   let server
   const backend = createBackend()
   backend.add(rootConfig)
@@ -56,6 +51,5 @@ export async function startBackstageBackend({ dir, origin, endpoints }) {
   )
   backend.add(import('@backstage/plugin-proxy-backend'))
   await backend.start()
-  url = `http://127.0.0.1:${server.port()}`
-  return { url, stop: () => backend.stop() }
+  return { url: `http://127.0.0.1:${server.port()}`, stop: () => backend.stop() }
 }

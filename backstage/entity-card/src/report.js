@@ -28,13 +28,20 @@ export function pagePattern(prefix, { kind, namespace, name }) {
   return `(?i)^${parts.map(escapeRe).join('/')}(/.*)?$`
 }
 
+/** The patterns of the entity's catalog pages and docs pages, under the app's mount paths. */
+function entityPages(entity, pages) {
+  return {
+    catalog: pagePattern(pages.catalog || DEFAULT_PAGES.catalog, entity),
+    docs: pagePattern(pages.docs || DEFAULT_PAGES.docs, entity)
+  }
+}
+
 /**
  * The Stats API v2 queries of the card, by what they answer.
  * @param {{site: string, entity: {kind: string, namespace?: string, name: string}, pages?: {catalog?: string, docs?: string}, createEvent?: string}} what
  */
 export function cardQueries({ site, entity, pages = {}, createEvent = 'create' }) {
-  const catalog = pagePattern(pages.catalog || DEFAULT_PAGES.catalog, entity)
-  const docs = pagePattern(pages.docs || DEFAULT_PAGES.docs, entity)
+  const { catalog, docs } = entityPages(entity, pages)
   const base = { site_id: site, date_range: RANGE }
   return {
     daily: {
@@ -94,8 +101,7 @@ export function cardFrom({ daily, catalog, docs, created }) {
  */
 export function dashboardLink(dashboardUrl, { site, entity, pages = {} }) {
   const url = new URL(dashboardUrl)
-  const catalog = pagePattern(pages.catalog || DEFAULT_PAGES.catalog, entity)
-  const docs = pagePattern(pages.docs || DEFAULT_PAGES.docs, entity)
+  const { catalog, docs } = entityPages(entity, pages)
   url.searchParams.set('site', site)
   url.searchParams.set('period', RANGE)
   url.searchParams.append('f', ['event:page', 'matches', catalog, docs].join('|'))
