@@ -423,3 +423,48 @@ for (const [name, system] of Object.entries(SYSTEMS)) {
     await context.close()
   })
 }
+
+test('the dashboard’s Backstage panel: visitors and events by plugin, extension, entity kind and template; a custom event by its props', async () => {
+  const site = SYSTEMS.legacy.site
+  const key = (await edge.admin.addKey([site], 'dashboard')).key
+  const stats = async (body) => {
+    const response = await fetch(`${edge.url}/api/v2/query`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${key}` },
+      body: JSON.stringify({ site_id: site, date_range: 'day', ...body })
+    })
+    assert.equal(response.status, 200)
+    return (await response.json()).results
+  }
+  const [demo] = await stats({ metrics: ['visitors', 'events'], dimensions: ['event:props:pluginId'] })
+  assert.deepEqual(demo.dimensions, ['demo'], 'the legacy test’s plugin')
+  // localhost: a secure context, where Chromium keeps the session's Secure cookie over http
+  const base = edge.url.replace('127.0.0.1', 'localhost')
+  const context = await browser.newContext()
+  const page = await context.newPage()
+  await page.goto(`${base}/dashboard/?site=${site}&period=day`)
+  await page.fill('#password', DASHBOARD_PASSWORD)
+  await page.click('button[type=submit]')
+  const row = page.locator('[data-panel=backstage] tr[data-dimension=demo]')
+  await row.waitFor({ timeout: 30_000 })
+  assert.deepEqual(
+    (await row.locator('td.num').allTextContents()).map(Number),
+    demo.metrics,
+    'the panel says what the Stats API says'
+  )
+  await page.click('[data-panel=backstage] button[role=tab]:has-text("Templates")')
+  await page.locator('[data-panel=backstage] tr[data-dimension=express-app]').waitFor()
+  mkdirSync(join(root, 'tests/artifacts'), { recursive: true })
+  await page.locator('[data-panel=backstage]').screenshot({ path: join(root, 'tests/artifacts/backstage-panel.png') })
+  // a custom event (not a goal) broken down by the props the module sends
+  await page.goto(`${base}/dashboard/?site=${site}&period=day&f=${encodeURIComponent('event:name|is|Create Service')}`)
+  const props = page.locator('[data-panel=goals] .props[data-props=pluginId] tr[data-dimension=demo]')
+  await props.waitFor({ timeout: 30_000 })
+  const [created] = await stats({
+    metrics: ['visitors', 'events'],
+    dimensions: ['event:props:pluginId'],
+    filters: [['is', 'event:name', ['Create Service']]]
+  })
+  assert.deepEqual((await props.locator('td.num').allTextContents()).map(Number), created.metrics)
+  await context.close()
+})
