@@ -226,16 +226,16 @@ await roundRobinProxy({
   tlsProxy: settings.TLS_PROXY || ''
 }).catch((error) => fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`))
 
-// bare workerd has no cron trigger: the retention pass, hourly
+// bare workerd has no cron trigger: the retention pass, then the rollup pass, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`
-setInterval(() => {
-  fetch(`${base}/api/admin/retention/run`, {
+const pass = (name) =>
+  fetch(`${base}/api/admin/${name}/run`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${settings.ADMIN_TOKEN}` }
   })
-    .then((r) => r.ok || console.error(`selfhost: retention pass: ${r.status}`))
-    .catch((error) => console.error(`selfhost: retention pass: ${error.message}`))
-}, 3_600_000).unref()
+    .then((r) => r.ok || console.error(`selfhost: ${name} pass: ${r.status}`))
+    .catch((error) => console.error(`selfhost: ${name} pass: ${error.message}`))
+setInterval(() => pass('retention').then(() => pass('rollups')), 3_600_000).unref()
 
 console.log(`selfhost: ready on ${base} (${replicas === 1 ? 'one process' : `${replicas} replicas and a control instance`}; ClickHouse at ${clickhouse.url.origin})
   dashboard: ${base}/dashboard/   script tag: ${base}/js/script.js   health: ${base}/api/health

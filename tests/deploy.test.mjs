@@ -180,7 +180,8 @@ test('cluster mode: every migration as ON CLUSTER DDL over Replicated and Distri
   )
   parseInEngine(cluster)
   const created = (kind) => cluster.filter((s) => s.startsWith(kind)).map((s) => s.match(/EXISTS (\w+)/)[1])
-  for (const table of ['events', 'dropped_events', 'visitor_days', 'page_days']) {
+  const tables = ['events', 'dropped_events', 'visitor_days', 'page_days', 'day_rollups', 'day_rolls', 'day_changes']
+  for (const table of tables) {
     const local = cluster.find((s) =>
       s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER analytics_cluster`)
     )
@@ -196,7 +197,7 @@ test('cluster mode: every migration as ON CLUSTER DDL over Replicated and Distri
       new RegExp(`ENGINE = Distributed\\(analytics_cluster, analytics, ${table}_local, cityHash64\\(site_domain\\)\\)`)
     )
   }
-  assert.equal(created('CREATE TABLE').length, 8)
+  assert.equal(created('CREATE TABLE').length, 2 * tables.length)
   assert.match(
     cluster.find((s) => s.includes('MATERIALIZED VIEW')),
     /ON CLUSTER analytics_cluster TO page_days_local AS[\s\S]*FROM events_local/

@@ -161,6 +161,7 @@ const RULES = {
   'DELETE /api/admin/keys/:id': { ok: MANAGERS, params: { id: 'nobody' } },
   'POST /api/admin/visits/rebuild': { ok: ['super'], body: {} },
   'POST /api/admin/retention/run': { ok: ['super'] },
+  'POST /api/admin/rollups/run': { ok: ['super'] },
   'GET /api/admin/dead-letters': { ok: ['super'] },
   'POST /api/admin/dead-letters/replay': { ok: ['super'], body: {} },
   'GET /api/admin/people': { ok: MANAGERS },

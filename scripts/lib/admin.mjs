@@ -34,6 +34,8 @@ export function adminClient(url, token) {
     addKey: (sites, name) => call('POST', '/keys', name ? { sites, name } : { sites }),
     revokeKey: (id) => call('DELETE', `/keys/${encodeURIComponent(id)}`),
     rebuildVisits: (from, to) => call('POST', '/visits/rebuild', { from, to }),
+    /** The cron's rollup pass, now: `{rolled: [{site, day}], failed, more}`. */
+    rollDays: () => call('POST', '/rollups/run'),
     /** Every site, key, person and shared link (secrets as their hashes), for a backup. */
     exportSettings: () => call('GET', '/export'),
     /** Replaces every site, key, person and shared link with an export's. */

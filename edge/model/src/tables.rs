@@ -10,6 +10,12 @@ pub const VISITOR_DAYS: &str = "visitor_days";
 /// Unique visitors per site, UTC day, event name and page, filled from `events`
 /// by a materialized view as rows arrive.
 pub const PAGE_DAYS: &str = "page_days";
+/// Each rolled UTC day's finished numbers per dimension value (`stats::rollups`).
+pub const DAY_ROLLUPS: &str = "day_rollups";
+/// One row per finished roll of a day, with its version.
+pub const DAY_ROLLS: &str = "day_rolls";
+/// When each day last changed (the consumer, a visits rebuild): a roll older is not read.
+pub const DAY_CHANGES: &str = "day_changes";
 
 /// Where the tables are (docs/scaling.md). On a cluster each table is a
 /// Distributed table over `<name>_local`, a Replicated table on every node
@@ -35,7 +41,15 @@ impl Topology {
 }
 
 /// Every table (the test below finds each created by a migration).
-pub const ALL: [&str; 4] = [EVENTS, DROPPED_EVENTS, VISITOR_DAYS, PAGE_DAYS];
+pub const ALL: [&str; 7] = [
+    EVENTS,
+    DROPPED_EVENTS,
+    VISITOR_DAYS,
+    PAGE_DAYS,
+    DAY_ROLLUPS,
+    DAY_ROLLS,
+    DAY_CHANGES,
+];
 
 #[cfg(test)]
 mod tests {

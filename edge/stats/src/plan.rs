@@ -15,6 +15,11 @@
 //!          per visitor, and per group of the dimensions
 //! ```
 //!
+//! Before any of them, [`rolled`]: a query whose dimensions and filters a
+//! day's rollup holds reads each rolled day's finished numbers from
+//! `day_rollups` and only the other days (the range's cut days, days not
+//! rolled yet or changed since) along its path, then sums the two.
+//!
 //! Besides the groups, a query may need a total (`percentage`,
 //! `conversion_rate`), the range's time labels, or — for a top-stats row
 //! asking event and visit metrics at once — its visit metrics apart ([`split`]).
@@ -22,7 +27,7 @@
 
 use crate::query::{DateRange, Filter, OrderKey, Query, QueryError, MAX_LIMIT};
 use crate::range::{auto_granularity, Resolved};
-use crate::schema::{Dimension, EventDimension, Granularity, Metric};
+use crate::schema::{Dimension, EventDimension, Granularity, Metric, Operator, VisitDimension};
 
 /// What one statement computes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,4 +233,193 @@ pub fn total_query(query: &Query, for_conversions: bool) -> Query {
         total.dimensions.clear();
     }
     total
+}
+
+/// The dimensions a day is rolled by alone: every visit dimension, and the
+/// event dimensions without a parameter (goals change with the settings:
+/// they stay on `page_days`; props are open-ended).
+pub const ROLLED: [Dimension; 18] = [
+    Dimension::Event(EventDimension::Page),
+    Dimension::Event(EventDimension::Name),
+    Dimension::Event(EventDimension::Hostname),
+    Dimension::Visit(VisitDimension::Source),
+    Dimension::Visit(VisitDimension::Referrer),
+    Dimension::Visit(VisitDimension::UtmMedium),
+    Dimension::Visit(VisitDimension::UtmSource),
+    Dimension::Visit(VisitDimension::UtmCampaign),
+    Dimension::Visit(VisitDimension::UtmContent),
+    Dimension::Visit(VisitDimension::UtmTerm),
+    Dimension::Visit(VisitDimension::Device),
+    Dimension::Visit(VisitDimension::Browser),
+    Dimension::Visit(VisitDimension::BrowserVersion),
+    Dimension::Visit(VisitDimension::Os),
+    Dimension::Visit(VisitDimension::OsVersion),
+    Dimension::Visit(VisitDimension::Country),
+    Dimension::Visit(VisitDimension::EntryPage),
+    Dimension::Visit(VisitDimension::ExitPage),
+];
+
+/// The time buckets rolled, in the site's time zone (each UTC day's part of
+/// every local bucket it overlaps).
+pub const ROLLED_TIMES: [Granularity; 4] = [
+    Granularity::Hour,
+    Granularity::Day,
+    Granularity::Week,
+    Granularity::Month,
+];
+
+/// The filters a dashboard applies when a person clicks a source, country,
+/// device, browser or system: each is crossed with [`CUBE_BREAKDOWNS`].
+pub const CUBE_FILTERS: [Dimension; 5] = [
+    Dimension::Visit(VisitDimension::Source),
+    Dimension::Visit(VisitDimension::Country),
+    Dimension::Visit(VisitDimension::Device),
+    Dimension::Visit(VisitDimension::Browser),
+    Dimension::Visit(VisitDimension::Os),
+];
+
+/// The dashboard's panels, broken down under a [`CUBE_FILTERS`] filter.
+pub const CUBE_BREAKDOWNS: [Dimension; 10] = [
+    Dimension::Time(Granularity::Day),
+    Dimension::Event(EventDimension::Page),
+    Dimension::Event(EventDimension::Name),
+    Dimension::Visit(VisitDimension::Source),
+    Dimension::Visit(VisitDimension::EntryPage),
+    Dimension::Visit(VisitDimension::ExitPage),
+    Dimension::Visit(VisitDimension::Country),
+    Dimension::Visit(VisitDimension::Device),
+    Dimension::Visit(VisitDimension::Browser),
+    Dimension::Visit(VisitDimension::Os),
+];
+
+/// Every set of dimensions a day is rolled by, a filter's first: none (the
+/// day's total), each alone, each time bucket, each filter with each panel.
+pub fn roll_sets() -> Vec<Vec<Dimension>> {
+    let mut sets = vec![Vec::new()];
+    sets.extend(ROLLED.iter().map(|d| vec![d.clone()]));
+    sets.extend(ROLLED_TIMES.iter().map(|g| vec![Dimension::Time(*g)]));
+    for filter in &CUBE_FILTERS {
+        for breakdown in CUBE_BREAKDOWNS.iter().filter(|b| *b != filter) {
+            sets.push(vec![filter.clone(), breakdown.clone()]);
+        }
+    }
+    sets
+}
+
+/// The name of a set's rows in `day_rollups` (its `dimension`): the API
+/// names, time buckets with the time zone they were cut in.
+pub fn roll_key(set: &[Dimension], timezone: &str) -> String {
+    let names: Vec<String> = set
+        .iter()
+        .map(|d| match d {
+            Dimension::Time(_) => format!("{}@{timezone}", d.name()),
+            other => other.name(),
+        })
+        .collect();
+    names.join(",")
+}
+
+/// The set of dimensions whose rolled days answer `query` exactly, if any.
+///
+/// Summing days is exact for any metric (a visitor id lives one UTC day), so
+/// what decides is whether one rolled set holds the query's groups: at most
+/// one dimension, and at most one filter that is a [`CUBE_FILTERS`] one. A
+/// filter on a visit property (source) that one visitor's visits may differ
+/// in must select one value: summing the visitors of several values would
+/// count a visitor who came by two of them twice.
+pub fn rolled(query: &Query, range: &Resolved) -> Option<Vec<Dimension>> {
+    let dimension = match query.dimensions.as_slice() {
+        [] => None,
+        [d] => Some(match granularity(d, range) {
+            Some(g) if ROLLED_TIMES.contains(&g) => Dimension::Time(g),
+            Some(_) => return None,
+            None if ROLLED.contains(d) => d.clone(),
+            None => return None,
+        }),
+        _ => return None,
+    };
+    let filter = match query.filters.as_slice() {
+        [] => None,
+        [Filter::Condition {
+            operator,
+            dimension: f,
+            values,
+        }] if CUBE_FILTERS.contains(f)
+            && (f.is_visitors_own() || (*operator == Operator::Is && values.len() == 1)) =>
+        {
+            Some(f.clone())
+        }
+        _ => return None,
+    };
+    match (filter, dimension) {
+        (None, None) => Some(Vec::new()),
+        (None, Some(d)) => Some(vec![d]),
+        (Some(f), None) => Some(vec![f]),
+        (Some(f), Some(d)) if f == d => Some(vec![d]),
+        (Some(f), Some(d)) if CUBE_BREAKDOWNS.contains(&d) => Some(vec![f, d]),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rolled_of(body: serde_json::Value) -> Option<Vec<String>> {
+        let mut body = body;
+        body["site_id"] = "s".into();
+        body["date_range"] = "30d".into();
+        let query = crate::query::parse(body.to_string().as_bytes()).unwrap();
+        let range = Resolved {
+            from: 1_774_738_800,
+            to: 1_774_738_800 + 30 * 86_400,
+            from_local: String::new(),
+            to_local: String::new(),
+        };
+        rolled(&query, &range).map(|set| set.iter().map(Dimension::name).collect())
+    }
+
+    #[test]
+    fn a_query_reads_rolled_days_only_when_one_rolled_set_holds_its_groups_exactly() {
+        use serde_json::json;
+        let top = json!({"metrics": ["visitors", "visits", "bounce_rate"]});
+        assert_eq!(rolled_of(top), Some(vec![]));
+        let pages = json!({"metrics": ["visitors"], "dimensions": ["event:page"]});
+        assert_eq!(rolled_of(pages), Some(vec!["event:page".into()]));
+        // `time` over 30 days is by day
+        let series = json!({"metrics": ["visitors"], "dimensions": ["time"]});
+        assert_eq!(rolled_of(series), Some(vec!["time:day".into()]));
+        // a source filter with one value: its cube; with two, a visitor of both would count twice
+        let google = json!({"metrics": ["visitors"], "dimensions": ["event:page"],
+                            "filters": [["is", "visit:source", ["Google"]]]});
+        assert_eq!(
+            rolled_of(google),
+            Some(vec!["visit:source".into(), "event:page".into()])
+        );
+        let two = json!({"metrics": ["visitors"], "dimensions": ["event:page"],
+                         "filters": [["is", "visit:source", ["Google", "Bing"]]]});
+        assert_eq!(rolled_of(two), None);
+        // a visitor's own property: any operator, any number of values
+        let devices = json!({"metrics": ["visitors"],
+                             "filters": [["is_not", "visit:device", ["Mobile", "Tablet"]]]});
+        assert_eq!(rolled_of(devices), Some(vec!["visit:device".into()]));
+        // not rolled: goals, props, two dimensions, two filters, an event filter
+        for body in [
+            json!({"metrics": ["visitors"], "dimensions": ["event:goal"]}),
+            json!({"metrics": ["visitors"], "dimensions": ["event:props:plan"]}),
+            json!({"metrics": ["visitors"], "dimensions": ["visit:source", "event:page"]}),
+            json!({"metrics": ["visitors"], "filters": [["is", "visit:device", ["Mobile"]],
+                                                         ["is", "visit:browser", ["Firefox"]]]}),
+            json!({"metrics": ["visitors"], "filters": [["is", "event:page", ["/"]]]}),
+        ] {
+            assert_eq!(rolled_of(body.clone()), None, "{body}");
+        }
+        assert_eq!(
+            roll_key(
+                &[CUBE_FILTERS[0].clone(), Dimension::Time(Granularity::Day)],
+                "Europe/Berlin"
+            ),
+            "visit:source,time:day@Europe/Berlin"
+        );
+    }
 }

@@ -3,9 +3,11 @@
 
 use model::settings::Site;
 use model::sql::Sql;
-use model::tables::{Topology, EVENTS, PAGE_DAYS, VISITOR_DAYS};
+use model::tables::{
+    Topology, DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS, EVENTS, PAGE_DAYS, VISITOR_DAYS,
+};
 
-/// The deletes for `site`: its events, stored visits and page rollups of the UTC days
+/// The deletes for `site`: its events, stored visits and rollups of the UTC days
 /// older than its retention (none when indefinite). Lightweight deletes:
 /// rows vanish from queries at once and from disk at the next merge. On a
 /// cluster, from the local tables of every node.
@@ -17,6 +19,9 @@ pub fn delete_sql(site: &Site, topology: &Topology) -> Vec<Sql> {
         (EVENTS, "toDate(timestamp)"),
         (VISITOR_DAYS, "date"),
         (PAGE_DAYS, "date"),
+        (DAY_ROLLUPS, "date"),
+        (DAY_ROLLS, "date"),
+        (DAY_CHANGES, "date"),
     ]
     .into_iter()
     .map(|(table, day)| {
@@ -44,7 +49,11 @@ mod tests {
         assert!(delete_sql(&site, &Topology::Single).is_empty());
         site.retention = Retention::SixMonths;
         let deletes = delete_sql(&site, &Topology::Single);
-        assert_eq!(deletes.len(), 3, "events, their visits and page rollups");
+        assert_eq!(
+            deletes.len(),
+            6,
+            "events, their visits, rollups and roll logs"
+        );
         assert!(deletes
             .iter()
             .all(|sql| !sql.text.contains("a.example") && sql.params[1].1 == "6"));

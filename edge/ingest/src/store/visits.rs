@@ -15,7 +15,7 @@
 
 use model::row::Row;
 use model::sql::Sql;
-use model::tables::{EVENTS, VISITOR_DAYS};
+use model::tables::{DAY_CHANGES, EVENTS, VISITOR_DAYS};
 use std::collections::BTreeMap;
 
 /// A visit ends after this many seconds without an event.
@@ -108,6 +108,35 @@ pub fn rebuild_sql(from: &str, to: &str) -> Sql {
     sql
 }
 
+/// ClickHouse's clock now, as a day's change stamp (microseconds).
+const NOW: &str = "toUInt64(toUnixTimestamp64Micro(now64(6)))";
+
+/// Stamps `site`'s UTC `date` as changed now: run after the day's events are
+/// stored and their visits refreshed, so that a roll of the day that began
+/// earlier (and may have missed them) is no longer read (`stats::sql::days`).
+pub fn changed_sql(site: &str, date: &str) -> Sql {
+    let mut sql = Sql::default();
+    let site_p = sql.bind("String", site);
+    let date_p = sql.bind("Date", date);
+    sql.text = format!(
+        "INSERT INTO {DAY_CHANGES} (site_domain, date, changed) SELECT {site_p}, {date_p}, {NOW}"
+    );
+    sql
+}
+
+/// Stamps every site's days from `from` to `to` (inclusive) that hold
+/// events as changed now: run after [`rebuild_sql`] of those days.
+pub fn rebuilt_sql(from: &str, to: &str) -> Sql {
+    let mut sql = Sql::default();
+    let from_p = sql.bind("Date", from);
+    let to_p = sql.bind("Date", to);
+    sql.text = format!(
+        "INSERT INTO {DAY_CHANGES} (site_domain, date, changed) SELECT site_domain, toDate(timestamp) AS date, {NOW} \
+         FROM {EVENTS} WHERE toDate(timestamp) BETWEEN {from_p} AND {to_p} GROUP BY site_domain, date"
+    );
+    sql
+}
+
 /// The visitor-days a batch's rows touched: (site, UTC date) → visitor ids.
 pub fn touched<'a>(
     rows: impl IntoIterator<Item = &'a Row>,
@@ -134,5 +163,7 @@ mod tests {
         assert!(!sql.text.contains("a'.example") && !sql.text.contains("2026"));
         assert_eq!(sql.params[2].1, "[7,9]");
         assert!(sql.text.starts_with("INSERT INTO visitor_days SELECT"));
+        let stamp = changed_sql("a'.example", "2026-11-25");
+        assert!(!stamp.text.contains("a'.example") && stamp.text.contains("day_changes"));
     }
 }

@@ -3,7 +3,7 @@
 //! filter — every value bound, never spliced.
 
 use crate::plan::granularity;
-use crate::query::Filter;
+use crate::query::{Filter, Query};
 use crate::range::{bucket, Resolved};
 use crate::schema::{Dimension, EventDimension, Granularity, Operator, VisitDimension};
 use model::settings::{Goal, Site};
@@ -46,7 +46,21 @@ pub(super) struct Builder<'a> {
     pub goal_dimension: bool,
 }
 
-impl Builder<'_> {
+impl<'a> Builder<'a> {
+    /// A statement for `query` on `site`, its time zone bound first.
+    pub fn new(site: &'a Site, query: &Query) -> Builder<'a> {
+        let mut sql = Sql::default();
+        let tz_p = sql.bind("String", &site.timezone);
+        Builder {
+            sql,
+            site,
+            tz_p,
+            goal_dimension: query
+                .dimensions
+                .contains(&Dimension::Event(EventDimension::Goal)),
+        }
+    }
+
     /// The expression of a dimension on an L1 row.
     pub fn dimension(&mut self, dimension: &Dimension, range: &Resolved) -> String {
         let or_direct = |column: &str| format!("if({column} = '', 'Direct / None', {column})");

@@ -9,15 +9,18 @@
 //! per visitor (L3), per group of the dimensions (L4). Every path returns the
 //! same columns: the dimensions, then [`crate::columns::COMPONENTS`].
 
+mod days;
 mod expression;
 mod order;
 mod rollup;
 mod source;
 
-use crate::plan::{path, Path};
+pub use days::{due_sql, logged_sql, read_numbers, roll_sql, version_sql};
+
+use crate::plan::{path, rolled, Path};
 use crate::query::{Filter, Query};
 use crate::range::Resolved;
-use crate::schema::{Dimension, EventDimension, Metric};
+use crate::schema::Metric;
 use expression::{goal_join, Builder};
 use model::settings::Site;
 use model::sql::Sql;
@@ -27,34 +30,74 @@ use source::{event_columns, stored_visits};
 
 /// The main statement: one row per group, the dimensions then [`crate::columns::COMPONENTS`].
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
-    let path = path(query);
-    let mut b = Builder {
-        sql: Sql::default(),
-        site,
-        tz_p: String::new(),
-        goal_dimension: query
-            .dimensions
-            .contains(&Dimension::Event(EventDimension::Goal)),
-    };
-    b.tz_p = b.sql.bind("String", &site.timezone);
-    let site_p = b.sql.bind("String", &site.domain);
-    let from_p = b.sql.bind("UInt32", &range.from.to_string());
-    let to_p = b.sql.bind("UInt32", &range.to.to_string());
-
-    if path == Path::Rollup {
-        return rollup::rollup(b, query, range, &site_p, &from_p, &to_p);
+    let mut b = Builder::new(site, query);
+    let scope = Scope::bind(&mut b.sql, site, range);
+    if let Some(set) = rolled(query, range) {
+        return days::read(b, query, range, &set, &scope);
     }
+    if path(query) == Path::Rollup {
+        return rollup::rollup(b, query, range, &scope.site_p, &scope.from_p, &scope.to_p);
+    }
+    let (names, result) = groups(&mut b, query, range, &scope, None);
+    finish(b, query, &names, result)
+}
+
+/// The placeholders of what every statement reads: the site and `[from, to)`.
+pub(super) struct Scope {
+    pub site_p: String,
+    pub from_p: String,
+    pub to_p: String,
+}
+
+impl Scope {
+    fn bind(sql: &mut Sql, site: &Site, range: &Resolved) -> Scope {
+        Scope {
+            site_p: sql.bind("String", &site.domain),
+            from_p: sql.bind("UInt32", &range.from.to_string()),
+            to_p: sql.bind("UInt32", &range.to.to_string()),
+        }
+    }
+}
+
+/// The groups of `query` along its [`Path`] (not the rollup's): the
+/// dimensions' names, and the statement before its order and page. With
+/// `only_days` (a statement listing UTC dates), the events and visits of
+/// those days alone.
+fn groups(
+    b: &mut Builder,
+    query: &Query,
+    range: &Resolved,
+    scope: &Scope,
+    only_days: Option<&str>,
+) -> (Vec<String>, String) {
+    // the rollup path is the read of whole days: its cut days are events
+    let path = match path(query) {
+        Path::Rollup => Path::Events,
+        other => other,
+    };
+    let Scope {
+        site_p,
+        from_p,
+        to_p,
+    } = scope;
+    let (event_days, visit_days) = match only_days {
+        Some(days) => (
+            format!(" AND toDate(timestamp) IN ({days})"),
+            format!(" AND date IN ({days})"),
+        ),
+        None => (String::new(), String::new()),
+    };
     let rows = format!(
         "SELECT {} FROM {EVENTS} WHERE site_domain = {site_p} \
-         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC')",
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC'){event_days}",
         event_columns(query).join(", ")
     );
     let source = match path {
         Path::Events | Path::Rollup => rows,
         Path::Visits => format!(
-            "SELECT * FROM ({}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
+            "SELECT * FROM ({}{visit_days}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
              AND s_last_active >= toDateTime({from_p}, 'UTC')",
-            stored_visits(&site_p, &from_p, &to_p, true)
+            stored_visits(site_p, from_p, to_p, true)
         ),
         // each event's visit: the visitor's latest visit started at or
         // before it. Top-level filters on visit properties are applied to
@@ -68,7 +111,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
                 .filter(|f| visit_only(f))
                 .cloned()
                 .collect();
-            let visits = stored_visits(&site_p, &from_p, &to_p, false);
+            let visits = format!("{}{visit_days}", stored_visits(site_p, from_p, to_p, false));
             if pushed.is_empty() {
                 format!(
                     "SELECT * FROM ({rows}) AS e LEFT ASOF JOIN ({visits}) AS v \
@@ -91,7 +134,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         .collect();
     // a breakdown by goal reads only the events that complete one
     let source = if b.goal_dimension && path != Path::Visits {
-        let goals = site.goals.clone();
+        let goals = b.site.goals.clone();
         let any: Vec<String> = goals.iter().map(|g| b.goal_condition(g)).collect();
         if any.is_empty() {
             format!("SELECT * FROM ({source}) WHERE 0")
@@ -102,7 +145,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         source
     };
     let goal_join = if b.goal_dimension {
-        goal_join(&mut b)
+        goal_join(b)
     } else {
         String::new()
     };
@@ -230,7 +273,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
             )
         }
     };
-    finish(b, query, &names, result)
+    (names, result)
 }
 
 #[cfg(test)]
@@ -304,7 +347,12 @@ mod tests {
             day.clone(),
         );
         assert_eq!(path(&top_pages), Path::Rollup);
+        // … and rolled days first, when there are
         assert!(statement(&top_pages, &site(), &range())
+            .text
+            .contains("FROM day_rollups"));
+        let goals = q(&["visitors"], &["event:goal"], none.clone(), day.clone());
+        assert!(statement(&goals, &site(), &range())
             .text
             .contains("FROM page_days"));
         let filtered = q(

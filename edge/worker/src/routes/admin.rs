@@ -245,15 +245,44 @@ pub async fn rebuild_visits(mut request: Request, ctx: RouteContext<()>) -> Resu
             super_admin(&request, &ctx).await?;
             let body = body::read(&mut request, MAX_ADMIN_BODY).await?;
             let (from, to) = admin::rebuild_range(&body)?;
-            let sql = ingest::store::visits::rebuild_sql(&from, &to);
-            let answer = clickhouse::run(&config(&ctx.env)?.clickhouse, &sql, "").await?;
-            if answer.status != 200 {
-                return Err(Failure::Storage(format!(
-                    "rebuilding visits: ClickHouse {} (code {:?})",
-                    answer.status, answer.exception_code
-                )));
+            // the visits, then the days' change stamps: their rolls are stale
+            let clickhouse = config(&ctx.env)?.clickhouse;
+            for sql in [
+                ingest::store::visits::rebuild_sql(&from, &to),
+                ingest::store::visits::rebuilt_sql(&from, &to),
+            ] {
+                let answer = clickhouse::run(&clickhouse, &sql, "").await?;
+                if answer.status != 200 {
+                    return Err(Failure::Storage(format!(
+                        "rebuilding visits: ClickHouse {} (code {:?})",
+                        answer.status, answer.exception_code
+                    )));
+                }
             }
             respond::ok(&serde_json::json!({ "rebuilt": [from, to] }))
+        }
+        .await,
+    )
+}
+
+/// `POST /api/admin/rollups/run`: the cron's rollup pass, now: 200 with the
+/// days rolled, what failed, and whether more days are due (run again).
+pub async fn run_rollups(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            super_admin(&request, &ctx).await?;
+            let pass = super::rollups::roll(&ctx.env).await;
+            let rolled: Vec<serde_json::Value> = pass
+                .rolled
+                .iter()
+                .map(|(site, day)| serde_json::json!({ "site": site, "day": day }))
+                .collect();
+            respond::ok(&serde_json::json!({
+                "rolled": rolled,
+                "failed": pass.failed,
+                "more": pass.more
+            }))
         }
         .await,
     )

@@ -6,7 +6,8 @@
 //! 2. Ask ClickHouse which events are stored already (a redelivery) and
 //!    insert the others; a refused INSERT is bisected until each refused row
 //!    stands alone (`Bisect`), and only those are set aside.
-//! 3. Recompute the visits of the stored events' visitors.
+//! 3. Recompute the visits of the stored events' visitors, then stamp their
+//!    days as changed (a roll of a day older than its change is not read).
 //! 4. Ack what is stored; retry the rest after a delay that grows with the
 //!    message's age (`RetryBudget`); past the budget, or refused, a message
 //!    is set aside in the dead-letter bucket with its reason
@@ -26,7 +27,7 @@ use ingest::store::batch::{
 };
 use ingest::store::dead_letter::DeadLetter;
 use ingest::store::delivery::{Action, Bisect, Fate};
-use ingest::store::visits::{refresh_sql, touched};
+use ingest::store::visits::{changed_sql, refresh_sql, touched};
 use model::message::{QueueMessage, Unreadable};
 use model::row::Row;
 use std::collections::HashMap;
@@ -124,9 +125,22 @@ pub async fn consume(
             .filter(|(i, _)| fates[*i] == Some(Fate::Stored))
             .map(|(_, row)| *row)
             .collect();
+        // then the day's change stamp, after its visits: a roll of the day
+        // that began before is no longer read (stats::sql::days)
         for ((site, date), visitors) in touched(stored) {
-            let sql = refresh_sql(&site, &date, &visitors);
-            match clickhouse::run(&config.clickhouse, &sql, "").await {
+            let refreshed = match clickhouse::run(
+                &config.clickhouse,
+                &refresh_sql(&site, &date, &visitors),
+                "",
+            )
+            .await
+            {
+                Ok(answer) if answer.status == 200 => {
+                    clickhouse::run(&config.clickhouse, &changed_sql(&site, &date), "").await
+                }
+                failed => failed,
+            };
+            match refreshed {
                 Ok(answer) if answer.status == 200 => {}
                 failed => {
                     last_error = describe("visits", failed);

@@ -17,6 +17,7 @@
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
+//! | cron, after retention; `POST /api/admin/rollups/run` | [`rollups`] | `stats::sql::{due_sql, roll_sql}` |
 //! | Durable Object `DailySalts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
 //! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::shared_secret` |
@@ -44,6 +45,7 @@ mod metrics;
 mod people;
 mod respond;
 mod retention;
+mod rollups;
 mod salt;
 mod session;
 mod settings;
@@ -75,6 +77,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .delete_async("/api/admin/keys/:id", admin::revoke_key)
         .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
         .post_async("/api/admin/retention/run", admin::run_retention)
+        .post_async("/api/admin/rollups/run", admin::run_rollups)
         .get_async("/api/admin/dead-letters", dead_letters::list)
         .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
         .get_async("/api/admin/people", people::list)
@@ -126,4 +129,5 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> Result<(
 async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // failures are logged; the next hour tries again
     retention::enforce(&env).await;
+    rollups::roll(&env).await;
 }

@@ -1,0 +1,46 @@
+//! Prints the statements the Worker's rollup pass runs for days of a site
+//! (`stats::sql::roll_sql`, then `logged_sql`), so that a benchmark can roll
+//! its generated days with exactly that SQL.
+//!
+//! Usage: cargo run -p stats --example rollup_sql -- <input.json>
+//! input: `{"site": Site, "days": [<unix s of a UTC midnight>], "version": <u64>}`
+//! output: per day, `[roll, logged]`, each `{"text", "params"}` with params
+//! escaped as ClickHouse's HTTP interface reads them.
+
+use model::settings::Site;
+use model::sql::{escaped_param, Sql};
+use serde_json::{json, Value};
+
+#[derive(serde::Deserialize)]
+struct Input {
+    site: Site,
+    days: Vec<u32>,
+    version: u64,
+}
+
+fn statement(sql: &Sql) -> Value {
+    let params: serde_json::Map<String, Value> = sql
+        .params
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::from(escaped_param(v))))
+        .collect();
+    json!({ "text": sql.text, "params": params })
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).expect("usage: rollup_sql <input.json>");
+    let input: Input =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("parse input");
+    let days: Vec<Value> = input
+        .days
+        .iter()
+        .map(|day| {
+            json!([
+                statement(&stats::sql::roll_sql(&input.site, *day, input.version)),
+                statement(&stats::sql::logged_sql(&input.site, *day, input.version)),
+            ])
+        })
+        .collect();
+    println!("{}", serde_json::to_string(&days).expect("json"));
+}
