@@ -4,7 +4,9 @@
 // for each query of a dashboard, p50/p95 over 20 runs after 2 warm-ups,
 // beside a bare scan of the same rows (`count(), uniq(visitor_id)`) measured
 // in the same run; then the whole dashboard at once (all statements
-// concurrently), 10 times.
+// concurrently), 10 times. All of it twice: with no day rolled (every day
+// read from events and stored visits), then with the 30 days rolled by
+// exactly the Worker's roll statements (edge/stats/examples/rollup_sql.rs).
 // Usage: node bench/stats-queries.mjs N [--keep]   (a ClickHouse must be running:
 //        npm start, or CLICKHOUSE_URL; --keep reuses bench_stats if it holds N events)
 import { execFileSync } from 'node:child_process'
@@ -123,14 +125,21 @@ const more = [
 ]
 const everything = [...dashboard, ...filtered, ...more]
 const dir = mkdtempSync(join(tmpdir(), 'stats-sql-'))
-writeFileSync(join(dir, 'input.json'), JSON.stringify({ site, from, to, queries: everything.map(([, body]) => body) }))
 execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'stats'], {
   cwd: root,
   stdio: 'inherit'
 })
-const plans = JSON.parse(
-  execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')]).toString()
-)
+/** Each query's statements, as the Worker makes them when its range resolves with `rolled` days. */
+function plansFor(rolled) {
+  const input = { site, from, to, rolled, queries: everything.map(([, body]) => body) }
+  writeFileSync(join(dir, 'input.json'), JSON.stringify(input))
+  return JSON.parse(
+    execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')], {
+      maxBuffer: 256 * 1024 * 1024
+    }).toString()
+  )
+}
+let plans = plansFor([])
 
 const bare = {
   text: "SELECT count(), uniq(visitor_id) FROM events WHERE site_domain = {p0:String} AND timestamp >= toDateTime({p1:UInt32}, 'UTC') AND timestamp < toDateTime({p2:UInt32}, 'UTC')",
@@ -153,34 +162,90 @@ const [bareP50, bareP95] = await time([bare])
 // the same scan with exact distinct visitors, which the Stats API counts
 const bareExact = { ...bare, text: bare.text.replace('uniq(', 'uniqExact(') }
 const [exactP50, exactP95] = await time([bareExact])
-console.log(`\n${count.toLocaleString('en-US')} events, ${new Date().toISOString().slice(0, 10)}\n`)
-console.log('| query | statements | p50 ms | p95 ms | × bare scan |\n|---|---:|---:|---:|---:|')
-console.log(`| bare scan: \`count(), uniq(visitor_id)\` | 1 | ${bareP50.toFixed(1)} | ${bareP95.toFixed(1)} | 1.0 |`)
-console.log(
-  `| bare scan, exact: \`count(), uniqExact(visitor_id)\` | 1 | ${exactP50.toFixed(1)} | ${exactP95.toFixed(1)} | ${(exactP50 / bareP50).toFixed(1)} |`
-)
-for (const [i, [what]] of everything.entries()) {
-  const [p50, p95] = await time(plans[i])
-  console.log(
-    `| ${what} | ${plans[i].length} | ${p50.toFixed(1)} | ${p95.toFixed(1)} | ${(p50 / bareP50).toFixed(1)} |`
-  )
+
+/** Every query, then both dashboards at once: [p50, p95] each. */
+async function measure() {
+  const each = []
+  for (const plan of plans) each.push(await time(plan))
+  /** All of a dashboard's statements sent at once, as the Worker sends them, 10 times after 2 warm-ups. */
+  async function atOnce(statements) {
+    const totals = []
+    for (let i = 0; i < 12; i++) {
+      const started = performance.now()
+      await Promise.all(statements.map(run))
+      if (i >= 2) totals.push(performance.now() - started)
+    }
+    totals.sort((a, b) => a - b)
+    return [totals[5], totals[9]]
+  }
+  const whole = await atOnce(plans.slice(0, dashboard.length).flat())
+  const wholeFiltered = await atOnce(plans.slice(dashboard.length, dashboard.length + filtered.length).flat())
+  return { each, whole, wholeFiltered }
 }
 
-/** All of a dashboard's statements sent at once, as the Worker sends them, 10 times after 2 warm-ups. */
-async function atOnce(what, statements) {
-  const totals = []
-  for (let i = 0; i < 12; i++) {
-    const started = performance.now()
-    await Promise.all(statements.map(run))
-    if (i >= 2) totals.push(performance.now() - started)
-  }
-  totals.sort((a, b) => a - b)
-  console.log(
-    `| **${what}, ${statements.length} statements at once** | ${statements.length} | ${totals[5].toFixed(1)} | ${totals[9].toFixed(1)} | ${(totals[5] / bareP50).toFixed(1)} |`
-  )
+// first with no day rolled: every statement reads its days from events and visits
+await query(clickhouse, 'TRUNCATE TABLE day_rolls')
+await query(clickhouse, 'TRUNCATE TABLE day_rollups')
+const unrolled = await measure()
+
+// then the 30 days rolled, one roll each, as the Worker's cron does
+execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'rollup_sql', '-p', 'stats'], {
+  cwd: root,
+  stdio: 'inherit'
+})
+const version = Number(await query(clickhouse, 'SELECT toUInt64(toUnixTimestamp64Micro(now64(6)))'))
+const days = Array.from({ length: (to - from) / 86_400 }, (_, i) => from + i * 86_400)
+writeFileSync(join(dir, 'roll.json'), JSON.stringify({ site, days, version }))
+const rolls = JSON.parse(
+  execFileSync(join(root, 'target/release/examples/rollup_sql'), [join(dir, 'roll.json')], {
+    maxBuffer: 256 * 1024 * 1024
+  }).toString()
+)
+const rollTimes = []
+for (const [roll, logged] of rolls) {
+  const started = performance.now()
+  await run(roll)
+  await run(logged)
+  rollTimes.push(performance.now() - started)
 }
-await atOnce('the whole dashboard', plans.slice(0, dashboard.length).flat())
-await atOnce(
-  'the whole dashboard filtered by a visit property (source)',
-  plans.slice(dashboard.length, dashboard.length + filtered.length).flat()
+rollTimes.sort((a, b) => a - b)
+const rollRows = Number(await query(clickhouse, 'SELECT count() FROM day_rollups'))
+plans = plansFor(days.map((day) => [day, version]))
+const rollBytes = Number(
+  await query(
+    clickhouse,
+    "SELECT sum(bytes_on_disk) FROM system.parts WHERE active AND table = 'day_rollups' AND database = currentDatabase()"
+  )
+)
+const rolled = await measure()
+
+console.log(`\n${count.toLocaleString('en-US')} events, ${new Date().toISOString().slice(0, 10)}`)
+console.log(
+  `rolling a day: p50 ${(rollTimes[Math.floor(rollTimes.length / 2)] / 1000).toFixed(2)} s, max ${(rollTimes.at(-1) / 1000).toFixed(2)} s; ${rollRows.toLocaleString('en-US')} rollup rows for ${days.length} days, ${rollBytes.toLocaleString('en-US')} B on disk\n`
+)
+console.log(
+  '| query | statements | not rolled p50 / p95 ms | × bare | rolled p50 / p95 ms | × bare |\n|---|---:|---:|---:|---:|---:|'
+)
+const row = (what, n, [a50, a95], [b50, b95]) =>
+  console.log(
+    `| ${what} | ${n} | ${a50.toFixed(1)} / ${a95.toFixed(1)} | ${(a50 / bareP50).toFixed(1)} | ${b50.toFixed(1)} / ${b95.toFixed(1)} | ${(b50 / bareP50).toFixed(1)} |`
+  )
+console.log(
+  `| bare scan: \`count(), uniq(visitor_id)\` | 1 | ${bareP50.toFixed(1)} / ${bareP95.toFixed(1)} | 1.0 | | |`
+)
+console.log(
+  `| bare scan, exact: \`count(), uniqExact(visitor_id)\` | 1 | ${exactP50.toFixed(1)} / ${exactP95.toFixed(1)} | ${(exactP50 / bareP50).toFixed(1)} | | |`
+)
+for (const [i, [what]] of everything.entries()) row(what, plans[i].length, unrolled.each[i], rolled.each[i])
+row(
+  `**the whole dashboard, ${plans.slice(0, dashboard.length).flat().length} statements at once**`,
+  plans.slice(0, dashboard.length).flat().length,
+  unrolled.whole,
+  rolled.whole
+)
+row(
+  `**the whole dashboard filtered by a visit property (source), ${plans.slice(dashboard.length, dashboard.length + filtered.length).flat().length} statements at once**`,
+  plans.slice(dashboard.length, dashboard.length + filtered.length).flat().length,
+  unrolled.wholeFiltered,
+  rolled.wholeFiltered
 )

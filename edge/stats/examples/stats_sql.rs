@@ -2,7 +2,9 @@
 //! benchmark can time exactly those statements against ClickHouse.
 //!
 //! Usage: cargo run -p stats --example stats_sql -- <input.json>
-//! input: `{"site": Site, "from": <unix s>, "to": <unix s>, "queries": [body]}`
+//! input: `{"site": Site, "from": <unix s>, "to": <unix s>, "queries": [body],
+//! "rolled": [[<unix s of a UTC midnight>, <version>]]}` (`rolled`, the days
+//! the range resolves as rolled, may be left out: none)
 //! output: per query, the statements of its plan (`stats::statements`, which
 //! the Worker sends together) as `{"text", "params"}`, params escaped as
 //! ClickHouse's HTTP interface reads them.
@@ -19,6 +21,8 @@ struct Input {
     from: u32,
     to: u32,
     queries: Vec<Value>,
+    #[serde(default)]
+    rolled: Vec<(u32, u64)>,
 }
 
 fn statement(sql: &Sql) -> Value {
@@ -38,8 +42,8 @@ fn main() {
     let range = Resolved {
         from: input.from,
         to: input.to,
-        from_local: String::new(),
-        to_local: String::new(),
+        rolled: input.rolled.clone(),
+        ..Resolved::default()
     };
     let plans: Vec<Value> = input
         .queries

@@ -90,6 +90,7 @@ mod tests {
             to: 1_774_825_200,
             from_local: "2026-03-29T00:00:00+01:00".into(),
             to_local: "2026-03-29T23:59:59+02:00".into(),
+            ..Resolved::default()
         };
         plan::plan(&query, range).unwrap()
     }

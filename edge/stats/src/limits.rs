@@ -96,8 +96,7 @@ mod tests {
         Resolved {
             from: 1_700_000_000,
             to: 1_700_000_000 + days * 86_400,
-            from_local: String::new(),
-            to_local: String::new(),
+            ..Resolved::default()
         }
     }
 

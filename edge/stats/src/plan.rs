@@ -373,8 +373,7 @@ mod tests {
         let range = Resolved {
             from: 1_774_738_800,
             to: 1_774_738_800 + 30 * 86_400,
-            from_local: String::new(),
-            to_local: String::new(),
+            ..Resolved::default()
         };
         rolled(&query, &range).map(|set| set.iter().map(Dimension::name).collect())
     }

@@ -9,18 +9,23 @@ use crate::columns::{count, RowError};
 use crate::error::StatsError;
 use crate::query::{DateRange, QueryError};
 use crate::schema::Granularity;
+use crate::sql::fresh_days_sql;
 use model::sql::Sql;
 use model::tables::EVENTS;
 use serde_json::Value;
 
 /// A resolved range: `[from, to)` in Unix seconds, and its ends as the site
 /// sees them (`YYYY-MM-DDThh:mm:ss±hh:mm`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Resolved {
     pub from: u32,
     pub to: u32,
     pub from_local: String,
     pub to_local: String,
+    /// The whole UTC days of the range whose rollup may be read (rolled since
+    /// their last change, in the site's time zone of now): each day's
+    /// midnight in Unix seconds and its roll's version ([`crate::sql`]'s days).
+    pub rolled: Vec<(u32, u64)>,
 }
 
 /// The statement that resolves `range` for `site` in time zone `tz`: one row
@@ -28,6 +33,7 @@ pub struct Resolved {
 pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
     let mut sql = Sql::default();
     let tz_p = sql.bind("String", tz);
+    let site_p = sql.bind("String", site);
     let today = format!("toDate(now(), {tz_p})");
     // (first local day, day after the last) for day ranges
     let days = |first: String, last: String| (first, format!("({last}) + 1"));
@@ -55,7 +61,6 @@ pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
                 ),
                 // "all": from the site's first event (today when it has none)
                 _ => {
-                    let site_p = sql.bind("String", site);
                     days(
                         // minOrNull: min() of no rows is 1970-01-01, not "none"
                         format!("least({today}, ifNull((SELECT toDate(minOrNull(timestamp), {tz_p}) FROM {EVENTS} WHERE site_domain = {site_p}), {today}))"),
@@ -89,8 +94,17 @@ pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
     let local = |t: &str| {
         format!("concat(formatDateTime({t}, '%Y-%m-%dT%H:%i:%S', {tz_p}), replaceRegexpOne(formatDateTime({t}, '%z', {tz_p}), '(\\\\d\\\\d)$', ':\\\\1'))")
     };
+    // the range's whole UTC days whose rollup may be read, from the same bounds
+    let rolled = fresh_days_sql(
+        &site_p,
+        &tz_p,
+        &format!("toDate({} + 86399, 'UTC')", bounds.0),
+        &format!("toDate({}, 'UTC')", bounds.1),
+    );
     sql.text = format!(
-        "SELECT toUnixTimestamp(f), toUnixTimestamp(t), {}, {} FROM (SELECT {} AS f, {} AS t)",
+        "SELECT toUnixTimestamp(f), toUnixTimestamp(t), {}, {}, \
+         (SELECT groupArray((toUInt32(toDateTime(date, 'UTC')), version)) FROM ({rolled})) \
+         FROM (SELECT {} AS f, {} AS t)",
         local("f"),
         local("t - 1"),
         bounds.0,
@@ -119,11 +133,28 @@ pub fn read_resolved(rows: &[Value]) -> Result<Resolved, StatsError> {
             .map(str::to_string)
             .ok_or_else(unreadable)
     };
+    let rolled = cells
+        .get(4)
+        .and_then(Value::as_array)
+        .ok_or_else(unreadable)?
+        .iter()
+        .map(|pair| {
+            let day = pair
+                .get(0)
+                .and_then(count)
+                .and_then(|n| u32::try_from(n).ok());
+            match (day, pair.get(1).and_then(count)) {
+                (Some(day), Some(version)) => Ok((day, version)),
+                _ => Err(unreadable()),
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let resolved = Resolved {
         from: seconds(0)?,
         to: seconds(1)?,
         from_local: text(2)?,
         to_local: text(3)?,
+        rolled,
     };
     if resolved.from < resolved.to {
         Ok(resolved)
@@ -190,9 +221,15 @@ mod tests {
 
     #[test]
     fn resolved_rows_are_read_or_refused() {
-        let row = serde_json::json!([10, "20", "a", "b"]);
-        assert_eq!(read_resolved(&[row]).unwrap().to, 20);
-        let inverted = serde_json::json!([20, 10, "a", "b"]);
+        let row = serde_json::json!([10, "20", "a", "b", [[86400, "1764000000000000"]]]);
+        let resolved = read_resolved(&[row]).unwrap();
+        assert_eq!(resolved.to, 20);
+        assert_eq!(resolved.rolled, [(86_400, 1_764_000_000_000_000)]);
+        assert!(matches!(
+            read_resolved(&[serde_json::json!([10, 20, "a", "b", [[86400]]])]),
+            Err(StatsError::Row(_))
+        ));
+        let inverted = serde_json::json!([20, 10, "a", "b", []]);
         assert!(matches!(
             read_resolved(&[inverted]),
             Err(StatsError::Query(_))

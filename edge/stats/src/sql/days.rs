@@ -7,7 +7,10 @@
 //! A day is read from its rollup only while its latest roll (`day_rolls`)
 //! is newer than its last change (`day_changes`, stamped by the consumer
 //! after it stored events and refreshed their visits): a late event makes a
-//! day slower to read until the next roll, never wrong.
+//! day slower to read until the next roll, never wrong. Those days come with
+//! the resolved range ([`fresh_days_sql`] is part of its statement), so a
+//! statement names its rolled and other days as bound lists, and leaves out
+//! the part it does not need.
 
 use super::expression::Builder;
 use super::order::finish;
@@ -70,9 +73,11 @@ fn column(dimension: &Dimension, i: usize) -> String {
     .to_string()
 }
 
-/// The days of `[first, end)` whose latest roll is newer than their last
-/// change, with that roll's version: `date`, `version`.
-fn fresh_days(site_p: &str, tz_p: &str, first: &str, end: &str) -> String {
+/// The days of `[first, end)` (`Date` expressions) whose latest roll is
+/// newer than their last change and was cut in time zone `tz_p`, with that
+/// roll's version: `date`, `version`. Asked with the range
+/// ([`crate::range::resolve_sql`]), so that each statement knows its days.
+pub(crate) fn fresh_days_sql(site_p: &str, tz_p: &str, first: &str, end: &str) -> String {
     let days = format!("site_domain = {site_p} AND date >= {first} AND date < {end}");
     format!(
         "SELECT r.date AS date, r.last AS version FROM \
@@ -83,9 +88,47 @@ fn fresh_days(site_p: &str, tz_p: &str, first: &str, end: &str) -> String {
     )
 }
 
-/// `query`'s groups from the rolled days of its range where there are, from
-/// its own path for the other days; `set` is the rolled set that holds them
-/// ([`crate::plan::rolled`]).
+/// The rolled days a statement over `range` reads from their rollup: whole
+/// UTC days inside it.
+pub(super) fn rolled_days(range: &Resolved) -> Vec<(u32, u64)> {
+    range
+        .rolled
+        .iter()
+        .filter(|(day, _)| *day % DAY == 0 && *day >= range.from && day + DAY <= range.to)
+        .copied()
+        .collect()
+}
+
+/// `YYYY-MM-DD` of the UTC day holding `seconds` (the civil-from-days
+/// arithmetic of Howard Hinnant's date algorithms; written out because the
+/// Worker needs this one conversion and carries no date crate).
+fn utc_date(seconds: u32) -> String {
+    let z = i64::from(seconds / DAY) + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// A bound `Array(Date)` of the days starting at `days` (Unix seconds).
+fn date_list(days: impl Iterator<Item = u32>) -> String {
+    let dates: Vec<String> = days.map(|d| format!("'{}'", utc_date(d))).collect();
+    format!("[{}]", dates.join(","))
+}
+
+/// `query`'s groups from the rolled days of its range ([`rolled_days`], not
+/// empty), and from its own path for the other days, if any; `set` is the
+/// rolled set that holds them ([`crate::plan::rolled`]).
 pub(super) fn read(
     mut b: Builder,
     query: &Query,
@@ -93,16 +136,17 @@ pub(super) fn read(
     set: &[Dimension],
     scope: &Scope,
 ) -> Sql {
-    let Scope {
-        site_p,
-        from_p,
-        to_p,
-    } = scope;
-    // whole days: from the first UTC midnight at or after `from` to the last at or before `to`
-    let first = format!("toDate(toDateTime({from_p}, 'UTC') + 86399)");
-    let end = format!("toDate(toDateTime({to_p}, 'UTC'))");
-    let fresh = fresh_days(site_p, &b.tz_p.clone(), &first, &end);
+    let rolled_days = rolled_days(range);
+    let site_p = &scope.site_p;
     let key_p = b.sql.bind("String", &roll_key(set, &b.site.timezone));
+    let rolls: Vec<String> = rolled_days
+        .iter()
+        .map(|(day, version)| format!("('{}',{version})", utc_date(*day)))
+        .collect();
+    let rolls_p = b.sql.bind(
+        "Array(Tuple(Date, UInt64))",
+        &format!("[{}]", rolls.join(",")),
+    );
     let stored_columns: Vec<String> = set
         .iter()
         .enumerate()
@@ -112,7 +156,7 @@ pub(super) fn read(
     selected.extend(SUMMED.iter().map(|c| c.to_string()));
     let stored = format!(
         "SELECT {} FROM {DAY_ROLLUPS} WHERE site_domain = {site_p} AND dimension = {key_p} \
-         AND date >= {first} AND date < {end} AND (date, version) IN ({fresh})",
+         AND (date, version) IN {rolls_p}",
         selected.join(", ")
     );
     let filter = b.all(&query.filters, range);
@@ -136,24 +180,28 @@ pub(super) fn read(
         .iter()
         .map(|n| format!("{} AS {n}", column(&set[set.len() - 1], set.len() - 1)))
         .collect();
-    let rolled = format!(
+    let mut parts = vec![format!(
         "SELECT {} FROM ({stored}) WHERE {filter}",
         with_groups(rolled_groups)
-    );
+    )];
 
-    // the other days of the range: every UTC day it touches, less the fresh ones
-    let day_count = (range.to.saturating_sub(1) / DAY).saturating_sub(range.from / DAY) + 1;
-    let count_p = b.sql.bind("UInt32", &day_count.to_string());
-    let other_days = format!(
-        "SELECT day FROM (SELECT toDate(toDateTime({from_p}, 'UTC')) + number AS day FROM numbers({count_p})) \
-         WHERE day NOT IN (SELECT date FROM ({fresh}))"
-    );
-    let (_, raw) = groups(&mut b, query, range, scope, Some(&other_days));
-    let raw_groups: Vec<String> = names
-        .iter()
-        .map(|n| format!("toString({n}) AS {n}"))
+    // the other days the range touches, along the query's own path
+    let first_day = range.from - range.from % DAY;
+    let other_days: Vec<u32> = (first_day..range.to)
+        .step_by(DAY as usize)
+        .filter(|day| !rolled_days.iter().any(|(d, _)| d == day))
         .collect();
-    let raw = format!("SELECT {} FROM ({raw})", with_groups(raw_groups));
+    if !other_days.is_empty() {
+        let days_p = b
+            .sql
+            .bind("Array(Date)", &date_list(other_days.into_iter()));
+        let (_, raw) = groups(&mut b, query, range, scope, Some(&days_p));
+        let raw_groups: Vec<String> = names
+            .iter()
+            .map(|n| format!("toString({n}) AS {n}"))
+            .collect();
+        parts.push(format!("SELECT {} FROM ({raw})", with_groups(raw_groups)));
+    }
 
     let mut totals: Vec<String> = names.clone();
     totals.extend(
@@ -170,8 +218,9 @@ pub(super) fn read(
         format!(" GROUP BY {}", names.join(", "))
     };
     let result = format!(
-        "SELECT {} FROM ({rolled} UNION ALL {raw}){group_by}",
-        totals.join(", ")
+        "SELECT {} FROM ({}){group_by}",
+        totals.join(", "),
+        parts.join(" UNION ALL ")
     );
     finish(b, query, &names, result)
 }
@@ -193,8 +242,7 @@ pub fn roll_sql(site: &Site, day: u32, version: u64) -> Sql {
     let range = Resolved {
         from: day,
         to: day + DAY,
-        from_local: String::new(),
-        to_local: String::new(),
+        ..Resolved::default()
     };
     let mut all = Query {
         site_id: site.domain.clone(),
@@ -284,4 +332,33 @@ pub fn read_numbers(tsv: &str) -> Result<Vec<u64>, RowError> {
         .filter(|line| !line.is_empty())
         .map(|line| line.parse().map_err(|_| RowError(line.to_string())))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn utc_dates_are_the_calendar_s() {
+        // every 3 hours over 1970..2100, leap years and centuries included
+        for seconds in (0..4_102_444_800u32).step_by(3 * 3_600 + 17) {
+            let expected = DateTime::<Utc>::from_timestamp(i64::from(seconds), 0)
+                .unwrap()
+                .format("%Y-%m-%d")
+                .to_string();
+            assert_eq!(utc_date(seconds), expected, "{seconds}");
+        }
+    }
+
+    #[test]
+    fn only_whole_rolled_days_inside_the_range_are_read_from_rollups() {
+        let range = Resolved {
+            from: 10 * DAY + 3_600,
+            to: 13 * DAY,
+            rolled: vec![(10 * DAY, 1), (11 * DAY, 2), (12 * DAY, 3), (13 * DAY, 4)],
+            ..Resolved::default()
+        };
+        assert_eq!(rolled_days(&range), [(11 * DAY, 2), (12 * DAY, 3)]);
+    }
 }

@@ -15,6 +15,7 @@ mod order;
 mod rollup;
 mod source;
 
+pub(crate) use days::fresh_days_sql;
 pub use days::{due_sql, logged_sql, read_numbers, roll_sql, version_sql};
 
 use crate::plan::{path, rolled, Path};
@@ -32,7 +33,7 @@ use source::{event_columns, stored_visits};
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let mut b = Builder::new(site, query);
     let scope = Scope::bind(&mut b.sql, site, range);
-    if let Some(set) = rolled(query, range) {
+    if let Some(set) = rolled(query, range).filter(|_| !days::rolled_days(range).is_empty()) {
         return days::read(b, query, range, &set, &scope);
     }
     if path(query) == Path::Rollup {
@@ -301,8 +302,7 @@ mod tests {
         Resolved {
             from: 1_774_738_800,
             to: 1_774_825_200,
-            from_local: String::new(),
-            to_local: String::new(),
+            ..Resolved::default()
         }
     }
 
@@ -347,10 +347,27 @@ mod tests {
             day.clone(),
         );
         assert_eq!(path(&top_pages), Path::Rollup);
-        // … and rolled days first, when there are
-        assert!(statement(&top_pages, &site(), &range())
+        // … and rolled days first, when the range holds some: then only the
+        // other days (here the two cut days) are read from events
+        assert!(!statement(&top_pages, &site(), &range())
             .text
-            .contains("FROM day_rollups"));
+            .contains("day_rollups"));
+        let rolled = Resolved {
+            to: 1_774_742_400 + 86_400 + 3_600,
+            rolled: vec![(1_774_742_400, 7)],
+            ..range()
+        };
+        let both = statement(&top_pages, &site(), &rolled);
+        assert!(both.text.contains("FROM day_rollups") && both.text.contains("FROM events"));
+        let p = |v: &str| both.params.iter().any(|(_, x)| x == v);
+        assert!(p("[('2026-03-29',7)]") && p("['2026-03-28','2026-03-30']"));
+        let whole = Resolved {
+            from: 1_774_742_400,
+            to: 1_774_742_400 + 86_400,
+            ..rolled
+        };
+        let only = statement(&top_pages, &site(), &whole);
+        assert!(only.text.contains("FROM day_rollups") && !only.text.contains("FROM events"));
         let goals = q(&["visitors"], &["event:goal"], none.clone(), day.clone());
         assert!(statement(&goals, &site(), &range())
             .text
