@@ -7,8 +7,9 @@
 // concurrently), 10 times. All of it twice: with no day rolled (every day
 // read from events and stored visits), then with the 30 days rolled by
 // exactly the Worker's roll statements (edge/stats/examples/rollup_sql.rs).
-// Usage: node bench/stats-queries.mjs N [--keep]   (a ClickHouse must be running:
-//        npm start, or CLICKHOUSE_URL; --keep reuses bench_stats if it holds N events)
+// Usage: node bench/stats-queries.mjs N [--keep] [--rolled-only]   (a ClickHouse must be
+//        running: npm start, or CLICKHOUSE_URL; --keep reuses bench_stats if it holds N
+//        events; --rolled-only skips the pass with no day rolled)
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -19,6 +20,7 @@ import { root } from '../scripts/lib/paths.mjs'
 
 const count = Number(process.argv[2] || 1_000_000)
 const keep = process.argv.includes('--keep')
+const rolledOnly = process.argv.includes('--rolled-only')
 const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_DATABASE: 'bench_stats' })
 const site = {
   domain: 'backstage.fawkes.idp',
@@ -186,7 +188,7 @@ async function measure() {
 // first with no day rolled: every statement reads its days from events and visits
 await query(clickhouse, 'TRUNCATE TABLE day_rolls')
 await query(clickhouse, 'TRUNCATE TABLE day_rollups')
-const unrolled = await measure()
+const unrolled = rolledOnly ? null : await measure()
 
 // then the 30 days rolled, one roll each, as the Worker's cron does
 execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'rollup_sql', '-p', 'stats'], {
@@ -226,9 +228,9 @@ console.log(
 console.log(
   '| query | statements | not rolled p50 / p95 ms | × bare | rolled p50 / p95 ms | × bare |\n|---|---:|---:|---:|---:|---:|'
 )
-const row = (what, n, [a50, a95], [b50, b95]) =>
+const row = (what, n, before, [b50, b95]) =>
   console.log(
-    `| ${what} | ${n} | ${a50.toFixed(1)} / ${a95.toFixed(1)} | ${(a50 / bareP50).toFixed(1)} | ${b50.toFixed(1)} / ${b95.toFixed(1)} | ${(b50 / bareP50).toFixed(1)} |`
+    `| ${what} | ${n} | ${before ? `${before[0].toFixed(1)} / ${before[1].toFixed(1)} | ${(before[0] / bareP50).toFixed(1)}` : '— | —'} | ${b50.toFixed(1)} / ${b95.toFixed(1)} | ${(b50 / bareP50).toFixed(1)} |`
   )
 console.log(
   `| bare scan: \`count(), uniq(visitor_id)\` | 1 | ${bareP50.toFixed(1)} / ${bareP95.toFixed(1)} | 1.0 | | |`
@@ -236,16 +238,16 @@ console.log(
 console.log(
   `| bare scan, exact: \`count(), uniqExact(visitor_id)\` | 1 | ${exactP50.toFixed(1)} / ${exactP95.toFixed(1)} | ${(exactP50 / bareP50).toFixed(1)} | | |`
 )
-for (const [i, [what]] of everything.entries()) row(what, plans[i].length, unrolled.each[i], rolled.each[i])
+for (const [i, [what]] of everything.entries()) row(what, plans[i].length, unrolled?.each[i], rolled.each[i])
 row(
   `**the whole dashboard, ${plans.slice(0, dashboard.length).flat().length} statements at once**`,
   plans.slice(0, dashboard.length).flat().length,
-  unrolled.whole,
+  unrolled?.whole,
   rolled.whole
 )
 row(
   `**the whole dashboard filtered by a visit property (source), ${plans.slice(dashboard.length, dashboard.length + filtered.length).flat().length} statements at once**`,
   plans.slice(dashboard.length, dashboard.length + filtered.length).flat().length,
-  unrolled.wholeFiltered,
+  unrolled?.wholeFiltered,
   rolled.wholeFiltered
 )

@@ -9,7 +9,7 @@ import { test } from 'node:test'
 import { query } from '../scripts/lib/clickhouse.mjs'
 import { insertEvents } from '../scripts/lib/events.mjs'
 import { oracleQueries } from './fixtures/stats-queries.mjs'
-import { BACKSTAGE, HOSTILE, PORTAL, statsFixture } from './support/stats.mjs'
+import { BACKSTAGE, HOSTILE, PORTAL, SITES, statsFixture } from './support/stats.mjs'
 import { at, awayFromMidnight } from './support/time.mjs'
 
 const fx = statsFixture()
@@ -80,7 +80,7 @@ test('with the closed days rolled up, every answer still equals the brute-force 
   )
   await query(
     fx.clickhouse,
-    "INSERT INTO day_rolls SELECT {site:String}, {day:Date}, {version:UInt64}, 'America/New_York'",
+    "INSERT INTO day_rolls SELECT {site:String}, {day:Date}, {version:UInt64}, 'America/New_York', '[]'",
     { params }
   )
   const made = (await fx.stats(body)).json.results[0].metrics[0]
@@ -96,6 +96,24 @@ test('with the closed days rolled up, every answer still equals the brute-force 
     sitesOfDay
   )
   assert.deepEqual((await fx.stats(body)).json.results, expected.results)
+
+  // a goal removed: the rolled days' goal rows counted it, so goals are read from events until
+  // the next roll; the other panels still read the rolls
+  const [backstage] = SITES
+  const fewer = { ...backstage, goals: backstage.goals.slice(1) }
+  const settings = ({ timezone, retention, goals }) => ({ timezone, retention, goals })
+  await fx.edge.admin.putSite(BACKSTAGE, settings(fewer))
+  const goals = {
+    site_id: BACKSTAGE,
+    metrics: ['visitors', 'events', 'conversion_rate'],
+    date_range: '30d',
+    dimensions: ['event:goal']
+  }
+  const now = Math.floor(Date.now() / 1000)
+  const [withFewer] = await fx.oracle([{ body: goals, now }], [fewer, ...SITES.slice(1)])
+  assert.ok(withFewer.results.length > 0)
+  assert.deepEqual((await fx.stats(goals)).json.results, withFewer.results)
+  await fx.edge.admin.putSite(BACKSTAGE, settings(backstage))
 })
 
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {

@@ -33,13 +33,15 @@ ORDER BY (site_domain, dimension, date, version);
 
 -- One row per finished roll of a day; its version is ClickHouse's clock when
 -- the roll began (microseconds), taken before it read anything; its time
--- zone the site's then (time buckets are cut in it).
+-- zone and goals the site's then (time buckets are cut in the one, goal rows
+-- count the other: a roll is read only while they are the site's still).
 CREATE TABLE IF NOT EXISTS day_rolls
 (
     site_domain LowCardinality(String),
     date        Date,
     version     UInt64,
-    timezone    LowCardinality(String)
+    timezone    LowCardinality(String),
+    goals       String
 )
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (site_domain, date);

@@ -110,13 +110,13 @@ export function statsFixture() {
   }
 
   /** The oracle's answers for `sent` ([{body, now}], `now` in Unix seconds) over the fixture events. */
-  fixture.oracle = async (sent) => {
+  fixture.oracle = async (sent, sites = SITES) => {
     const file = join(fixture.dir, `oracle-${Math.random().toString(36).slice(2)}.json`)
     // visitor ids are 64-bit: written as JSON numbers, not through JS numbers
     const events = fixture.events.map((e) => JSON.stringify(e).replace(/"visitor_id":"(\d+)"/, '"visitor_id":$1'))
     writeFileSync(
       file,
-      `{"sites":${JSON.stringify(SITES)},"queries":${JSON.stringify(sent)},"events":[${events.join(',')}]}`
+      `{"sites":${JSON.stringify(sites)},"queries":${JSON.stringify(sent)},"events":[${events.join(',')}]}`
     )
     // asynchronously: a blocked event loop would leave fetch a keep-alive socket the Worker has closed
     const { stdout } = await promisify(execFile)(join(root, 'target/debug/examples/stats_oracle'), [file], {

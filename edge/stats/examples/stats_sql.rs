@@ -4,7 +4,7 @@
 //! Usage: cargo run -p stats --example stats_sql -- <input.json>
 //! input: `{"site": Site, "from": <unix s>, "to": <unix s>, "queries": [body],
 //! "rolled": [[<unix s of a UTC midnight>, <version>]]}` (`rolled`, the days
-//! the range resolves as rolled, may be left out: none)
+//! the range resolves as rolled with the site's goals, may be left out: none)
 //! output: per query, the statements of its plan (`stats::statements`, which
 //! the Worker sends together) as `{"text", "params"}`, params escaped as
 //! ClickHouse's HTTP interface reads them.
@@ -13,7 +13,7 @@ use model::settings::Site;
 use model::sql::{escaped_param, Sql};
 use serde_json::{json, Value};
 use stats::query::parse;
-use stats::range::Resolved;
+use stats::range::{Resolved, RolledDay};
 
 #[derive(serde::Deserialize)]
 struct Input {
@@ -42,7 +42,15 @@ fn main() {
     let range = Resolved {
         from: input.from,
         to: input.to,
-        rolled: input.rolled.clone(),
+        rolled: input
+            .rolled
+            .iter()
+            .map(|&(day, version)| RolledDay {
+                day,
+                version,
+                same_goals: true,
+            })
+            .collect(),
         ..Resolved::default()
     };
     let plans: Vec<Value> = input

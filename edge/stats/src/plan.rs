@@ -236,8 +236,9 @@ pub fn total_query(query: &Query, for_conversions: bool) -> Query {
 }
 
 /// The dimensions a day is rolled by alone: every visit dimension, and the
-/// event dimensions without a parameter (goals change with the settings:
-/// they stay on `page_days`; props are open-ended).
+/// event dimensions without a parameter (props are open-ended). Goals too,
+/// besides these: a roll counts the site's goals of then, and is read for
+/// goals only while they are the site's (`range::RolledDay::same_goals`).
 pub const ROLLED: [Dimension; 18] = [
     Dimension::Event(EventDimension::Page),
     Dimension::Event(EventDimension::Name),
@@ -279,8 +280,9 @@ pub const CUBE_FILTERS: [Dimension; 5] = [
 ];
 
 /// The dashboard's panels, broken down under a [`CUBE_FILTERS`] filter.
-pub const CUBE_BREAKDOWNS: [Dimension; 10] = [
+pub const CUBE_BREAKDOWNS: [Dimension; 11] = [
     Dimension::Time(Granularity::Day),
+    Dimension::Event(EventDimension::Goal),
     Dimension::Event(EventDimension::Page),
     Dimension::Event(EventDimension::Name),
     Dimension::Visit(VisitDimension::Source),
@@ -293,10 +295,12 @@ pub const CUBE_BREAKDOWNS: [Dimension; 10] = [
 ];
 
 /// Every set of dimensions a day is rolled by, a filter's first: none (the
-/// day's total), each alone, each time bucket, each filter with each panel.
+/// day's total), each alone, the site's goals, each time bucket, each filter
+/// with each panel.
 pub fn roll_sets() -> Vec<Vec<Dimension>> {
     let mut sets = vec![Vec::new()];
     sets.extend(ROLLED.iter().map(|d| vec![d.clone()]));
+    sets.push(vec![Dimension::Event(EventDimension::Goal)]);
     sets.extend(ROLLED_TIMES.iter().map(|g| vec![Dimension::Time(*g)]));
     for filter in &CUBE_FILTERS {
         for breakdown in CUBE_BREAKDOWNS.iter().filter(|b| *b != filter) {
@@ -333,7 +337,7 @@ pub fn rolled(query: &Query, range: &Resolved) -> Option<Vec<Dimension>> {
         [d] => Some(match granularity(d, range) {
             Some(g) if ROLLED_TIMES.contains(&g) => Dimension::Time(g),
             Some(_) => return None,
-            None if ROLLED.contains(d) => d.clone(),
+            None if ROLLED.contains(d) || *d == Dimension::Event(EventDimension::Goal) => d.clone(),
             None => return None,
         }),
         _ => return None,
@@ -402,9 +406,11 @@ mod tests {
         let devices = json!({"metrics": ["visitors"],
                              "filters": [["is_not", "visit:device", ["Mobile", "Tablet"]]]});
         assert_eq!(rolled_of(devices), Some(vec!["visit:device".into()]));
-        // not rolled: goals, props, two dimensions, two filters, an event filter
+        let goals =
+            json!({"metrics": ["visitors", "conversion_rate"], "dimensions": ["event:goal"]});
+        assert_eq!(rolled_of(goals), Some(vec!["event:goal".into()]));
+        // not rolled: props, two dimensions, two filters, an event filter
         for body in [
-            json!({"metrics": ["visitors"], "dimensions": ["event:goal"]}),
             json!({"metrics": ["visitors"], "dimensions": ["event:props:plan"]}),
             json!({"metrics": ["visitors"], "dimensions": ["visit:source", "event:page"]}),
             json!({"metrics": ["visitors"], "filters": [["is", "visit:device", ["Mobile"]],

@@ -9,7 +9,8 @@ use crate::columns::{count, RowError};
 use crate::error::StatsError;
 use crate::query::{DateRange, QueryError};
 use crate::schema::Granularity;
-use crate::sql::fresh_days_sql;
+use crate::sql::{fresh_days_sql, goals_rolled};
+use model::settings::Site;
 use model::sql::Sql;
 use model::tables::EVENTS;
 use serde_json::Value;
@@ -23,17 +24,28 @@ pub struct Resolved {
     pub from_local: String,
     pub to_local: String,
     /// The whole UTC days of the range whose rollup may be read (rolled since
-    /// their last change, in the site's time zone of now): each day's
-    /// midnight in Unix seconds and its roll's version ([`crate::sql`]'s days).
-    pub rolled: Vec<(u32, u64)>,
+    /// their last change, in the site's time zone of now; [`crate::sql`]'s days).
+    pub rolled: Vec<RolledDay>,
 }
 
-/// The statement that resolves `range` for `site` in time zone `tz`: one row
-/// `[from, to, from_local, to_local]`.
-pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
+/// A day whose rollup may be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RolledDay {
+    /// The day's UTC midnight, in Unix seconds.
+    pub day: u32,
+    /// Its roll's version.
+    pub version: u64,
+    /// Rolled with the site's goals of now: its goal rows may be read too.
+    pub same_goals: bool,
+}
+
+/// The statement that resolves `range` for `site` in its time zone: one row
+/// `[from, to, from_local, to_local, [[day, version, same goals]]]`.
+pub fn resolve_sql(range: &DateRange, site: &Site) -> Sql {
     let mut sql = Sql::default();
-    let tz_p = sql.bind("String", tz);
-    let site_p = sql.bind("String", site);
+    let tz_p = sql.bind("String", &site.timezone);
+    let site_p = sql.bind("String", &site.domain);
+    let goals_p = sql.bind("String", &goals_rolled(site));
     let today = format!("toDate(now(), {tz_p})");
     // (first local day, day after the last) for day ranges
     let days = |first: String, last: String| (first, format!("({last}) + 1"));
@@ -98,12 +110,13 @@ pub fn resolve_sql(range: &DateRange, site: &str, tz: &str) -> Sql {
     let rolled = fresh_days_sql(
         &site_p,
         &tz_p,
+        &goals_p,
         &format!("toDate({} + 86399, 'UTC')", bounds.0),
         &format!("toDate({}, 'UTC')", bounds.1),
     );
     sql.text = format!(
         "SELECT toUnixTimestamp(f), toUnixTimestamp(t), {}, {}, \
-         (SELECT groupArray((toUInt32(toDateTime(date, 'UTC')), version)) FROM ({rolled})) \
+         (SELECT groupArray((toUInt32(toDateTime(date, 'UTC')), version, same_goals)) FROM ({rolled})) \
          FROM (SELECT {} AS f, {} AS t)",
         local("f"),
         local("t - 1"),
@@ -138,13 +151,18 @@ pub fn read_resolved(rows: &[Value]) -> Result<Resolved, StatsError> {
         .and_then(Value::as_array)
         .ok_or_else(unreadable)?
         .iter()
-        .map(|pair| {
-            let day = pair
+        .map(|cells| {
+            let day = cells
                 .get(0)
                 .and_then(count)
                 .and_then(|n| u32::try_from(n).ok());
-            match (day, pair.get(1).and_then(count)) {
-                (Some(day), Some(version)) => Ok((day, version)),
+            let same_goals = cells.get(2).and_then(count);
+            match (day, cells.get(1).and_then(count), same_goals) {
+                (Some(day), Some(version), Some(same)) => Ok(RolledDay {
+                    day,
+                    version,
+                    same_goals: same == 1,
+                }),
                 _ => Err(unreadable()),
             }
         })
@@ -214,19 +232,28 @@ mod tests {
             from: "2026-03-29T00:00:00'; DROP".into(),
             to: "2026-03-30".into(),
         };
-        let sql = resolve_sql(&range, "s", "Europe/Berlin'--");
+        let site = Site {
+            timezone: "Europe/Berlin'--".into(),
+            ..Site::new("s")
+        };
+        let sql = resolve_sql(&range, &site);
         assert!(!sql.text.contains("DROP") && !sql.text.contains("Berlin"));
         assert_eq!(sql.params[0].1, "Europe/Berlin'--");
     }
 
     #[test]
     fn resolved_rows_are_read_or_refused() {
-        let row = serde_json::json!([10, "20", "a", "b", [[86400, "1764000000000000"]]]);
+        let row = serde_json::json!([10, "20", "a", "b", [[86400, "1764000000000000", 1]]]);
         let resolved = read_resolved(&[row]).unwrap();
         assert_eq!(resolved.to, 20);
-        assert_eq!(resolved.rolled, [(86_400, 1_764_000_000_000_000)]);
+        let day = RolledDay {
+            day: 86_400,
+            version: 1_764_000_000_000_000,
+            same_goals: true,
+        };
+        assert_eq!(resolved.rolled, [day]);
         assert!(matches!(
-            read_resolved(&[serde_json::json!([10, 20, "a", "b", [[86400]]])]),
+            read_resolved(&[serde_json::json!([10, 20, "a", "b", [[86400, 1]]])]),
             Err(StatsError::Row(_))
         ));
         let inverted = serde_json::json!([20, 10, "a", "b", []]);

@@ -18,7 +18,7 @@ use super::{groups, Scope};
 use crate::columns::RowError;
 use crate::plan::{roll_key, roll_sets};
 use crate::query::{DateRange, Query};
-use crate::range::Resolved;
+use crate::range::{Resolved, RolledDay};
 use crate::schema::{Dimension, EventDimension, Metric, VisitDimension};
 use model::settings::Site;
 use model::sql::Sql;
@@ -67,6 +67,7 @@ fn column(dimension: &Dimension, i: usize) -> String {
             VisitDimension::EntryPage => "s_entry_page",
             VisitDimension::ExitPage => "s_exit_page",
         },
+        Dimension::Event(EventDimension::Goal) => "goal",
         // a time bucket is read as it was stored, never recomputed
         _ => return format!("t{i}"),
     }
@@ -77,24 +78,40 @@ fn column(dimension: &Dimension, i: usize) -> String {
 /// newer than their last change and was cut in time zone `tz_p`, with that
 /// roll's version: `date`, `version`. Asked with the range
 /// ([`crate::range::resolve_sql`]), so that each statement knows its days.
-pub(crate) fn fresh_days_sql(site_p: &str, tz_p: &str, first: &str, end: &str) -> String {
+pub(crate) fn fresh_days_sql(
+    site_p: &str,
+    tz_p: &str,
+    goals_p: &str,
+    first: &str,
+    end: &str,
+) -> String {
     let days = format!("site_domain = {site_p} AND date >= {first} AND date < {end}");
     format!(
-        "SELECT r.date AS date, r.last AS version FROM \
-         (SELECT date, max(version) AS last, argMax(timezone, version) AS tz \
-         FROM {DAY_ROLLS} WHERE {days} GROUP BY date) AS r \
+        "SELECT r.date AS date, r.last AS version, r.goals = {goals_p} AS same_goals FROM \
+         (SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
+         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE {days} GROUP BY date) AS r \
          LEFT JOIN (SELECT date, max(changed) AS last_change FROM {DAY_CHANGES} WHERE {days} GROUP BY date) AS c \
          ON r.date = c.date WHERE r.last > c.last_change AND r.tz = {tz_p}"
     )
 }
 
-/// The rolled days a statement over `range` reads from their rollup: whole
-/// UTC days inside it.
-pub(super) fn rolled_days(range: &Resolved) -> Vec<(u32, u64)> {
+/// The site's goals as a roll counted them, to tell whether its goal rows
+/// are still the site's (any change of a goal, or of their order, tells).
+pub fn goals_rolled(site: &Site) -> String {
+    // a list of plain structs and strings always serializes
+    serde_json::to_string(&site.goals).unwrap_or_default()
+}
+
+/// The rolled days a statement of `set` over `range` reads from their
+/// rollup: whole UTC days inside it, rolled with today's goals if `set`
+/// breaks down by goal.
+pub(super) fn rolled_days(range: &Resolved, set: &[Dimension]) -> Vec<RolledDay> {
+    let goals = set.contains(&Dimension::Event(EventDimension::Goal));
     range
         .rolled
         .iter()
-        .filter(|(day, _)| *day % DAY == 0 && *day >= range.from && day + DAY <= range.to)
+        .filter(|r| r.day % DAY == 0 && r.day >= range.from && r.day + DAY <= range.to)
+        .filter(|r| r.same_goals || !goals)
         .copied()
         .collect()
 }
@@ -136,12 +153,12 @@ pub(super) fn read(
     set: &[Dimension],
     scope: &Scope,
 ) -> Sql {
-    let rolled_days = rolled_days(range);
+    let rolled_days = rolled_days(range, set);
     let site_p = &scope.site_p;
     let key_p = b.sql.bind("String", &roll_key(set, &b.site.timezone));
     let rolls: Vec<String> = rolled_days
         .iter()
-        .map(|(day, version)| format!("('{}',{version})", utc_date(*day)))
+        .map(|r| format!("('{}',{})", utc_date(r.day), r.version))
         .collect();
     let rolls_p = b.sql.bind(
         "Array(Tuple(Date, UInt64))",
@@ -189,7 +206,7 @@ pub(super) fn read(
     let first_day = range.from - range.from % DAY;
     let other_days: Vec<u32> = (first_day..range.to)
         .step_by(DAY as usize)
-        .filter(|day| !rolled_days.iter().any(|(d, _)| d == day))
+        .filter(|day| !rolled_days.iter().any(|r| r.day == *day))
         .collect();
     if !other_days.is_empty() {
         let days_p = b
@@ -272,6 +289,7 @@ pub fn roll_sql(site: &Site, day: u32, version: u64) -> Sql {
         .into_iter()
         .map(|set| {
             let key_p = b.sql.bind("String", &roll_key(&set, &site.timezone));
+            b.goal_dimension = set.contains(&Dimension::Event(EventDimension::Goal));
             all.dimensions = set;
             let (names, result) = groups(&mut b, &all, &range, &scope, None);
             let values: Vec<String> = names.iter().map(|n| format!("toString({n})")).collect();
@@ -293,16 +311,18 @@ pub fn roll_sql(site: &Site, day: u32, version: u64) -> Sql {
 }
 
 /// The row that makes a finished roll readable: written after its INSERT
-/// succeeded, with the time zone its time buckets were cut in.
+/// succeeded, with the time zone its time buckets were cut in and the goals
+/// its goal rows counted.
 pub fn logged_sql(site: &Site, day: u32, version: u64) -> Sql {
     let mut sql = Sql::default();
     let site_p = sql.bind("String", &site.domain);
     let day_p = sql.bind("UInt32", &(day - day % DAY).to_string());
     let version_p = sql.bind("UInt64", &version.to_string());
     let tz_p = sql.bind("String", &site.timezone);
+    let goals_p = sql.bind("String", &goals_rolled(site));
     sql.text = format!(
-        "INSERT INTO {DAY_ROLLS} (site_domain, date, version, timezone) \
-         SELECT {site_p}, toDate(toDateTime({day_p}, 'UTC')), {version_p}, {tz_p}"
+        "INSERT INTO {DAY_ROLLS} (site_domain, date, version, timezone, goals) \
+         SELECT {site_p}, toDate(toDateTime({day_p}, 'UTC')), {version_p}, {tz_p}, {goals_p}"
     );
     sql
 }
@@ -313,14 +333,15 @@ pub fn due_sql(site: &Site, limit: u32) -> Sql {
     let mut sql = Sql::default();
     let site_p = sql.bind("String", &site.domain);
     let tz_p = sql.bind("String", &site.timezone);
+    let goals_p = sql.bind("String", &goals_rolled(site));
     let limit_p = sql.bind("UInt32", &limit.to_string());
     sql.text = format!(
         "SELECT toUInt32(toDateTime(c.date, 'UTC')) AS day FROM \
          (SELECT date, max(changed) AS last_change FROM {DAY_CHANGES} \
          WHERE site_domain = {site_p} AND date < toDate(now(), 'UTC') GROUP BY date) AS c \
-         LEFT JOIN (SELECT date, max(version) AS last, argMax(timezone, version) AS tz \
-         FROM {DAY_ROLLS} WHERE site_domain = {site_p} GROUP BY date) AS r ON c.date = r.date \
-         WHERE c.last_change >= r.last OR r.tz != {tz_p} \
+         LEFT JOIN (SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
+         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE site_domain = {site_p} GROUP BY date) AS r \
+         ON c.date = r.date WHERE c.last_change >= r.last OR r.tz != {tz_p} OR r.goals != {goals_p} \
          ORDER BY c.date DESC LIMIT {limit_p}"
     );
     sql
@@ -353,12 +374,20 @@ mod tests {
 
     #[test]
     fn only_whole_rolled_days_inside_the_range_are_read_from_rollups() {
+        let day = |n: u32, same_goals: bool| RolledDay {
+            day: n * DAY,
+            version: u64::from(n),
+            same_goals,
+        };
         let range = Resolved {
             from: 10 * DAY + 3_600,
             to: 13 * DAY,
-            rolled: vec![(10 * DAY, 1), (11 * DAY, 2), (12 * DAY, 3), (13 * DAY, 4)],
+            rolled: vec![day(10, true), day(11, false), day(12, true), day(13, true)],
             ..Resolved::default()
         };
-        assert_eq!(rolled_days(&range), [(11 * DAY, 2), (12 * DAY, 3)]);
+        assert_eq!(rolled_days(&range, &[]), [day(11, false), day(12, true)]);
+        // a day rolled with other goals than the site's now: not for goals
+        let goals = [Dimension::Event(EventDimension::Goal)];
+        assert_eq!(rolled_days(&range, &goals), [day(12, true)]);
     }
 }

@@ -16,7 +16,7 @@ mod rollup;
 mod source;
 
 pub(crate) use days::fresh_days_sql;
-pub use days::{due_sql, logged_sql, read_numbers, roll_sql, version_sql};
+pub use days::{due_sql, goals_rolled, logged_sql, read_numbers, roll_sql, version_sql};
 
 use crate::plan::{path, rolled, Path};
 use crate::query::{Filter, Query};
@@ -33,7 +33,8 @@ use source::{event_columns, stored_visits};
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let mut b = Builder::new(site, query);
     let scope = Scope::bind(&mut b.sql, site, range);
-    if let Some(set) = rolled(query, range).filter(|_| !days::rolled_days(range).is_empty()) {
+    if let Some(set) = rolled(query, range).filter(|set| !days::rolled_days(range, set).is_empty())
+    {
         return days::read(b, query, range, &set, &scope);
     }
     if path(query) == Path::Rollup {
@@ -354,7 +355,11 @@ mod tests {
             .contains("day_rollups"));
         let rolled = Resolved {
             to: 1_774_742_400 + 86_400 + 3_600,
-            rolled: vec![(1_774_742_400, 7)],
+            rolled: vec![crate::range::RolledDay {
+                day: 1_774_742_400,
+                version: 7,
+                same_goals: true,
+            }],
             ..range()
         };
         let both = statement(&top_pages, &site(), &rolled);

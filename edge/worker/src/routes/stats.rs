@@ -109,7 +109,7 @@ async fn run_query(
         )?;
     }
     let ch = &config.clickhouse_read;
-    let range_sql = resolve_sql(&query.date_range, &site.domain, &site.timezone);
+    let range_sql = resolve_sql(&query.date_range, site);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
     stats::limits::check(&query, &range)?;
     let plan = plan::plan(&query, range)?;
