@@ -125,7 +125,15 @@ const more = [
     })
   ]
 ]
-const everything = [...dashboard, ...filtered, ...more]
+// a year by month, ending with the data's last day (the data are its last 30 days)
+const yearFrom = to - 365 * 86_400
+const yearly = [
+  [
+    'a year by month: visitors and pageviews, `time:month` over 365 days',
+    q({ metrics: ['visitors', 'pageviews'], dimensions: ['time:month'] })
+  ]
+]
+const everything = [...dashboard, ...filtered, ...more, ...yearly]
 const dir = mkdtempSync(join(tmpdir(), 'stats-sql-'))
 execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql', '-p', 'stats'], {
   cwd: root,
@@ -133,13 +141,19 @@ execFileSync('cargo', ['build', '--quiet', '--release', '--example', 'stats_sql'
 })
 /** Each query's statements, as the Worker makes them when its range resolves with `rolled` days. */
 function plansFor(rolled) {
-  const input = { site, from, to, rolled, queries: everything.map(([, body]) => body) }
-  writeFileSync(join(dir, 'input.json'), JSON.stringify(input))
-  return JSON.parse(
-    execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')], {
-      maxBuffer: 256 * 1024 * 1024
-    }).toString()
-  )
+  const sql = (input) => {
+    writeFileSync(join(dir, 'input.json'), JSON.stringify({ site, rolled, ...input }))
+    return JSON.parse(
+      execFileSync(join(root, 'target/release/examples/stats_sql'), [join(dir, 'input.json')], {
+        maxBuffer: 256 * 1024 * 1024
+      }).toString()
+    )
+  }
+  const monthly = everything.slice(0, -yearly.length).map(([, body]) => body)
+  return [
+    ...sql({ from, to, queries: monthly }),
+    ...sql({ from: yearFrom, to, queries: yearly.map(([, body]) => body) })
+  ]
 }
 let plans = plansFor([])
 
@@ -204,9 +218,9 @@ const rolls = JSON.parse(
   }).toString()
 )
 const rollTimes = []
-for (const [roll, logged] of rolls) {
+for (const [inserts, logged] of rolls) {
   const started = performance.now()
-  await run(roll)
+  for (const insert of inserts) await run(insert)
   await run(logged)
   rollTimes.push(performance.now() - started)
 }

@@ -4,8 +4,9 @@
 //!
 //! Usage: cargo run -p stats --example rollup_sql -- <input.json>
 //! input: `{"site": Site, "days": [<unix s of a UTC midnight>], "version": <u64>}`
-//! output: per day, `[roll, logged]`, each `{"text", "params"}` with params
-//! escaped as ClickHouse's HTTP interface reads them.
+//! output: per day, `[[roll…], logged]` (the roll's INSERTs, then the row
+//! that makes it readable), each `{"text", "params"}` with params escaped as
+//! ClickHouse's HTTP interface reads them.
 
 use model::settings::Site;
 use model::sql::{escaped_param, Sql};
@@ -36,8 +37,12 @@ fn main() {
         .days
         .iter()
         .map(|day| {
+            let inserts: Vec<Value> = stats::sql::roll_sql(&input.site, *day, input.version)
+                .iter()
+                .map(statement)
+                .collect();
             json!([
-                statement(&stats::sql::roll_sql(&input.site, *day, input.version)),
+                inserts,
                 statement(&stats::sql::logged_sql(&input.site, *day, input.version)),
             ])
         })

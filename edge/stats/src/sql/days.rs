@@ -251,10 +251,23 @@ pub fn version_sql() -> Sql {
     }
 }
 
-/// The INSERT that rolls the UTC day starting at `day` (Unix seconds at
+/// Sets of a roll per INSERT: a day of a million events rolls its 74 sets in
+/// ~20 s on two cores (docs/benchmarks.md), and no statement may run past
+/// the Worker's ClickHouse timeout (30 s).
+const SETS_PER_INSERT: usize = 12;
+
+/// The INSERTs that roll the UTC day starting at `day` (Unix seconds at
 /// midnight) for `site`: every set of [`roll_sets`], each computed along the
-/// general path over that day alone, all under `version`.
-pub fn roll_sql(site: &Site, day: u32, version: u64) -> Sql {
+/// general path over that day alone, all under `version`, [`SETS_PER_INSERT`]
+/// at a time. Run in any order; the roll is read once [`logged_sql`] ran.
+pub fn roll_sql(site: &Site, day: u32, version: u64) -> Vec<Sql> {
+    roll_sets()
+        .chunks(SETS_PER_INSERT)
+        .map(|sets| roll_insert(site, day, version, sets))
+        .collect()
+}
+
+fn roll_insert(site: &Site, day: u32, version: u64, sets: &[Vec<Dimension>]) -> Sql {
     let day = day - day % DAY;
     let range = Resolved {
         from: day,
@@ -285,8 +298,9 @@ pub fn roll_sql(site: &Site, day: u32, version: u64) -> Sql {
     let mut b = Builder::new(site, &all);
     let scope = Scope::bind(&mut b.sql, site, &range);
     let version_p = b.sql.bind("UInt64", &version.to_string());
-    let selects: Vec<String> = roll_sets()
-        .into_iter()
+    let selects: Vec<String> = sets
+        .iter()
+        .cloned()
         .map(|set| {
             let key_p = b.sql.bind("String", &roll_key(&set, &site.timezone));
             b.goal_dimension = set.contains(&Dimension::Event(EventDimension::Goal));

@@ -13,8 +13,10 @@ use model::sql::Sql;
 use stats::sql::{due_sql, logged_sql, read_numbers, roll_sql, version_sql};
 use worker::Env;
 
-/// Days rolled per site and run: a year of backlog takes a day of hourly runs.
-pub const DAYS_PER_RUN: u32 = 15;
+/// Days rolled per run, all sites together: each is ~9 ClickHouse requests
+/// (a Worker invocation may make 1,000 subrequests on a paid plan), and a
+/// year of one site's backlog takes ten hourly runs.
+pub const DAYS_PER_RUN: u32 = 40;
 
 /// What one pass did.
 #[derive(Debug, Default)]
@@ -22,7 +24,7 @@ pub struct Pass {
     /// (site, Unix seconds of the day's UTC midnight) rolled.
     pub rolled: Vec<(String, u32)>,
     pub failed: Vec<String>,
-    /// Some site had more days due than one run rolls.
+    /// More days were due than one run rolls.
     pub more: bool,
 }
 
@@ -38,14 +40,19 @@ pub async fn roll(env: &Env) -> Pass {
         Err(e) => return pass.fail(format!("rollups: {e}")),
     };
     for site in &store.sites {
-        let due = match numbers(&config.clickhouse, &due_sql(site, DAYS_PER_RUN)).await {
+        let budget = DAYS_PER_RUN.saturating_sub(pass.rolled.len() as u32);
+        if budget == 0 {
+            pass.more = true;
+            break;
+        }
+        let due = match numbers(&config.clickhouse, &due_sql(site, budget)).await {
             Ok(due) => due,
             Err(e) => {
                 pass = pass.fail(format!("rollups for {}: {e}", site.domain));
                 continue;
             }
         };
-        pass.more |= due.len() >= DAYS_PER_RUN as usize;
+        pass.more |= due.len() >= budget as usize;
         for day in due {
             let Ok(day) = u32::try_from(day) else {
                 pass = pass.fail(format!("rollups for {}: no such day {day}", site.domain));
@@ -69,7 +76,9 @@ async fn roll_day(clickhouse: &Clickhouse, site: &Site, day: u32) -> Result<(), 
         .first()
         .copied()
         .ok_or("no clock")?;
-    run(clickhouse, &roll_sql(site, day, version)).await?;
+    for insert in roll_sql(site, day, version) {
+        run(clickhouse, &insert).await?;
+    }
     run(clickhouse, &logged_sql(site, day, version)).await
 }
 
