@@ -9,23 +9,17 @@
 //! ClickHouse's HTTP interface reads them.
 
 use model::settings::Site;
-use model::sql::{escaped_param, Sql};
 use serde_json::{json, Value};
+
+#[path = "common/statement.rs"]
+mod common;
+use common::statement;
 
 #[derive(serde::Deserialize)]
 struct Input {
     site: Site,
     days: Vec<u32>,
     version: u64,
-}
-
-fn statement(sql: &Sql) -> Value {
-    let params: serde_json::Map<String, Value> = sql
-        .params
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from(escaped_param(v))))
-        .collect();
-    json!({ "text": sql.text, "params": params })
 }
 
 fn main() {

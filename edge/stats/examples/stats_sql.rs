@@ -10,8 +10,11 @@
 //! ClickHouse's HTTP interface reads them.
 
 use model::settings::Site;
-use model::sql::{escaped_param, Sql};
 use serde_json::{json, Value};
+
+#[path = "common/statement.rs"]
+mod common;
+use common::statement;
 use stats::query::parse;
 use stats::range::{Resolved, RolledDay};
 
@@ -23,15 +26,6 @@ struct Input {
     queries: Vec<Value>,
     #[serde(default)]
     rolled: Vec<(u32, u64)>,
-}
-
-fn statement(sql: &Sql) -> Value {
-    let params: serde_json::Map<String, Value> = sql
-        .params
-        .iter()
-        .map(|(k, v)| (k.clone(), Value::from(escaped_param(v))))
-        .collect();
-    json!({ "text": sql.text, "params": params })
 }
 
 fn main() {

@@ -15,7 +15,7 @@
 use super::expression::Builder;
 use super::order::finish;
 use super::{groups, Scope};
-use crate::columns::RowError;
+use crate::columns::{RowError, COMPONENTS};
 use crate::plan::{roll_key, roll_sets};
 use crate::query::{DateRange, Query};
 use crate::range::{Resolved, RolledDay};
@@ -24,19 +24,9 @@ use model::settings::Site;
 use model::sql::Sql;
 use model::tables::{DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS};
 
-/// The summable components every rolled row holds, in
-/// [`crate::columns::COMPONENTS`] order (the last two are per answer).
-const SUMMED: [&str; 9] = [
-    "visitors",
-    "visits",
-    "pageviews",
-    "events",
-    "bounces",
-    "duration",
-    "visit_pageviews",
-    "scroll_sum",
-    "scroll_count",
-];
+/// The summable components every rolled row holds: the first nine of
+/// [`COMPONENTS`] (the last two are per answer).
+const SUMMED: &[&str] = COMPONENTS.split_at(9).0;
 
 /// Seconds in a UTC day.
 const DAY: u32 = 86_400;
