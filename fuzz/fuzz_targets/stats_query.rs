@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use model::settings::Site;
 use serde_json::Value;
-use stats::range::Resolved;
+use stats::range::{Resolved, RolledDay};
 
 fuzz_target!(|body: &[u8]| {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
@@ -49,6 +49,15 @@ fn statements(body: &[u8]) -> Option<Vec<String>> {
         to: 1_795_604_800,
         from_local: "2026-11-18T00:00:00+00:00".into(),
         to_local: "2026-11-24T23:59:59+00:00".into(),
+        // two whole UTC days rolled: the rolled path is fuzzed too
+        rolled: [1_795_046_400, 1_795_132_800]
+            .into_iter()
+            .map(|day| RolledDay {
+                day,
+                version: 7,
+                same_goals: true,
+            })
+            .collect(),
     };
     stats::limits::check(&query, &range).ok()?;
     let plan = stats::plan::plan(&query, range).ok()?;
