@@ -53,6 +53,22 @@ export function fixtureEvents(now) {
   }
   // a path that is itself an injection attempt, stored as data
   list.push({ ...list[0], pathname: `/${HOSTILE}`, timestamp: list[0].timestamp })
+  // a page seen one day and only scrolled (an engagement, no pageview) by another visitor the
+  // next: over a range of both, the page's scroll depth counts the second too, though that
+  // day's own groups would leave the page out (a rolled day keeps it for the sum)
+  const page = list.find((e) => e.site_domain === BACKSTAGE && e.name === 'pageview')
+  const noon = Math.floor(now / 86_400_000) * 86_400_000 - 4 * 86_400_000 + 12 * 3_600_000
+  list.push({ ...page, visitor_id: '8000000001', timestamp: at(noon), pathname: '/scrolled-only' })
+  list.push({
+    ...page,
+    visitor_id: '8000000002',
+    timestamp: at(noon + 86_400_000),
+    pathname: '/scrolled-only',
+    name: 'engagement',
+    scroll_depth: 80,
+    engagement_time: 9000,
+    interactive: false
+  })
   // as at the edge, a visitor id lives one UTC day (its salt's): the rollups rely on it
   const days = new Map()
   for (const e of list) {

@@ -202,7 +202,7 @@ pub(super) fn read(
         let days_p = b
             .sql
             .bind("Array(Date)", &date_list(other_days.into_iter()));
-        let (_, raw) = groups(&mut b, query, range, scope, Some(&days_p));
+        let (_, raw) = groups(&mut b, query, range, scope, Some(&days_p), true);
         let raw_groups: Vec<String> = names
             .iter()
             .map(|n| format!("toString({n}) AS {n}"))
@@ -219,10 +219,15 @@ pub(super) fn read(
     );
     totals.push("count() OVER () AS total_rows".into());
     totals.push("sum(visitors) OVER () AS visitors_total".into());
+    // the paths' own condition, over the sum: a group with an event that is
+    // not an engagement (the visits path's groups are visits, of such events)
     let group_by = if names.is_empty() {
         String::new()
     } else {
-        format!(" GROUP BY {}", names.join(", "))
+        format!(
+            " GROUP BY {} HAVING sum(c3) > 0 OR sum(c1) > 0",
+            names.join(", ")
+        )
     };
     let result = format!(
         "SELECT {} FROM ({}){group_by}",
@@ -295,7 +300,7 @@ fn roll_insert(site: &Site, day: u32, version: u64, sets: &[Vec<Dimension>]) -> 
             let key_p = b.sql.bind("String", &roll_key(&set, &site.timezone));
             b.goal_dimension = set.contains(&Dimension::Event(EventDimension::Goal));
             all.dimensions = set;
-            let (names, result) = groups(&mut b, &all, &range, &scope, None);
+            let (names, result) = groups(&mut b, &all, &range, &scope, None, true);
             let values: Vec<String> = names.iter().map(|n| format!("toString({n})")).collect();
             format!(
                 "SELECT {}, toDate(toDateTime({}, 'UTC')), {key_p}, {version_p}, [{}]::Array(String), {} FROM ({result})",

@@ -40,7 +40,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     if path(query) == Path::Rollup {
         return rollup::rollup(b, query, range, &scope.site_p, &scope.from_p, &scope.to_p);
     }
-    let (names, result) = groups(&mut b, query, range, &scope, None);
+    let (names, result) = groups(&mut b, query, range, &scope, None, false);
     finish(b, query, &names, result)
 }
 
@@ -64,13 +64,17 @@ impl Scope {
 /// The groups of `query` along its [`Path`] (not the rollup's): the
 /// dimensions' names, and the statement before its order and page. With
 /// `only_days` (a statement listing UTC dates), the events and visits of
-/// those days alone.
+/// those days alone. A group only of engagement events is not one of the
+/// answer's, unless `summed`: the groups are then a part of a sum over days
+/// (a page with only engagement events one day still counts that day's
+/// scroll depth), and the sum leaves it out ([`days`]).
 fn groups(
     b: &mut Builder,
     query: &Query,
     range: &Resolved,
     scope: &Scope,
     only_days: Option<&str>,
+    summed: bool,
 ) -> (Vec<String>, String) {
     // the rollup path is the read of whole days: its cut days are events
     let path = match path(query) {
@@ -181,7 +185,7 @@ fn groups(
         }
     };
     let having = |condition: &str| {
-        if names.is_empty() {
+        if names.is_empty() || summed {
             String::new()
         } else {
             format!(" HAVING {condition}")
