@@ -12,14 +12,14 @@
 //! statement names its rolled and other days as bound lists, and leaves out
 //! the part it does not need.
 
-use super::expression::Builder;
+use super::expression::{event_column, visit_column, Builder};
 use super::order::finish;
 use super::{groups, Scope};
 use crate::columns::{RowError, COMPONENTS};
 use crate::plan::{roll_key, roll_sets};
 use crate::query::{DateRange, Query};
 use crate::range::{Resolved, RolledDay};
-use crate::schema::{Dimension, EventDimension, Metric, VisitDimension};
+use crate::schema::{Dimension, EventDimension, Metric};
 use model::settings::Site;
 use model::sql::Sql;
 use model::tables::{DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS};
@@ -31,37 +31,16 @@ const SUMMED: &[&str] = COMPONENTS.split_at(9).0;
 /// Seconds in a UTC day.
 const DAY: u32 = 86_400;
 
-/// The column a dimension's expression reads ([`Builder::dimension`]). A
-/// rolled row holds the expression's value; every one of these expressions
-/// gives back a value it already gave, so a filter's expression over the
-/// stored value under this name compares as it did over the raw column.
+/// The name a rolled value is read under: the column its dimension's
+/// expression reads ([`Builder::dimension`]), so that a filter's expression
+/// over the stored value compares as it did over the raw column (each gives
+/// back a value it already gave); a time bucket's own name, read as stored.
 fn column(dimension: &Dimension, i: usize) -> String {
     match dimension {
-        Dimension::Event(EventDimension::Page) => "pathname",
-        Dimension::Event(EventDimension::Name) => "name",
-        Dimension::Event(EventDimension::Hostname) => "hostname",
-        Dimension::Visit(v) => match v {
-            VisitDimension::Source => "s_source",
-            VisitDimension::Referrer => "s_referrer",
-            VisitDimension::UtmMedium => "s_utm_medium",
-            VisitDimension::UtmSource => "s_utm_source",
-            VisitDimension::UtmCampaign => "s_utm_campaign",
-            VisitDimension::UtmContent => "s_utm_content",
-            VisitDimension::UtmTerm => "s_utm_term",
-            VisitDimension::Device => "device",
-            VisitDimension::Browser => "browser",
-            VisitDimension::BrowserVersion => "browser_version",
-            VisitDimension::Os => "operating_system",
-            VisitDimension::OsVersion => "operating_system_version",
-            VisitDimension::Country => "country_code",
-            VisitDimension::EntryPage => "s_entry_page",
-            VisitDimension::ExitPage => "s_exit_page",
-        },
-        Dimension::Event(EventDimension::Goal) => "goal",
-        // a time bucket is read as it was stored, never recomputed
-        _ => return format!("t{i}"),
+        Dimension::Event(e) => event_column(*e).into(),
+        Dimension::Visit(v) => visit_column(*v).into(),
+        _ => format!("t{i}"),
     }
-    .to_string()
 }
 
 /// The days of `[first, end)` (`Date` expressions) whose latest roll is
@@ -77,11 +56,26 @@ pub(crate) fn fresh_days_sql(
 ) -> String {
     let days = format!("site_domain = {site_p} AND date >= {first} AND date < {end}");
     format!(
-        "SELECT r.date AS date, r.last AS version, r.goals = {goals_p} AS same_goals FROM \
-         (SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
-         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE {days} GROUP BY date) AS r \
-         LEFT JOIN (SELECT date, max(changed) AS last_change FROM {DAY_CHANGES} WHERE {days} GROUP BY date) AS c \
-         ON r.date = c.date WHERE r.last > c.last_change AND r.tz = {tz_p}"
+        "SELECT r.date AS date, r.last AS version, r.goals = {goals_p} AS same_goals FROM ({}) AS r \
+         LEFT JOIN ({}) AS c ON r.date = c.date WHERE r.last > c.last_change AND r.tz = {tz_p}",
+        latest_rolls(&days),
+        last_changes(&days)
+    )
+}
+
+/// Per day of `days` (a condition), its latest roll: `date`, `last` (the
+/// version), `tz`, `goals`.
+fn latest_rolls(days: &str) -> String {
+    format!(
+        "SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
+         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE {days} GROUP BY date"
+    )
+}
+
+/// Per day of `days` (a condition), when it last changed: `date`, `last_change`.
+fn last_changes(days: &str) -> String {
+    format!(
+        "SELECT date, max(changed) AS last_change FROM {DAY_CHANGES} WHERE {days} GROUP BY date"
     )
 }
 
@@ -133,7 +127,7 @@ fn date_list(days: impl Iterator<Item = u32>) -> String {
     format!("[{}]", dates.join(","))
 }
 
-/// `query`'s groups from the rolled days of its range ([`rolled_days`], not
+/// `query`'s groups from `rolled_days` ([`rolled_days`] of its range, not
 /// empty), and from its own path for the other days, if any; `set` is the
 /// rolled set that holds them ([`crate::plan::rolled`]).
 pub(super) fn read(
@@ -141,9 +135,9 @@ pub(super) fn read(
     query: &Query,
     range: &Resolved,
     set: &[Dimension],
+    rolled_days: &[RolledDay],
     scope: &Scope,
 ) -> Sql {
-    let rolled_days = rolled_days(range, set);
     let site_p = &scope.site_p;
     let key_p = b.sql.bind("String", &roll_key(set, &b.site.timezone));
     let rolls: Vec<String> = rolled_days
@@ -345,13 +339,13 @@ pub fn due_sql(site: &Site, limit: u32) -> Sql {
     let goals_p = sql.bind("String", &goals_rolled(site));
     let limit_p = sql.bind("UInt32", &limit.to_string());
     sql.text = format!(
-        "SELECT toUInt32(toDateTime(c.date, 'UTC')) AS day FROM \
-         (SELECT date, max(changed) AS last_change FROM {DAY_CHANGES} \
-         WHERE site_domain = {site_p} AND date < toDate(now(), 'UTC') GROUP BY date) AS c \
-         LEFT JOIN (SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
-         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE site_domain = {site_p} GROUP BY date) AS r \
+        "SELECT toUInt32(toDateTime(c.date, 'UTC')) AS day FROM ({}) AS c LEFT JOIN ({}) AS r \
          ON c.date = r.date WHERE c.last_change >= r.last OR r.tz != {tz_p} OR r.goals != {goals_p} \
-         ORDER BY c.date DESC LIMIT {limit_p}"
+         ORDER BY c.date DESC LIMIT {limit_p}",
+        last_changes(&format!(
+            "site_domain = {site_p} AND date < toDate(now(), 'UTC')"
+        )),
+        latest_rolls(&format!("site_domain = {site_p}"))
     );
     sql
 }

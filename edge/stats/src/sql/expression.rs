@@ -36,6 +36,39 @@ pub fn page_pattern(path: &str) -> String {
     out
 }
 
+/// The column an event dimension reads on an L1 row (`goal`: the goal a row
+/// completes, joined by [`goal_join`]).
+pub(super) fn event_column(dimension: EventDimension) -> &'static str {
+    match dimension {
+        EventDimension::Name => "name",
+        EventDimension::Page => "pathname",
+        EventDimension::Hostname => "hostname",
+        EventDimension::Goal => "goal",
+    }
+}
+
+/// The column a visit dimension reads on an L1 row: the visit's own
+/// (`s_…`, from the stored visits), or the visitor's, which every event carries.
+pub(super) fn visit_column(dimension: VisitDimension) -> &'static str {
+    match dimension {
+        VisitDimension::Source => "s_source",
+        VisitDimension::Referrer => "s_referrer",
+        VisitDimension::UtmMedium => "s_utm_medium",
+        VisitDimension::UtmSource => "s_utm_source",
+        VisitDimension::UtmCampaign => "s_utm_campaign",
+        VisitDimension::UtmContent => "s_utm_content",
+        VisitDimension::UtmTerm => "s_utm_term",
+        VisitDimension::Device => "device",
+        VisitDimension::Browser => "browser",
+        VisitDimension::BrowserVersion => "browser_version",
+        VisitDimension::Os => "operating_system",
+        VisitDimension::OsVersion => "operating_system_version",
+        VisitDimension::Country => "country_code",
+        VisitDimension::EntryPage => "s_entry_page",
+        VisitDimension::ExitPage => "s_exit_page",
+    }
+}
+
 /// A statement being written: its bound values, and the expressions of its
 /// dimensions, goals and filters over a row of events joined to visits.
 pub(super) struct Builder<'a> {
@@ -61,35 +94,26 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// The expression of a dimension on an L1 row.
+    /// The expression of a dimension on an L1 row. Each event and visit
+    /// dimension reads one column ([`event_column`], [`visit_column`]), and
+    /// gives back a value it already gave (rolled days rely on it).
     pub fn dimension(&mut self, dimension: &Dimension, range: &Resolved) -> String {
-        let or_direct = |column: &str| format!("if({column} = '', 'Direct / None', {column})");
         match dimension {
-            Dimension::Event(EventDimension::Name) => "name".into(),
-            Dimension::Event(EventDimension::Page) => "pathname".into(),
-            Dimension::Event(EventDimension::Hostname) => "hostname".into(),
-            Dimension::Event(EventDimension::Goal) => "goal".into(),
+            Dimension::Event(e) => event_column(*e).into(),
             Dimension::Prop(key) => {
                 let key_p = self.sql.bind("String", key);
                 format!("if(has(`meta.key`, {key_p}), `meta.value`[indexOf(`meta.key`, {key_p})], '(none)')")
             }
-            Dimension::Visit(v) => match v {
-                VisitDimension::Source => or_direct("s_source"),
-                VisitDimension::Referrer => or_direct("s_referrer"),
-                VisitDimension::UtmMedium => "s_utm_medium".into(),
-                VisitDimension::UtmSource => "s_utm_source".into(),
-                VisitDimension::UtmCampaign => "s_utm_campaign".into(),
-                VisitDimension::UtmContent => "s_utm_content".into(),
-                VisitDimension::UtmTerm => "s_utm_term".into(),
-                VisitDimension::Device => "device".into(),
-                VisitDimension::Browser => "browser".into(),
-                VisitDimension::BrowserVersion => "browser_version".into(),
-                VisitDimension::Os => "operating_system".into(),
-                VisitDimension::OsVersion => "operating_system_version".into(),
-                VisitDimension::Country => "replaceAll(toString(country_code), '\\0', '')".into(),
-                VisitDimension::EntryPage => "s_entry_page".into(),
-                VisitDimension::ExitPage => "s_exit_page".into(),
-            },
+            Dimension::Visit(v) => {
+                let column = visit_column(*v);
+                match v {
+                    VisitDimension::Source | VisitDimension::Referrer => {
+                        format!("if({column} = '', 'Direct / None', {column})")
+                    }
+                    VisitDimension::Country => format!("replaceAll(toString({column}), '\\0', '')"),
+                    _ => column.into(),
+                }
+            }
             Dimension::Time(_) => {
                 let g = granularity(dimension, range).unwrap_or(Granularity::Day);
                 bucket(g, "timestamp", &self.tz_p)

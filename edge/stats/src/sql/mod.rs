@@ -33,9 +33,11 @@ use source::{event_columns, stored_visits};
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let mut b = Builder::new(site, query);
     let scope = Scope::bind(&mut b.sql, site, range);
-    if let Some(set) = rolled(query, range).filter(|set| !days::rolled_days(range, set).is_empty())
-    {
-        return days::read(b, query, range, &set, &scope);
+    if let Some(set) = rolled(query, range) {
+        let rolled_days = days::rolled_days(range, &set);
+        if !rolled_days.is_empty() {
+            return days::read(b, query, range, &set, &rolled_days, &scope);
+        }
     }
     if path(query) == Path::Rollup {
         return rollup::rollup(b, query, range, &scope.site_p, &scope.from_p, &scope.to_p);

@@ -1,8 +1,9 @@
 //! What a statement reads: the columns of `events` it needs, and the stored
 //! visits of the range's days under the names the dimensions use.
 
+use super::expression::visit_column;
 use crate::query::{Filter, Query};
-use crate::schema::{Dimension, EventDimension, VisitDimension};
+use crate::schema::{Dimension, EventDimension};
 use model::tables::VISITOR_DAYS;
 
 /// The UTC days `visitor_days` holds for the range's events.
@@ -57,12 +58,8 @@ pub(super) fn event_columns(query: &Query) -> Vec<&'static str> {
             Dimension::Event(EventDimension::Page | EventDimension::Goal) => &["pathname"],
             Dimension::Event(EventDimension::Hostname) => &["hostname"],
             Dimension::Prop(_) => &["`meta.key`", "`meta.value`"],
-            Dimension::Visit(VisitDimension::Device) => &["device"],
-            Dimension::Visit(VisitDimension::Browser) => &["browser"],
-            Dimension::Visit(VisitDimension::BrowserVersion) => &["browser_version"],
-            Dimension::Visit(VisitDimension::Os) => &["operating_system"],
-            Dimension::Visit(VisitDimension::OsVersion) => &["operating_system_version"],
-            Dimension::Visit(VisitDimension::Country) => &["country_code"],
+            // the visitor's own, which every event carries
+            Dimension::Visit(v) if dimension.is_visitors_own() => &[visit_column(*v)],
             // name and timestamp are always read; visit properties come from the visits
             _ => &[],
         };
