@@ -58,8 +58,7 @@ pub fn stored_ids_sql(rows: &[&Row]) -> Sql {
             format!("(site_domain = {site} AND toDate(timestamp) = {date})")
         })
         .collect();
-    let ids: Vec<String> = rows.iter().map(|row| row.event_id.to_string()).collect();
-    let ids = sql.bind("Array(UInt64)", &format!("[{}]", ids.join(",")));
+    let ids = model::sql::ids(rows.iter().map(|row| row.event_id));
     sql.text = format!(
         "SELECT DISTINCT event_id FROM {EVENTS} WHERE ({}) AND event_id IN {ids} FORMAT TabSeparated",
         if days.is_empty() { "0".to_string() } else { days.join(" OR ") }
@@ -186,25 +185,19 @@ mod tests {
     }
 
     #[test]
-    fn stored_ids_are_looked_up_per_site_day_with_bound_values() {
+    fn stored_ids_are_looked_up_per_site_day_with_bound_sites_and_days() {
         let a = row("a.example", "2026-11-28 23:59:59", 7);
         let b = row("b'example", "2026-11-29 00:00:00", 8);
         let c = row("a.example", "2026-11-28 10:00:00", 9);
         let sql = stored_ids_sql(&[&a, &b, &c]);
         assert_eq!(
             sql.text,
-            "SELECT DISTINCT event_id FROM events WHERE ((site_domain = {p0:String} AND toDate(timestamp) = {p1:Date}) OR (site_domain = {p2:String} AND toDate(timestamp) = {p3:Date})) AND event_id IN {p4:Array(UInt64)} FORMAT TabSeparated"
+            "SELECT DISTINCT event_id FROM events WHERE ((site_domain = {p0:String} AND toDate(timestamp) = {p1:Date}) OR (site_domain = {p2:String} AND toDate(timestamp) = {p3:Date})) AND event_id IN [7,8,9] FORMAT TabSeparated"
         );
         let values: Vec<&str> = sql.params.iter().map(|(_, v)| v.as_str()).collect();
         assert_eq!(
             values,
-            [
-                "a.example",
-                "2026-11-28",
-                "b'example",
-                "2026-11-29",
-                "[7,8,9]"
-            ]
+            ["a.example", "2026-11-28", "b'example", "2026-11-29"]
         );
         assert_eq!(read_ids("7\n9\n"), Ok(HashSet::from([7, 9])));
         assert_eq!(read_ids(""), Ok(HashSet::new()));
