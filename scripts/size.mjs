@@ -4,16 +4,23 @@
 // Usage: node scripts/size.mjs [--no-build] [--markdown] [--twiggy] [--report]
 //   --twiggy: also print where the Wasm bytes go (twiggy top on wasm-bindgen's
 //   output before wasm-opt, names kept; needs `cargo install twiggy`)
-// Exit status 1 when the full-featured script tag is over BUDGET (gzip, JS + Wasm),
-// unless --report (npm test: the budget is reported while docs/size.md's plan is under way).
+// Prints the default script tag (no optional feature), every combination of
+// optional features (one Wasm build each, scripts/lib/build.mjs) and the npm
+// package against the goals; exit status 1 when one is over its LIMIT (gzip,
+// JS + Wasm), unless --report.
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { brotliCompressSync, constants } from 'node:zlib'
-import { buildTracker } from './lib/build.mjs'
+import { buildTracker, variants } from './lib/build.mjs'
 import { root } from './lib/paths.mjs'
 
-export const BUDGET = 4096
+// The issue's budgets, gzip, JS + Wasm: the default script tag, and any
+// combination of optional features (script tag or npm package).
+export const GOALS = { default: 4096, any: 6144 }
+// What the tracker reached (docs/size.md): `npm test` fails above these, so
+// no change makes it larger unnoticed; lower them as the tracker shrinks.
+export const LIMITS = { default: 7232, any: 12608 }
 
 function measure(file) {
   const bytes = readFileSync(file)
@@ -35,26 +42,41 @@ export async function sizes({ build = true } = {}) {
     ? await buildTracker({ quiet: true })
     : {
         scriptJs: join(root, 'www/js/script.js'),
-        scriptWasm: join(root, 'www/js/script.wasm'),
+        variants: variants().map(({ suffix, features }) => ({
+          features,
+          wasm: join(root, `www/js/script${suffix}.wasm`)
+        })),
         npmJs: join(root, 'pkg/dist/index.js')
       }
   const js = measure(files.scriptJs)
-  const wasm = measure(files.scriptWasm)
-  return [
-    ['script tag: script.js (loader + adapter + glue)', js],
-    ['script tag: script.wasm', wasm],
-    ['**script tag, all features (JS + Wasm)**', sum(js, wasm)],
-    ['npm package: dist/index.js (Wasm inlined)', measure(files.npmJs)],
-    [
-      'Plausible npm tracker 0.4.6, all features (measured)',
-      measure(join(root, 'node_modules/@plausible-analytics/tracker/plausible.js'))
+  const builds = files.variants.map(({ features, wasm }) => ({ features, wasm: measure(wasm) }))
+  const [plain] = builds
+  const largest = builds.reduce((a, b) => (b.wasm.gzip > a.wasm.gzip ? b : a))
+  const npm = measure(files.npmJs)
+  return {
+    rows: [
+      ['script tag: script.js (loader + adapter + glue, every build)', js],
+      ['script tag: script.wasm (no optional feature)', plain.wasm],
+      ['**default script tag (JS + Wasm)**', sum(js, plain.wasm)],
+      ...builds
+        .slice(1)
+        .map(({ features, wasm }) => [`script tag with ${features.join(', ')} (JS + Wasm)`, sum(js, wasm)]),
+      ['npm package: dist/index.js (every feature, Wasm inlined)', npm],
+      [
+        'Plausible npm tracker 0.4.6, all features (measured)',
+        measure(join(root, 'node_modules/@plausible-analytics/tracker/plausible.js'))
+      ],
+      ['Plausible legacy script.js, default (ANCHORS.md)', { raw: 2837, gzip: 1296, brotli: 1120 }]
     ],
-    ['Plausible legacy script.js, default (ANCHORS.md)', { raw: 2837, gzip: 1296, brotli: 1120 }]
-  ]
+    budgets: {
+      default: sum(js, plain.wasm).gzip,
+      any: Math.max(sum(js, largest.wasm).gzip, npm.gzip)
+    }
+  }
 }
 
 if (process.argv[1] === new URL(import.meta.url).pathname) {
-  const rows = await sizes({ build: !process.argv.includes('--no-build') })
+  const { rows, budgets } = await sizes({ build: !process.argv.includes('--no-build') })
   const n = (x) => x.toLocaleString('en-US')
   if (process.argv.includes('--markdown')) {
     console.log('| file | raw | gzip -9 | brotli -q 11 |\n|---|---:|---:|---:|')
@@ -78,9 +100,17 @@ if (process.argv[1] === new URL(import.meta.url).pathname) {
     console.log('\nwhere the Wasm bytes go (before wasm-opt; "function names" is stripped in the release build):')
     console.log(execFileSync('twiggy', ['top', '-n', '30', join(out, 'tracker_bg.wasm')], { encoding: 'utf8' }))
   }
-  const total = rows[2][1].gzip
-  console.log(
-    `\nbudget: ${n(total)} / ${n(BUDGET)} B gzip for the full-featured script tag — ${total <= BUDGET ? 'within' : 'OVER'}`
-  )
-  process.exitCode = total <= BUDGET || process.argv.includes('--report') ? 0 : 1
+  let over = false
+  for (const [what, label] of [
+    ['default', 'the default script tag'],
+    ['any', 'any combination of features (script tag or npm)']
+  ]) {
+    const bytes = budgets[what]
+    const regressed = bytes > LIMITS[what]
+    over ||= regressed
+    console.log(
+      `${label}: ${n(bytes)} B gzip; goal ${n(GOALS[what])} (${bytes <= GOALS[what] ? 'met' : 'not met'}), limit ${n(LIMITS[what])}${regressed ? ' — OVER the limit' : ''}`
+    )
+  }
+  process.exitCode = over && !process.argv.includes('--report') ? 1 : 0
 }

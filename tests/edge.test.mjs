@@ -192,13 +192,17 @@ test('events from our tracker and from Plausible’s land as rows with the right
     assert.ok(!edge.log().includes(secret), `no log line holds ${secret}`)
 })
 
-test("Plausible's script names (script.hash.outbound-links.js) are served as the one script.js; other names are 404", async () => {
+test("Plausible's script names (script.hash.outbound-links.js) are served as the one script.js, the Wasm builds beside it; other names are 404", async () => {
   const script = await (await fetch(`${edge.url}/js/script.js`)).text()
   const variant = await fetch(`${edge.url}/js/script.hash.outbound-links.js`)
   assert.equal(variant.status, 200)
   assert.match(variant.headers.get('content-type'), /javascript/)
   assert.equal(variant.headers.get('access-control-allow-origin'), '*')
   assert.equal(await variant.text(), script)
+  // and the Wasm build the script then loads for those features (scripts/lib/build.mjs)
+  const wasm = await fetch(`${edge.url}/js/script.links.wasm`)
+  assert.equal(wasm.status, 200)
+  assert.equal(wasm.headers.get('content-type'), 'application/wasm')
   for (const name of ['script.HASH.js', 'script.hash.wasm', 'other.hash.js'])
     assert.equal((await fetch(`${edge.url}/js/${name}`)).status, 404, name)
 })

@@ -149,6 +149,8 @@ test('the front serves the tracker, its Plausible script names and the dashboard
   const variant = await fetch(`${base}/js/script.hash.outbound-links.js`)
   assert.equal(variant.status, 200)
   assert.equal(await variant.text(), await script.text())
+  const variantWasm = await fetch(`${base}/js/script.links.wasm`)
+  assert.equal(variantWasm.headers.get('content-type'), 'application/wasm')
   assert.equal((await fetch(`${base}/js/script.HASH.js`)).status, 404)
   assert.match(await (await fetch(`${base}/dashboard/`)).text(), /<html/i)
   assert.equal((await fetch(`${base}/internal/state/salts`)).status, 404, 'the control path is never served')

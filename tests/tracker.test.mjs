@@ -89,6 +89,33 @@ test("Plausible's script-name extensions switch features on: script.hash.outboun
   assert.ok(payloads.some((p) => p.n === 'Outbound Link: Click'))
 })
 
+test('each page loads the one Wasm build that holds the optional features it asks for, by name or attribute', async () => {
+  const load = async (options) => {
+    const wasm = []
+    const { payloads } = await ours({
+      ...options,
+      beforeLoad: (page) =>
+        page.on('request', (request) => request.url().endsWith('.wasm') && wasm.push(new URL(request.url()).pathname)),
+      steps: async (page) => {
+        await page.click('#tagged')
+        await page.click('#outbound')
+      }
+    })
+    return { wasm, names: payloads.map((p) => p.n) }
+  }
+  const plain = await load({})
+  assert.deepEqual(plain.wasm, ['/js/script.wasm'])
+  assert.deepEqual(plain.names, ['pageview'], 'no tagged or outbound events without their extensions')
+
+  const named = await load({ src: '/js/script.tagged-events.outbound-links.js' })
+  assert.deepEqual(named.wasm, ['/js/script.links.tagged-events.wasm'])
+  assert.ok(named.names.includes('Outbound Link: Click') && named.names.length === 3, `${named.names}`)
+
+  const excluded = await load({ attrs: { 'data-exclude': '/' } })
+  assert.deepEqual(excluded.wasm, ['/js/script.exclusions.wasm'])
+  assert.deepEqual(excluded.names, [], 'the exclusion applies')
+})
+
 test('privacy: only Plausible protocol fields leave the browser, no cookies, no storage', async () => {
   const result = await ours({
     attrs: { 'data-outbound-links': true, 'data-file-downloads': true, 'data-tagged-events': true },

@@ -1,8 +1,9 @@
 // The builds, for the build scripts, the dev runner and the tests:
 // - buildTracker: the tracker's two distributions from the one Rust crate —
-//   www/js/script.js + www/js/script.wasm (the script tag, served by the
-//   Worker) and pkg/dist/index.js (the npm package, Wasm inlined); steps:
-//   cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz → esbuild.
+//   www/js/script.js + www/js/script*.wasm (the script tag, served by the
+//   Worker: one Wasm build per combination of optional features, VARIANTS)
+//   and pkg/dist/index.js (the npm package, every feature, Wasm inlined);
+//   steps: cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz → esbuild.
 // - buildDashboard: dashboard/ → www/dashboard/ (served as static assets).
 // - buildWorker: edge/worker → edge/worker/build/ with worker-build, offline:
 //   wasm-bindgen, wasm-opt and esbuild come from this machine, not downloads.
@@ -47,9 +48,39 @@ function defaultFileTypes() {
   return match[1].split(',')
 }
 
-export async function buildTracker({ quiet = false } = {}) {
-  const say = (m) => quiet || console.log(`build-tracker: ${m}`)
-  say('cargo build (wasm32-unknown-unknown, release)')
+/**
+ * The tracker's optional features (tracker/Cargo.toml), each with the words
+ * that ask for it: a part of the script's file name (`script.outbound-links.js`)
+ * or an attribute of its tag (`data-exclude`; a `data-` prefix is ignored).
+ * The script tag loads the Wasm build holding exactly the features its page
+ * asks for, `script[.<feature>…].wasm` in this order; the npm package holds
+ * them all.
+ */
+export const VARIANTS = [
+  ['exclusions', ['exclusions', 'exclude', 'include']],
+  ['form-submissions', ['form-submissions']],
+  ['links', ['outbound-links', 'file-downloads']],
+  ['tagged-events', ['tagged-events']]
+]
+
+/** Every subset of the optional features, as the Wasm file's name suffix and its Cargo features. */
+export function variants() {
+  return Array.from({ length: 2 ** VARIANTS.length }, (_, bits) => {
+    const features = VARIANTS.filter((_, i) => bits & (1 << i)).map(([feature]) => feature)
+    return { suffix: features.map((f) => `.${f}`).join(''), features }
+  })
+}
+
+/** The optional features of tracker/Cargo.toml, which VARIANTS must name, all and only. */
+function cargoFeatures() {
+  const manifest = readFileSync(join(root, 'tracker/Cargo.toml'), 'utf8')
+  const section = manifest.split('[features]')[1].split(/^\[/m)[0]
+  return [...section.matchAll(/^([\w-]+) = \[\]/gm)].map((m) => m[1]).filter((f) => f !== 'browser')
+}
+
+/** cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz of the tracker with `features`, into `outDir`. */
+function buildWasm(features, outDir, say) {
+  say(`cargo build (wasm32-unknown-unknown, release, features: ${features.join(', ') || 'none'})`)
   run('cargo', [
     'build',
     '--quiet',
@@ -58,20 +89,19 @@ export async function buildTracker({ quiet = false } = {}) {
     '--release',
     '--target',
     'wasm32-unknown-unknown',
+    '--no-default-features',
     '--features',
-    'browser'
+    ['browser', ...features].join(',')
   ])
   const cargoWasm = join(root, 'target/wasm32-unknown-unknown/release/tracker.wasm')
-
   // bundler target: the glue is only the import shims (tracker_bg.js); the
   // adapter instantiates the module itself, as a bundler would
-  say('wasm-bindgen → tracker/js/gen')
-  mkdirSync(gen, { recursive: true })
+  mkdirSync(outDir, { recursive: true })
   run(cargoBin('wasm-bindgen'), [
     '--target',
     'bundler',
     '--out-dir',
-    gen,
+    outDir,
     '--out-name',
     'tracker',
     '--no-typescript',
@@ -79,25 +109,48 @@ export async function buildTracker({ quiet = false } = {}) {
     '--remove-producers-section',
     cargoWasm
   ])
-
-  say('wasm-opt -Oz')
   run(bin('wasm-opt'), [
     '-Oz',
     '--strip-debug',
     '--strip-producers',
     ...wasmFeatures,
-    join(gen, 'tracker_bg.wasm'),
+    join(outDir, 'tracker_bg.wasm'),
     '-o',
-    join(gen, 'tracker_bg.wasm')
+    join(outDir, 'tracker_bg.wasm')
   ])
+}
+
+/** The names of the import shims wasm-bindgen wrote in `dir`/tracker_bg.js. */
+function shimsIn(dir) {
+  const glue = readFileSync(join(dir, 'tracker_bg.js'), 'utf8')
+  return [...glue.matchAll(/^export function (__wbg_\w+|__wbindgen_\w+)\(/gm)]
+    .map((m) => m[1])
+    .filter((n) => n !== '__wbg_set_wasm')
+}
+
+export async function buildTracker({ quiet = false } = {}) {
+  const say = (m) => quiet || console.log(`build-tracker: ${m}`)
+  const optional = VARIANTS.map(([feature]) => feature)
+  const declared = cargoFeatures()
+  if (declared.sort().join() !== [...optional].sort().join())
+    throw new Error(`tracker/Cargo.toml's features (${declared}) and VARIANTS (${optional}) differ`)
+  // all features: the npm package's Wasm, and the glue every build shares
+  buildWasm(optional, gen, say)
+  const shims = shimsIn(gen)
+  mkdirSync(join(root, 'www/js'), { recursive: true })
+  const variantsDir = join(root, 'target/tracker-variants')
+  for (const { suffix, features } of variants()) {
+    const dir = join(variantsDir, suffix || 'default')
+    buildWasm(features, dir, say)
+    // one script.js serves every build: each must import only shims it has
+    const extra = shimsIn(dir).filter((shim) => !shims.includes(shim))
+    if (extra.length) throw new Error(`the Wasm build ${suffix || 'default'} imports ${extra}, which the script lacks`)
+    copyFileSync(join(dir, 'tracker_bg.wasm'), join(root, `www/js/script${suffix}.wasm`))
+  }
 
   // The Wasm module's imports, as wasm-bindgen's bundler target defines them:
   // module './tracker_bg.js', one shim per import. A virtual module lists only
   // those (an `import *` would also bundle the unused JS export wrappers).
-  const glue = readFileSync(join(gen, 'tracker_bg.js'), 'utf8')
-  const shims = [...glue.matchAll(/^export function (__wbg_\w+|__wbindgen_\w+)\(/gm)]
-    .map((m) => m[1])
-    .filter((n) => n !== '__wbg_set_wasm')
   const wasmImports = {
     name: 'wasm-imports',
     setup(build) {
@@ -119,16 +172,14 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
     logLevel: 'warning'
   }
   say('esbuild → www/js/script.js')
-  mkdirSync(join(root, 'www/js'), { recursive: true })
   // NPM: code for the npm API's options only (customProperties, transformRequest)
   await esbuild.build({
     ...common,
     entryPoints: [join(root, 'tracker/js/script.js')],
     format: 'iife',
-    define: { NPM: 'false' },
+    define: { NPM: 'false', __VARIANTS__: JSON.stringify(VARIANTS) },
     outfile: join(root, 'www/js/script.js')
   })
-  copyFileSync(join(gen, 'tracker_bg.wasm'), join(root, 'www/js/script.wasm'))
 
   say('esbuild → pkg/dist/index.js')
   await esbuild.build({
@@ -142,6 +193,10 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
   return {
     scriptJs: join(root, 'www/js/script.js'),
     scriptWasm: join(root, 'www/js/script.wasm'),
+    variants: variants().map(({ suffix, features }) => ({
+      features,
+      wasm: join(root, `www/js/script${suffix}.wasm`)
+    })),
     npmJs: join(root, 'pkg/dist/index.js')
   }
 }

@@ -1,6 +1,7 @@
 // The script-tag loader: <script defer data-domain="…" src="https://HOST/js/script.js">.
 // Reads its own tag synchronously (document.currentScript is gone once the
-// Wasm module loads), then starts the tracker with script.wasm from beside it.
+// Wasm module loads), then starts the tracker with the Wasm build beside it
+// that holds the optional features the page asks for.
 import { start } from './adapter.js'
 
 try {
@@ -12,6 +13,24 @@ try {
   // Plausible's documented snippet queues early calls in window.plausible.q.
   var queue = (window.plausible && window.plausible.q) || []
   var file = script.src.split(/[?#]/)[0].split('/').pop()
+  // the attribute names and file-name parts, without `data-`: Rust reads
+  // the feature names among them, and they choose the Wasm build
+  var words = script
+    .getAttributeNames()
+    .concat(file.split('.'))
+    .map(function (word) {
+      return word.replace(/^data-/, '')
+    })
+  // the build with exactly the optional features asked for (scripts/lib/build.mjs)
+  var wasm = 'script'
+  __VARIANTS__.forEach(function (variant) {
+    if (
+      variant[1].some(function (word) {
+        return words.indexOf(word) >= 0
+      })
+    )
+      wasm += '.' + variant[0]
+  })
   window.plausible = start(
     {
       domain: attribute('data-domain') || location.hostname,
@@ -20,10 +39,9 @@ try {
       include: attribute('data-include'),
       fileTypes: attribute('file-types'),
       addFileTypes: attribute('add-file-types'),
-      // every attribute name and file-name part: Rust picks the feature names
-      features: script.getAttributeNames().concat(file.split('.')).join()
+      features: words.join()
     },
-    new URL('script.wasm', script.src),
+    new URL(wasm + '.wasm', script.src),
     queue
   )
 } catch (_e) {

@@ -163,6 +163,9 @@ pub fn tagged(present: u32) {
 /// Arguments: an element's classes. Whether they name an event.
 #[wasm_bindgen(js_name = isTagged)]
 pub fn is_tagged(present: u32) -> bool {
+    if !cfg!(feature = "tagged-events") {
+        return false;
+    }
     let mut buf = [0; ARGS_BYTES];
     args(present, !0, &mut buf)[0].is_some_and(tagged::names_event)
 }

@@ -35,6 +35,29 @@ pub mod feature {
     /// `Form: Submission` for every valid form submitted (not tagged ones).
     pub const FORM_SUBMISSIONS: u32 = 1 << 6;
 
+    /// The features this build holds: the runtime ones always, each optional
+    /// one when its Cargo feature is on. [`super::Config::has`] masks with
+    /// it, so a rule behind a feature left out is constant-false and its code
+    /// is dropped from the Wasm.
+    pub const COMPILED: u32 = HASH
+        | MANUAL
+        | LOCAL
+        | if cfg!(feature = "links") {
+            OUTBOUND_LINKS | FILE_DOWNLOADS
+        } else {
+            0
+        }
+        | if cfg!(feature = "tagged-events") {
+            TAGGED_EVENTS
+        } else {
+            0
+        }
+        | if cfg!(feature = "form-submissions") {
+            FORM_SUBMISSIONS
+        } else {
+            0
+        };
+
     /// The features named in a comma-separated list of words; `data-` prefixes
     /// are ignored and unknown words (other attributes) skipped.
     pub fn parse(words: &str) -> u32 {
@@ -96,6 +119,14 @@ impl Config {
         self.domain.set(settings.domain);
         self.exclude.set(settings.exclude.unwrap_or(""));
         self.include.set(settings.include.unwrap_or(""));
+        // the default extensions are only needed by a build that counts downloads
+        if cfg!(feature = "links") {
+            self.set_file_types(settings);
+        }
+        self.features = feature::parse(settings.features);
+    }
+
+    fn set_file_types(&mut self, settings: &Settings) {
         self.file_types.fill(|buf| {
             let mut w = crate::json::Writer::new(buf);
             match (settings.file_types, settings.add_file_types) {
@@ -109,7 +140,6 @@ impl Config {
             }
             w.len()
         });
-        self.features = feature::parse(settings.features);
     }
 
     pub fn domain(&self) -> &str {
@@ -129,8 +159,15 @@ impl Config {
         split(self.file_types.as_str(), b',').any(|t| !t.is_empty() && t == extension)
     }
 
+    /// Whether the page turned `feature` on and this build holds it.
     pub fn has(&self, feature: u32) -> bool {
-        self.features & feature != 0
+        self.features & feature & feature::COMPILED != 0
+    }
+
+    /// Whether pageviews are checked against `data-exclude`/`data-include`
+    /// (always when the page gave either; only in builds with exclusions).
+    pub fn has_exclusions(&self) -> bool {
+        cfg!(feature = "exclusions") && (self.exclude().is_some() || self.include().is_some())
     }
 }
 
@@ -159,6 +196,7 @@ mod tests {
         c
     }
 
+    #[cfg(feature = "links")]
     #[test]
     fn default_file_types_are_plausibles_26() {
         let c = config(None, None);
@@ -167,6 +205,7 @@ mod tests {
         assert!(!c.is_file_type("html") && !c.is_file_type(""));
     }
 
+    #[cfg(feature = "links")]
     #[test]
     fn file_types_replace_and_add_file_types_extend() {
         let only = config(Some("iso,img"), None);

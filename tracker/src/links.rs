@@ -22,7 +22,6 @@ pub fn download_url<'a>(link_href: &'a str, config: &Config) -> Option<&'a str> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Settings;
     #[cfg(target_arch = "wasm32")]
     use wasm_bindgen_test::wasm_bindgen_test as test;
 
@@ -38,10 +37,11 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "links")]
     #[test]
     fn downloads_match_the_extension_and_drop_the_query() {
         let mut config = Config::new();
-        config.set(&Settings {
+        config.set(&crate::config::Settings {
             domain: "a.b",
             exclude: None,
             include: None,

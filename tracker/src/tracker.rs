@@ -251,7 +251,7 @@ impl Tracker {
         if environment & environment::OPTED_OUT != 0 {
             return Some("localStorage flag");
         }
-        if pageview && self.excluded(host) {
+        if pageview && self.config.has_exclusions() && self.excluded(host) {
             return Some("exclusion rule");
         }
         None

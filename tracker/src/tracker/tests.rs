@@ -178,6 +178,7 @@ fn automation_is_ignored_silently_and_the_opt_out_with_a_reason() {
     );
 }
 
+#[cfg(feature = "exclusions")]
 #[test]
 fn exclusions_apply_to_pageviews_only() {
     let page = Page::at("https://portal.example/admin/users");
@@ -236,13 +237,45 @@ fn hash_mode_counts_every_hash_change_and_marks_payloads() {
     t.navigate(&page, Navigation::HashChange);
     let sent = page.take();
     let pageviews: Vec<_> = sent.iter().filter(|b| b.contains("\"pageview\"")).collect();
-    assert_eq!(pageviews.len(), 2, "{sent:?}");
     assert!(pageviews.iter().all(|b| b.ends_with(r#","h":1}"#)));
-    assert_eq!(
-        page.ignored(),
-        ["exclusion rule"],
-        "hash routes are matched with their fragment"
+    if cfg!(feature = "exclusions") {
+        assert_eq!(pageviews.len(), 2, "{sent:?}");
+        assert_eq!(
+            page.ignored(),
+            ["exclusion rule"],
+            "hash routes are matched with their fragment"
+        );
+    } else {
+        assert_eq!(pageviews.len(), 3, "{sent:?}");
+    }
+}
+
+/// A build without the optional features (the default script tag's) never
+/// runs their rules, whatever the page asks for.
+#[cfg(not(any(
+    feature = "links",
+    feature = "tagged-events",
+    feature = "exclusions",
+    feature = "form-submissions"
+)))]
+#[test]
+fn a_build_without_the_optional_features_never_runs_their_rules() {
+    let page = Page::at("https://portal.example/admin");
+    let everything = "outbound-links,file-downloads,tagged-events,form-submissions";
+    let mut t = tracker(&page, everything, Some("/admin"), Some("/docs"));
+    t.navigate(&page, Navigation::Load);
+    assert_eq!(page.take().len(), 1, "exclusions are not applied");
+    t.link_clicked(&page, "https://github.com/org/repo", "github.com", false);
+    t.link_clicked(
+        &page,
+        "https://portal.example/a.pdf",
+        "portal.example",
+        false,
     );
+    t.tagged(&page, "plausible-event-name=Deploy", None);
+    t.form_submitted(&page, false);
+    assert!(page.take().is_empty());
+    assert!(page.ignored().is_empty());
 }
 
 #[test]
@@ -290,6 +323,7 @@ fn custom_events_carry_props_revenue_and_non_interactive() {
     );
 }
 
+#[cfg(feature = "links")]
 #[test]
 fn links_become_outbound_or_download_events_when_enabled() {
     let page = Page::at(HOME);
@@ -335,6 +369,7 @@ fn links_become_outbound_or_download_events_when_enabled() {
     );
 }
 
+#[cfg(feature = "tagged-events")]
 #[test]
 fn tagged_elements_send_their_event_with_url_and_empty_revenue() {
     let page = Page::at(HOME);
@@ -393,6 +428,7 @@ fn navigation_codes_round_trip() {
     assert_eq!(Navigation::from_code(4), None);
 }
 
+#[cfg(feature = "form-submissions")]
 #[test]
 fn form_submissions_when_enabled_and_not_tagged() {
     let page = Page::at(HOME);
