@@ -1,13 +1,19 @@
 /**
  * Cookieless, Plausible-compatible analytics: the API of
  * `@plausible-analytics/tracker` over a Rust-built WebAssembly core.
- * Nothing here throws: misuse is reported with `console.error`.
+ * Misuse throws, with Plausible's messages; tracking itself never does.
  */
 
-/** Sets up the tracker. Call once, in the browser. */
+/**
+ * Sets up the tracker. Call once, in the browser.
+ * @throws when called twice, or without `domain`.
+ */
 export function init(config: TrackerConfig): void
 
-/** Tracks an event (`"pageview"` or a custom name); `init` must come first. */
+/**
+ * Tracks an event (`"pageview"` or a custom name).
+ * @throws when `init` has not been called.
+ */
 export function track(eventName: string, options?: EventOptions): void
 
 /** The download extensions tracked when `fileDownloads` is `true`. */

@@ -70,28 +70,20 @@ test('DEFAULT_FILE_TYPES matches Plausible’s list', async () => {
   assert.deepEqual(ours, theirs)
 })
 
-test('misuse is reported with console.error, never thrown into the app', async () => {
+test("misuse throws Plausible's errors, as @plausible-analytics/tracker does; bindToWindow marks window.plausible", async () => {
   fixture.server.pages.set('/bundle/misuse.js', await bundle(join(root, 'pkg'), 'npm-misuse.js'))
-  const logged = []
   const result = await run(fixture.browser, fixture.server, {
     html: pageHtml({ tag: '<script type="module" src="/bundle/misuse.js"></script>' }),
-    // the tracker's own reports (a missing favicon is the browser's business)
-    beforeLoad: (page) =>
-      page.on('console', (m) => m.type() === 'error' && m.text().startsWith('plausible.') && logged.push(m.text())),
     steps: async (page) => {
       assert.deepEqual(await page.evaluate(() => window.misuse()), [
-        ['track before init', 'returned'],
-        ['init without a domain', 'returned'],
+        ['track before init', 'threw: plausible.track() can only be called after plausible.init()'],
+        ['init without a domain', 'threw: plausible.init(): domain argument is required'],
         ['init', 'returned'],
-        ['init twice', 'returned']
+        ['init twice', 'threw: plausible.init() can only be called once']
       ])
+      assert.deepEqual(await page.evaluate(() => [window.plausible.s, window.plausible.l]), ['npm', true])
     }
   })
   assert.deepEqual(result.errors, [])
-  assert.deepEqual(logged, [
-    'plausible.track() can only be called after plausible.init()',
-    'plausible.init(): domain is required',
-    'plausible.init() can only be called once'
-  ])
   assert.ok(!result.payloads.some((p) => p.n === 'Early'), 'the early event is not sent')
 })

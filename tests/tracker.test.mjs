@@ -36,6 +36,17 @@ test('early calls queued by the snippet are replayed in order, before the first 
   )
 })
 
+test("window.plausible.l (Plausible's loaded marker) is set once the tracker runs", async () => {
+  let loaded
+  await ours({
+    steps: async (page) => {
+      await page.waitForFunction(() => window.plausible?.l === true, null, { timeout: 5000 })
+      loaded = await page.evaluate(() => typeof window.plausible === 'function' && window.plausible.l)
+    }
+  })
+  assert.equal(loaded, true)
+})
+
 test('callbacks: {status} on a response, {error} on a network failure, nothing when ignored', async () => {
   const collect = async (page) =>
     page.evaluate(

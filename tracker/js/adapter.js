@@ -288,6 +288,8 @@ export function start(pageConfig, source, queue) {
           config.features
         ])
         ready = 1
+        // Plausible's loaded marker, which pages and tests wait for
+        plausible.l = true
         queue.forEach(function (queued) {
           plausible.apply(0, queued)
         })

@@ -10,13 +10,10 @@ export var DEFAULT_FILE_TYPES = __DEFAULT_FILE_TYPES__
 
 var plausible
 
-function complain(message) {
-  console.error('plausible.' + message)
-}
-
+// Misuse throws, with Plausible's messages, as @plausible-analytics/tracker does.
 export function init(config) {
-  if (plausible) return complain('init() can only be called once')
-  if (!config || !config.domain) return complain('init(): domain is required')
+  if (plausible) throw Error('plausible.init() can only be called once')
+  if (!config || !config.domain) throw Error('plausible.init(): domain argument is required')
   try {
     var downloads = config.fileDownloads
     var extensions = downloads && downloads.fileExtensions
@@ -42,13 +39,20 @@ export function init(config) {
       },
       wasmBytes
     )
-    if (config.bindToWindow !== false) window.plausible = plausible
+    // Plausible's markers: the npm build (`s`), loaded (`l`)
+    if (config.bindToWindow !== false) {
+      window.plausible = plausible
+      plausible.s = 'npm'
+      plausible.l = true
+    }
   } catch (e) {
-    complain('init(): ' + e)
+    // a browser without what the adapter needs (TextEncoder, WebAssembly):
+    // the app goes on untracked
+    console.error('plausible.init(): ' + e)
   }
 }
 
 export function track(name, options) {
-  if (!plausible) return complain('track() can only be called after plausible.init()')
+  if (!plausible) throw Error('plausible.track() can only be called after plausible.init()')
   plausible(name, options)
 }
