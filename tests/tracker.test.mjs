@@ -127,6 +127,75 @@ test('each page loads the one Wasm build that holds the optional features it ask
   assert.deepEqual(excluded.names, [], 'the exclusion applies')
 })
 
+test("pageview-props: the tag's event-* attributes are props of every event, an event's own value first", async () => {
+  const { payloads } = await ours({
+    src: '/js/script.pageview-props.js',
+    attrs: { 'event-author': 'docs-team', 'event-plugin': 'techdocs' },
+    steps: async (page) => {
+      await page.evaluate(() => plausible('Deploy Application', { props: { author: 'me', language: 'nodejs' } }))
+      await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')))
+      await page.evaluate(() => history.pushState({}, '', '/next'))
+    }
+  })
+  const props = (name) => payloads.filter((p) => p.n === name).map((p) => p.p)
+  assert.deepEqual(props('pageview'), [
+    { author: 'docs-team', plugin: 'techdocs' },
+    { author: 'docs-team', plugin: 'techdocs' }
+  ])
+  assert.deepEqual(props('Deploy Application'), [{ author: 'me', language: 'nodejs', plugin: 'techdocs' }])
+  assert.ok(props('engagement').length >= 1)
+  for (const p of props('engagement')) assert.deepEqual(p, { author: 'docs-team', plugin: 'techdocs' })
+
+  const plain = await ours({ attrs: { 'event-author': 'docs-team' } })
+  assert.equal(plain.payloads[0].p, undefined, 'only with the pageview-props extension, as Plausible')
+})
+
+test('compat: a click that leaves the page waits for its event request to finish (keepalive otherwise)', async () => {
+  const leave = async (src) => {
+    const times = {}
+    await ours({
+      src,
+      beforeLoad: async (page) => {
+        // the event endpoint answers after 800 ms; the outbound site is a stub page
+        await page.route('**/api/event', async (route) => {
+          if (JSON.parse(route.request().postData()).n !== 'Outbound Link: Click') return route.continue()
+          times.event = Date.now()
+          await new Promise((resolve) => setTimeout(resolve, 800))
+          await route.fulfill({ status: 202, body: 'ok' })
+          times.answered = Date.now()
+        })
+        await page.route('http://github.test/**', (route) => {
+          times.left = Date.now()
+          return route.fulfill({
+            contentType: 'text/html',
+            body: '<script>window.__sent = []; window.__writes = []</script>'
+          })
+        })
+      },
+      steps: async (page) => {
+        // after the tracker's listener: whether it held the click (this test page's own
+        // window listener then keeps every other click on the page)
+        await page.evaluate(() =>
+          document.addEventListener('click', (event) => {
+            window.__held = event.defaultPrevented
+          })
+        )
+        await page.click('#outbound')
+        times.held = await page.evaluate(() => window.__held)
+        // the 800 ms answer, and time to leave after it
+        await page.waitForTimeout(2000)
+      }
+    })
+    return times
+  }
+  const compat = await leave('/js/script.compat.outbound-links.js')
+  assert.equal(compat.held, true)
+  assert.ok(compat.event && compat.left >= compat.answered, `left after the answer: ${JSON.stringify(compat)}`)
+  const plain = await leave('/js/script.outbound-links.js')
+  assert.equal(plain.held, false, 'without compat the click is left alone (the request is keepalive)')
+  assert.ok(plain.event && !plain.left, JSON.stringify(plain))
+})
+
 test('privacy: only Plausible protocol fields leave the browser, no cookies, no storage', async () => {
   const result = await ours({
     attrs: { 'data-outbound-links': true, 'data-file-downloads': true, 'data-tagged-events': true },

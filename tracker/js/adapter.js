@@ -85,7 +85,8 @@ function warn(reason) {
 // Calls export `name` with the page's string `callArgs` and a number, then
 // delivers what it produced. `callback` answers the page for the primary
 // payload (Plausible's contract: {status} on a response, {error} on a network
-// failure, nothing when the event was ignored).
+// failure, nothing when the event was ignored). Returns whether there was
+// such a payload (sent or ignored).
 function call(name, callArgs, callback, value) {
   var present = 0
   var out
@@ -100,19 +101,24 @@ function call(name, callArgs, callback, value) {
   }
   out = outbox
   outbox = []
-  out.forEach(function (item) {
+  return out.filter(function (item) {
     var body = item[0]
     var cb = item[1] && callback
     if (body == null) {
       warn(item[2])
-      return callback && callback()
+      callback && callback()
+      return 1
     }
     try {
       if (NPM && (config.transformRequest || config.customProperties)) {
         body = npmOptions(JSON.parse(body))
-        if (!body) return cb && cb()
+        if (!body) {
+          cb && cb()
+          return 1
+        }
         body = JSON.stringify(body)
       }
+      if (!NPM && config.props) body = withPageProps(JSON.parse(body))
       fetch(config.api, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain' },
@@ -129,7 +135,8 @@ function call(name, callArgs, callback, value) {
     } catch (error) {
       cb && cb({ error: error })
     }
-  })
+    return item[1]
+  }).length
 }
 
 // The npm API's customProperties and transformRequest, applied as Plausible's
@@ -153,6 +160,16 @@ function npmOptions(payload) {
   // a dropped pageview (null) means its engagement is not reported either
   if (pageview) lastPageview = payload
   return payload
+}
+
+// The script tag's `event-*` attributes (Plausible's pageview-props
+// extension): props of every event, where the event has no value of its own.
+// An engagement report repeats its pageview's props, so it gets them too.
+function withPageProps(payload) {
+  var props = payload.p || {}
+  for (var key in config.props) props[key] = props[key] || config.props[key]
+  payload.p = props
+  return JSON.stringify(payload)
 }
 
 // plausible(name, {props, revenue, interactive, u | url, callback})
@@ -190,6 +207,31 @@ function is(node, tag) {
   return node && node.tagName && node.tagName.toLowerCase() == tag
 }
 
+// Plausible's compat extension (script tag only): a click on `link` or a submit that would
+// leave the page in this window waits for its event's request (at most 5 s)
+// instead of relying on keepalive; `then` goes on as it would have.
+function held(event, link, name, callArgs, value, then) {
+  var done
+  var go = function () {
+    done || then()
+    done = 1
+  }
+  if (
+    !NPM &&
+    config.compat &&
+    !event.defaultPrevented &&
+    (event.type == 'submit' ||
+      (event.type == 'click' &&
+        !(event.ctrlKey || event.metaKey || event.shiftKey) &&
+        !(link && link.target && !/^_(self|parent|top)$/i.test(link.target))))
+  ) {
+    if (call(name, callArgs, go, value)) {
+      event.preventDefault()
+      setTimeout(go, 5000)
+    }
+  } else call(name, callArgs, 0, value)
+}
+
 // Plausible's two click handlers in one: a plain link (outbound or download)
 // unless a tagged element within three parents of the link claims the click,
 // and a tagged element within three parents of the target (not inside a form).
@@ -201,14 +243,22 @@ function onClick(event) {
     while (link && !(is(link, 'a') && link.href)) link = link.parentNode
     if (link && typeof link.href == 'string') {
       for (node = link, i = 0; node && i <= 3 && !tagged; i++, node = node.parentNode) tagged = isTagged(node)
-      call('link', [link.href, link.host], 0, tagged)
+      held(event, link, 'link', [link.href, link.host], tagged, function () {
+        location.href = link.href
+      })
     }
     for (node = event.target, tagged = 0, i = 0; node && i <= 3; i++, node = node.parentNode) {
       if (is(node, 'form')) return
       if (is(node, 'a')) clickedLink = node
       if (isTagged(node)) tagged = node
     }
-    tagged && call('tagged', [classes(tagged), clickedLink && clickedLink.href])
+    if (tagged) {
+      if (clickedLink)
+        held(event, clickedLink, 'tagged', [classes(tagged), clickedLink.href], 0, function () {
+          location.href = clickedLink.href
+        })
+      else call('tagged', [classes(tagged)])
+    }
   } catch (_e) {
     // an exotic node tree: no event
   }
@@ -217,7 +267,9 @@ function onClick(event) {
 function onSubmit(event) {
   var form = event.target
   try {
-    call('tagged', [classes(isTagged(form) ? form : form.parentNode)])
+    held(event, 0, 'tagged', [classes(isTagged(form) ? form : form.parentNode)], 0, function () {
+      form.submit()
+    })
   } catch (_e) {
     // a detached form: no event
   }

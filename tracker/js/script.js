@@ -31,6 +31,12 @@ try {
     )
       wasm += '.' + variant[0]
   })
+  // Plausible's pageview-props: the tag's `event-<prop>` attributes
+  var props = words.indexOf('pageview-props') >= 0 && {}
+  if (props)
+    script.getAttributeNames().forEach(function (name) {
+      if (name.indexOf('event-') == 0) props[name.slice(6)] = attribute(name)
+    })
   window.plausible = start(
     {
       domain: attribute('data-domain') || location.hostname,
@@ -39,7 +45,9 @@ try {
       include: attribute('data-include'),
       fileTypes: attribute('file-types'),
       addFileTypes: attribute('add-file-types'),
-      features: words.join()
+      features: words.join(),
+      props: props,
+      compat: words.indexOf('compat') >= 0
     },
     new URL(wasm + '.wasm', script.src),
     queue
