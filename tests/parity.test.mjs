@@ -310,3 +310,36 @@ for (const scenario of scenarios) {
     assert.deepEqual(ours.storage, { cookie: '', local: scenario.localItems ?? 0, session: 0, databases: 0 })
   })
 }
+
+test('leaving for another page and coming back, with an API slower than the visit: the same events as Plausible', async () => {
+  const visit = async (tracker) => {
+    const result = await run(fixture.browser, fixture.server, {
+      html: pageHtml({ tag: trackerTag(tracker) }),
+      // every request answered after 1 s: each page is left before its requests end
+      beforeLoad: (page) =>
+        page.route('**/api/event', async (route) => {
+          await new Promise((resolve) => setTimeout(resolve, 1000))
+          await route.continue()
+        }),
+      steps: async (page) => {
+        await page.waitForTimeout(1200)
+        await page.evaluate(() => {
+          location.href = '/docs/getting-started'
+        })
+        await page.waitForTimeout(500)
+        await page.goBack()
+        await page.waitForTimeout(2500)
+      }
+    })
+    // what the server received, in an order that does not depend on the delays
+    return result.received
+      .map((r) => comparable(JSON.parse(r.body)))
+      .map((p) => JSON.stringify(p))
+      .sort()
+  }
+  const ours = await visit('ours')
+  assert.deepEqual(ours, await visit('plausible'))
+  const names = ours.map((p) => JSON.parse(p).n).sort()
+  assert.deepEqual(names, ['engagement', 'engagement', 'pageview', 'pageview', 'pageview'])
+})
+
