@@ -342,4 +342,3 @@ test('leaving for another page and coming back, with an API slower than the visi
   const names = ours.map((p) => JSON.parse(p).n).sort()
   assert.deepEqual(names, ['engagement', 'engagement', 'pageview', 'pageview', 'pageview'])
 })
-

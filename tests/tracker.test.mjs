@@ -3,6 +3,9 @@
 // the host page (CSP without Wasm, blocked network, frozen history, bad input).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { root } from '../scripts/lib/paths.mjs'
 import { serverAndBrowser } from './support/fixture.mjs'
 import { run, pageHtml, trackerTag, DOMAIN } from './support/scenario.mjs'
 
@@ -194,6 +197,27 @@ test('compat: a click that leaves the page waits for its event request to finish
   const plain = await leave('/js/script.outbound-links.js')
   assert.equal(plain.held, false, 'without compat the click is left alone (the request is keepalive)')
   assert.ok(plain.event && !plain.left, JSON.stringify(plain))
+})
+
+test('a server that does not send the Wasm as application/wasm still gets a working tracker (fetched again whole)', async () => {
+  const wasmRequests = []
+  const { payloads, errors } = await ours({
+    beforeLoad: (page) =>
+      page.route('**/*.wasm', (route) => {
+        wasmRequests.push(route.request().url())
+        const file = new URL(route.request().url()).pathname.split('/').pop()
+        return route.fulfill({
+          contentType: 'application/octet-stream',
+          body: readFileSync(join(root, 'www/js', file))
+        })
+      })
+  })
+  assert.deepEqual(errors, [])
+  assert.deepEqual(
+    payloads.map((p) => p.n),
+    ['pageview']
+  )
+  assert.equal(wasmRequests.length, 2, 'the streaming compile refused it, the second fetch compiled it')
 })
 
 test('privacy: only Plausible protocol fields leave the browser, no cookies, no storage', async () => {

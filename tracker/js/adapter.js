@@ -314,86 +314,90 @@ export function start(pageConfig, source, queue) {
     else queue.push(arguments)
   }
   // wasm-bindgen's bundler-target contract: instantiate with its import
-  // module, hand it the exports, run its start function.
+  // module, hand it the exports, run its start function. A URL is compiled
+  // while it downloads; if the server does not send it as application/wasm,
+  // it is fetched again whole.
   ;(source.byteLength
-    ? Promise.resolve(source)
-    : fetch(source).then(function (response) {
-        return response.arrayBuffer()
-      })
-  )
-    .then(function (bytes) {
-      return WebAssembly.instantiate(bytes, imports)
-    })
-    .then(
-      function (result) {
-        var history = w.history
-        var pushState = history.pushState
-        exports = result.instance.exports
-        setWasm(exports)
-        exports.__wbindgen_start()
-        call('start', [
-          config.domain,
-          config.exclude,
-          config.include,
-          config.fileTypes,
-          config.addFileTypes,
-          config.features
-        ])
-        ready = 1
-        // Plausible's loaded marker, which pages and tests wait for
-        plausible.l = true
-        queue.forEach(function (queued) {
-          plausible.apply(0, queued)
-        })
-        try {
-          if (pushState)
-            history.pushState = function () {
-              pushState.apply(this, arguments)
-              navigate(2)
-            }
-        } catch (_e) {
-          // a page that froze `history`: SPA navigations are not seen
-        }
-        on(w, 'popstate', function () {
-          navigate(2)
-        })
-        on(w, 'hashchange', function () {
-          navigate(3)
-        })
-        if (d.visibilityState == 'hidden' || d.visibilityState == 'prerender') {
-          on(d, 'visibilitychange', function () {
-            d.visibilityState == 'visible' && navigate(1)
+    ? WebAssembly.instantiate(source, imports)
+    : WebAssembly.instantiateStreaming(fetch(source), imports).catch(function () {
+        return fetch(source)
+          .then(function (response) {
+            return response.arrayBuffer()
           })
-        } else navigate(0)
-        on(w, 'pageshow', function (event) {
-          event.persisted && navigate(0)
-        })
-        on(d, 'visibilitychange', attention)
-        on(w, 'blur', attention)
-        on(w, 'focus', attention)
-        on(d, 'scroll', function () {
-          call('scrolled', [])
-        })
-        try {
-          new ResizeObserver(function () {
-            call('resized', [])
-          }).observe(d.documentElement)
-        } catch (_e) {
-          // no ResizeObserver: the height measured at each pageview stands
-        }
-        on(d, 'click', onClick)
-        on(d, 'auxclick', onClick)
-        on(d, 'submit', onSubmit)
-        d.addEventListener('submit', onFormSubmit, true)
-      },
-      function (error) {
-        // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the
-        // page goes on untracked, and callbacks still hear back.
-        failure = error
-        queue.forEach(function (queued) {
-          plausible.apply(0, queued)
-        })
+          .then(function (bytes) {
+            return WebAssembly.instantiate(bytes, imports)
+          })
+      })
+  ).then(
+    function (result) {
+      var history = w.history
+      var pushState = history.pushState
+      exports = result.instance.exports
+      setWasm(exports)
+      exports.__wbindgen_start()
+      call('start', [
+        config.domain,
+        config.exclude,
+        config.include,
+        config.fileTypes,
+        config.addFileTypes,
+        config.features
+      ])
+      ready = 1
+      // Plausible's loaded marker, which pages and tests wait for
+      plausible.l = true
+      queue.forEach(function (queued) {
+        plausible.apply(0, queued)
+      })
+      try {
+        if (pushState)
+          history.pushState = function () {
+            pushState.apply(this, arguments)
+            navigate(2)
+          }
+      } catch (_e) {
+        // a page that froze `history`: SPA navigations are not seen
       }
-    )
+      on(w, 'popstate', function () {
+        navigate(2)
+      })
+      on(w, 'hashchange', function () {
+        navigate(3)
+      })
+      if (d.visibilityState == 'hidden' || d.visibilityState == 'prerender') {
+        on(d, 'visibilitychange', function () {
+          d.visibilityState == 'visible' && navigate(1)
+        })
+      } else navigate(0)
+      on(w, 'pageshow', function (event) {
+        event.persisted && navigate(0)
+      })
+      on(d, 'visibilitychange', attention)
+      on(w, 'blur', attention)
+      on(w, 'focus', attention)
+      on(d, 'scroll', function () {
+        call('scrolled', [])
+      })
+      try {
+        new ResizeObserver(function () {
+          call('resized', [])
+        }).observe(d.documentElement)
+      } catch (_e) {
+        // no ResizeObserver: the height measured at each pageview stands
+      }
+      on(d, 'click', onClick)
+      on(d, 'auxclick', onClick)
+      on(d, 'submit', onSubmit)
+      d.addEventListener('submit', onFormSubmit, true)
+    },
+    function (error) {
+      // Wasm refused (a CSP without 'wasm-unsafe-eval', a blocked file): the
+      // page goes on untracked, and callbacks still hear back.
+      failure = error
+      queue.forEach(function (queued) {
+        plausible.apply(0, queued)
+      })
+    }
+  )
   return plausible
 }
