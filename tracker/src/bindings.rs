@@ -97,8 +97,17 @@ fn splice_arg(n: u8) -> impl Fn(&mut Writer) {
 #[wasm_bindgen]
 pub fn start(present: u32) {
     let mut buf = [0; ARGS_BYTES];
+    // only the settings this build has features for are read
+    let wanted = 1
+        | 1 << 5
+        | if cfg!(feature = "exclusions") {
+            0b110
+        } else {
+            0
+        }
+        | if cfg!(feature = "links") { 0b11000 } else { 0 };
     let [domain, exclude, include, file_types, add_file_types, features] =
-        args(present, !0, &mut buf);
+        args(present, wanted, &mut buf);
     let settings = Settings {
         domain: domain.unwrap_or(""),
         exclude,
@@ -139,6 +148,10 @@ pub fn navigate(_present: u32, code: u32) {
 /// Arguments: the link's href and host.
 #[wasm_bindgen]
 pub fn link(present: u32, tagged: bool) {
+    // a build without the feature keeps the export (the adapter calls it) but not its code
+    if !cfg!(feature = "links") {
+        return;
+    }
     let mut buf = [0; ARGS_BYTES];
     if let [Some(href), Some(host), ..] = args(present, !0, &mut buf) {
         with_tracker(|t| t.link_clicked(&Browser, href, host, tagged))
@@ -148,12 +161,18 @@ pub fn link(present: u32, tagged: bool) {
 /// A valid form was submitted; `tagged`: it is (in) a tagged element.
 #[wasm_bindgen]
 pub fn form(_present: u32, tagged: bool) {
+    if !cfg!(feature = "form-submissions") {
+        return;
+    }
     with_tracker(|t| t.form_submitted(&Browser, tagged))
 }
 
 /// Arguments: the tagged element's classes, the clicked link's href.
 #[wasm_bindgen]
 pub fn tagged(present: u32) {
+    if !cfg!(feature = "tagged-events") {
+        return;
+    }
     let mut buf = [0; ARGS_BYTES];
     if let [Some(classes), link, ..] = args(present, !0, &mut buf) {
         with_tracker(|t| t.tagged(&Browser, classes, link))

@@ -58,12 +58,11 @@ pub mod feature {
             0
         };
 
-    /// The features named in a comma-separated list of words; `data-` prefixes
-    /// are ignored and unknown words (other attributes) skipped.
+    /// The features named in a comma-separated list of words, which the
+    /// adapter passes bare (attribute names without `data-`, file-name parts,
+    /// npm options); unknown words (other attributes) are skipped.
     pub fn parse(words: &str) -> u32 {
         split(words, b',')
-            .map(|word| word.trim_ascii())
-            .map(|word| word.strip_prefix("data-").unwrap_or(word))
             .filter_map(|word| NAMES.iter().position(|name| *name == word))
             .fold(0, |mask, bit| mask | 1 << bit)
     }
@@ -117,8 +116,10 @@ impl Config {
     /// replaces the default list, `add-file-types` extends it).
     pub fn set(&mut self, settings: &Settings) {
         self.domain.set(settings.domain);
-        self.exclude.set(settings.exclude.unwrap_or(""));
-        self.include.set(settings.include.unwrap_or(""));
+        if cfg!(feature = "exclusions") {
+            self.exclude.set(settings.exclude.unwrap_or(""));
+            self.include.set(settings.include.unwrap_or(""));
+        }
         // the default extensions are only needed by a build that counts downloads
         if cfg!(feature = "links") {
             self.set_file_types(settings);
@@ -191,7 +192,7 @@ mod tests {
             include: Some(""),
             file_types,
             add_file_types,
-            features: "data-domain,src,data-hash,script,manual,js",
+            features: "domain,src,hash,script,manual,js",
         });
         c
     }
@@ -225,9 +226,9 @@ mod tests {
     #[test]
     fn feature_names_map_to_their_bits() {
         assert_eq!(feature::parse(""), 0);
-        assert_eq!(feature::parse("data-hash,src,defer"), feature::HASH);
+        assert_eq!(feature::parse("hash,src,defer"), feature::HASH);
         assert_eq!(
-            feature::parse("script, outbound-links ,file-downloads,data-tagged-events,local,js"),
+            feature::parse("script,outbound-links,file-downloads,tagged-events,local,js"),
             feature::OUTBOUND_LINKS
                 | feature::FILE_DOWNLOADS
                 | feature::TAGGED_EVENTS

@@ -136,6 +136,26 @@ fn a_load_sends_one_pageview() {
 }
 
 #[test]
+fn loopback_addresses_are_plausibles_127_forms() {
+    for local in ["127.1", "127.0.1", "127.0.0.1", "127.255.255.255"] {
+        assert!(super::is_loopback_v4(local), "{local}");
+    }
+    for other in [
+        "127.",
+        "127",
+        "127.0.0.0.1",
+        "127..1",
+        "127.1.",
+        "127.a",
+        "127.0.0.1.example.com",
+        "128.0.0.1",
+        "1127.0.0.1",
+    ] {
+        assert!(!super::is_loopback_v4(other), "{other}");
+    }
+}
+
+#[test]
 fn localhost_and_file_pages_are_ignored_unless_local_capture() {
     for href in [
         "http://localhost:3000/",
