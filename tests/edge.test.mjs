@@ -7,7 +7,7 @@
 // referrer query string or cookie is found in any table, log line or browser.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
@@ -17,6 +17,8 @@ import { startServer } from './support/server.mjs'
 import { launch } from './support/browser.mjs'
 import { pageHtml, trackerTag } from './support/scenario.mjs'
 import { clickhouseFromEnv, migrate, query } from '../scripts/lib/clickhouse.mjs'
+import { VARIANTS } from '../scripts/lib/build.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 
 const SECRET_IP = '203.0.113.77'
 /** What a referrer holds beyond its host and path: never stored. */
@@ -205,6 +207,28 @@ test("Plausible's script names (script.hash.outbound-links.js) are served as the
   assert.equal(wasm.headers.get('content-type'), 'application/wasm')
   for (const name of ['script.HASH.js', 'script.hash.wasm', 'other.hash.js'])
     assert.equal((await fetch(`${edge.url}/js/${name}`)).status, 404, name)
+})
+
+test('every combination of optional features is served through the Worker: its script name and the Wasm build it loads', async () => {
+  const script = await (await fetch(`${edge.url}/js/script.js`)).text()
+  const words = VARIANTS.flatMap(([, asking]) => asking.filter((word) => !['exclude', 'include'].includes(word)))
+  let checked = 0
+  for (let bits = 0; bits < 2 ** words.length; bits++) {
+    const chosen = words.filter((_, i) => bits & (1 << i))
+    const name = ['script', 'hash', ...chosen, 'js'].join('.')
+    const variant = await fetch(`${edge.url}/js/${name}`)
+    assert.equal(variant.status, 200, name)
+    assert.equal(await variant.text(), script, name)
+    // the build the loader picks for those words (tracker/js/script.js), as the edge serves it
+    const features = VARIANTS.filter(([, asking]) => asking.some((word) => chosen.includes(word))).map(([f]) => f)
+    const wasmName = ['script', ...features, 'wasm'].join('.')
+    const wasm = await fetch(`${edge.url}/js/${wasmName}`)
+    assert.equal(wasm.status, 200, wasmName)
+    assert.equal(wasm.headers.get('content-type'), 'application/wasm', wasmName)
+    assert.deepEqual(Buffer.from(await wasm.arrayBuffer()), readFileSync(join(root, 'www/js', wasmName)), wasmName)
+    checked++
+  }
+  assert.equal(checked, 32)
 })
 
 test('the CORS preflight lets any origin send events', async () => {
