@@ -20,7 +20,7 @@ import { root } from './lib/paths.mjs'
 export const GOALS = { default: 4096, any: 6144 }
 // What the tracker reached (docs/size.md): `npm test` fails above these, so
 // no change makes it larger unnoticed; lower them as the tracker shrinks.
-export const LIMITS = { default: 6888, any: 12525 }
+export const LIMITS = { default: 6438, any: 12525 }
 
 function measure(file) {
   const bytes = readFileSync(file)
@@ -41,26 +41,28 @@ export async function sizes({ build = true } = {}) {
   const files = build
     ? await buildTracker({ quiet: true })
     : {
-        scriptJs: join(root, 'www/js/script.js'),
         variants: variants().map(({ suffix, features }) => ({
           features,
+          js: join(root, `www/js/script${suffix}.js`),
           wasm: join(root, `www/js/script${suffix}.wasm`)
         })),
         npmJs: join(root, 'pkg/dist/index.js')
       }
-  const js = measure(files.scriptJs)
-  const builds = files.variants.map(({ features, wasm }) => ({ features, wasm: measure(wasm) }))
+  // each build of the script tag: its script and its Wasm, the first with no optional feature
+  const builds = files.variants.map(({ features, js, wasm }) => {
+    const [script, module] = [measure(js), measure(wasm)]
+    return { features, script, module, both: sum(script, module) }
+  })
   const [plain] = builds
-  const largest = builds.reduce((a, b) => (b.wasm.gzip > a.wasm.gzip ? b : a))
   const npm = measure(files.npmJs)
   return {
     rows: [
-      ['script tag: script.js (loader + adapter + glue, every build)', js],
-      ['script tag: script.wasm (no optional feature)', plain.wasm],
-      ['**default script tag (JS + Wasm)**', sum(js, plain.wasm)],
+      ['script tag: script.js (loader + adapter + glue, no optional feature)', plain.script],
+      ['script tag: script.wasm (no optional feature)', plain.module],
+      ['**default script tag (JS + Wasm)**', plain.both],
       ...builds
         .slice(1)
-        .map(({ features, wasm }) => [`script tag with ${features.join(', ')} (JS + Wasm)`, sum(js, wasm)]),
+        .map(({ features, both }) => [`script tag with ${features.join(', ')} (JS + Wasm)`, both]),
       ['npm package: dist/index.js (every feature, Wasm inlined)', npm],
       [
         'Plausible npm tracker 0.4.6, all features (measured)',
@@ -69,8 +71,8 @@ export async function sizes({ build = true } = {}) {
       ['Plausible legacy script.js, default (ANCHORS.md)', { raw: 2837, gzip: 1296, brotli: 1120 }]
     ],
     budgets: {
-      default: sum(js, plain.wasm).gzip,
-      any: Math.max(sum(js, largest.wasm).gzip, npm.gzip)
+      default: plain.both.gzip,
+      any: Math.max(npm.gzip, ...builds.map(({ both }) => both.gzip))
     }
   }
 }

@@ -103,31 +103,36 @@ test("Plausible's script-name extensions switch features on: script.hash.outboun
   assert.ok(payloads.some((p) => p.n === 'Outbound Link: Click'))
 })
 
-test('each page loads the one Wasm build that holds the optional features it asks for, by name or attribute', async () => {
+test('each page runs the one build (script and Wasm) that holds the optional features it asks for, by name or attribute', async () => {
   const load = async (options) => {
-    const wasm = []
+    const files = []
     const { payloads } = await ours({
       ...options,
       beforeLoad: (page) =>
-        page.on('request', (request) => request.url().endsWith('.wasm') && wasm.push(new URL(request.url()).pathname)),
+        page.on('request', (request) => /\/js\//.test(request.url()) && files.push(new URL(request.url()).pathname)),
       steps: async (page) => {
         await page.click('#tagged')
         await page.click('#outbound')
       }
     })
-    return { wasm, names: payloads.map((p) => p.n) }
+    return { files, names: payloads.map((p) => p.n) }
   }
   const plain = await load({})
-  assert.deepEqual(plain.wasm, ['/js/script.wasm'])
+  assert.deepEqual(plain.files, ['/js/script.js', '/js/script.wasm'])
   assert.deepEqual(plain.names, ['pageview'], 'no tagged or outbound events without their extensions')
 
+  // Plausible's name: the server answers with the build it asks for
   const named = await load({ src: '/js/script.tagged-events.outbound-links.js' })
-  assert.deepEqual(named.wasm, ['/js/script.links.tagged-events.wasm'])
+  assert.deepEqual(named.files, ['/js/script.tagged-events.outbound-links.js', '/js/script.links.tagged-events.wasm'])
   assert.ok(named.names.includes('Outbound Link: Click') && named.names.length === 3, `${named.names}`)
 
+  // an attribute asks for more than the plain build has: the loader switches to the build that has it
   const excluded = await load({ attrs: { 'data-exclude': '/' } })
-  assert.deepEqual(excluded.wasm, ['/js/script.exclusions.wasm'])
+  assert.deepEqual(excluded.files, ['/js/script.js', '/js/script.exclusions.js', '/js/script.exclusions.wasm'])
   assert.deepEqual(excluded.names, [], 'the exclusion applies')
+  const tagged = await load({ attrs: { 'data-tagged-events': true } })
+  assert.deepEqual(tagged.files, ['/js/script.js', '/js/script.tagged-events.js', '/js/script.tagged-events.wasm'])
+  assert.deepEqual(tagged.names, ['pageview', 'Deploy Application'])
 })
 
 test("pageview-props: the tag's event-* attributes are props of every event, an event's own value first", async () => {

@@ -1,7 +1,7 @@
 // The builds, for the build scripts, the dev runner and the tests:
 // - buildTracker: the tracker's two distributions from the one Rust crate —
-//   www/js/script.js + www/js/script*.wasm (the script tag, served by the
-//   Worker: one Wasm build per combination of optional features, VARIANTS)
+//   www/js/script*.js + www/js/script*.wasm (the script tag, served by the
+//   Worker: one build of each per combination of optional features, VARIANTS)
 //   and pkg/dist/index.js (the npm package, every feature, Wasm inlined);
 //   steps: cargo (wasm32, release) → wasm-bindgen → wasm-opt -Oz → esbuild.
 // - buildDashboard: dashboard/ → www/dashboard/ (served as static assets).
@@ -49,25 +49,31 @@ function defaultFileTypes() {
 }
 
 /**
- * The tracker's optional features (tracker/Cargo.toml), each with the words
- * that ask for it: a part of the script's file name (`script.outbound-links.js`)
- * or an attribute of its tag (`data-exclude`; a `data-` prefix is ignored).
- * The script tag loads the Wasm build holding exactly the features its page
- * asks for, `script[.<feature>…].wasm` in this order; the npm package holds
- * them all.
+ * The tracker's optional features, each with the words that ask for it
+ * (tracker/variants.json, which says how they are used; the Worker reads it too).
  */
-export const VARIANTS = [
-  ['exclusions', ['exclusions', 'exclude', 'include']],
-  ['form-submissions', ['form-submissions']],
-  ['links', ['outbound-links', 'file-downloads']],
-  ['tagged-events', ['tagged-events']]
-]
+export const VARIANTS = JSON.parse(readFileSync(join(root, 'tracker/variants.json'), 'utf8')).features
+
+/** The suffix of the build holding `features` (in VARIANTS' order): `script${suffix}.js` and `.wasm`. */
+export const suffixOf = (features) => features.map((f) => `.${f}`).join('')
+
+/**
+ * The build a Plausible script name (`script.hash.outbound-links.js`) asks for,
+ * `script.links.js` there; null for another name (as edge/worker/src/assets.rs).
+ */
+export function buildFor(file) {
+  const match = /^script\.([a-z-]+(?:\.[a-z-]+)*)\.js$/.exec(file)
+  if (!match) return null
+  const words = match[1].split('.')
+  const features = VARIANTS.filter(([, asking]) => asking.some((word) => words.includes(word))).map(([f]) => f)
+  return `script${suffixOf(features)}.js`
+}
 
 /** Every subset of the optional features, as the Wasm file's name suffix and its Cargo features. */
 export function variants() {
   return Array.from({ length: 2 ** VARIANTS.length }, (_, bits) => {
     const features = VARIANTS.filter((_, i) => bits & (1 << i)).map(([feature]) => feature)
-    return { suffix: features.map((f) => `.${f}`).join(''), features }
+    return { suffix: suffixOf(features), features }
   })
 }
 
@@ -142,7 +148,7 @@ export async function buildTracker({ quiet = false } = {}) {
   for (const { suffix, features } of variants()) {
     const dir = join(variantsDir, suffix || 'default')
     buildWasm(features, dir, say)
-    // one script.js serves every build: each must import only shims it has
+    // the scripts are bundled with the shims of the build with every feature: each build must import only those
     const extra = shimsIn(dir).filter((shim) => !shims.includes(shim))
     if (extra.length) throw new Error(`the Wasm build ${suffix || 'default'} imports ${extra}, which the script lacks`)
     copyFileSync(join(dir, 'tracker_bg.wasm'), join(root, `www/js/script${suffix}.wasm`))
@@ -171,15 +177,28 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
     legalComments: 'none',
     logLevel: 'warning'
   }
-  say('esbuild → www/js/script.js')
-  // NPM: code for the npm API's options only (customProperties, transformRequest)
-  await esbuild.build({
-    ...common,
-    entryPoints: [join(root, 'tracker/js/script.js')],
-    format: 'iife',
-    define: { NPM: 'false', __VARIANTS__: JSON.stringify(VARIANTS) },
-    outfile: join(root, 'www/js/script.js')
+  // the adapter's code for a feature (its listeners) only in the builds that have it
+  const flags = (features) => ({
+    LINKS: String(features.includes('links')),
+    TAGGED: String(features.includes('tagged-events')),
+    FORMS: String(features.includes('form-submissions'))
   })
+  say('esbuild → www/js/script*.js')
+  for (const { suffix, features } of variants()) {
+    // NPM: code for the npm API's options only (customProperties, transformRequest)
+    await esbuild.build({
+      ...common,
+      entryPoints: [join(root, 'tracker/js/script.js')],
+      format: 'iife',
+      define: {
+        NPM: 'false',
+        ...flags(features),
+        __VARIANTS__: JSON.stringify(VARIANTS),
+        __FEATURES__: JSON.stringify(features)
+      },
+      outfile: join(root, `www/js/script${suffix}.js`)
+    })
+  }
 
   say('esbuild → pkg/dist/index.js')
   await esbuild.build({
@@ -187,7 +206,11 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
     entryPoints: [join(root, 'tracker/js/npm.js')],
     format: 'esm',
     loader: { '.wasm': 'binary' },
-    define: { __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()), NPM: 'true' },
+    define: {
+      __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()),
+      NPM: 'true',
+      ...flags(VARIANTS.map(([feature]) => feature))
+    },
     outfile: join(root, 'pkg/dist/index.js')
   })
   return {
@@ -195,6 +218,7 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
     scriptWasm: join(root, 'www/js/script.wasm'),
     variants: variants().map(({ suffix, features }) => ({
       features,
+      js: join(root, `www/js/script${suffix}.js`),
       wasm: join(root, `www/js/script${suffix}.wasm`)
     })),
     npmJs: join(root, 'pkg/dist/index.js')

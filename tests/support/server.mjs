@@ -2,10 +2,11 @@
 // pages and Plausible's published tracker, and records every POST /api/event
 // (body and headers) the way an ingestion endpoint receives it.
 import { createServer } from 'node:http'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as esbuild from 'esbuild'
 import { root } from '../../scripts/lib/paths.mjs'
+import { buildFor } from '../../scripts/lib/build.mjs'
 
 const types = { js: 'text/javascript', wasm: 'application/wasm', html: 'text/html; charset=utf-8' }
 
@@ -53,9 +54,11 @@ export async function startServer() {
       })
     }
     if (url.pathname.startsWith('/js/')) {
-      // script.hash.outbound-links.js and the like are the same file
-      const file = url.pathname.slice(4).replace(/^script\.[\w.-]+\.js$/, 'script.js')
+      // a built file as it is; Plausible's names (script.hash.outbound-links.js)
+      // as the build they ask for, as the Worker answers them
+      let file = url.pathname.slice(4)
       if (!/^[\w.-]+$/.test(file)) return send(404, 'text/plain', 'no')
+      if (!existsSync(join(root, 'www/js', file))) file = buildFor(file) || file
       try {
         return send(
           200,

@@ -1,7 +1,7 @@
 // The script-tag loader: <script defer data-domain="…" src="https://HOST/js/script.js">.
 // Reads its own tag synchronously (document.currentScript is gone once the
-// Wasm module loads), then starts the tracker with the Wasm build beside it
-// that holds the optional features the page asks for.
+// Wasm module loads), then starts the tracker with its own Wasm build beside
+// it; each build holds the optional features of its name (tracker/variants.json).
 import { start } from './adapter.js'
 
 try {
@@ -14,44 +14,56 @@ try {
   var queue = (window.plausible && window.plausible.q) || []
   var file = script.src.split(/[?#]/)[0].split('/').pop()
   // the attribute names and file-name parts, without `data-`: Rust reads
-  // the feature names among them, and they choose the Wasm build
+  // the feature names among them, and they choose the build
   var words = script
     .getAttributeNames()
     .concat(file.split('.'))
     .map(function (word) {
       return word.replace(/^data-/, '')
     })
-  // the build with exactly the optional features asked for (scripts/lib/build.mjs)
-  var wasm = 'script'
+  // this build has the optional features __FEATURES__ (tracker/variants.json);
+  // the Worker served it for the features the file name asks for, and a page
+  // whose attributes ask for more loads the build that has them instead
+  var build = 'script'
+  var more
   __VARIANTS__.forEach(function (variant) {
-    if (
-      variant[1].some(function (word) {
-        return words.indexOf(word) >= 0
-      })
-    )
-      wasm += '.' + variant[0]
-  })
-  // Plausible's pageview-props: the tag's `event-<prop>` attributes
-  var props = words.indexOf('pageview-props') >= 0 && {}
-  if (props)
-    script.getAttributeNames().forEach(function (name) {
-      if (name.indexOf('event-') == 0) props[name.slice(6)] = attribute(name)
+    var asked = variant[1].some(function (word) {
+      return words.indexOf(word) >= 0
     })
-  window.plausible = start(
-    {
-      domain: attribute('data-domain') || location.hostname,
-      api: attribute('data-api') || new URL(script.src).origin + '/api/event',
-      exclude: attribute('data-exclude'),
-      include: attribute('data-include'),
-      fileTypes: attribute('file-types'),
-      addFileTypes: attribute('add-file-types'),
-      features: words.join(),
-      props: props,
-      compat: words.indexOf('compat') >= 0
-    },
-    new URL(wasm + '.wasm', script.src),
-    queue
-  )
+    var have = __FEATURES__.indexOf(variant[0]) >= 0
+    if (asked || have) build += '.' + variant[0]
+    if (asked && !have) more = 1
+  })
+  if (more) {
+    var next = d.createElement('script')
+    script.getAttributeNames().forEach(function (name) {
+      next.setAttribute(name, attribute(name))
+    })
+    next.src = new URL(build + '.js', script.src)
+    d.head.appendChild(next)
+  } else {
+    // Plausible's pageview-props: the tag's `event-<prop>` attributes
+    var props = words.indexOf('pageview-props') >= 0 && {}
+    if (props)
+      script.getAttributeNames().forEach(function (name) {
+        if (name.indexOf('event-') == 0) props[name.slice(6)] = attribute(name)
+      })
+    window.plausible = start(
+      {
+        domain: attribute('data-domain') || location.hostname,
+        api: attribute('data-api') || new URL(script.src).origin + '/api/event',
+        exclude: attribute('data-exclude'),
+        include: attribute('data-include'),
+        fileTypes: attribute('file-types'),
+        addFileTypes: attribute('add-file-types'),
+        features: words.join(),
+        props: props,
+        compat: words.indexOf('compat') >= 0
+      },
+      new URL(build + '.wasm', script.src),
+      queue
+    )
+  }
 } catch (_e) {
   // no script element to read, or a browser without URL/fetch: stay silent
 }

@@ -1,18 +1,19 @@
 //! `GET /js/:file`: a Plausible script name (`crate::assets`) answered with
-//! `/js/script.js` from the static assets (Cloudflare's `ASSETS` binding, or
-//! under workerd the front's `www/` directory), with its cache headers.
+//! the tracker build it asks for from the static assets (Cloudflare's
+//! `ASSETS` binding, or under workerd the front's `www/` directory), with its
+//! cache headers.
 
 use super::bindings::ASSETS;
-use crate::assets::is_script_variant;
+use crate::assets::build_for;
 use worker::{Headers, Request, Response, Result, RouteContext};
 
 pub async fn script(request: Request, ctx: RouteContext<()>) -> Result<Response> {
     let file = ctx.param("file").map(String::as_str).unwrap_or("");
-    if !is_script_variant(file) {
+    let Some(build) = build_for(file) else {
         return Response::error("not found", 404);
-    }
+    };
     let mut url = request.url()?;
-    url.set_path("/js/script.js");
+    url.set_path(&format!("/js/{build}"));
     url.set_query(None);
     let mut asset = ctx.env.assets(ASSETS)?.fetch(url.to_string(), None).await?;
     if asset.status_code() != 200 {
