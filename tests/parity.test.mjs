@@ -347,3 +347,23 @@ test('leaving for another page and coming back, with an API slower than the visi
     ]
   )
 })
+
+test('a page restored from the back/forward cache (pageshow, persisted) counts a pageview again (after the engagement of the view before), as Plausible', async () => {
+  const restore = async (tracker) => {
+    const result = await run(fixture.browser, fixture.server, {
+      html: pageHtml({ tag: trackerTag(tracker) }),
+      steps: async (page) => {
+        // what Chromium fires on a bfcache restore; a plain pageshow (a first load) counts nothing
+        await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: false })))
+        await page.evaluate(() => window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true })))
+      }
+    })
+    return result.payloads.map(comparable)
+  }
+  const ours = await restore('ours')
+  assert.deepEqual(ours, await restore('plausible'))
+  assert.deepEqual(
+    ours.map((p) => p.n),
+    ['pageview', 'engagement', 'pageview']
+  )
+})
