@@ -111,11 +111,12 @@ test('each page runs the one build (script and Wasm) that holds the optional fea
       beforeLoad: (page) =>
         page.on('request', (request) => /\/js\//.test(request.url()) && files.push(new URL(request.url()).pathname)),
       steps: async (page) => {
+        await page.waitForFunction(() => window.plausible?.l === true)
         await page.click('#tagged')
         await page.click('#outbound')
       }
     })
-    return { files, names: payloads.map((p) => p.n) }
+    return { files, names: payloads.map((p) => p.n), hashes: payloads.map((p) => p.h) }
   }
   const plain = await load({})
   assert.deepEqual(plain.files, ['/js/script.js', '/js/script.wasm'])
@@ -133,6 +134,20 @@ test('each page runs the one build (script and Wasm) that holds the optional fea
   const tagged = await load({ attrs: { 'data-tagged-events': true } })
   assert.deepEqual(tagged.files, ['/js/script.js', '/js/script.tagged-events.js', '/js/script.tagged-events.wasm'])
   assert.deepEqual(tagged.names, ['pageview', 'Deploy Application'])
+
+  // a switch keeps what the first file's name asked for (hash routing, outbound links)
+  const both = await load({
+    src: '/js/script.hash.outbound-links.js',
+    attrs: { 'data-exclude': '/nowhere' },
+    path: '/#/home'
+  })
+  assert.deepEqual(both.files, [
+    '/js/script.hash.outbound-links.js',
+    '/js/script.exclusions.links.js',
+    '/js/script.exclusions.links.wasm'
+  ])
+  assert.deepEqual(both.names, ['pageview', 'Outbound Link: Click'])
+  assert.deepEqual(both.hashes, [1, 1])
 })
 
 test("pageview-props: the tag's event-* attributes are props of every event, an event's own value first", async () => {
@@ -183,6 +198,7 @@ test('compat: a click that leaves the page waits for its event request to finish
       steps: async (page) => {
         // after the tracker's listener: whether it held the click (this test page's own
         // window listener then keeps every other click on the page)
+        await page.waitForFunction(() => window.plausible?.l === true)
         await page.evaluate(() =>
           document.addEventListener('click', (event) => {
             window.__held = event.defaultPrevented

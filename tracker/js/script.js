@@ -34,12 +34,23 @@ try {
     if (asked || have) build += '.' + variant[0]
     if (asked && !have) more = 1
   })
-  if (more) {
+  if (script.hasAttribute('data-switched')) {
+    // a build loaded by this switch that could not find its own tag (no
+    // currentScript) found the first one again: stop rather than loop
+  } else if (more) {
     var next = d.createElement('script')
     script.getAttributeNames().forEach(function (name) {
-      next.setAttribute(name, attribute(name))
+      // another file: the tag's integrity hash is not its
+      if (name != 'src' && name != 'integrity') next.setAttribute(name, attribute(name))
     })
+    // the words of this file's name (script.hash.compat.js) go on as attributes
+    file.split('.').forEach(function (word) {
+      if (/^[a-z-]+$/.test(word)) next.setAttribute('data-' + word, '')
+    })
+    // the page's CSP nonce, which the attribute no longer shows once the page has loaded
+    next.nonce = script.nonce
     next.src = new URL(build + '.js', script.src)
+    script.setAttribute('data-switched', '')
     d.head.appendChild(next)
   } else {
     // Plausible's pageview-props: the tag's `event-<prop>` attributes

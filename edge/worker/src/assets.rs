@@ -4,7 +4,8 @@
 //! (`script.js`, `script.links.js`, … as tracker/variants.json names them);
 //! any other name reaches the Worker, which answers with the build holding
 //! the features the name asks for (`routes/assets.rs`). The loader reads the
-//! runtime ones (hash, manual, …) from its own name.
+//! runtime ones (hash, manual, …) from the name the page used (and keeps
+//! them when it switches to a larger build).
 
 /// Whether `file` (a name under `/js/`) is `script.<extension>[.<extension>…].js`.
 pub fn is_script_variant(file: &str) -> bool {
@@ -33,7 +34,7 @@ struct Variants {
 const VARIANTS_JSON: &str = include_str!("../../../tracker/variants.json");
 
 /// The build a Plausible script name (`script.<extensions>.js`) asks for:
-/// `script[.<feature>…].js`, its optional features in the file's order.
+/// `script[.<feature>…].js`, its optional features in tracker/variants.json's order.
 pub fn build_for(file: &str) -> Option<String> {
     if !is_script_variant(file) {
         return None;
