@@ -60,9 +60,7 @@ export async function sizes({ build = true } = {}) {
       ['script tag: script.js (loader + adapter + glue, no optional feature)', plain.script],
       ['script tag: script.wasm (no optional feature)', plain.module],
       ['**default script tag (JS + Wasm)**', plain.both],
-      ...builds
-        .slice(1)
-        .map(({ features, both }) => [`script tag with ${features.join(', ')} (JS + Wasm)`, both]),
+      ...builds.slice(1).map(({ features, both }) => [`script tag with ${features.join(', ')} (JS + Wasm)`, both]),
       ['npm package: dist/index.js (every feature, Wasm inlined)', npm],
       [
         'Plausible npm tracker 0.4.6, all features (measured)',
