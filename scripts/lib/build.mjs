@@ -40,6 +40,14 @@ function run(command, args, options = {}) {
   execFileSync(command, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...options })
 }
 
+// One source of truth: the feature names (in bit order) live in Rust.
+function featureNames() {
+  const source = readFileSync(join(root, 'tracker/src/config.rs'), 'utf8')
+  const match = source.match(/pub const NAMES: \[&str; \d+\] = \[([^\]]+)\]/)
+  if (!match) throw new Error('feature::NAMES not found in tracker/src/config.rs')
+  return [...match[1].matchAll(/"([a-z-]+)"/g)].map((m) => m[1])
+}
+
 // One source of truth: the default download extensions live in Rust.
 function defaultFileTypes() {
   const source = readFileSync(join(root, 'tracker/src/config.rs'), 'utf8')
@@ -193,6 +201,7 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
       define: {
         NPM: 'false',
         ...flags(features),
+        __FEATURE_NAMES__: JSON.stringify(featureNames()),
         __VARIANTS__: JSON.stringify(VARIANTS),
         __FEATURES__: JSON.stringify(features)
       },
@@ -209,7 +218,8 @@ export var imports = { './tracker_bg.js': { ${shims.join(', ')} } }`
     define: {
       __DEFAULT_FILE_TYPES__: JSON.stringify(defaultFileTypes()),
       NPM: 'true',
-      ...flags(VARIANTS.map(([feature]) => feature))
+      ...flags(VARIANTS.map(([feature]) => feature)),
+      __FEATURE_NAMES__: JSON.stringify(featureNames())
     },
     outfile: join(root, 'pkg/dist/index.js')
   })

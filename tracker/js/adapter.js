@@ -342,14 +342,16 @@ export function start(pageConfig, source, queue) {
       exports = result.instance.exports
       setWasm(exports)
       exports.__wbindgen_start()
-      call('start', [
-        config.domain,
-        config.exclude,
-        config.include,
-        config.fileTypes,
-        config.addFileTypes,
-        config.features
-      ])
+      call(
+        'start',
+        [config.domain, config.exclude, config.include, config.fileTypes, config.addFileTypes],
+        0,
+        // the feature bits Rust reads: bit n when the page's words (an array)
+        // hold src/config.rs's feature::NAMES[n], taken at build time
+        __FEATURE_NAMES__.reduce(function (bits, name, bit) {
+          return config.features.indexOf(name) < 0 ? bits : bits | (1 << bit)
+        }, 0)
+      )
       ready = 1
       // Plausible's loaded marker, which pages and tests wait for
       plausible.l = true

@@ -32,7 +32,7 @@ export function init(config) {
         domain: config.domain,
         api: config.endpoint || '/api/event',
         fileTypes: Array.isArray(extensions) ? extensions.join() : null,
-        features: features.filter(Boolean).join(),
+        features: features.filter(Boolean),
         logging: config.logging,
         transformRequest: typeof config.transformRequest == 'function' && config.transformRequest,
         customProperties: config.customProperties

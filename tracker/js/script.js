@@ -67,7 +67,7 @@ try {
         include: attribute('data-include'),
         fileTypes: attribute('file-types'),
         addFileTypes: attribute('add-file-types'),
-        features: words.join(),
+        features: words,
         props: props,
         compat: words.indexOf('compat') >= 0
       },

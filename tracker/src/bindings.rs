@@ -93,28 +93,26 @@ fn splice_arg(n: u8) -> impl Fn(&mut Writer) {
     move |w: &mut Writer| w.splice(|free| Browser.text(Source::Arg(n), free))
 }
 
-/// Arguments: domain, exclude, include, file types, add file types, features.
+/// Arguments: domain, exclude, include, file types, add file types;
+/// `features`: the [`crate::config::feature`] bits the page turned on.
 #[wasm_bindgen]
-pub fn start(present: u32) {
+pub fn start(present: u32, features: u32) {
     let mut buf = [0; ARGS_BYTES];
     // only the settings this build has features for are read
-    let wanted = 1
-        | 1 << 5
-        | if cfg!(feature = "exclusions") {
+    let wanted =
+        1 | if cfg!(feature = "exclusions") {
             0b110
         } else {
             0
-        }
-        | if cfg!(feature = "links") { 0b11000 } else { 0 };
-    let [domain, exclude, include, file_types, add_file_types, features] =
-        args(present, wanted, &mut buf);
+        } | if cfg!(feature = "links") { 0b11000 } else { 0 };
+    let [domain, exclude, include, file_types, add_file_types, _] = args(present, wanted, &mut buf);
     let settings = Settings {
         domain: domain.unwrap_or(""),
         exclude,
         include,
         file_types,
         add_file_types,
-        features: features.unwrap_or(""),
+        features,
     };
     with_tracker(|t| t.start(&settings, &Browser))
 }

@@ -47,7 +47,7 @@ mod tests {
             include: None,
             file_types: None,
             add_file_types: None,
-            features: "",
+            features: 0,
         });
         let url = |href| download_url(href, &config);
         assert_eq!(

@@ -107,7 +107,7 @@ fn tracker(
         include,
         file_types: None,
         add_file_types: None,
-        features,
+        features: crate::config::feature::parse(features),
     };
     tracker.start(&settings, page);
     tracker
