@@ -5,7 +5,8 @@
 // every call into Wasm goes through `call`, which catches.
 //
 // The ABI (src/bindings.rs): each export takes (present, value); strings are
-// pulled by Rust through `text` while the export runs.
+// pulled by Rust through `text` while the export runs, and payloads come back
+// through `send` as fields that this file writes as JSON.
 //
 // NPM, LINKS, TAGGED and FORMS are constants of each build (scripts/lib/build.mjs):
 // the npm package, and the script tag's builds with outbound links and
@@ -23,22 +24,25 @@ var lastPageview
 var args = []
 // Payloads and ignore notices recorded during one Wasm call, acted on after
 // it returns so that page code (callbacks, transformRequest) never runs while
-// the tracker is busy: [body, primary] or [null, 0, reason].
+// the tracker is busy: [payload, primary] or [null, 0, reason].
 var outbox = []
 
 function view(ptr, length) {
   return new Uint8Array(exports.memory.buffer, ptr, length)
 }
 
+function string(ptr, length) {
+  return decoder.decode(view(ptr, length))
+}
+
 // ---- ports imported by src/bindings.rs ----
 
 // Text `source` into Wasm memory: 0–7 the call's arguments, then
-// location.href, document.referrer and location's parts (Source in
-// src/tracker.rs). -1 when absent or longer than `capacity`.
+// location.href and its parts (Source in src/tracker.rs). -1 when absent or
+// longer than `capacity`.
 export function text(source, ptr, capacity) {
   var l = location
-  var value =
-    source < 8 ? args[source] : [l.href, d.referrer, l.hostname, l.protocol, l.pathname, l.hash, l.host][source - 8]
+  var value = source < 8 ? args[source] : [l.href, l.hostname, l.protocol, l.pathname, l.hash, l.host][source - 8]
   if (value == null) return -1
   value = '' + value
   var result = encoder.encodeInto(value, view(ptr, capacity))
@@ -72,12 +76,38 @@ export function number(fact) {
   return fact ? (fact < 4 ? w.scrollY : w.innerHeight) : Date.now()
 }
 
-export function send(ptr, length, primary) {
-  outbox.push([decoder.decode(view(ptr, length)), primary])
+// A payload whose fields Rust decided (Payload in src/payload.rs): name,
+// URL, props and revenue JSON (absent when empty), flags (1 not interactive,
+// 2 hash routing, 4 an engagement report), scroll depth and engaged time.
+// This side adds what the page knows: `d`, the configured domain(s), and an
+// event's `r`, the referrer. `v` is this tracker's protocol version, which
+// tells the server our payloads from Plausible's. Keys in Plausible's order,
+// so that the body is the one its tracker would send.
+export function send(primary, name, nameLength, url, urlLength, props, propsLength, revenue, revenueLength, flags, sd, e) {
+  var payload = { n: string(name, nameLength) }
+  var report = flags & 4
+  url = string(url, urlLength)
+  if (report) {
+    payload.sd = sd
+    payload.d = config.domain
+    payload.u = url
+  } else {
+    payload.v = 1
+    payload.u = url
+    payload.d = config.domain
+    payload.r = d.referrer || null
+  }
+  if (propsLength) payload.p = JSON.parse(string(props, propsLength))
+  if (report) payload.e = e
+  if (flags & 1) payload.i = false
+  if (revenueLength) payload.$ = JSON.parse(string(revenue, revenueLength))
+  payload.v = 1
+  if (flags & 2) payload.h = 1
+  outbox.push([payload, primary])
 }
 
 export function ignore(ptr, length) {
-  outbox.push([null, 0, decoder.decode(view(ptr, length))])
+  outbox.push([null, 0, string(ptr, length)])
 }
 
 // ---- the page's side ----
@@ -106,28 +136,27 @@ function call(name, callArgs, callback, value) {
   out = outbox
   outbox = []
   return out.filter(function (item) {
-    var body = item[0]
+    var payload = item[0]
     var cb = item[1] && callback
-    if (body == null) {
+    if (payload == null) {
       warn(item[2])
       callback && callback()
       return 1
     }
     try {
       if (NPM && (config.transformRequest || config.customProperties)) {
-        body = npmOptions(JSON.parse(body))
-        if (!body) {
+        payload = npmOptions(payload)
+        if (!payload) {
           cb && cb()
           return 1
         }
-        body = JSON.stringify(body)
       }
-      if (!NPM && config.props) body = withPageProps(JSON.parse(body))
+      if (!NPM && config.props) withPageProps(payload)
       fetch(config.api, {
         method: 'POST',
         headers: { 'Content-Type': 'text/plain' },
         keepalive: true,
-        body: body
+        body: JSON.stringify(payload)
       }).then(
         function (response) {
           cb && cb({ status: response.status })
@@ -173,7 +202,6 @@ function withPageProps(payload) {
   var props = payload.p || {}
   for (var key in config.props) props[key] = props[key] || config.props[key]
   payload.p = props
-  return JSON.stringify(payload)
 }
 
 // plausible(name, {props, revenue, interactive, u | url, callback})
@@ -344,7 +372,7 @@ export function start(pageConfig, source, queue) {
       exports.__wbindgen_start()
       call(
         'start',
-        [config.domain, config.exclude, config.include, config.fileTypes, config.addFileTypes],
+        [config.exclude, config.include, config.fileTypes, config.addFileTypes],
         0,
         // the feature bits Rust reads: bit n when the page's words (an array)
         // hold src/config.rs's feature::NAMES[n], taken at build time

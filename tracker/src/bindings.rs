@@ -3,18 +3,20 @@
 //!
 //! Only numbers cross the boundary. Strings stay in JS until the tracker asks
 //! for one: `text(source, ptr, capacity)` writes it into Wasm memory with
-//! `TextEncoder.encodeInto`, and `send(ptr, len, primary)` hands a payload
-//! back. wasm-bindgen's string glue (an allocator in Wasm and ~1 KB of JS) is
-//! more than a third of the size budget; this needs neither.
+//! `TextEncoder.encodeInto`; `send(…)` hands a payload back as the fields of
+//! a [`Payload`] (pointers, lengths, bits), and the adapter writes the JSON.
+//! wasm-bindgen's string glue (an allocator in Wasm and ~1 KB of JS) is more
+//! than a third of the size budget; this needs neither.
 //!
 //! Every export takes `(present, value)`: the adapter sets the page's string
 //! arguments for the call before it calls, and `present` has bit n set when
 //! argument n is not null; `value` is the one number some exports need.
 
 use crate::config::Settings;
+use crate::payload::Payload;
+use crate::tagged;
 use crate::text::as_str;
 use crate::tracker::{Fact, Host, Navigation, Options, Source, Tracker};
-use crate::{json::Writer, tagged};
 use core::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
@@ -27,7 +29,23 @@ extern "C" {
     fn text(source: u32, ptr: *mut u8, capacity: usize) -> i32;
     /// A [`Fact`].
     fn number(fact: u32) -> f64;
-    fn send(ptr: *const u8, len: usize, primary: bool);
+    /// A [`Payload`]: its texts as (pointer, length), a length of 0 for an
+    /// absent JSON field, then [`Payload::flags`] and the engagement numbers.
+    #[allow(clippy::too_many_arguments)]
+    fn send(
+        primary: bool,
+        name: *const u8,
+        name_len: usize,
+        url: *const u8,
+        url_len: usize,
+        props: *const u8,
+        props_len: usize,
+        revenue: *const u8,
+        revenue_len: usize,
+        flags: u32,
+        scroll_depth: u32,
+        engaged_ms: u32,
+    );
     fn ignore(ptr: *const u8, len: usize);
 }
 
@@ -40,8 +58,26 @@ impl Host for Browser {
     fn fact(&self, fact: Fact) -> f64 {
         number(fact as u32)
     }
-    fn send(&self, payload: &str, primary: bool) {
-        send(payload.as_ptr(), payload.len(), primary)
+    fn send(&self, p: &Payload, primary: bool) {
+        let (props, revenue) = (p.props.unwrap_or(""), p.revenue.unwrap_or(""));
+        let report = p.engagement.unwrap_or(crate::engagement::Report {
+            scroll_depth: 0,
+            engaged_ms: 0,
+        });
+        send(
+            primary,
+            p.name.as_ptr(),
+            p.name.len(),
+            p.url.as_ptr(),
+            p.url.len(),
+            props.as_ptr(),
+            props.len(),
+            revenue.as_ptr(),
+            revenue.len(),
+            p.flags(),
+            report.scroll_depth,
+            report.engaged_ms,
+        )
     }
     fn ignore(&self, reason: &str) {
         ignore(reason.as_ptr(), reason.len())
@@ -65,9 +101,10 @@ fn with_tracker(f: impl FnOnce(&mut Tracker)) {
     }
 }
 
-/// How many string arguments a call can have, and room for all of them.
+/// How many string arguments a call can have, and room for all of them:
+/// Plausible accepts 30 props of up to 300 + 2,000 bytes each, about 70 KB.
 const MAX_ARGS: usize = 6;
-const ARGS_BYTES: usize = 16 * 1024;
+const ARGS_BYTES: usize = 96 * 1024;
 
 /// The page's string arguments of the current call that `wanted` selects
 /// (bits, as `present`), read once into `buf`; `None` where absent or too long.
@@ -88,26 +125,20 @@ fn args(present: u32, wanted: u32, buf: &mut [u8]) -> [Option<&str>; MAX_ARGS] {
     out
 }
 
-/// Writes argument `n`, JSON from the page's `JSON.stringify`, into a payload.
-fn splice_arg(n: u8) -> impl Fn(&mut Writer) {
-    move |w: &mut Writer| w.splice(|free| Browser.text(Source::Arg(n), free))
-}
-
-/// Arguments: domain, exclude, include, file types, add file types;
-/// `features`: the [`crate::config::feature`] bits the page turned on.
+/// Arguments: exclude, include, file types, add file types (the domain is
+/// the adapter's to write); `features`: the [`crate::config::feature`] bits
+/// the page turned on.
 #[wasm_bindgen]
 pub fn start(present: u32, features: u32) {
-    let mut buf = [0; ARGS_BYTES];
+    let mut buf = [0; 16 * 1024];
     // only the settings this build has features for are read
-    let wanted =
-        1 | if cfg!(feature = "exclusions") {
-            0b110
-        } else {
-            0
-        } | if cfg!(feature = "links") { 0b11000 } else { 0 };
-    let [domain, exclude, include, file_types, add_file_types, _] = args(present, wanted, &mut buf);
+    let wanted = if cfg!(feature = "exclusions") {
+        0b11
+    } else {
+        0
+    } | if cfg!(feature = "links") { 0b1100 } else { 0 };
+    let [exclude, include, file_types, add_file_types, ..] = args(present, wanted, &mut buf);
     let settings = Settings {
-        domain: domain.unwrap_or(""),
         exclude,
         include,
         file_types,
@@ -117,20 +148,24 @@ pub fn start(present: u32, features: u32) {
     with_tracker(|t| t.start(&settings, &Browser))
 }
 
-/// Arguments: name, url, props JSON, revenue JSON (the JSON is spliced into
-/// the payload straight from the page, not read here).
+/// Arguments: name, url, props JSON, revenue JSON (from the page's
+/// `JSON.stringify`).
 #[wasm_bindgen]
 pub fn track(present: u32, interactive: bool) {
     let mut buf = [0; ARGS_BYTES];
-    let [name, url, ..] = args(present, 0b11, &mut buf);
+    let [name, url, props, revenue, ..] = args(present, 0b1111, &mut buf);
     let Some(name) = name else {
         return Browser.ignore("no name");
     };
-    let (props, revenue) = (splice_arg(2), splice_arg(3));
+    // an argument given but not read did not fit: the event is dropped
+    // whole, never sent cut
+    if (present & 1 << 2 != 0) != props.is_some() || (present & 1 << 3 != 0) != revenue.is_some() {
+        return Browser.ignore("too large");
+    }
     let options = Options {
         url,
-        props: (present & 1 << 2 != 0).then_some(&props),
-        revenue: (present & 1 << 3 != 0).then_some(&revenue),
+        props,
+        revenue,
         interactive,
     };
     with_tracker(|t| t.track(&Browser, name, options))

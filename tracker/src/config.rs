@@ -77,9 +77,9 @@ pub const DEFAULT_FILE_TYPES: &str =
 /// The longest value of one setting; a longer one leaves the setting empty.
 pub const MAX_SETTING: usize = 2048;
 
-/// What the page chose, as the attributes gave it.
+/// What the page chose, as the attributes gave it. (The domain is not here:
+/// the adapter writes `d` into each payload.)
 pub struct Settings<'a> {
-    pub domain: &'a str,
     pub exclude: Option<&'a str>,
     pub include: Option<&'a str>,
     /// Replaces the default download extensions (`file-types`).
@@ -92,8 +92,6 @@ pub struct Settings<'a> {
 }
 
 pub struct Config {
-    /// `d` of every payload: one domain, or several separated by commas.
-    domain: Text<MAX_SETTING>,
     /// Comma-separated globs; a matching pageview is not sent.
     exclude: Text<MAX_SETTING>,
     /// Comma-separated globs; when set, only matching pageviews are sent.
@@ -106,7 +104,6 @@ pub struct Config {
 impl Config {
     pub const fn new() -> Self {
         Config {
-            domain: Text::new(),
             exclude: Text::new(),
             include: Text::new(),
             file_types: Text::new(),
@@ -117,7 +114,6 @@ impl Config {
     /// Takes the page's settings (Plausible's attribute semantics: `file-types`
     /// replaces the default list, `add-file-types` extends it).
     pub fn set(&mut self, settings: &Settings) {
-        self.domain.set(settings.domain);
         if cfg!(feature = "exclusions") {
             self.exclude.set(settings.exclude.unwrap_or(""));
             self.include.set(settings.include.unwrap_or(""));
@@ -143,10 +139,6 @@ impl Config {
             }
             w.len()
         });
-    }
-
-    pub fn domain(&self) -> &str {
-        self.domain.as_str()
     }
 
     pub fn exclude(&self) -> Option<&str> {
@@ -189,7 +181,6 @@ mod tests {
     fn config(file_types: Option<&str>, add_file_types: Option<&str>) -> Config {
         let mut c = Config::new();
         c.set(&Settings {
-            domain: "a.b",
             exclude: None,
             include: Some(""),
             file_types,
@@ -246,7 +237,7 @@ mod tests {
         let c = config(None, None);
         assert!(c.has(feature::HASH) && c.has(feature::MANUAL));
         assert!(!c.has(feature::LOCAL));
-        assert_eq!((c.domain(), c.include(), c.exclude()), ("a.b", None, None));
+        assert_eq!((c.include(), c.exclude()), (None, None));
     }
 
     #[test]
@@ -254,7 +245,6 @@ mod tests {
         let mut c = Config::new();
         let long = "x".repeat(MAX_SETTING + 1);
         c.set(&Settings {
-            domain: "a.b",
             exclude: Some(&long),
             include: None,
             file_types: None,

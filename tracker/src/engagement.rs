@@ -6,8 +6,6 @@
 //!
 //! Times are `Date.now()` milliseconds and lengths CSS pixels, given by the caller.
 
-use crate::json::Writer;
-use crate::payload::Json;
 use crate::text::Text;
 
 /// The longest page URL and pageview props kept for engagement reports; a
@@ -21,8 +19,12 @@ const MIN_REPORTED_MS: f64 = 3000.0;
 /// What one report carries (the payload adds the page's URL and props).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Report {
-    pub scroll_depth: u64,
-    pub engaged_ms: u64,
+    /// `sd`: the deepest point seen, in percent of the page height.
+    pub scroll_depth: u32,
+    /// `e`: milliseconds the page was visible and focused (a `u32` holds 49
+    /// days; the adapter's port takes no 64-bit integers, which JS sees as
+    /// `BigInt`).
+    pub engaged_ms: u32,
 }
 
 #[derive(Default)]
@@ -105,18 +107,11 @@ impl Engagement {
         (self.url.as_str(), (!props.is_empty()).then_some(props))
     }
 
-    pub fn after_pageview(&mut self, url: &str, props: Option<Json>, now: f64) {
+    /// `props`: the pageview's props as JSON text.
+    pub fn after_pageview(&mut self, url: &str, props: Option<&str>, now: f64) {
         self.active = true;
         let kept_url = self.url.set(url);
-        let mut kept_props = true;
-        self.props.fill(|buf| {
-            let mut w = Writer::new(buf);
-            if let Some(write) = props {
-                write(&mut w);
-                kept_props = w.len().is_some();
-            }
-            w.len()
-        });
+        let kept_props = self.props.set(props.unwrap_or(""));
         // a page whose URL or props do not fit is not reported on, rather than misreported
         self.ignored = !(kept_url && kept_props);
         self.reported_depth = -1.0;
@@ -165,9 +160,10 @@ impl Engagement {
     }
 }
 
-/// `Math.round` for the non-negative numbers used here; NaN and negatives give 0.
-fn round(x: f64) -> u64 {
-    (x + 0.5) as u64
+/// `Math.round` for the non-negative numbers used here; NaN and negatives
+/// give 0, and beyond `u32::MAX` it saturates.
+fn round(x: f64) -> u32 {
+    (x + 0.5) as u32
 }
 
 #[cfg(test)]
@@ -267,12 +263,11 @@ mod tests {
     #[test]
     fn keeps_the_pageviews_url_and_props() {
         let mut e = Engagement::new();
-        let props = |w: &mut Writer| w.raw(r#"{"a":"1"}"#);
-        e.after_pageview("https://a.b/x", Some(&props), 0.0);
+        e.after_pageview("https://a.b/x", Some(r#"{"a":"1"}"#), 0.0);
         assert_eq!(e.page(), ("https://a.b/x", Some(r#"{"a":"1"}"#)));
         e.after_pageview("https://a.b/y", None, 0.0);
         assert_eq!(e.page(), ("https://a.b/y", None));
-        let huge = |w: &mut Writer| w.raw(&"x".repeat(MAX_PROPS + 1));
+        let huge = "x".repeat(MAX_PROPS + 1);
         e.after_pageview("https://a.b/z", Some(&huge), 0.0);
         assert_eq!(
             e.attention(false, 10_000.0),

@@ -1,7 +1,9 @@
-//! A JSON writer into a fixed buffer, for payloads: strings escaped as
-//! `JSON.stringify` does, raw splices of JSON the page's `JSON.stringify`
-//! already produced, and integers. Hand-written: serde costs ~28 KB gzip in the
-//! browser build, and there is no allocator to write a `String` with.
+//! A JSON writer into a fixed buffer, for the objects this crate builds (the
+//! props of link clicks and tagged events; the adapter writes the payloads
+//! themselves): strings escaped as `JSON.stringify` does, and raw text.
+//! Hand-written: serde costs ~28 KB gzip in the browser build, and there is no
+//! allocator to write a `String` with. Builds without links and tagged events
+//! leave it out.
 
 /// Writes into `buf`; once something does not fit, the writer is `full` and
 /// [`Writer::finish`] gives `None`: a payload is sent whole or not at all.
@@ -61,14 +63,6 @@ impl<'a> Writer<'a> {
             }
         }
         self.byte(b'"');
-    }
-
-    /// Appends a non-negative integer (no `core::fmt`: it is kilobytes of code).
-    pub fn number(&mut self, value: u64) {
-        if value >= 10 {
-            self.number(value / 10);
-        }
-        self.byte(b'0' + (value % 10) as u8);
     }
 
     /// Appends `"key":`, after a comma unless the object just opened.
@@ -145,23 +139,11 @@ mod tests {
     }
 
     #[test]
-    fn writes_integers() {
-        for (n, text) in [
-            (0, "0"),
-            (7, "7"),
-            (100, "100"),
-            (u64::MAX, "18446744073709551615"),
-        ] {
-            assert_eq!(written(|w| w.number(n)).unwrap(), text);
-        }
-    }
-
-    #[test]
     fn keys_get_commas_after_the_first() {
         let json = written(|w| {
             w.raw("{");
             w.key("a");
-            w.number(1);
+            w.raw("1");
             w.key("b");
             w.raw("null}");
         });

@@ -6,13 +6,14 @@
 //! `js/adapter.js`. Data flows one way:
 //!
 //! ```text
-//! JS event ─▶ bindings (export) ─▶ Tracker: ignore rules ─▶ exclusions ─▶ payload ─▶ Host::send
+//! JS event ─▶ bindings (export) ─▶ Tracker: ignore rules ─▶ exclusions ─▶ Payload ─▶ Host::send
 //!                                          └─ links / tagged classes / engagement feed the same path
 //! ```
 //!
 //! The crate is `no_std` and allocation-free in the browser build: std's
 //! allocator and panic formatting alone would cost more than the whole size
-//! budget. Text lives in fixed buffers ([`text::Text`], [`json::Writer`]).
+//! budget. Text lives in fixed buffers ([`text::Text`], [`json::Writer`]); the
+//! adapter writes each [`payload::Payload`] as JSON.
 #![cfg_attr(feature = "browser", no_std)]
 
 pub mod config;

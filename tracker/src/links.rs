@@ -42,7 +42,6 @@ mod tests {
     fn downloads_match_the_extension_and_drop_the_query() {
         let mut config = Config::new();
         config.set(&crate::config::Settings {
-            domain: "a.b",
             exclude: None,
             include: None,
             file_types: None,

@@ -81,6 +81,17 @@ impl Tagged<'_> {
     }
 }
 
+/// The event name of a class, `+` read as a space, written into `buf`;
+/// `None` if it does not fit.
+pub fn spaced<'b>(name: &str, buf: &'b mut [u8]) -> Option<&'b str> {
+    let spaced = buf.get_mut(..name.len())?;
+    for (to, &from) in spaced.iter_mut().zip(name.as_bytes()) {
+        *to = if from == b'+' { b' ' } else { from };
+    }
+    // only ASCII `+` became ASCII ` `: still the UTF-8 of `name`
+    Some(as_str(spaced))
+}
+
 /// True when one class names an event (`plausible-event-name=…`): the test
 /// Plausible uses to decide that an element is tagged.
 pub fn names_event(classes: &str) -> bool {
@@ -181,6 +192,13 @@ mod tests {
             json(|w| write_revenue(classes, w)),
             r#"{"amount":"10.5","currency":"EUR"}"#
         );
+    }
+
+    #[test]
+    fn names_read_plus_as_space_and_too_long_is_none() {
+        let mut buf = [0u8; 16];
+        assert_eq!(spaced("Deploy+App+é", &mut buf), Some("Deploy App é"));
+        assert_eq!(spaced("x".repeat(17).as_str(), &mut buf), None);
     }
 
     #[test]

@@ -7,13 +7,9 @@ use crate::config::{feature, Config, Settings};
 use crate::engagement::{visible_depth, Engagement, Report, MAX_URL};
 use crate::json::Writer;
 use crate::links::{download_url, is_outbound};
-use crate::payload::{self, Json};
+use crate::payload::Payload;
 use crate::tagged;
 use crate::text::{as_str, Text};
-
-/// The largest payload sent: Plausible accepts 30 props of up to 300 + 2,000
-/// bytes each, about 70 KB.
-pub const MAX_PAYLOAD: usize = 96 * 1024;
 
 /// Facts about the visitor's browser that the rules need, one bit each.
 pub mod environment {
@@ -32,8 +28,6 @@ pub enum Source {
     /// The n-th string argument (0–7) of the current call from the page.
     Arg(u8),
     Href,
-    /// `document.referrer`.
-    Referrer,
     Hostname,
     /// With its colon: `https:`, `file:`.
     Protocol,
@@ -49,12 +43,11 @@ impl Source {
         match self {
             Source::Arg(n) => u32::from(n),
             Source::Href => 8,
-            Source::Referrer => 9,
-            Source::Hostname => 10,
-            Source::Protocol => 11,
-            Source::Pathname => 12,
-            Source::Hash => 13,
-            Source::Host => 14,
+            Source::Hostname => 9,
+            Source::Protocol => 10,
+            Source::Pathname => 11,
+            Source::Hash => 12,
+            Source::Host => 13,
         }
     }
 }
@@ -82,7 +75,7 @@ pub trait Host {
     fn fact(&self, fact: Fact) -> f64;
     /// Sends one payload; `primary` is false for engagement reports, which
     /// never answer the page's callback.
-    fn send(&self, payload: &str, primary: bool);
+    fn send(&self, payload: &Payload, primary: bool);
     /// The event was not sent; a non-empty reason is worth a console warning.
     fn ignore(&self, reason: &str);
 }
@@ -124,8 +117,9 @@ impl Navigation {
 pub struct Options<'a> {
     /// A custom page URL (`u` or `url`) instead of `location.href`.
     pub url: Option<&'a str>,
-    pub props: Option<Json<'a>>,
-    pub revenue: Option<Json<'a>>,
+    /// Props and revenue as JSON text.
+    pub props: Option<&'a str>,
+    pub revenue: Option<&'a str>,
     pub interactive: bool,
 }
 
@@ -147,8 +141,6 @@ pub struct Tracker {
     last_path: Text<MAX_URL>,
     seen_page: bool,
     engagement: Engagement,
-    /// Where payloads are written before they are sent.
-    out: [u8; MAX_PAYLOAD],
 }
 
 impl Tracker {
@@ -159,7 +151,6 @@ impl Tracker {
             last_path: Text::new(),
             seen_page: false,
             engagement: Engagement::new(),
-            out: [0; MAX_PAYLOAD],
         }
     }
 
@@ -176,16 +167,6 @@ impl Tracker {
 
     /// `plausible(name, options)`: applies the ignore rules and sends the event.
     pub fn track(&mut self, host: &impl Host, name: &str, options: Options) {
-        self.track_event(host, name, false, options)
-    }
-
-    fn track_event(
-        &mut self,
-        host: &impl Host,
-        name: &str,
-        name_from_class: bool,
-        options: Options,
-    ) {
         let pageview = name == "pageview";
         if pageview {
             let height = host.fact(Fact::PageHeight);
@@ -208,29 +189,20 @@ impl Tracker {
             return host.ignore(reason);
         }
         let mut href = [0; MAX_URL];
-        let mut referrer = [0; MAX_URL];
         let url = match options.url {
             Some(url) => url,
             None => read(host, Source::Href, &mut href).unwrap_or(""),
         };
-        let event = payload::Event {
+        let event = Payload {
             name,
-            name_from_class,
             url,
-            domain: self.config.domain(),
-            referrer: read(host, Source::Referrer, &mut referrer).unwrap_or(""),
             props: options.props,
             revenue: options.revenue,
             interactive: options.interactive,
             hash: self.config.has(feature::HASH),
+            engagement: None,
         };
-        let mut w = Writer::new(&mut self.out);
-        event.write(&mut w);
-        // a payload too large to write is dropped whole, never cut
-        let Some(body) = w.finish() else {
-            return host.ignore("too large");
-        };
-        host.send(body, true);
+        host.send(&event, true);
         if pageview {
             self.engagement
                 .after_pageview(url, options.props, host.fact(Fact::Now));
@@ -323,13 +295,13 @@ impl Tracker {
                     _ => return,
                 }
             };
-        let props = |w: &mut Writer| {
-            w.raw("{\"url\":");
-            w.string(url, false);
-            w.raw("}");
-        };
+        let mut props = [0; MAX_URL + 16];
+        let mut w = Writer::new(&mut props);
+        w.raw("{\"url\":");
+        w.string(url, false);
+        w.raw("}");
         let options = Options {
-            props: Some(&props),
+            props: w.finish(),
             ..Options::default()
         };
         self.track(host, name, options);
@@ -351,14 +323,23 @@ impl Tracker {
         }
         let tagged = tagged::parse(classes);
         let Some(name) = tagged.name else { return };
-        let props = |w: &mut Writer| tagged.write_props(link_href, w);
-        let revenue = |w: &mut Writer| tagged.write_revenue(w);
+        let (mut spaced, mut props, mut revenue) = ([0; MAX_URL], [0; MAX_URL], [0; MAX_URL]);
+        let mut w = Writer::new(&mut props);
+        tagged.write_props(link_href, &mut w);
+        let mut r = Writer::new(&mut revenue);
+        tagged.write_revenue(&mut r);
+        let (Some(name), Some(props), Some(revenue)) =
+            (tagged::spaced(name, &mut spaced), w.finish(), r.finish())
+        else {
+            // classes too long to write are not sent, rather than sent cut
+            return host.ignore("too large");
+        };
         let options = Options {
-            props: Some(&props),
-            revenue: Some(&revenue),
+            props: Some(props),
+            revenue: Some(revenue),
             ..Options::default()
         };
-        self.track_event(host, name, true, options);
+        self.track(host, name, options);
     }
 
     /// The page became visible and focused (`true`) or hidden or blurred.
@@ -383,19 +364,16 @@ impl Tracker {
 
     fn send_engagement(&mut self, host: &impl Host, report: Report) {
         let (url, props) = self.engagement.page();
-        let engagement = payload::Engagement {
+        let engagement = Payload {
+            name: "engagement",
             url,
             props,
-            domain: self.config.domain(),
-            scroll_depth: report.scroll_depth,
-            engaged_ms: report.engaged_ms,
+            revenue: None,
+            interactive: true,
             hash: self.config.has(feature::HASH),
+            engagement: Some(report),
         };
-        let mut w = Writer::new(&mut self.out);
-        engagement.write(&mut w);
-        if let Some(body) = w.finish() {
-            host.send(body, false);
-        }
+        host.send(&engagement, false);
     }
 }
 
