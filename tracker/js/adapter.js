@@ -83,7 +83,20 @@ export function number(fact) {
 // event's `r`, the referrer. `v` is this tracker's protocol version, which
 // tells the server our payloads from Plausible's. Keys in Plausible's order,
 // so that the body is the one its tracker would send.
-export function send(primary, name, nameLength, url, urlLength, props, propsLength, revenue, revenueLength, flags, sd, e) {
+export function send(
+  primary,
+  name,
+  nameLength,
+  url,
+  urlLength,
+  props,
+  propsLength,
+  revenue,
+  revenueLength,
+  flags,
+  sd,
+  e
+) {
   var payload = { n: string(name, nameLength) }
   var report = flags & 4
   url = string(url, urlLength)
