@@ -295,6 +295,16 @@ test('never breaks the page: fetch that throws, frozen history, bad arguments', 
         plausible('Bad props', { props: circular, callback: (r) => out.push(Object.keys(r)) })
         plausible('Odd options', 'not an object')
         plausible('Huge', { props: { big: 'x'.repeat(200000) }, callback: () => out.push('ignored') })
+        // a URL too long for the tracker is not replaced by location.href
+        plausible('Huge URL', { u: `/${'x'.repeat(200000)}`, callback: () => out.push('ignored url') })
+        // page code that throws while a payload is written fails that event only
+        const parse = JSON.parse
+        JSON.parse = () => {
+          throw new Error('patched')
+        }
+        plausible('Parse patched', { props: { a: 1 }, callback: (r) => out.push(Object.keys(r)) })
+        JSON.parse = parse
+        plausible('After parse')
         window.fetch = () => {
           throw new Error('blocked by an extension')
         }
@@ -306,10 +316,11 @@ test('never breaks the page: fetch that throws, frozen history, bad arguments', 
     }
   })
   assert.deepEqual(result.errors, [])
-  assert.deepEqual(answers, [['error'], 'ignored', ['error']])
+  assert.deepEqual(answers, [['error'], 'ignored', 'ignored url', ['error'], ['error']])
   const names = result.payloads.map((p) => p.n)
   assert.equal(names[0], 'pageview')
   assert.ok(names.includes('Odd options'))
+  assert.ok(names.includes('After parse') && !names.includes('Huge URL') && !names.includes('Parse patched'))
 })
 
 test('a router that wrapped pushState before us still gets one pageview per navigation', async () => {

@@ -110,10 +110,12 @@ export function send(
     payload.d = config.domain
     payload.r = d.referrer || null
   }
-  if (propsLength) payload.p = JSON.parse(string(props, propsLength))
+  // JSON texts, parsed by `call` (page code such as a patched JSON.parse must
+  // not throw through the Wasm call, which would leave the tracker stuck)
+  if (propsLength) payload.p = string(props, propsLength)
   if (report) payload.e = e
   if (flags & 1) payload.i = false
-  if (revenueLength) payload.$ = JSON.parse(string(revenue, revenueLength))
+  if (revenueLength) payload.$ = string(revenue, revenueLength)
   payload.v = 1
   if (flags & 2) payload.h = 1
   outbox.push([payload, primary])
@@ -157,8 +159,10 @@ function call(name, callArgs, callback, value) {
       return 1
     }
     try {
+      if (payload.p) payload.p = JSON.parse(payload.p)
+      if (payload.$) payload.$ = JSON.parse(payload.$)
       if (NPM && (config.transformRequest || config.customProperties)) {
-        payload = npmOptions(payload)
+        payload = npmOptions(payload, !item[1])
         if (!payload) {
           cb && cb()
           return 1
@@ -186,12 +190,13 @@ function call(name, callArgs, callback, value) {
 }
 
 // The npm API's customProperties and transformRequest, applied as Plausible's
-// tracker does: to every event but engagement reports, which repeat the URL
-// and props of their page's pageview as it was finally sent.
-function npmOptions(payload) {
+// tracker does: to every event but engagement reports (`report`: the only
+// payloads that are not primary), which repeat the URL and props of their
+// page's pageview as it was finally sent.
+function npmOptions(payload, report) {
   var custom = config.customProperties
   var pageview = payload.n == 'pageview'
-  if (payload.n == 'engagement') {
+  if (report) {
     if (!lastPageview) return
     payload.u = lastPageview.u
     payload.p = lastPageview.p

@@ -102,27 +102,29 @@ fn with_tracker(f: impl FnOnce(&mut Tracker)) {
 }
 
 /// How many string arguments a call can have, and room for all of them:
-/// Plausible accepts 30 props of up to 300 + 2,000 bytes each, about 70 KB.
+/// `plausible()`'s props can be as large as Plausible accepts (30 of up to
+/// 300 + 2,000 bytes each, about 70 KB); other calls' texts are small (class
+/// names, a link). Each call zeroes its buffer, so the small one is the rule.
 const MAX_ARGS: usize = 6;
-const ARGS_BYTES: usize = 96 * 1024;
+const TRACK_ARGS_BYTES: usize = 96 * 1024;
+const ARGS_BYTES: usize = 16 * 1024;
 
 /// The page's string arguments of the current call that `wanted` selects
-/// (bits, as `present`), read once into `buf`; `None` where absent or too long.
-fn args(present: u32, wanted: u32, buf: &mut [u8]) -> [Option<&str>; MAX_ARGS] {
+/// (bits, as `present`), read once into `buf`; `None` when one of them did
+/// not fit, so that the call is dropped whole rather than run without it.
+fn args(present: u32, wanted: u32, buf: &mut [u8]) -> Option<[Option<&str>; MAX_ARGS]> {
     let mut out = [None; MAX_ARGS];
     let mut free = buf;
     for (n, slot) in (0u8..).zip(out.iter_mut()) {
         if present & wanted & 1 << n == 0 {
             continue;
         }
-        if let Some(len) = Browser.text(Source::Arg(n), free) {
-            if let Some((text, rest)) = core::mem::take(&mut free).split_at_mut_checked(len) {
-                *slot = Some(as_str(text));
-                free = rest;
-            }
-        }
+        let len = Browser.text(Source::Arg(n), free)?;
+        let (text, rest) = core::mem::take(&mut free).split_at_mut_checked(len)?;
+        *slot = Some(as_str(text));
+        free = rest;
     }
-    out
+    Some(out)
 }
 
 /// Arguments: exclude, include, file types, add file types (the domain is
@@ -130,14 +132,16 @@ fn args(present: u32, wanted: u32, buf: &mut [u8]) -> [Option<&str>; MAX_ARGS] {
 /// the page turned on.
 #[wasm_bindgen]
 pub fn start(present: u32, features: u32) {
-    let mut buf = [0; 16 * 1024];
+    let mut buf = [0; ARGS_BYTES];
     // only the settings this build has features for are read
     let wanted = if cfg!(feature = "exclusions") {
         0b11
     } else {
         0
     } | if cfg!(feature = "links") { 0b1100 } else { 0 };
-    let [exclude, include, file_types, add_file_types, ..] = args(present, wanted, &mut buf);
+    // settings too long for the buffer are left out, as an absent one
+    let [exclude, include, file_types, add_file_types, ..] =
+        args(present, wanted, &mut buf).unwrap_or_default();
     let settings = Settings {
         exclude,
         include,
@@ -152,16 +156,15 @@ pub fn start(present: u32, features: u32) {
 /// `JSON.stringify`).
 #[wasm_bindgen]
 pub fn track(present: u32, interactive: bool) {
-    let mut buf = [0; ARGS_BYTES];
-    let [name, url, props, revenue, ..] = args(present, 0b1111, &mut buf);
+    let mut buf = [0; TRACK_ARGS_BYTES];
+    // an argument given but not read did not fit: the event is dropped
+    // whole, never sent cut (nor with `location.href` for a URL too long)
+    let Some([name, url, props, revenue, ..]) = args(present, 0b1111, &mut buf) else {
+        return Browser.ignore("too large");
+    };
     let Some(name) = name else {
         return Browser.ignore("no name");
     };
-    // an argument given but not read did not fit: the event is dropped
-    // whole, never sent cut
-    if (present & 1 << 2 != 0) != props.is_some() || (present & 1 << 3 != 0) != revenue.is_some() {
-        return Browser.ignore("too large");
-    }
     let options = Options {
         url,
         props,
@@ -186,7 +189,7 @@ pub fn link(present: u32, tagged: bool) {
         return;
     }
     let mut buf = [0; ARGS_BYTES];
-    if let [Some(href), Some(host), ..] = args(present, !0, &mut buf) {
+    if let Some([Some(href), Some(host), ..]) = args(present, !0, &mut buf) {
         with_tracker(|t| t.link_clicked(&Browser, href, host, tagged))
     }
 }
@@ -207,7 +210,7 @@ pub fn tagged(present: u32) {
         return;
     }
     let mut buf = [0; ARGS_BYTES];
-    if let [Some(classes), link, ..] = args(present, !0, &mut buf) {
+    if let Some([Some(classes), link, ..]) = args(present, !0, &mut buf) {
         with_tracker(|t| t.tagged(&Browser, classes, link))
     }
 }
@@ -219,7 +222,8 @@ pub fn is_tagged(present: u32) -> bool {
         return false;
     }
     let mut buf = [0; ARGS_BYTES];
-    args(present, !0, &mut buf)[0].is_some_and(tagged::names_event)
+    args(present, !0, &mut buf)
+        .is_some_and(|[classes, ..]| classes.is_some_and(tagged::names_event))
 }
 
 #[wasm_bindgen]

@@ -1,12 +1,12 @@
-//! A JSON writer into a fixed buffer, for the objects this crate builds (the
+//! A writer into a fixed buffer, for the JSON objects this crate builds (the
 //! props of link clicks and tagged events; the adapter writes the payloads
-//! themselves): strings escaped as `JSON.stringify` does, and raw text.
-//! Hand-written: serde costs ~28 KB gzip in the browser build, and there is no
-//! allocator to write a `String` with. Builds without links and tagged events
-//! leave it out.
+//! themselves) and the path that exclusions match: strings escaped as
+//! `JSON.stringify` does, and raw text. Hand-written: serde costs ~28 KB gzip
+//! in the browser build, and there is no allocator to write a `String` with.
+//! The default build (no optional feature) leaves it out.
 
 /// Writes into `buf`; once something does not fit, the writer is `full` and
-/// [`Writer::finish`] gives `None`: a payload is sent whole or not at all.
+/// [`Writer::finish`] gives `None`: a text is written whole or not at all.
 pub struct Writer<'a> {
     buf: &'a mut [u8],
     len: usize,

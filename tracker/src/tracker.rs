@@ -300,8 +300,12 @@ impl Tracker {
         w.raw("{\"url\":");
         w.string(url, false);
         w.raw("}");
+        // a link too long to write is not sent, rather than sent without its URL
+        let Some(props) = w.finish() else {
+            return host.ignore("too large");
+        };
         let options = Options {
-            props: w.finish(),
+            props: Some(props),
             ..Options::default()
         };
         self.track(host, name, options);
@@ -323,7 +327,8 @@ impl Tracker {
         }
         let tagged = tagged::parse(classes);
         let Some(name) = tagged.name else { return };
-        let (mut spaced, mut props, mut revenue) = ([0; MAX_URL], [0; MAX_URL], [0; MAX_URL]);
+        // room for what the classes (at most 16 KB) and a link can hold, escaped
+        let (mut spaced, mut props, mut revenue) = ([0; MAX_URL], [0; 40 << 10], [0; 40 << 10]);
         let mut w = Writer::new(&mut props);
         tagged.write_props(link_href, &mut w);
         let mut r = Writer::new(&mut revenue);

@@ -105,14 +105,16 @@ fn json(p: &Payload) -> String {
     }
     w.key("u");
     w.string(p.url, false);
-    for (key, value) in [("p", p.props), ("$", p.revenue)] {
-        if let Some(value) = value {
-            w.key(key);
-            w.raw(value);
-        }
+    if let Some(props) = p.props {
+        w.key("p");
+        w.raw(props);
     }
     if !p.interactive {
         w.raw(",\"i\":false");
+    }
+    if let Some(revenue) = p.revenue {
+        w.key("$");
+        w.raw(revenue);
     }
     if let Some(report) = p.engagement {
         w.key("e");
@@ -362,7 +364,7 @@ fn custom_events_carry_props_revenue_and_non_interactive() {
         page.take(),
         [concat!(
             r#"{"n":"Deploy Application","u":"https://portal.example/","#,
-            r#""p":{"language":"nodejs","template":"express"},"$":{"amount":"9.99","currency":"USD"},"i":false}"#
+            r#""p":{"language":"nodejs","template":"express"},"i":false,"$":{"amount":"9.99","currency":"USD"}}"#
         )]
     );
 }
