@@ -11,7 +11,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { oracleQueries } from '../tests/fixtures/stats-queries.mjs'
+import { oracleFunnels, oracleQueries } from '../tests/fixtures/stats-queries.mjs'
 import { root } from './lib/paths.mjs'
 
 const TARGETS = ['ingest_pipeline', 'stats_query']
@@ -67,11 +67,13 @@ const seeds = {
       props: '{"plan":"team"}'
     }
   ].map((body) => JSON.stringify(body)),
-  stats_query: oracleQueries({
-    backstage: 'portal.example',
-    portal: 'docs.example',
-    hostile: "x'); DROP TABLE events; --"
-  }).map((query) => JSON.stringify(query))
+  stats_query: [oracleQueries, oracleFunnels].flatMap((list) =>
+    list({
+      backstage: 'portal.example',
+      portal: 'docs.example',
+      hostile: "x'); DROP TABLE events; --"
+    }).map((query) => JSON.stringify(query))
+  )
 }
 
 let failed = false

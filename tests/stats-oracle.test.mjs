@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { query } from '../scripts/lib/clickhouse.mjs'
 import { insertEvents } from '../scripts/lib/events.mjs'
-import { oracleQueries } from './fixtures/stats-queries.mjs'
+import { oracleFunnels, oracleQueries } from './fixtures/stats-queries.mjs'
 import { BACKSTAGE, HOSTILE, PORTAL, SITES, statsFixture } from './support/stats.mjs'
 import { at, awayFromMidnight } from './support/time.mjs'
 
@@ -114,6 +114,42 @@ test('with the closed days rolled up, every answer still equals the brute-force 
   assert.ok(withFewer.results.length > 0)
   assert.deepEqual((await fx.stats(goals)).json.results, withFewer.results)
   await fx.edge.admin.putSite(BACKSTAGE, settings(backstage))
+})
+
+test('every funnel answer equals the brute-force answer: steps within a visit, props, filters, ranges; bad funnels get a 400 naming the field', async () => {
+  const list = oracleFunnels({ backstage: BACKSTAGE, portal: PORTAL, hostile: HOSTILE })
+  const sent = []
+  const answers = []
+  for (const body of list) {
+    sent.push({ body, now: Math.floor(Date.now() / 1000) })
+    answers.push(await fx.stats(body, fx.key, '/api/v2/funnel'))
+  }
+  const expected = await fx.oracle(sent)
+  for (const [i, body] of list.entries()) {
+    const { status, json } = answers[i]
+    assert.equal(status, 200, `${JSON.stringify(body)} → ${JSON.stringify(json)}`)
+    assert.deepEqual(json.funnel, expected[i].funnel, `funnel ${i}: ${JSON.stringify(body)}`)
+    assert.deepEqual(json.query.steps, body.steps)
+  }
+  // a comparison of empty funnels proves nothing: most must be entered, several go past step 2
+  const entered = answers.filter((a) => a.json.funnel.entering_visits > 0).length
+  const deeper = answers.filter((a) => a.json.funnel.steps[1].visits > 0).length
+  assert.ok(entered >= list.length - 1 && deeper >= 4, `${entered} entered, ${deeper} past the first step`)
+  assert.equal(answers.at(-1).json.funnel.steps[1].visits, 0, 'the injection attempt is a name no event has')
+
+  for (const [body, message] of [
+    [{ site_id: BACKSTAGE, date_range: '7d', steps: [{ page_path: '/' }] }, 'steps: 1 steps; a funnel has 2 to 8'],
+    [
+      { site_id: BACKSTAGE, date_range: '7d', steps: [{ page_path: '/' }, { goal: 'x' }] },
+      'steps[1]: {"goal":"x"} is not {event_name, props?} or {page_path, props?}'
+    ],
+    [{ site_id: BACKSTAGE, date_range: 'forever', steps: [] }, 'date_range: "forever" is not one of']
+  ]) {
+    const { status, json } = await fx.stats(body, fx.key, '/api/v2/funnel')
+    assert.equal(status, 400)
+    assert.ok(json.error.startsWith(message), json.error)
+  }
+  assert.equal((await fx.stats(list[0], 'wrong-key', '/api/v2/funnel')).status, 401)
 })
 
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {

@@ -1,5 +1,6 @@
-//! Any bytes as a `POST /api/v2/query` body, through everything the Stats API
-//! does before ClickHouse: parse, the limits, the plan and its statements.
+//! Any bytes as a `POST /api/v2/query` body (or, with `steps`, a `POST
+//! /api/v2/funnel` body), through everything the Stats API does before
+//! ClickHouse: parse, the limits, the plan and its statements.
 //! Never a panic; and every value is bound as a parameter: a string of the
 //! body that shows in a statement's text must show there as well when that
 //! string is replaced by another (then it is the statement's own text, such
@@ -15,6 +16,7 @@ fuzz_target!(|body: &[u8]| {
     let Ok(value) = serde_json::from_slice::<Value>(body) else {
         // not JSON: parse must refuse it without a panic
         let _ = stats::query::parse(body);
+        let _ = stats::funnel::parse(body);
         return;
     };
     let Some(texts) = statements(body) else {
@@ -43,7 +45,6 @@ fuzz_target!(|body: &[u8]| {
 
 /// The statements' texts for a body, when it is a query within the limits.
 fn statements(body: &[u8]) -> Option<Vec<String>> {
-    let query = stats::query::parse(body).ok()?;
     let range = Resolved {
         from: 1_795_000_000,
         to: 1_795_604_800,
@@ -59,6 +60,14 @@ fn statements(body: &[u8]) -> Option<Vec<String>> {
             })
             .collect(),
     };
+    if let Ok(funnel) = stats::funnel::parse(body) {
+        stats::limits::check(&funnel.query, &range).ok()?;
+        let site = Site::new(&funnel.query.site_id);
+        let text = stats::sql::funnel_statement(&funnel, &site, &range).text;
+        assert!(!text.is_empty());
+        return Some(vec![text]);
+    }
+    let query = stats::query::parse(body).ok()?;
     stats::limits::check(&query, &range).ok()?;
     let plan = stats::plan::plan(&query, range).ok()?;
     let site = Site::new(&query.site_id);

@@ -69,6 +69,17 @@ export function fixtureEvents(now) {
     engagement_time: 9000,
     interactive: false
   })
+  // a funnel's steps in one second (listed in reverse): they count in step order. One
+  // visitor's own properties (browser, country, …) are the same on all its events.
+  const second = at(noon + 3_600_000)
+  const custom = (name, keys, values) => ({ name, 'meta.key': keys, 'meta.value': values })
+  list.push(
+    { ...page, visitor_id: '8000000003', timestamp: second, ...custom('Deploy Application', ['language'], ['nodejs']) },
+    { ...page, visitor_id: '8000000003', timestamp: second, pathname: '/create' },
+    // and the other way round: a custom event, then a page, in one second
+    { ...page, visitor_id: '8000000004', timestamp: second, pathname: '/settings' },
+    { ...page, visitor_id: '8000000004', timestamp: second, ...custom('Create Service', [], []) }
+  )
   // as at the edge, a visitor id lives one UTC day (its salt's): the rollups rely on it
   const days = new Map()
   for (const e of list) {
@@ -82,7 +93,7 @@ export function fixtureEvents(now) {
 /**
  * Registers the suite's hooks; the returned object's fields are set once they
  * run: `edge`, `clickhouse`, `key` (reads both sites), `events`, and
- * `stats(body, token)` and `oracle(sent)`.
+ * `stats(body, token, path)` and `oracle(sent)`.
  */
 export function statsFixture() {
   const fixture = {}
@@ -116,8 +127,8 @@ export function statsFixture() {
     await ch?.stop()
   })
 
-  fixture.stats = async (body, token = fixture.key) => {
-    const response = await fetch(`${fixture.edge.url}/api/v2/query`, {
+  fixture.stats = async (body, token = fixture.key, path = '/api/v2/query') => {
+    const response = await fetch(`${fixture.edge.url}${path}`, {
       method: 'POST',
       headers: token ? { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } : {},
       body: typeof body === 'string' ? body : JSON.stringify(body)

@@ -7,13 +7,15 @@
 //! Usage: cargo run -p stats --example stats_oracle -- <input.json>
 //! input: `{"sites": [Site], "events": [Row], "queries": [{"body": body, "now": <unix seconds>}]}`,
 //! each query with the time it was sent (its named range ends with that day)
-//! output (stdout): one `{"results", "meta"}` or `{"error"}` per query.
+//! output (stdout): one `{"results", "meta"}` or `{"error"}` per query; for a
+//! funnel body (with `steps`), `{"funnel"}`.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 use model::row::Row;
 use model::settings::{Goal, Site};
 use serde_json::{json, Value};
+use stats::funnel::{Funnel, Step};
 use stats::query::{parse, DateRange, Direction, Filter, OrderKey, Query};
 use stats::schema::{Dimension, EventDimension, Granularity, Metric, Operator, VisitDimension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -62,12 +64,28 @@ fn main() {
     let answers: Vec<Value> = input
         .queries
         .iter()
-        .map(|sent| match parse(sent.body.to_string().as_bytes()) {
-            Err(e) => json!({ "error": e.0 }),
-            Ok(query) => match input.sites.iter().find(|s| s.domain == query.site_id) {
-                None => json!({ "error": "no such site" }),
-                Some(site) => answer(&query, site, &input.events, sent.now),
-            },
+        .map(|sent| {
+            // a body with steps is a funnel (`POST /api/v2/funnel`)
+            if sent.body.get("steps").is_some() {
+                return match stats::funnel::parse(sent.body.to_string().as_bytes()) {
+                    Err(e) => json!({ "error": e.0 }),
+                    Ok(funnel) => match input
+                        .sites
+                        .iter()
+                        .find(|s| s.domain == funnel.query.site_id)
+                    {
+                        None => json!({ "error": "no such site" }),
+                        Some(site) => funnel_answer(&funnel, site, &input.events, sent.now),
+                    },
+                };
+            }
+            match parse(sent.body.to_string().as_bytes()) {
+                Err(e) => json!({ "error": e.0 }),
+                Ok(query) => match input.sites.iter().find(|s| s.domain == query.site_id) {
+                    None => json!({ "error": "no such site" }),
+                    Some(site) => answer(&query, site, &input.events, sent.now),
+                },
+            }
         })
         .collect();
     println!("{}", serde_json::to_string(&answers).expect("json"));
@@ -591,4 +609,112 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
         meta.insert("total_rows".into(), json!(total_rows));
     }
     json!({ "results": results, "meta": meta })
+}
+
+/// Plausible's percentage: two decimals, 0 when either side is 0.
+fn percent(part: u64, whole: u64) -> f64 {
+    if part == 0 || whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 100.0 * 100.0).round() / 100.0
+    }
+}
+
+fn step_completes(step: &Step, ctx: &Context, event: &Event) -> bool {
+    completes(&step.goal, event.row)
+        && step
+            .props
+            .iter()
+            .all(|(key, wanted)| value(ctx, &Dimension::Prop(key.clone()), event, None) == *wanted)
+}
+
+/// A funnel the long way: each visit's events in range that match the
+/// filters, in time order (in a second, by the first step each completes),
+/// walked step by step.
+fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
+    let tz: Tz = site.timezone.parse().expect("time zone");
+    let mine: Vec<&Row> = all
+        .iter()
+        .filter(|r| r.site_domain == site.domain)
+        .collect();
+    let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
+    let (from, to) = resolve(&funnel.query.date_range, tz, now, first);
+    let (mut events, visit_list) = visits(&mine);
+    events.retain(|e| (from..to).contains(&e.at));
+    let ctx = Context {
+        site,
+        tz,
+        visits: &visit_list,
+        from,
+        to,
+    };
+    let mut by_visit: BTreeMap<usize, Vec<&Event>> = BTreeMap::new();
+    for event in &events {
+        if funnel
+            .query
+            .filters
+            .iter()
+            .all(|f| holds(&ctx, f, event, None))
+        {
+            by_visit.entry(event.visit).or_default().push(event);
+        }
+    }
+    let n = funnel.steps.len();
+    let mut furthest = vec![0u64; n + 1];
+    for list in by_visit.values() {
+        if list.iter().all(|e| e.row.name == "engagement") {
+            continue;
+        }
+        let matched = |e: &Event| -> Vec<usize> {
+            (0..n)
+                .filter(|&i| step_completes(&funnel.steps[i], &ctx, e))
+                .collect()
+        };
+        let mut ordered: Vec<(i64, Vec<usize>)> = list
+            .iter()
+            .map(|e| {
+                let steps = matched(e);
+                (e.at * 8 + steps.first().copied().unwrap_or(0) as i64, steps)
+            })
+            .collect();
+        ordered.sort_by_key(|(at, _)| *at);
+        let mut reached = vec![false; n];
+        for (_, steps) in &ordered {
+            for &i in steps.iter().rev() {
+                if i == 0 || reached[i - 1] {
+                    reached[i] = true;
+                }
+            }
+        }
+        let level = reached.iter().rposition(|r| *r).map_or(0, |i| i + 1);
+        furthest[level] += 1;
+    }
+    let all_visits: u64 = furthest.iter().sum();
+    let at = |k: usize| furthest[k..].iter().sum::<u64>();
+    let entering = at(1);
+    let steps: Vec<Value> = (0..n)
+        .map(|i| {
+            let visits = at(i + 1);
+            let previous = if i == 0 { 0 } else { at(i) };
+            let dropoff = if i == 0 { 0 } else { previous - visits };
+            json!({
+                "label": funnel.steps[i].goal.display_name(),
+                "visits": visits,
+                "dropoff": dropoff,
+                "dropoff_percentage": percent(dropoff, previous),
+                "conversion_rate": percent(visits, entering),
+                "conversion_rate_step": percent(visits, previous),
+            })
+        })
+        .collect();
+    json!({
+        "funnel": {
+            "steps": steps,
+            "all_visits": all_visits,
+            "entering_visits": entering,
+            "entering_visits_percentage": percent(entering, all_visits),
+            "never_entering_visits": all_visits - entering,
+            "never_entering_visits_percentage": percent(all_visits - entering, all_visits),
+        }
+    })
 }

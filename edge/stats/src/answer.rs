@@ -223,7 +223,7 @@ fn echo(query: &Query, range: &Resolved) -> Value {
     })
 }
 
-fn filter_json(filter: &Filter) -> Value {
+pub(crate) fn filter_json(filter: &Filter) -> Value {
     match filter {
         Filter::Condition {
             operator,

@@ -15,11 +15,13 @@
 //! - [`sql`]: a plan's statements in SQL, every value bound
 //! - [`columns`]: what every statement returns, and how its rows are read
 //! - [`answer`]: the rows into the answer, every metric rounded once
+//! - [`funnel`]: `POST /api/v2/funnel`: ordered steps counted within a visit
 //! - [`error`]: the request's fault, or an unreadable answer from storage
 
 pub mod answer;
 pub mod columns;
 pub mod error;
+pub mod funnel;
 pub mod limits;
 pub mod plan;
 pub mod query;

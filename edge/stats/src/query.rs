@@ -73,12 +73,12 @@ impl QueryError {
     }
 }
 
-fn fail<T>(message: impl Into<String>) -> Result<T, QueryError> {
+pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T, QueryError> {
     Err(QueryError(message.into()))
 }
 
 /// A value as it appears in an error message.
-fn shown(value: &Value) -> String {
+pub(crate) fn shown(value: &Value) -> String {
     let text = value.to_string();
     if text.chars().count() > 80 {
         format!("{}…", text.chars().take(80).collect::<String>())
@@ -119,11 +119,7 @@ pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
             FIELDS.join(", ")
         ));
     }
-    let site_id = match object.get("site_id") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_string(),
-        Some(other) => return fail(format!("site_id: {} is not a site domain", shown(other))),
-        None => return fail("site_id is required"),
-    };
+    let site_id = site_id(object.get("site_id"))?;
     let metrics = metrics(object.get("metrics"))?;
     let date_range = date_range(object.get("date_range"))?;
     let dimensions = dimensions(object.get("dimensions"))?;
@@ -215,7 +211,16 @@ fn is_datetime(s: &str) -> bool {
         }
 }
 
-fn date_range(value: Option<&Value>) -> Result<DateRange, QueryError> {
+/// The site a request reads, by its domain.
+pub(crate) fn site_id(value: Option<&Value>) -> Result<String, QueryError> {
+    match value {
+        Some(Value::String(s)) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        Some(other) => fail(format!("site_id: {} is not a site domain", shown(other))),
+        None => fail("site_id is required"),
+    }
+}
+
+pub(crate) fn date_range(value: Option<&Value>) -> Result<DateRange, QueryError> {
     match value {
         None => fail("date_range is required"),
         Some(Value::String(name)) => NAMED_RANGES

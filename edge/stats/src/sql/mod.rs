@@ -11,12 +11,14 @@
 
 mod days;
 mod expression;
+mod funnel;
 mod order;
 mod rollup;
 mod source;
 
 pub(crate) use days::fresh_days_sql;
 pub use days::{due_sql, goals_rolled, logged_sql, read_numbers, roll_sql, version_sql};
+pub use funnel::funnel_statement;
 
 use crate::plan::{path, rolled, Path};
 use crate::query::{Filter, Query};
@@ -83,57 +85,7 @@ fn groups(
         Path::Rollup => Path::Events,
         other => other,
     };
-    let Scope {
-        site_p,
-        from_p,
-        to_p,
-    } = scope;
-    let (event_days, visit_days) = match only_days {
-        Some(days) => (
-            format!(" AND toDate(timestamp) IN ({days})"),
-            format!(" AND date IN ({days})"),
-        ),
-        None => (String::new(), String::new()),
-    };
-    let rows = format!(
-        "SELECT {} FROM {EVENTS} WHERE site_domain = {site_p} \
-         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC'){event_days}",
-        event_columns(query).join(", ")
-    );
-    let source = match path {
-        Path::Events | Path::Rollup => rows,
-        Path::Visits => format!(
-            "SELECT * FROM ({}{visit_days}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
-             AND s_last_active >= toDateTime({from_p}, 'UTC')",
-            stored_visits(site_p, from_p, to_p, true)
-        ),
-        // each event's visit: the visitor's latest visit started at or
-        // before it. Top-level filters on visit properties are applied to
-        // the visits first (a smaller join); then only events inside a
-        // matching visit may join, hence the end check.
-        Path::General => {
-            let visit_only = |f: &Filter| !f.mentions(|d| !d.is_visit_level());
-            let pushed: Vec<Filter> = query
-                .filters
-                .iter()
-                .filter(|f| visit_only(f))
-                .cloned()
-                .collect();
-            let visits = format!("{}{visit_days}", stored_visits(site_p, from_p, to_p, false));
-            if pushed.is_empty() {
-                format!(
-                    "SELECT * FROM ({rows}) AS e LEFT ASOF JOIN ({visits}) AS v \
-                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start"
-                )
-            } else {
-                let condition = b.all(&pushed, range);
-                format!(
-                    "SELECT * FROM ({rows}) AS e ASOF JOIN (SELECT * FROM ({visits}) WHERE {condition}) AS v \
-                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start WHERE e.timestamp <= v.s_end"
-                )
-            }
-        }
-    };
+    let source = source(b, query, range, scope, only_days, path);
 
     let dims: Vec<String> = query
         .dimensions
@@ -282,6 +234,71 @@ fn groups(
         }
     };
     (names, result)
+}
+
+/// The rows a statement groups, along `path` (not the rollup's): the
+/// range's events, with their stored visit on the general path (and only
+/// the visits that match the query's visit filters), or the stored visits
+/// alone on the visits path. With `only_days`, those UTC days alone.
+fn source(
+    b: &mut Builder,
+    query: &Query,
+    range: &Resolved,
+    scope: &Scope,
+    only_days: Option<&str>,
+    path: Path,
+) -> String {
+    let Scope {
+        site_p,
+        from_p,
+        to_p,
+    } = scope;
+    let (event_days, visit_days) = match only_days {
+        Some(days) => (
+            format!(" AND toDate(timestamp) IN ({days})"),
+            format!(" AND date IN ({days})"),
+        ),
+        None => (String::new(), String::new()),
+    };
+    let rows = format!(
+        "SELECT {} FROM {EVENTS} WHERE site_domain = {site_p} \
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC'){event_days}",
+        event_columns(query).join(", ")
+    );
+    match path {
+        Path::Events | Path::Rollup => rows,
+        Path::Visits => format!(
+            "SELECT * FROM ({}{visit_days}) WHERE s_active > 0 AND s_first_active < toDateTime({to_p}, 'UTC') \
+             AND s_last_active >= toDateTime({from_p}, 'UTC')",
+            stored_visits(site_p, from_p, to_p, true)
+        ),
+        // each event's visit: the visitor's latest visit started at or
+        // before it. Top-level filters on visit properties are applied to
+        // the visits first (a smaller join); then only events inside a
+        // matching visit may join, hence the end check.
+        Path::General => {
+            let visit_only = |f: &Filter| !f.mentions(|d| !d.is_visit_level());
+            let pushed: Vec<Filter> = query
+                .filters
+                .iter()
+                .filter(|f| visit_only(f))
+                .cloned()
+                .collect();
+            let visits = format!("{}{visit_days}", stored_visits(site_p, from_p, to_p, false));
+            if pushed.is_empty() {
+                format!(
+                    "SELECT * FROM ({rows}) AS e LEFT ASOF JOIN ({visits}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start"
+                )
+            } else {
+                let condition = b.all(&pushed, range);
+                format!(
+                    "SELECT * FROM ({rows}) AS e ASOF JOIN (SELECT * FROM ({visits}) WHERE {condition}) AS v \
+                     ON e.visitor_id = v.v_visitor AND e.timestamp >= v.s_start WHERE e.timestamp <= v.s_end"
+                )
+            }
+        }
+    }
 }
 
 #[cfg(test)]

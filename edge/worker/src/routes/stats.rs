@@ -1,7 +1,7 @@
-//! `POST /api/v2/query` and `GET /api/v1/stats/realtime/visitors`: who may
-//! read (`control::access`), then `stats`: the range first (ClickHouse
-//! resolves the site's time zone), then the plan's statements, sent
-//! together, then the answer.
+//! `POST /api/v2/query`, `POST /api/v2/funnel` and `GET
+//! /api/v1/stats/realtime/visitors`: who may read (`control::access`), then
+//! `stats`: the range first (ClickHouse resolves the site's time zone), then
+//! the plan's statements, sent together, then the answer.
 
 use super::bindings::config;
 use super::body;
@@ -17,7 +17,8 @@ use model::sql::Sql;
 use serde_json::Value;
 use stats::answer::{answer, realtime_answer};
 use stats::range::{read_resolved, resolve_sql};
-use stats::{first_page_statement, plan, query, realtime_sql, statements};
+use stats::sql::funnel_statement;
+use stats::{first_page_statement, funnel, plan, query, realtime_sql, statements};
 use worker::{Date, Request, Response, Result, RouteContext};
 
 pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
@@ -25,6 +26,14 @@ pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Respon
     timed(
         started,
         respond::json("stats", run_query(&mut request, &ctx).await),
+    )
+}
+
+pub async fn funnel(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let started = Date::now().as_millis();
+    timed(
+        started,
+        respond::json("stats", run_funnel(&mut request, &ctx).await),
     )
 }
 
@@ -119,6 +128,29 @@ async fn run_query(
         None => None,
     };
     respond::ok(&answer(&plan, &results, first_page.as_deref())?)
+}
+
+async fn run_funnel(
+    request: &mut Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let (config, store, reader) = reader(request, ctx).await?;
+    let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
+    let mut funnel = funnel::parse(&body)?;
+    let site = access::site_for(&store, &reader, &funnel.query.site_id)?;
+    if let Reader::Shared(link) = &reader {
+        // a link limited to a filter reads nothing outside it
+        query::limit_to(
+            &mut funnel.query,
+            query::filters(&link.filters, "shared link filters")?,
+        )?;
+    }
+    let ch = &config.clickhouse_read;
+    let range_sql = resolve_sql(&funnel.query.date_range, site);
+    let range = read_resolved(&select(ch, &range_sql).await?)?;
+    stats::limits::check(&funnel.query, &range)?;
+    let rows = select(ch, &funnel_statement(&funnel, site, &range)).await?;
+    respond::ok(&funnel::answer(&funnel, &range, &rows)?)
 }
 
 async fn run_realtime(
