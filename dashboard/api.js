@@ -40,6 +40,7 @@ export const api = {
     call('POST', '/api/auth/login', code ? { username, password, code } : { username, password }),
   logout: () => call('POST', '/api/auth/logout'),
   query: (body) => call('POST', '/api/v2/query', body),
+  funnel: (body) => call('POST', '/api/v2/funnel', body),
   realtime: (site) => call('GET', `/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`),
   settings: () => call('GET', '/api/admin/settings'),
   putSite: (domain, site) => call('PUT', `/api/admin/sites/${encodeURIComponent(domain)}`, site),

@@ -534,19 +534,75 @@ async function panel(el, spec, token) {
   }
 }
 
+// The site's saved funnels (Settings): one at a time, each step's visits as a bar of the
+// visits that entered, with the drop-off from the step before.
+async function funnelPanel(el, token) {
+  const funnels = sites.find((s) => s.domain === state.site)?.funnels ?? []
+  if (!funnels.length) return el.remove()
+  const name = funnels.some((f) => f.name === tabs.funnel) ? tabs.funnel : funnels[0].name
+  const select = h(
+    'select',
+    {
+      'aria-label': 'Funnel',
+      onchange: (e) => {
+        tabs.funnel = e.target.value
+        funnelPanel(el, renderToken)
+      }
+    },
+    funnels.map((f) => h('option', { value: f.name, selected: f.name === name }, f.name))
+  )
+  const body = h('div', { 'aria-busy': 'true' })
+  el.replaceChildren(h('div', { class: 'panel-head' }, h('h2', {}, 'Funnels'), select), body)
+  const { funnel } = await api.funnel(base({ funnel: name }))
+  if (token !== renderToken) return
+  const count = (n) => show('count', n)
+  body.replaceChildren(
+    h(
+      'p',
+      { class: 'none' },
+      `${count(funnel.entering_visits)} of ${count(funnel.all_visits)} visits entered (${funnel.entering_visits_percentage}%)`
+    ),
+    h(
+      'ol',
+      { class: 'funnel' },
+      funnel.steps.map((step, i) =>
+        h(
+          'li',
+          { 'data-step': i + 1 },
+          h(
+            'div',
+            { class: 'step-head' },
+            h('span', {}, step.label),
+            h('span', { class: 'figures' }, `${count(step.visits)} visits · ${step.conversion_rate}%`)
+          ),
+          h(
+            'div',
+            { class: 'track', 'aria-hidden': 'true' },
+            h('span', { class: 'bar', style: `width:${step.conversion_rate}%` })
+          ),
+          i ? h('p', { class: 'dropoff' }, `${count(step.dropoff)} dropped off (${step.dropoff_percentage}%)`) : null
+        )
+      )
+    )
+  )
+  body.removeAttribute('aria-busy')
+}
+
 async function renderDashboard() {
   const token = ++renderToken
   const top = h('section', { id: 'top', class: 'top', 'aria-label': 'Top stats', 'aria-busy': 'true' })
   const chartEl = h('section', { id: 'chart', class: 'chart', role: 'img', 'aria-label': 'Visitors over time' })
   const panels = PANELS.map((spec) => h('section', { class: 'panel', 'data-panel': spec.id, 'aria-label': spec.title }))
-  app.replaceChildren(header(), filterBar(), h('main', {}, top, chartEl, h('div', { class: 'grid' }, panels)))
+  const funnelEl = h('section', { class: 'panel', 'data-panel': 'funnels', 'aria-label': 'Funnels' })
+  app.replaceChildren(header(), filterBar(), h('main', {}, top, chartEl, h('div', { class: 'grid' }, panels), funnelEl))
   clearInterval(realtimeTimer)
   realtime(token)
   realtimeTimer = setInterval(() => realtime(token), 10_000)
   const work = [
     topStats(top, token),
     timeSeries(chartEl, token),
-    ...PANELS.map((spec, i) => panel(panels[i], spec, token))
+    ...PANELS.map((spec, i) => panel(panels[i], spec, token)),
+    funnelPanel(funnelEl, token)
   ]
   const results = await Promise.allSettled(work)
   if (token !== renderToken) return
@@ -605,7 +661,7 @@ async function startShared(token, grant = '') {
       return (await teamView()).renderUnlock(app, { api, h, token, done: (granted) => startShared(token, granted) })
     return app.replaceChildren(h('p', { class: 'error', role: 'alert' }, failure.message))
   }
-  sites = [{ domain: link.site, props: link.props, role: 'viewer' }]
+  sites = [{ domain: link.site, props: link.props, funnels: link.funnels, role: 'viewer' }]
   state = { ...state, site: link.site, view: 'dashboard' }
   await render()
 }

@@ -1,4 +1,4 @@
-// The settings view: sites (time zone, retention, goals, who may embed
+// The settings view: sites (time zone, retention, goals, funnels, who may embed
 // their shared dashboards, whether people need a second factor), shared
 // links and Stats API keys, through the admin API.
 
@@ -13,6 +13,26 @@ const RETENTIONS = [
 
 function goalText(goal) {
   return goal.event_name ?? `Visit ${goal.page_path}`
+}
+
+/** A funnel step as one line: `Deploy Application | language=nodejs`, or `/docs/**`. */
+function stepText(step) {
+  const props = Object.entries(step.props ?? {}).map(([k, v]) => ` | ${k}=${v}`)
+  return (step.page_path ?? step.event_name) + props.join('')
+}
+
+/** The step a line describes (the admin API checks it and names what is wrong). */
+function stepFromLine(line) {
+  const [head, ...pairs] = line.split('|').map((part) => part.trim())
+  const step = head.startsWith('/') ? { page_path: head } : { event_name: head }
+  if (pairs.length)
+    step.props = Object.fromEntries(
+      pairs.map((pair) => {
+        const at = pair.indexOf('=')
+        return at < 0 ? [pair, ''] : [pair.slice(0, at).trim(), pair.slice(at + 1).trim()]
+      })
+    )
+  return step
 }
 
 export async function renderSettings(main, { api, h, reload, roles = {} }) {
@@ -91,6 +111,67 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
         h('label', { for: `goal-${id}` }, 'New goal (an event name, or a path starting with /)'),
         goalInput,
         h('button', { type: 'submit' }, 'Add goal')
+      ),
+      h('h3', {}, 'Funnels'),
+      (site.funnels ?? []).length
+        ? h(
+            'ul',
+            { class: 'goals' },
+            site.funnels.map((funnel) =>
+              h(
+                'li',
+                { 'data-funnel': funnel.name },
+                `${funnel.name}: ${funnel.steps.map(stepText).join(' → ')} `,
+                linkButton(h, 'Remove', `Remove the funnel ${funnel.name}`, () =>
+                  attempt(
+                    () =>
+                      api.putSite(site.domain, {
+                        ...site,
+                        domain: undefined,
+                        funnels: site.funnels.filter((f) => f.name !== funnel.name)
+                      }),
+                    `Removed the funnel ${funnel.name}.`
+                  )
+                )
+              )
+            )
+          )
+        : h('p', {}, 'No funnels.'),
+      h(
+        'form',
+        {
+          class: 'row-form',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            const name = String(data.get('name')).trim()
+            const steps = String(data.get('steps'))
+              .split('\n')
+              .map((line) => line.trim())
+              .filter(Boolean)
+              .map(stepFromLine)
+            attempt(
+              () =>
+                api.putSite(site.domain, {
+                  ...site,
+                  domain: undefined,
+                  funnels: [...(site.funnels ?? []), { name, steps }]
+                }),
+              `Added the funnel ${name}.`
+            )
+          }
+        },
+        h('label', { for: `funnel-${id}` }, 'New funnel'),
+        h('input', { id: `funnel-${id}`, name: 'name', placeholder: 'Onboarding', required: true }),
+        h('label', { for: `funnel-steps-${id}` }, 'Steps, one a line (2 to 8): an event name or a path, props after |'),
+        h('textarea', {
+          id: `funnel-steps-${id}`,
+          name: 'steps',
+          rows: 4,
+          required: true,
+          placeholder: '/create/**\nCreate Service | template=express\nDeploy Application'
+        }),
+        h('button', { type: 'submit' }, 'Add funnel')
       ),
       h('h3', {}, 'Custom properties'),
       (site.props ?? []).length

@@ -1,9 +1,10 @@
 // The dashboard in headless Chromium, served by the Worker under wrangler
 // dev over generated traffic: login (and refusal, slowed after failures),
 // numbers equal to the Stats API's, a click on a row filtering every panel,
-// filters in the URL (reload and back button), settings changing retention
-// and goals, the demo page's events in the real-time count. Screenshots of
-// desktop and phone widths go to tests/artifacts/.
+// filters in the URL (reload and back button), settings changing retention,
+// goals and funnels, a saved funnel's panel, the demo page's events in the
+// real-time count. Screenshots of desktop and phone widths go to
+// tests/artifacts/.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdirSync, mkdtempSync } from 'node:fs'
@@ -326,6 +327,52 @@ test('settings change a site’s retention and goals', async () => {
   await page.context().close()
 })
 
+test('a funnel set up in settings shows on the dashboard with the funnel API’s numbers', async () => {
+  const page = await loggedIn()
+  let before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('[data-view=settings]')
+  await loaded(page, before)
+  const form = `[data-site="${SITE}"]`
+  await page.fill(`${form} input[name=name]`, 'Onboarding')
+  await page.fill(`${form} textarea[name=steps]`, '/create\nDeploy Application | language=nodejs\n')
+  await page.click(`${form} form:has(textarea) button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Added the funnel Onboarding")')
+  const site = (await edge.admin.settings()).sites.find((s) => s.domain === SITE)
+  assert.deepEqual(site.funnels, [
+    {
+      name: 'Onboarding',
+      steps: [{ page_path: '/create' }, { event_name: 'Deploy Application', props: { language: 'nodejs' } }]
+    }
+  ])
+  // a step the admin API refuses is named, and nothing is saved
+  await page.fill(`${form} input[name=name]`, 'Broken')
+  await page.fill(`${form} textarea[name=steps]`, 'docs')
+  await page.click(`${form} form:has(textarea) button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("funnels[1].steps: 1 steps")')
+
+  before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.goto(`${base}/dashboard/?site=${SITE}`)
+  await loaded(page, before)
+  await page.waitForSelector('[data-panel=funnels] ol.funnel')
+  const response = await fetch(`${edge.url}/api/v2/funnel`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${key}` },
+    body: JSON.stringify({ site_id: SITE, date_range: '30d', funnel: 'Onboarding' })
+  })
+  assert.equal(response.status, 200)
+  const { funnel } = await response.json()
+  const shown = await page.$$eval('[data-panel=funnels] li', (items) =>
+    items.map((li) => [li.querySelector('.step-head span').textContent, li.querySelector('.figures').textContent])
+  )
+  assert.deepEqual(
+    shown.map(([label, numbers]) => [label, Number(numbers.split(' ')[0].replace(/,/g, ''))]),
+    funnel.steps.map((s) => [s.label, s.visits])
+  )
+  assert.ok(funnel.steps[0].visits > 10 && funnel.steps[1].visits > 0, JSON.stringify(funnel))
+  await page.screenshot({ path: join(artifacts, 'funnel-desktop.png'), fullPage: true })
+  await page.context().close()
+})
+
 test('the demo page’s events appear in the real-time count, on a phone-width screen', async () => {
   const page = await loggedIn({ width: 390, height: 844 })
   const count = async () => Number(await page.textContent('#realtime'))
@@ -347,7 +394,13 @@ test('the demo page’s events appear in the real-time count, on a phone-width s
   assert.ok(now > first, `real-time visitors went from ${first} to ${now}`)
   await visitor.close()
   const width = await page.evaluate(() => document.documentElement.scrollWidth)
-  assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px)`)
+  const wide = await page.evaluate(() =>
+    [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > 390 || e.scrollWidth > 390)
+      .slice(0, 12)
+      .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
+  )
+  assert.ok(width <= 390, `no horizontal scrolling on a phone (${width}px): ${wide.join(', ')}`)
   await page.screenshot({ path: join(artifacts, 'dashboard-phone.png'), fullPage: true })
   await page.context().close()
 })

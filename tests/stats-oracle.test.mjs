@@ -150,6 +150,27 @@ test('every funnel answer equals the brute-force answer: steps within a visit, p
     assert.ok(json.error.startsWith(message), json.error)
   }
   assert.equal((await fx.stats(list[0], 'wrong-key', '/api/v2/funnel')).status, 401)
+
+  // a saved funnel, asked by its name, answers as its steps do
+  const [backstage] = SITES
+  const settings = ({ timezone, retention, goals }) => ({ timezone, retention, goals })
+  await fx.edge.admin.putSite(BACKSTAGE, {
+    ...settings(backstage),
+    funnels: [{ name: 'Onboarding', steps: list[2].steps }]
+  })
+  const byName = await fx.stats(
+    { site_id: BACKSTAGE, date_range: '30d', funnel: 'Onboarding' },
+    fx.key,
+    '/api/v2/funnel'
+  )
+  assert.equal(byName.status, 200)
+  assert.deepEqual(byName.json.funnel, answers[2].json.funnel)
+  const unknown = await fx.stats({ site_id: BACKSTAGE, date_range: '30d', funnel: 'Nope' }, fx.key, '/api/v2/funnel')
+  assert.deepEqual(
+    [unknown.status, unknown.json.error],
+    [400, `funnel: "Nope" is not a funnel of ${BACKSTAGE} (its funnels: Onboarding)`]
+  )
+  await fx.edge.admin.putSite(BACKSTAGE, settings(backstage))
 })
 
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {

@@ -3,7 +3,7 @@
 //!
 //! | request | change |
 //! |---|---|
-//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props}` | [`Change::PutSite`] |
+//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props, funnels}` | [`Change::PutSite`] |
 //! | `DELETE /api/admin/sites/<domain>` | [`Change::DeleteSite`] |
 //! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
 //! | `POST /api/admin/visits/rebuild` `{from, to}` | none: the stored visits of those days are recomputed |
@@ -14,6 +14,7 @@
 use crate::keys;
 use crate::login::PasswordHash;
 use crate::settings::Change;
+use model::funnel::Funnel;
 use model::row::MAX_PROP_KEY_BYTES;
 use model::settings::{normalize_domain, ApiKey, Goal, Retention, SharedLink, Site, Store, User};
 use model::sql::Sql;
@@ -95,7 +96,7 @@ pub(crate) fn known_fields(
 }
 
 /// A site's fields, as the admin API and an export carry them.
-const SITE_FIELDS: [&str; 7] = [
+const SITE_FIELDS: [&str; 8] = [
     "domain",
     "timezone",
     "retention",
@@ -103,7 +104,11 @@ const SITE_FIELDS: [&str; 7] = [
     "props",
     "require_second_factor",
     "embed_origins",
+    "funnels",
 ];
+
+/// How many funnels a site may keep.
+pub const MAX_FUNNELS: usize = 20;
 
 /// `PUT /api/admin/sites/<domain>`: the whole site; omitted fields take
 /// their defaults (UTC, indefinite retention, no goals).
@@ -191,6 +196,23 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
             ))
         }
     };
+    let funnels = match object.get("funnels") {
+        None => defaults.funnels,
+        Some(Value::Array(list)) if list.len() <= MAX_FUNNELS => {
+            let funnels = list
+                .iter()
+                .enumerate()
+                .map(|(i, f)| funnel(f, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut names: Vec<&str> = funnels.iter().map(|f| f.name.as_str()).collect();
+            names.sort();
+            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+                return fail(format!("funnels: {:?} is listed twice", pair[0]));
+            }
+            funnels
+        }
+        Some(_) => return fail(format!("funnels: a list of at most {MAX_FUNNELS} funnels")),
+    };
     Ok(Site {
         domain: defaults.domain,
         timezone,
@@ -199,7 +221,29 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         props,
         require_second_factor,
         embed_origins,
+        funnels,
     })
+}
+
+/// `{name, steps}`: a saved funnel; its steps are checked as a request's are
+/// (`model::funnel`).
+fn funnel(value: &Value, i: usize) -> Result<Funnel, AdminError> {
+    let field = format!("funnels[{i}]");
+    let object = match value {
+        Value::Object(object) if object.keys().all(|k| k == "name" || k == "steps") => object,
+        _ => return fail(format!("{field}: {value} is not {{name, steps}}")),
+    };
+    let name = match object.get("name").and_then(Value::as_str).map(str::trim) {
+        Some(name) if !name.is_empty() && name.len() <= MAX_NAME_BYTES => name.to_string(),
+        _ => {
+            return fail(format!(
+                "{field}.name: a name of 1 to {MAX_NAME_BYTES} bytes is required"
+            ))
+        }
+    };
+    let steps =
+        model::funnel::steps(object.get("steps"), &format!("{field}.steps")).map_err(AdminError)?;
+    Ok(Funnel { name, steps })
 }
 
 /// Origins that may embed a site's shared dashboards.
@@ -586,6 +630,18 @@ mod tests {
         assert_eq!(site.timezone, "Europe/Berlin");
         assert_eq!(site.retention, Retention::OneYear);
         assert_eq!(site.goals[1].display_name(), "Visit /docs/**");
+        let Change::PutSite(with_funnel) = put_site(
+            "a.example",
+            br#"{"funnels":[{"name":"Onboarding","steps":[{"page_path":"/create/**"},{"event_name":"Deploy Application","props":{"language":"nodejs"}}]}]}"#,
+        )
+        .unwrap() else {
+            panic!("not a site")
+        };
+        assert_eq!(with_funnel.funnels[0].name, "Onboarding");
+        assert_eq!(
+            with_funnel.funnels[0].steps[1].label(),
+            "Deploy Application (language=nodejs)"
+        );
         let Change::PutSite(defaults) = put_site("a.example", b"{}").unwrap() else {
             panic!("not a site")
         };
@@ -597,7 +653,27 @@ mod tests {
 
     #[test]
     fn bad_site_requests_name_the_field() {
-        let cases: [(&str, &str, &str); 13] = [
+        let cases: [(&str, &str, &str); 17] = [
+            (
+                "a.example",
+                r#"{"funnels":[{"name":"A","steps":[{"page_path":"/"}]}]}"#,
+                "funnels[0].steps: 1 steps; a funnel has 2 to 8",
+            ),
+            (
+                "a.example",
+                r#"{"funnels":[{"name":"","steps":[]}]}"#,
+                "funnels[0].name: a name of 1 to 120 bytes is required",
+            ),
+            (
+                "a.example",
+                r#"{"funnels":[{"name":"A","steps":[{"page_path":"/"},{"event_name":"x","props":{"k":[]}}]}]}"#,
+                "funnels[0].steps[1].props.k: [] must be a string of at most 2000 bytes, its key 1 to 300",
+            ),
+            (
+                "a.example",
+                r#"{"funnels":[{"name":"A","steps":[{"page_path":"/"},{"event_name":"x"}]},{"name":"A","steps":[{"page_path":"/"},{"event_name":"y"}]}]}"#,
+                "funnels: \"A\" is listed twice",
+            ),
             (
                 "a.example",
                 r#"{"embed_origins":["https://portal.example; script-src *"]}"#,
@@ -618,7 +694,7 @@ mod tests {
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels",
             ),
             (
                 "a.example",

@@ -9,9 +9,11 @@
 //! - [`row`]: one event as a row of `events`, checked against its columns
 //! - [`message`]: what the queue carries between the fetch handler and its consumer
 //! - [`settings`]: the site settings document (sites, goals, keys, sessions)
+//! - [`funnel`]: a funnel's steps, as requests and the site settings carry them
 //! - [`hex`]: lower-case hex and constant-time comparison of secrets
 
 pub mod columns;
+pub mod funnel;
 pub mod hex;
 pub mod message;
 pub mod row;

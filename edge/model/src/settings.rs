@@ -219,6 +219,10 @@ pub struct Site {
     /// (`Content-Security-Policy: frame-ancestors`).
     #[serde(default)]
     pub embed_origins: Vec<String>,
+    /// Saved funnels (`POST /api/v2/funnel` with `"funnel": name`, the
+    /// dashboard's funnel panel), as Plausible keeps funnels in site settings.
+    #[serde(default)]
+    pub funnels: Vec<crate::funnel::Funnel>,
 }
 
 impl Site {
@@ -233,6 +237,7 @@ impl Site {
             props: Vec::new(),
             require_second_factor: false,
             embed_origins: Vec::new(),
+            funnels: Vec::new(),
         }
     }
 }

@@ -12,10 +12,11 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
+use model::funnel::Step;
 use model::row::Row;
 use model::settings::{Goal, Site};
 use serde_json::{json, Value};
-use stats::funnel::{Funnel, Step};
+use stats::funnel::Funnel;
 use stats::query::{parse, DateRange, Direction, Filter, OrderKey, Query};
 use stats::schema::{Dimension, EventDimension, Granularity, Metric, Operator, VisitDimension};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -698,7 +699,7 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
             let previous = if i == 0 { 0 } else { at(i) };
             let dropoff = if i == 0 { 0 } else { previous - visits };
             json!({
-                "label": funnel.steps[i].goal.display_name(),
+                "label": funnel.steps[i].label(),
                 "visits": visits,
                 "dropoff": dropoff,
                 "dropoff_percentage": percent(dropoff, previous),

@@ -18,41 +18,22 @@
 use crate::query::{self, fail, shown, DateRange, Filter, Query, QueryError};
 use crate::range::Resolved;
 use crate::schema::{Dimension, EventDimension, Metric, Operator};
-use model::row::{MAX_PROPS, MAX_PROP_KEY_BYTES, MAX_PROP_VALUE_BYTES};
-use model::settings::Goal;
+use model::funnel::{self as steps, Step};
+use model::settings::{Goal, Site};
 use serde_json::{json, Map, Value};
 
-pub const MIN_STEPS: usize = 2;
-pub const MAX_STEPS: usize = 8;
-/// The longest event name or page pattern of a step (as a goal's).
-pub const MAX_STEP_BYTES: usize = 2000;
+const FIELDS: [&str; 5] = ["site_id", "date_range", "filters", "steps", "funnel"];
 
-const FIELDS: [&str; 4] = ["site_id", "date_range", "filters", "steps"];
-
-/// One step: a goal, and the props its events must carry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub goal: Goal,
-    pub props: Vec<(String, String)>,
-}
-
-impl Step {
-    /// What the answer calls the step: its goal's name (`Visit /docs/**`).
-    pub fn label(&self) -> String {
-        self.goal.display_name()
-    }
-
-    /// The props as filters on an event: each `is` its value.
-    pub fn prop_filters(&self) -> Vec<Filter> {
-        self.props
-            .iter()
-            .map(|(key, value)| Filter::Condition {
-                operator: Operator::Is,
-                dimension: Dimension::Prop(key.clone()),
-                values: vec![value.clone()],
-            })
-            .collect()
-    }
+/// The props of a step as filters on an event: each `is` its value.
+pub fn prop_filters(step: &Step) -> Vec<Filter> {
+    step.props
+        .iter()
+        .map(|(key, value)| Filter::Condition {
+            operator: Operator::Is,
+            dimension: Dimension::Prop(key.clone()),
+            values: vec![value.clone()],
+        })
+        .collect()
 }
 
 /// A validated funnel request.
@@ -61,6 +42,9 @@ pub struct Funnel {
     /// The site, range and filters, as a query of visits: the range, the
     /// limits and the filters' SQL are a query's.
     pub query: Query,
+    /// The name of one of the site's saved funnels, when the request named
+    /// one rather than giving steps ([`Funnel::saved`] reads its steps).
+    pub name: Option<String>,
     pub steps: Vec<Step>,
 }
 
@@ -70,7 +54,7 @@ impl Funnel {
     pub fn reading(&self) -> Query {
         let mut dimensions = vec![Dimension::Event(EventDimension::Page)];
         for step in &self.steps {
-            for (key, _) in &step.props {
+            for key in step.props.keys() {
                 let prop = Dimension::Prop(key.clone());
                 if !dimensions.contains(&prop) {
                     dimensions.push(prop);
@@ -82,9 +66,30 @@ impl Funnel {
             ..self.query.clone()
         }
     }
+
+    /// The funnel with its steps: a named one's from the site's settings.
+    pub fn saved(mut self, site: &Site) -> Result<Funnel, QueryError> {
+        if let Some(name) = &self.name {
+            let Some(saved) = site.funnels.iter().find(|f| f.name == *name) else {
+                let names: Vec<&str> = site.funnels.iter().map(|f| f.name.as_str()).collect();
+                return fail(format!(
+                    "funnel: {name:?} is not a funnel of {} (its funnels: {})",
+                    site.domain,
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ));
+            };
+            self.steps = saved.steps.clone();
+        }
+        Ok(self)
+    }
 }
 
-/// A funnel request body, or a 400 naming the field.
+/// A funnel request body, or a 400 naming the field: `steps`, or `funnel`,
+/// the name of a saved one.
 pub fn parse(body: &[u8]) -> Result<Funnel, QueryError> {
     let value: Value = serde_json::from_slice(body)
         .or_else(|e| fail(format!("the body is not valid JSON: {e}")))?;
@@ -104,20 +109,16 @@ pub fn parse(body: &[u8]) -> Result<Funnel, QueryError> {
         Some(Value::Array(list)) => query::filters(list, "filters")?,
         Some(other) => return fail(format!("filters: {} is not a list", shown(other))),
     };
-    let steps = match object.get("steps") {
-        Some(Value::Array(list)) if (MIN_STEPS..=MAX_STEPS).contains(&list.len()) => list
-            .iter()
-            .enumerate()
-            .map(|(i, s)| step(s, &format!("steps[{i}]")))
-            .collect::<Result<Vec<_>, _>>()?,
-        Some(Value::Array(list)) => {
+    let (name, steps) = match (object.get("funnel"), object.get("steps")) {
+        (Some(Value::String(name)), None) => (Some(name.clone()), Vec::new()),
+        (Some(other), None) => {
             return fail(format!(
-                "steps: {} steps; a funnel has {MIN_STEPS} to {MAX_STEPS}",
-                list.len()
+                "funnel: {} is not the name of a saved funnel",
+                shown(other)
             ))
         }
-        Some(other) => return fail(format!("steps: {} is not a list of steps", shown(other))),
-        None => return fail("steps is required"),
+        (None, given) => (None, steps::steps(given, "steps").map_err(QueryError)?),
+        (Some(_), Some(_)) => return fail("steps and funnel: give one, not both"),
     };
     Ok(Funnel {
         query: Query {
@@ -132,88 +133,9 @@ pub fn parse(body: &[u8]) -> Result<Funnel, QueryError> {
             limit: query::MAX_LIMIT,
             offset: 0,
         },
+        name,
         steps,
     })
-}
-
-/// `{"event_name": …}` or `{"page_path": "/…"}`, with optional `"props"`.
-fn step(value: &Value, field: &str) -> Result<Step, QueryError> {
-    let shape = || {
-        QueryError(format!(
-            "{field}: {} is not {{event_name, props?}} or {{page_path, props?}}",
-            shown(value)
-        ))
-    };
-    let object = value.as_object().ok_or_else(shape)?;
-    if object
-        .keys()
-        .any(|k| !["event_name", "page_path", "props"].contains(&k.as_str()))
-    {
-        return Err(shape());
-    }
-    let goal = match (object.get("event_name"), object.get("page_path")) {
-        (Some(Value::String(name)), None) => {
-            let name = name.trim();
-            if name.is_empty() || name.len() > MAX_STEP_BYTES || name == "engagement" {
-                return fail(format!(
-                    "{field}.event_name: {name:?} must be 1 to {MAX_STEP_BYTES} bytes, and not engagement"
-                ));
-            }
-            Goal::Event {
-                event_name: name.to_string(),
-            }
-        }
-        (None, Some(Value::String(path))) => {
-            if !path.starts_with('/') || path.len() > MAX_STEP_BYTES {
-                return fail(format!(
-                    "{field}.page_path: {path:?} must start with / and be at most {MAX_STEP_BYTES} bytes"
-                ));
-            }
-            Goal::Page {
-                page_path: path.clone(),
-            }
-        }
-        _ => return Err(shape()),
-    };
-    let props = match object.get("props") {
-        None => Vec::new(),
-        Some(Value::Object(props)) => step_props(props, &format!("{field}.props"))?,
-        Some(other) => {
-            return fail(format!(
-                "{field}.props: {} is not an object of strings",
-                shown(other)
-            ))
-        }
-    };
-    Ok(Step { goal, props })
-}
-
-fn step_props(
-    props: &Map<String, Value>,
-    field: &str,
-) -> Result<Vec<(String, String)>, QueryError> {
-    if props.len() > MAX_PROPS {
-        return fail(format!(
-            "{field}: {} props; at most {MAX_PROPS}",
-            props.len()
-        ));
-    }
-    props
-        .iter()
-        .map(|(key, value)| match value {
-            Value::String(v)
-                if !key.is_empty()
-                    && key.len() <= MAX_PROP_KEY_BYTES
-                    && v.len() <= MAX_PROP_VALUE_BYTES =>
-            {
-                Ok((key.clone(), v.clone()))
-            }
-            _ => fail(format!(
-                "{field}.{key}: {} must be a string of at most {MAX_PROP_VALUE_BYTES} bytes, its key 1 to {MAX_PROP_KEY_BYTES}",
-                shown(value)
-            )),
-        })
-        .collect()
 }
 
 /// Plausible's percentage: two decimals, 0 when either side is 0.
@@ -314,6 +236,7 @@ fn echo(funnel: &Funnel, range: &Resolved) -> Value {
             DateRange::Between { from, to } => json!([from, to]),
         },
         "filters": query.filters.iter().map(crate::answer::filter_json).collect::<Vec<_>>(),
+        "funnel": funnel.name,
         "steps": steps,
     })
 }
@@ -331,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_page_and_event_steps_with_props() {
+    fn reads_steps_or_a_saved_funnels_name() {
         let funnel = parsed(body(json!([
             {"page_path": "/templates/**"},
             {"event_name": "Create Service", "props": {"template": "express"}},
@@ -339,66 +262,65 @@ mod tests {
         ])))
         .unwrap();
         assert_eq!(funnel.steps.len(), 3);
-        assert_eq!(funnel.steps[0].label(), "Visit /templates/**");
-        assert_eq!(
-            funnel.steps[1].props,
-            vec![("template".to_string(), "express".to_string())]
-        );
         assert_eq!(funnel.query.metrics, vec![Metric::Visits]);
         let reading = funnel.reading();
         assert!(reading
             .dimensions
             .contains(&Dimension::Prop("template".into())));
+        // a saved funnel, by name
+        let named = parsed(
+            json!({"site_id": "portal.example", "date_range": "7d", "funnel": "Onboarding"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (named.name.as_deref(), named.steps.len()),
+            (Some("Onboarding"), 0)
+        );
+        let mut site = Site::new("portal.example");
+        let missing = named.clone().saved(&site).unwrap_err().0;
+        assert_eq!(
+            missing,
+            "funnel: \"Onboarding\" is not a funnel of portal.example (its funnels: none)"
+        );
+        site.funnels.push(model::funnel::Funnel {
+            name: "Onboarding".into(),
+            steps: funnel.steps.clone(),
+        });
+        assert_eq!(named.saved(&site).unwrap().steps, funnel.steps);
     }
 
     #[test]
     fn bad_funnels_name_the_field() {
-        for (steps, message) in [
+        // the steps' own checks are model::funnel's (tested there)
+        for (body, message) in [
             (
-                json!([{"page_path": "/a"}]),
+                json!({"site_id": "s", "date_range": "7d", "steps": [{"page_path": "/a"}]}),
                 "steps: 1 steps; a funnel has 2 to 8",
             ),
-            (json!([]), "steps: 0 steps"),
-            (json!("x"), "steps: \"x\" is not a list"),
             (
-                json!([{"page_path": "/a"}, {"page": "/b"}]),
-                "steps[1]: {\"page\":\"/b\"} is not {event_name, props?} or {page_path, props?}",
+                json!({"site_id": "s", "date_range": "7d"}),
+                "steps is required",
             ),
             (
-                json!([{"page_path": "a"}, {"event_name": "x"}]),
-                "steps[0].page_path: \"a\" must start with /",
+                json!({"site_id": "s", "date_range": "7d", "funnel": 3}),
+                "funnel: 3 is not the name of a saved funnel",
             ),
             (
-                json!([{"page_path": "/a"}, {"event_name": " "}]),
-                "steps[1].event_name: \"\" must be 1 to",
+                json!({"site_id": "s", "date_range": "7d", "funnel": "a", "steps": []}),
+                "steps and funnel: give one, not both",
             ),
             (
-                json!([{"page_path": "/a", "event_name": "x"}, {"event_name": "y"}]),
-                "steps[0]: ",
+                json!({"site_id": "s", "date_range": "7d", "steps": [], "metrics": []}),
+                "unknown field \"metrics\"",
             ),
             (
-                json!([{"page_path": "/a"}, {"event_name": "y", "props": {"k": 1}}]),
-                "steps[1].props.k: 1 must be a string",
+                json!({"site_id": "s", "date_range": "forever", "steps": []}),
+                "date_range: \"forever\"",
             ),
         ] {
-            let error = parsed(body(steps.clone())).unwrap_err();
-            assert!(error.starts_with(message), "{steps}: {error}");
+            let error = parsed(body.clone()).unwrap_err();
+            assert!(error.starts_with(message), "{body}: {error}");
         }
-        let nine = json!((0..9)
-            .map(|i| json!({"event_name": format!("e{i}")}))
-            .collect::<Vec<_>>());
-        assert!(parsed(body(nine))
-            .unwrap_err()
-            .starts_with("steps: 9 steps"));
-        assert_eq!(
-            parsed(json!({"site_id": "s", "date_range": "7d"})).unwrap_err(),
-            "steps is required"
-        );
-        assert!(
-            parsed(json!({"site_id": "s", "date_range": "7d", "steps": [], "metrics": []}))
-                .unwrap_err()
-                .starts_with("unknown field \"metrics\"")
-        );
     }
 
     #[test]

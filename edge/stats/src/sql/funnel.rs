@@ -31,7 +31,7 @@ pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
         .iter()
         .map(|step| {
             let completes = b.goal_condition(&step.goal);
-            let props = b.all(&step.prop_filters(), range);
+            let props = b.all(&crate::funnel::prop_filters(step), range);
             format!("({completes} AND {props})")
         })
         .collect();

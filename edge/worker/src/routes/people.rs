@@ -488,12 +488,12 @@ pub async fn shared(request: Request, ctx: RouteContext<()>) -> Result<Response>
                 return Err(Failure::refused(401, "X-Shared-Link is required"));
             };
             let link = access::shared_link(header, &store, Date::now().as_millis())?;
-            let props = store
-                .site(&link.site)
-                .map(|s| s.props.clone())
-                .unwrap_or_default();
+            let site = store.site(&link.site);
+            let props = site.map(|s| s.props.clone()).unwrap_or_default();
+            let funnels = site.map(|s| s.funnels.clone()).unwrap_or_default();
             respond::ok(&json!({
-                "site": link.site, "name": link.name, "props": props, "filters": link.filters,
+                "site": link.site, "name": link.name, "props": props, "funnels": funnels,
+                "filters": link.filters,
             }))
         }
         .await,

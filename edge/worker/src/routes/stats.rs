@@ -136,8 +136,9 @@ async fn run_funnel(
 ) -> std::result::Result<Response, Failure> {
     let (config, store, reader) = reader(request, ctx).await?;
     let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
-    let mut funnel = funnel::parse(&body)?;
-    let site = access::site_for(&store, &reader, &funnel.query.site_id)?;
+    let parsed = funnel::parse(&body)?;
+    let site = access::site_for(&store, &reader, &parsed.query.site_id)?;
+    let mut funnel = parsed.saved(site)?;
     if let Reader::Shared(link) = &reader {
         // a link limited to a filter reads nothing outside it
         query::limit_to(
