@@ -125,6 +125,12 @@ const more = [
     })
   ]
 ]
+// funnels (issue 16): three steps within a visit, and the same from Google's visits
+const funnelSteps = [{ page_path: '/create' }, { event_name: 'Create Service' }, { event_name: 'Deploy Application' }]
+more.push(
+  ['a funnel: /create → Create Service → Deploy Application, within a visit', q({ steps: funnelSteps })],
+  ['the same funnel, visits from Google', q({ steps: funnelSteps, filters: [filteredBy] })]
+)
 // a year by month, ending with the data's last day (the data are its last 30 days)
 const yearFrom = to - 365 * 86_400
 const yearly = [

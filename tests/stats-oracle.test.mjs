@@ -173,6 +173,127 @@ test('every funnel answer equals the brute-force answer: steps within a visit, p
   await fx.edge.admin.putSite(BACKSTAGE, settings(backstage))
 })
 
+test('Stats API v1 (aggregate, timeseries, breakdown) answers as the v2 query it stands for, checked against the oracle', async () => {
+  const v1 = async (endpoint, params, token = fx.key) => {
+    const url = `${fx.edge.url}/api/v1/stats/${endpoint}?${new URLSearchParams({ site_id: BACKSTAGE, ...params })}`
+    const response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} })
+    return { status: response.status, json: await response.json() }
+  }
+  const now = Math.floor(Date.now() / 1000)
+  const day = (ago) => new Date(Date.now() - ago * 86_400_000).toISOString().slice(0, 10)
+  // each case: the v1 request, the v2 body it stands for, and how v1 shows the v2 rows
+  const cases = [
+    [
+      'aggregate',
+      { period: '30d', metrics: 'visitors,pageviews,bounce_rate,visit_duration' },
+      { metrics: ['visitors', 'pageviews', 'bounce_rate', 'visit_duration'], date_range: '30d' }
+    ],
+    ['aggregate', { period: '7d', date: day(10) }, { metrics: ['visitors'], date_range: [day(16), day(10)] }],
+    [
+      'timeseries',
+      { period: '30d', metrics: 'visitors,pageviews' },
+      {
+        metrics: ['visitors', 'pageviews'],
+        date_range: '30d',
+        dimensions: ['time:day'],
+        include: { time_labels: true }
+      }
+    ],
+    [
+      'breakdown',
+      { property: 'visit:source', metrics: 'visitors,bounce_rate', limit: '5' },
+      {
+        metrics: ['visitors', 'bounce_rate'],
+        date_range: '30d',
+        dimensions: ['visit:source'],
+        pagination: { limit: 5 }
+      }
+    ],
+    [
+      'breakdown',
+      { property: 'event:page', filters: 'visit:source==Google|GitHub;event:page==/docs**', limit: '3', page: '2' },
+      {
+        metrics: ['visitors'],
+        date_range: '30d',
+        dimensions: ['event:page'],
+        filters: [
+          ['is', 'visit:source', ['Google', 'GitHub']],
+          ['matches', 'event:page', ['^/docs.*$']]
+        ],
+        pagination: { limit: 3, offset: 3 }
+      }
+    ],
+    [
+      'breakdown',
+      { property: 'event:props:language', metrics: 'visitors,events', filters: 'event:goal==Deploy Application' },
+      {
+        metrics: ['visitors', 'events'],
+        date_range: '30d',
+        dimensions: ['event:props:language'],
+        filters: [['is', 'event:goal', ['Deploy Application']]]
+      }
+    ]
+  ]
+  const expected = await fx.oracle(cases.map(([, , body]) => ({ body: { site_id: BACKSTAGE, ...body }, now })))
+  for (const [i, [endpoint, params, body]] of cases.entries()) {
+    const { status, json } = await v1(endpoint, params)
+    assert.equal(status, 200, `${endpoint} ${JSON.stringify(params)} → ${JSON.stringify(json)}`)
+    const rows = expected[i].results.map((r) =>
+      Object.fromEntries(
+        body.metrics.map((m, j) => [m, r.metrics[j]]).concat(r.dimensions.length ? [['d', r.dimensions[0]]] : [])
+      )
+    )
+    let want
+    if (endpoint === 'aggregate') want = Object.fromEntries(Object.entries(rows[0]).map(([m, value]) => [m, { value }]))
+    else if (endpoint === 'timeseries')
+      want = expected[i].meta.time_labels.map((date) => {
+        const { d, ...metrics } = rows.find((r) => r.d === date) ?? Object.fromEntries(body.metrics.map((m) => [m, 0]))
+        return { ...metrics, date }
+      })
+    else {
+      const name = body.dimensions[0].replace(/^event:props:/, '').replace(/^[a-z]+:/, '')
+      want = rows.map(({ d, ...metrics }) => ({ ...metrics, [name]: d }))
+    }
+    assert.deepEqual(json.results, want, `${endpoint} ${JSON.stringify(params)}`)
+    assert.ok(JSON.stringify(want).match(/[1-9]/), 'a comparison of zeros proves nothing')
+  }
+
+  // compare=previous_period: the change against the same number of days before
+  const { json: compared } = await v1('aggregate', {
+    period: '7d',
+    date: day(3),
+    metrics: 'visitors,bounce_rate',
+    compare: 'previous_period'
+  })
+  const [thisWeek, weekBefore] = await fx.oracle(
+    [
+      [day(9), day(3)],
+      [day(16), day(10)]
+    ].map((date_range) => ({
+      body: { site_id: BACKSTAGE, metrics: ['visitors', 'bounce_rate'], date_range },
+      now
+    }))
+  )
+  const [v, b] = [thisWeek.results[0].metrics, weekBefore.results[0].metrics]
+  assert.deepEqual(compared.results, {
+    visitors: { value: v[0], change: b[0] ? Math.round(((v[0] - b[0]) / b[0]) * 100) : v[0] ? 100 : 0 },
+    bounce_rate: { value: v[1], change: v[1] - b[1] }
+  })
+
+  for (const [endpoint, params, status, message] of [
+    ['aggregate', { period: '3y' }, 400, 'period: "3y" is not one of'],
+    ['breakdown', {}, 400, 'property is required'],
+    ['aggregate', { metrics: 'visitors,time_on_page' }, 400, 'metrics[1]: "time_on_page"'],
+    ['summary', {}, 404, 'the v1 endpoints are'],
+    ['aggregate', { site_id: 'other.test' }, 403, '']
+  ]) {
+    const { status: got, json } = await v1(endpoint, params)
+    assert.equal(got, status, JSON.stringify(json))
+    assert.ok(json.error.startsWith(message), json.error)
+  }
+  assert.equal((await v1('aggregate', {}, '')).status, 401)
+})
+
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {
   // the events, their visit and the query of `day` on one UTC day
   await awayFromMidnight(90_000)

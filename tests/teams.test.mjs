@@ -155,6 +155,7 @@ const RULES = {
     body: { site_id: A, date_range: '7d', steps: [{ page_path: '/' }, { event_name: 'Deploy Application' }] }
   },
   'GET /api/v1/stats/realtime/visitors': { ok: READERS, query: `?site_id=${A}` },
+  'GET /api/v1/stats/:endpoint': { ok: READERS, params: { endpoint: 'aggregate' }, query: `?site_id=${A}` },
   'GET /api/admin/settings': { ok: MANAGERS },
   // every person's credentials: the installation's administrator only (ADMIN_TOKEN, its login)
   'GET /api/admin/export': { ok: [] },

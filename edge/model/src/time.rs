@@ -53,6 +53,12 @@ pub fn epoch_day(date: &str) -> Option<i64> {
     Some(era * 146_097 + doe - 719_468)
 }
 
+/// The `YYYY-MM-DD` date `days` after 1970-01-01 (the inverse of [`epoch_day`]).
+pub fn date_of_epoch_day(days: i64) -> String {
+    let (year, month, day) = civil_from_days(days);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
@@ -77,6 +83,9 @@ mod tests {
         assert_eq!(utc_timestamp(1_795_651_199_999), "2026-11-25 23:59:59");
         assert_eq!(utc_date(1_795_651_199_999), "2026-11-25");
         assert_eq!(utc_date(1_795_651_200_000), "2026-11-26");
+        for date in ["1970-01-01", "2000-02-29", "2026-03-01", "2026-12-31"] {
+            assert_eq!(date_of_epoch_day(epoch_day(date).unwrap()), date);
+        }
     }
 
     #[test]

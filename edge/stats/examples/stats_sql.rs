@@ -3,6 +3,7 @@
 //!
 //! Usage: cargo run -p stats --example stats_sql -- <input.json>
 //! input: `{"site": Site, "from": <unix s>, "to": <unix s>, "queries": [body],
+//! (a body with `steps` is a funnel's)
 //! "rolled": [[<unix s of a UTC midnight>, <version>]]}` (`rolled`, the days
 //! the range resolves as rolled with the site's goals, may be left out: none)
 //! output: per query, the statements of its plan (`stats::statements`, which
@@ -51,6 +52,13 @@ fn main() {
         .queries
         .iter()
         .map(|body| {
+            // a funnel body (with steps): its one statement
+            if body.get("steps").is_some() {
+                let funnel =
+                    stats::funnel::parse(body.to_string().as_bytes()).expect("a valid funnel");
+                let sql = stats::sql::funnel_statement(&funnel, &input.site, &range);
+                return json!([statement(&sql)]);
+            }
             let query = parse(body.to_string().as_bytes()).expect("a valid query");
             let plan = stats::plan::plan(&query, range.clone()).expect("a valid plan");
             let statements: Vec<Value> = stats::statements(&plan, &input.site)

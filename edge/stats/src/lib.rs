@@ -16,6 +16,7 @@
 //! - [`columns`]: what every statement returns, and how its rows are read
 //! - [`answer`]: the rows into the answer, every metric rounded once
 //! - [`funnel`]: `POST /api/v2/funnel`: ordered steps counted within a visit
+//! - [`v1`]: Plausible's Stats API v1 (aggregate, timeseries, breakdown) as v2 queries
 //! - [`error`]: the request's fault, or an unreadable answer from storage
 
 pub mod answer;
@@ -28,6 +29,7 @@ pub mod query;
 pub mod range;
 pub mod schema;
 pub mod sql;
+pub mod v1;
 
 use model::settings::Site;
 use model::sql::Sql;

@@ -18,6 +18,7 @@ mod source;
 
 pub(crate) use days::fresh_days_sql;
 pub use days::{due_sql, goals_rolled, logged_sql, read_numbers, roll_sql, version_sql};
+pub use expression::page_pattern;
 pub use funnel::funnel_statement;
 
 use crate::plan::{path, rolled, Path};

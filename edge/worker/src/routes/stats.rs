@@ -12,13 +12,14 @@ use super::{metrics, settings};
 use crate::config::{Clickhouse, Config};
 use control::access::{self, Reader};
 use futures_util::future::try_join_all;
+use model::settings::Site;
 use model::settings::Store;
 use model::sql::Sql;
 use serde_json::Value;
 use stats::answer::{answer, realtime_answer};
 use stats::range::{read_resolved, resolve_sql};
 use stats::sql::funnel_statement;
-use stats::{first_page_statement, funnel, plan, query, realtime_sql, statements};
+use stats::{first_page_statement, funnel, plan, query, realtime_sql, statements, v1};
 use worker::{Date, Request, Response, Result, RouteContext};
 
 pub async fn query(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
@@ -108,16 +109,26 @@ async fn run_query(
 ) -> std::result::Result<Response, Failure> {
     let (config, store, reader) = reader(request, ctx).await?;
     let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
-    let mut query = query::parse(&body)?;
+    let query = query::parse(&body)?;
     let site = access::site_for(&store, &reader, &query.site_id)?;
-    if let Reader::Shared(link) = &reader {
+    respond::ok(&answer_query(&config.clickhouse_read, site, &reader, query).await?)
+}
+
+/// A v2 query's answer: the range, the plan's statements sent together,
+/// then the answer. A shared link's filters are added first.
+async fn answer_query(
+    ch: &Clickhouse,
+    site: &Site,
+    reader: &Reader,
+    mut query: query::Query,
+) -> std::result::Result<Value, Failure> {
+    if let Reader::Shared(link) = reader {
         // a link limited to a filter reads nothing outside it
         query::limit_to(
             &mut query,
             query::filters(&link.filters, "shared link filters")?,
         )?;
     }
-    let ch = &config.clickhouse_read;
     let range_sql = resolve_sql(&query.date_range, site);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
     stats::limits::check(&query, &range)?;
@@ -127,7 +138,48 @@ async fn run_query(
         Some(sql) => Some(select(ch, &sql).await?),
         None => None,
     };
-    respond::ok(&answer(&plan, &results, first_page.as_deref())?)
+    Ok(answer(&plan, &results, first_page.as_deref())?)
+}
+
+/// `GET /api/v1/stats/aggregate`, `timeseries`, `breakdown`: Plausible's v1,
+/// answered as the v2 query it translates to (`stats::v1`).
+pub async fn v1(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let started = Date::now().as_millis();
+    timed(
+        started,
+        respond::json("stats", run_v1(&request, &ctx).await),
+    )
+}
+
+async fn run_v1(
+    request: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let Some(endpoint) = ctx.param("endpoint").and_then(|e| v1::Endpoint::parse(e)) else {
+        return Err(Failure::refused(
+            404,
+            "the v1 endpoints are aggregate, timeseries, breakdown and realtime/visitors",
+        ));
+    };
+    let (config, store, reader) = reader(request, ctx).await?;
+    let params: Vec<(String, String)> = request
+        .url()?
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let wanted = v1::request(endpoint, &params)?;
+    let query = query::parse(wanted.body.to_string().as_bytes())?;
+    let site = access::site_for(&store, &reader, &query.site_id)?;
+    let ch = &config.clickhouse_read;
+    let answer = answer_query(ch, site, &reader, query).await?;
+    let previous = match v1::previous_body(&wanted, &answer).filter(|_| wanted.compare) {
+        Some(body) => {
+            let before = query::parse(body.to_string().as_bytes())?;
+            Some(answer_query(ch, site, &reader, before).await?)
+        }
+        None => None,
+    };
+    respond::ok(&v1::reshape(&wanted, &answer, previous.as_ref()))
 }
 
 async fn run_funnel(
