@@ -56,8 +56,11 @@ fn main() {
             if body.get("steps").is_some() {
                 let funnel =
                     stats::funnel::parse(body.to_string().as_bytes()).expect("a valid funnel");
-                let sql = stats::sql::funnel_statement(&funnel, &input.site, &range);
-                return json!([statement(&sql)]);
+                // as the Worker sends them: the visits metric's plan, then the funnel's
+                let plan = stats::plan::plan(&funnel.query, range.clone()).expect("a valid plan");
+                let mut sqls = stats::statements(&plan, &input.site);
+                sqls.push(stats::sql::funnel_statement(&funnel, &input.site, &range));
+                return json!(sqls.iter().map(statement).collect::<Vec<_>>());
             }
             let query = parse(body.to_string().as_bytes()).expect("a valid query");
             let plan = stats::plan::plan(&query, range.clone()).expect("a valid plan");

@@ -147,11 +147,14 @@ fn percentage(part: u64, whole: u64) -> f64 {
 }
 
 /// The answer from the statement's rows, `[step, visits]` for each step
-/// reached (0: in range but never entered).
+/// reached (1 or later), and `all_visits`: the `visits` metric of the
+/// funnel's range and filters ([`Funnel::query`]), whose visits that entered
+/// no step are the rest.
 pub fn answer(
     funnel: &Funnel,
     range: &Resolved,
     rows: &[Value],
+    all_visits: u64,
 ) -> Result<Value, crate::columns::RowError> {
     let mut reached = vec![0u64; funnel.steps.len() + 1];
     for row in rows {
@@ -167,6 +170,9 @@ pub fn answer(
             .ok_or_else(|| crate::columns::RowError(row.to_string()))?;
         *slot += visits;
     }
+    // the visits that entered no step: the others of the range and filters
+    let entered: u64 = reached.iter().skip(1).sum();
+    reached[0] = all_visits.saturating_sub(entered);
     Ok(compose(funnel, range, &reached))
 }
 
@@ -330,13 +336,8 @@ mod tests {
         ])))
         .unwrap();
         // 10 visits: 4 never entered, 3 stopped at A, 2 at B, 1 reached C
-        let rows = [
-            json!([0, 4]),
-            json!(["1", "3"]),
-            json!([2, 2]),
-            json!([3, 1]),
-        ];
-        let out = answer(&funnel, &Resolved::default(), &rows).unwrap();
+        let rows = [json!(["1", "3"]), json!([2, 2]), json!([3, 1])];
+        let out = answer(&funnel, &Resolved::default(), &rows, 10).unwrap();
         let f = &out["funnel"];
         assert_eq!(f["all_visits"], 10);
         assert_eq!(f["entering_visits"], 6);
@@ -365,7 +366,7 @@ mod tests {
             ]
         );
         assert_eq!(f["steps"][0]["label"], "Visit /a");
-        assert!(answer(&funnel, &Resolved::default(), &[json!([9, 1])]).is_err());
-        assert!(answer(&funnel, &Resolved::default(), &[json!(["x"])]).is_err());
+        assert!(answer(&funnel, &Resolved::default(), &[json!([9, 1])], 1).is_err());
+        assert!(answer(&funnel, &Resolved::default(), &[json!(["x"])], 1).is_err());
     }
 }

@@ -1,31 +1,57 @@
-//! A funnel's one statement: the range's events with their stored visit (the
-//! general path's rows, the funnel's filters applied), each visit's furthest
-//! step by `windowFunnel`, then the visits per furthest step.
+//! A funnel's statement: the events of the range that complete a step, each
+//! with its stored visit (the latest of its visitor-day's visits that began
+//! at or before it), the funnel's filters applied, each visit's furthest step
+//! by `windowFunnel`, then the visits per furthest step.
+//!
+//! The visit is found in the visitor-day's arrays rather than by an `ASOF
+//! JOIN` over every visit of the range: at 10 M events that halved the
+//! statement (docs/benchmarks.md).
 
 use super::expression::Builder;
-use super::{source, Scope};
+use super::source::{day_bounds, event_columns};
+use super::Scope;
 use crate::funnel::Funnel;
-use crate::plan::Path;
 use crate::range::Resolved;
 use model::settings::Site;
 use model::sql::Sql;
+use model::tables::{EVENTS, VISITOR_DAYS};
 
 /// Each event's time for `windowFunnel`: its second × 8 plus the first step
 /// it completes (8 steps at most), so that in the same second steps count in
 /// their order whatever the ClickHouse version (older ones order a second's
-/// events as they happen to reach `windowFunnel`). No visit is longer than a UTC day (a visitor id lives
-/// one day), so the window (a day, in these units) never ends a visit's
-/// funnel early: the visit bounds it.
+/// events as they happen to reach `windowFunnel`). No visit is longer than a
+/// UTC day (a visitor id lives one day), so the window (a day, in these
+/// units) never ends a visit's funnel early: the visit bounds it.
 const TICKS_PER_SECOND: u32 = 8;
 const WINDOW_TICKS: u32 = 86_400 * TICKS_PER_SECOND;
 
-/// Rows `[step, visits]`: step 0 for visits in range that entered no step.
+/// The stored visit's arrays a filter may read, and the names the
+/// dimensions give them (as `source::stored_visits` does).
+const VISIT_ARRAYS: [(&str, &str); 11] = [
+    ("start", "s_start"),
+    ("end", "s_end"),
+    ("entry_page", "s_entry_page"),
+    ("exit_page", "s_exit_page"),
+    ("source", "s_source"),
+    ("referrer", "s_referrer"),
+    ("utm_medium", "s_utm_medium"),
+    ("utm_source", "s_utm_source"),
+    ("utm_campaign", "s_utm_campaign"),
+    ("utm_content", "s_utm_content"),
+    ("utm_term", "s_utm_term"),
+];
+
+/// Rows `[step, visits]` for the visits that entered the funnel (step ≥ 1);
+/// the visits that entered none are the `visits` metric of the same range
+/// and filters less these ([`crate::funnel::answer`]).
 pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
     let reading = funnel.reading();
     let mut b = Builder::new(site, &reading);
-    let scope = Scope::bind(&mut b.sql, site, range);
-    let rows = source(&mut b, &reading, range, &scope, None, Path::General);
-    let filter = b.all(&funnel.query.filters, range);
+    let Scope {
+        site_p,
+        from_p,
+        to_p,
+    } = Scope::bind(&mut b.sql, site, range);
     let steps: Vec<String> = funnel
         .steps
         .iter()
@@ -35,6 +61,39 @@ pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
             format!("({completes} AND {props})")
         })
         .collect();
+    let filter = b.all(&funnel.query.filters, range);
+    let rows = format!(
+        "SELECT {}, toDate(timestamp) AS day FROM {EVENTS} WHERE site_domain = {site_p} \
+         AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC') AND ({})",
+        event_columns(&reading).join(", "),
+        steps.join(" OR ")
+    );
+    // the visit's own properties only when a filter reads one: string arrays
+    // cost more to read than the events' columns
+    let visit_filter = funnel
+        .query
+        .filters
+        .iter()
+        .any(|f| f.mentions(|d| d.is_visit_level() && !d.is_visitors_own()));
+    let wanted = if visit_filter {
+        &VISIT_ARRAYS[..]
+    } else {
+        &VISIT_ARRAYS[..1]
+    };
+    let arrays: Vec<String> = wanted
+        .iter()
+        .map(|(array, name)| format!("`visit.{array}` AS {name}s"))
+        .collect();
+    let visits = format!(
+        "SELECT visitor_id AS v_visitor, date, {} FROM {VISITOR_DAYS} FINAL \
+         WHERE site_domain = {site_p} AND {}",
+        arrays.join(", "),
+        day_bounds(&from_p, &to_p)
+    );
+    let visit_of_event: Vec<String> = wanted
+        .iter()
+        .map(|(_, name)| format!("{name}s[i] AS {name}"))
+        .collect();
     let first_step: Vec<String> = (0..)
         .zip(&steps)
         .map(|(i, c)| format!("{c}, {i}"))
@@ -42,11 +101,14 @@ pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
     b.sql.text = format!(
         "SELECT step, count() AS visits FROM (\
          SELECT windowFunnel({WINDOW_TICKS})(toUInt64(timestamp) * {TICKS_PER_SECOND} + multiIf({}, 0), {}) AS step \
-         FROM ({rows}) WHERE {filter} \
-         GROUP BY visitor_id, s_start HAVING countIf(name != 'engagement') > 0) \
-         GROUP BY step ORDER BY step",
+         FROM (SELECT *, {} FROM (\
+         SELECT *, indexOf(s_starts, arrayMax(arrayFilter(s -> s <= timestamp, s_starts))) AS i \
+         FROM ({rows}) AS e INNER JOIN ({visits}) AS v ON e.visitor_id = v.v_visitor AND e.day = v.date)) \
+         WHERE {filter} GROUP BY visitor_id, s_start) \
+         WHERE step > 0 GROUP BY step ORDER BY step",
         first_step.join(", "),
-        steps.join(", ")
+        steps.join(", "),
+        visit_of_event.join(", ")
     );
     b.sql
 }
@@ -67,7 +129,9 @@ mod tests {
         let funnel = crate::funnel::parse(body.to_string().as_bytes()).unwrap();
         let sql = funnel_statement(&funnel, &Site::new("portal.example"), &Resolved::default());
         assert!(!sql.text.contains("1=1"), "{}", sql.text);
-        assert!(sql.text.contains("windowFunnel(691200)") && sql.text.contains("ASOF JOIN"));
+        assert!(
+            sql.text.contains("windowFunnel(691200)") && sql.text.contains("visitor_days FINAL")
+        );
         assert!(sql.params.iter().filter(|(_, v)| v == hostile).count() >= 3);
     }
 }

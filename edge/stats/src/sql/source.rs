@@ -7,7 +7,7 @@ use crate::schema::{Dimension, EventDimension};
 use model::tables::VISITOR_DAYS;
 
 /// The UTC days `visitor_days` holds for the range's events.
-fn day_bounds(from_p: &str, to_p: &str) -> String {
+pub(super) fn day_bounds(from_p: &str, to_p: &str) -> String {
     format!(
         "date BETWEEN toDate(toDateTime({from_p}, 'UTC')) AND toDate(toDateTime({to_p} - 1, 'UTC'))"
     )

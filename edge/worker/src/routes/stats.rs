@@ -86,7 +86,7 @@ async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<V
 }
 
 /// The configuration, the settings, and who reads (an API key, or the session), or 401.
-async fn reader(
+pub(super) async fn reader(
     request: &Request,
     ctx: &RouteContext<()>,
 ) -> std::result::Result<(Config, Store, Reader), Failure> {
@@ -202,8 +202,16 @@ async fn run_funnel(
     let range_sql = resolve_sql(&funnel.query.date_range, site);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
     stats::limits::check(&funnel.query, &range)?;
-    let rows = select(ch, &funnel_statement(&funnel, site, &range)).await?;
-    respond::ok(&funnel::answer(&funnel, &range, &rows)?)
+    // the visits of the range and filters (the `visits` metric's plan), and
+    // those that entered, sent together
+    let plan = plan::plan(&funnel.query, range.clone())?;
+    let mut sqls = statements(&plan, site);
+    sqls.push(funnel_statement(&funnel, site, &range));
+    let mut results = try_join_all(sqls.iter().map(|sql| select(ch, sql))).await?;
+    let rows = results.pop().unwrap_or_default();
+    let visits = answer(&plan, &results, None)?;
+    let all_visits = visits["results"][0]["metrics"][0].as_u64().unwrap_or(0);
+    respond::ok(&funnel::answer(&funnel, &range, &rows, all_visits)?)
 }
 
 async fn run_realtime(
