@@ -41,6 +41,10 @@ export const api = {
   logout: () => call('POST', '/api/auth/logout'),
   query: (body) => call('POST', '/api/v2/query', body),
   funnel: (body) => call('POST', '/api/v2/funnel', body),
+  annotations: (site) => call('GET', `/api/v2/annotations?site_id=${encodeURIComponent(site)}`),
+  annotate: (site, note) => call('POST', `/api/admin/sites/${encodeURIComponent(site)}/annotations`, note),
+  removeAnnotation: (site, id) =>
+    call('DELETE', `/api/admin/sites/${encodeURIComponent(site)}/annotations/${encodeURIComponent(id)}`),
   realtime: (site) => call('GET', `/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`),
   settings: () => call('GET', '/api/admin/settings'),
   putSite: (domain, site) => call('PUT', `/api/admin/sites/${encodeURIComponent(domain)}`, site),

@@ -5,7 +5,7 @@
 import uPlot from 'uplot'
 import { api, setSharedLink } from './api.js'
 import { BACKSTAGE_PROPS, PANELS, PERIODS, TOP_STATS } from './panels.js'
-import { apiFilters, dateRange, previousPeriod, readState, stateUrl } from './state.js'
+import { apiFilters, dateRange, previousPeriod, readState, stateUrl, yearBefore } from './state.js'
 
 const app = document.getElementById('app')
 let state = readState()
@@ -192,23 +192,19 @@ function header() {
       state.period === 'custom' ? `${state.from} – ${state.to}` : 'Custom…'
     )
   )
-  const compare = h('input', {
-    type: 'checkbox',
-    id: 'compare',
-    checked: state.compare,
-    onchange: (e) => navigate({ ...state, compare: e.target.checked })
-  })
+  const compare = h(
+    'select',
+    { id: 'compare', 'aria-label': 'Compare', onchange: (e) => navigate({ ...state, compare: e.target.value }) },
+    [
+      ['', 'No comparison'],
+      ['period', 'Compare with the previous period'],
+      ['year', 'Compare with the year before']
+    ].map(([value, text]) => h('option', { value, selected: value === state.compare }, text))
+  )
   return h(
     'header',
     {},
-    h(
-      'nav',
-      { 'aria-label': 'Site and period' },
-      siteSelect,
-      periodSelect,
-      custom,
-      h('label', { class: 'check' }, compare, ' Compare with the previous period')
-    ),
+    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, custom, compare),
     state.view !== 'dashboard'
       ? null
       : h(
@@ -309,7 +305,8 @@ async function topStats(el, token) {
   const now = await api.query(base({ metrics }))
   let before = null
   if (state.compare && now.query?.date_range) {
-    before = await api.query(base({ metrics, date_range: previousPeriod(now.query.date_range) }))
+    const range = state.compare === 'year' ? yearBefore(now.query.date_range) : previousPeriod(now.query.date_range)
+    before = await api.query(base({ metrics, date_range: range }))
   }
   if (token !== renderToken) return
   const values = now.results[0]?.metrics ?? []
@@ -338,11 +335,96 @@ async function topStats(el, token) {
   )
 }
 
-let chart = null
-async function timeSeries(el, token) {
-  const answer = await api.query(
-    base({ metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true } })
+/** The site's chart notes; drawn as dashed lines on their day, listed under the chart. */
+function notesPlugin(notes) {
+  return {
+    hooks: {
+      draw: (u) => {
+        const { ctx, bbox } = u
+        ctx.save()
+        ctx.strokeStyle = '#b45309'
+        ctx.setLineDash([3, 3])
+        for (const note of notes) {
+          const x = u.valToPos(Date.parse(`${note.date}T00:00:00Z`) / 1000, 'x', true)
+          if (x < bbox.left || x > bbox.left + bbox.width) continue
+          ctx.beginPath()
+          ctx.moveTo(x, bbox.top)
+          ctx.lineTo(x, bbox.top + bbox.height)
+          ctx.stroke()
+        }
+        ctx.restore()
+      }
+    }
+  }
+}
+
+/** The notes under the chart; a site's admins add and remove them here. */
+function notesList(el, notes, [from, to]) {
+  const site = sites.find((s) => s.domain === state.site)
+  const manages = !sharing && (account?.super_admin || site?.role === 'admin' || site?.role === 'owner')
+  const shown = notes.filter((n) => n.date >= from.slice(0, 10) && n.date <= to.slice(0, 10))
+  const list = h(
+    'ul',
+    { class: 'notes' },
+    shown.map((note) =>
+      h(
+        'li',
+        { 'data-note': note.id },
+        h('time', { datetime: note.date }, note.date),
+        ' ',
+        note.text,
+        manages
+          ? h(
+              'button',
+              {
+                type: 'button',
+                class: 'link',
+                'aria-label': `Remove the note ${note.text}`,
+                onclick: async () => {
+                  await api.removeAnnotation(state.site, note.id)
+                  render()
+                }
+              },
+              'Remove'
+            )
+          : null
+      )
+    )
   )
+  const form = manages
+    ? h(
+        'form',
+        {
+          class: 'row-form notes-form',
+          onsubmit: async (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            try {
+              await api.annotate(state.site, { date: String(data.get('date')), text: String(data.get('text')) })
+              render()
+            } catch (failure) {
+              e.target.append(h('span', { class: 'error', role: 'alert' }, failure.message))
+            }
+          }
+        },
+        h('label', { for: 'note-date' }, 'Note on'),
+        h('input', { id: 'note-date', name: 'date', type: 'date', required: true, value: to.slice(0, 10) }),
+        h('input', { name: 'text', 'aria-label': 'Note', placeholder: 'Backstage 1.32 rolled out', required: true }),
+        h('button', { type: 'submit' }, 'Add note')
+      )
+    : null
+  el.replaceChildren(...(shown.length ? [list] : []), ...(form ? [form] : []))
+}
+
+let chart = null
+async function timeSeries(el, token, notesEl) {
+  const [answer, notes] = await Promise.all([
+    api.query(base({ metrics: ['visitors', 'pageviews'], dimensions: ['time'], include: { time_labels: true } })),
+    api.annotations(state.site).then(
+      (a) => a.annotations,
+      () => []
+    )
+  ])
   if (token !== renderToken) return
   const labels = answer.meta.time_labels ?? []
   const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics]))
@@ -363,11 +445,13 @@ async function timeSeries(el, token) {
         { label: 'Visitors', stroke: '#4f46e5', fill: 'rgba(79,70,229,0.12)', width: 2 },
         { label: 'Pageviews', stroke: '#0f766e', width: 1.5, dash: [4, 4] }
       ],
-      axes: [{}, { size: 56 }]
+      axes: [{}, { size: 56 }],
+      plugins: [notesPlugin(notes)]
     },
     [xs, visitors, pageviews],
     el
   )
+  if (notesEl) notesList(notesEl, notes, answer.query.date_range)
   el.setAttribute('data-points', String(labels.length))
   el.setAttribute(
     'aria-label',
@@ -594,13 +678,18 @@ async function renderDashboard() {
   const chartEl = h('section', { id: 'chart', class: 'chart', role: 'img', 'aria-label': 'Visitors over time' })
   const panels = PANELS.map((spec) => h('section', { class: 'panel', 'data-panel': spec.id, 'aria-label': spec.title }))
   const funnelEl = h('section', { class: 'panel', 'data-panel': 'funnels', 'aria-label': 'Funnels' })
-  app.replaceChildren(header(), filterBar(), h('main', {}, top, chartEl, h('div', { class: 'grid' }, panels), funnelEl))
+  const notesEl = h('section', { class: 'notes-panel', 'aria-label': 'Notes on the chart' })
+  app.replaceChildren(
+    header(),
+    filterBar(),
+    h('main', {}, top, chartEl, notesEl, h('div', { class: 'grid' }, panels), funnelEl)
+  )
   clearInterval(realtimeTimer)
   realtime(token)
   realtimeTimer = setInterval(() => realtime(token), 10_000)
   const work = [
     topStats(top, token),
-    timeSeries(chartEl, token),
+    timeSeries(chartEl, token, notesEl),
     ...PANELS.map((spec, i) => panel(panels[i], spec, token)),
     funnelPanel(funnelEl, token)
   ]

@@ -1,5 +1,5 @@
 // The dashboard's state lives in the URL, so a view can be shared and the
-// back button works: ?site=…&period=30d&compare=1&f=visit:source|is|Google
+// back button works: ?site=…&period=30d&compare=year&f=visit:source|is|Google
 // (one `f` per filter; values are joined with `|`).
 
 export function readState(search = location.search) {
@@ -16,7 +16,8 @@ export function readState(search = location.search) {
     period: params.get('period') || '30d',
     from: params.get('from') || '',
     to: params.get('to') || '',
-    compare: params.get('compare') === '1',
+    // '' (none), 'period' (the period before; `1` in older links) or 'year' (the year before)
+    compare: { 1: 'period', period: 'period', year: 'year' }[params.get('compare')] ?? '',
     view: params.get('view') || 'dashboard',
     filters
   }
@@ -31,7 +32,7 @@ export function stateUrl(state) {
     params.set('from', state.from)
     params.set('to', state.to)
   } else if (state.period) params.set('period', state.period)
-  if (state.compare) params.set('compare', '1')
+  if (state.compare) params.set('compare', state.compare)
   for (const f of state.filters) params.append('f', [f.dimension, f.operator, ...f.values].join('|'))
   const query = params.toString()
   return `${location.pathname}${query ? `?${query}` : ''}`
@@ -45,6 +46,15 @@ export function dateRange(state) {
 /** The Stats API's `filters` for the state. */
 export function apiFilters(state) {
   return state.filters.map((f) => [f.operator, f.dimension, f.values])
+}
+
+/** The same days a year before `[from, to]` (local ISO datetimes from a query echo); 29 February is the 28th. */
+export function yearBefore([from, to]) {
+  const back = (date) => {
+    const [y, m, d] = date.slice(0, 10).split('-')
+    return `${Number(y) - 1}-${m}-${m === '02' && d === '29' ? '28' : d}`
+  }
+  return [back(from), back(to)]
 }
 
 /** The period just before `[from, to]` (local ISO datetimes from a query echo), as dates. */

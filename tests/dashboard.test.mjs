@@ -269,7 +269,7 @@ test('a custom date range and the comparison with the period before it', async (
   await loaded(page, before)
   assert.match(page.url(), new RegExp(`from=${from}&to=${to}`))
   before = await page.evaluate(() => document.body.dataset.loaded)
-  await page.check('#compare')
+  await page.selectOption('#compare', 'period')
   await loaded(page, before)
   const [now] = await stats({ site_id: SITE, metrics: ['visitors'], date_range: [from, to] })
   const previous = [day(Date.parse(from) - 7 * 86_400_000), day(Date.parse(from) - 86_400_000)]
@@ -280,6 +280,18 @@ test('a custom date range and the comparison with the period before it', async (
     await page.textContent('[data-change=visitors]'),
     `${change > 0 ? '↑' : change < 0 ? '↓' : ''}${Math.abs(change)}%`
   )
+  // the year before: the same days a year earlier (no events then: every change is up 100 %)
+  before = await page.evaluate(() => document.body.dataset.loaded)
+  page.queries.length = 0
+  await page.selectOption('#compare', 'year')
+  await loaded(page, before)
+  assert.match(page.url(), /compare=year/)
+  const yearAgo = (date) => `${Number(date.slice(0, 4)) - 1}${date.slice(4)}`
+  assert.ok(
+    page.queries.some((q) => JSON.stringify(q.date_range) === JSON.stringify([yearAgo(from), yearAgo(to)])),
+    JSON.stringify(page.queries.map((q) => q.date_range))
+  )
+  assert.equal(await page.textContent('[data-change=visitors]'), '↑100%')
   await page.context().close()
 })
 
@@ -370,6 +382,37 @@ test('a funnel set up in settings shows on the dashboard with the funnel API’s
   )
   assert.ok(funnel.steps[0].visits > 10 && funnel.steps[1].visits > 0, JSON.stringify(funnel))
   await page.screenshot({ path: join(artifacts, 'funnel-desktop.png'), fullPage: true })
+  await page.context().close()
+})
+
+test('an admin notes a day on the chart; readers see the note, through the API too', async () => {
+  const page = await loggedIn()
+  const day = new Date(Date.now() - 5 * 86_400_000).toISOString().slice(0, 10)
+  await page.fill('.notes-form input[name=date]', day)
+  await page.fill('.notes-form input[name=text]', 'Backstage 1.32 rolled out')
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('.notes-form button[type=submit]')
+  await loaded(page, before)
+  const shown = await page.$$eval('ul.notes li', (items) => items.map((li) => li.textContent))
+  assert.deepEqual(shown, [`${day} Backstage 1.32 rolled outRemove`])
+  const response = await fetch(`${edge.url}/api/v2/annotations?site_id=${SITE}`, {
+    headers: { Authorization: `Bearer ${key}` }
+  })
+  const { annotations } = await response.json()
+  assert.deepEqual(
+    annotations.map(({ date, text, by }) => ({ date, text, by })),
+    [{ date: day, text: 'Backstage 1.32 rolled out', by: 'admin' }]
+  )
+  await page.screenshot({ path: join(artifacts, 'notes-desktop.png') })
+  // a bad note is refused with the field named, and nothing is added
+  await page.fill('.notes-form input[name=text]', 'x'.repeat(301))
+  await page.click('.notes-form button[type=submit]')
+  await page.waitForSelector('.notes-form .error:has-text("text: 1 to 300 characters")')
+  // removed, it is gone for everyone
+  const again = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('ul.notes button')
+  await loaded(page, again)
+  assert.equal(await page.$$eval('ul.notes li', (items) => items.length), 0)
   await page.context().close()
 })
 

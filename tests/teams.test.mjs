@@ -156,6 +156,13 @@ const RULES = {
   },
   'GET /api/v1/stats/realtime/visitors': { ok: READERS, query: `?site_id=${A}` },
   'GET /api/v1/stats/:endpoint': { ok: READERS, params: { endpoint: 'aggregate' }, query: `?site_id=${A}` },
+  'GET /api/v2/annotations': { ok: READERS, query: `?site_id=${A}` },
+  'POST /api/admin/sites/:domain/annotations': {
+    ok: MANAGERS,
+    params: { domain: A },
+    body: { date: '2026-11-03', text: 'the matrix' }
+  },
+  'DELETE /api/admin/sites/:domain/annotations/:id': { ok: MANAGERS, params: { domain: A, id: 'nobody' } },
   'GET /api/admin/settings': { ok: MANAGERS },
   // every person's credentials: the installation's administrator only (ADMIN_TOKEN, its login)
   'GET /api/admin/export': { ok: [] },

@@ -216,6 +216,22 @@ fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
                 link.map_or_else(|| format!("id {id}"), |l| format!("{:?} (id {id})", l.name)),
             )
         }
+        Change::Annotate(note) => (
+            Some(note.site.clone()),
+            "annotation.add",
+            format!("{} {:?}", note.date, note.text),
+        ),
+        Change::RemoveAnnotation { id } => {
+            let note = before.annotations.iter().find(|a| a.id == *id);
+            (
+                note.map(|a| a.site.clone()),
+                "annotation.remove",
+                note.map_or_else(
+                    || format!("id {id}"),
+                    |a| format!("{} {:?}", a.date, a.text),
+                ),
+            )
+        }
         Change::SignInWithProvider { user } => {
             let before_roles = before
                 .user_by_email(&user.email)

@@ -9,9 +9,11 @@
 //! - [`totp`]: the optional second factor (RFC 6238) and its recovery codes
 //! - [`sso`]: single sign-on (OpenID Connect): the login's start, the ID token's checks, roles from groups
 //! - [`audit`]: the audit log's entries, from each change
+//! - [`annotations`]: dated notes on a site's chart, by its admins
 
 pub mod access;
 pub mod admin;
+pub mod annotations;
 pub mod audit;
 pub mod keys;
 pub mod login;

@@ -111,6 +111,11 @@ pub enum Change {
     RevokeSharedLink {
         id: String,
     },
+    /// A dated note added to a site's chart.
+    Annotate(model::settings::Annotation),
+    RemoveAnnotation {
+        id: String,
+    },
 }
 
 /// The second factor a login used.
@@ -193,6 +198,7 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 .collect();
             next.sessions.retain(|s| !links.contains(&s.user));
             next.shared_links.retain(|l| l.site != domain);
+            next.annotations.retain(|a| a.site != domain);
             // a key's scope shrinks with its sites; a key left with none goes
             for key in &mut next.keys {
                 key.sites.retain(|s| *s != domain);
@@ -408,6 +414,16 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             let unlocked = crate::people::share_session(link);
             next.sessions.retain(|s| s.user != unlocked);
             next.shared_links.retain(|l| l.id != id);
+        }
+        Change::Annotate(note) => {
+            if !store.is_site(&note.site) {
+                return Err(SettingsError::NoSite(note.site));
+            }
+            next.annotations.retain(|a| a.id != note.id);
+            next.annotations.push(note);
+        }
+        Change::RemoveAnnotation { id } => {
+            next.annotations.retain(|a| a.id != id);
         }
     }
     Ok(next)

@@ -34,6 +34,23 @@ pub struct Store {
     /// Single sign-on logins under way (`control::sso`): single use, for minutes.
     #[serde(default)]
     pub sso_pending: Vec<SsoPending>,
+    /// Dated notes on a site's chart (a portal upgrade, a plugin rollout).
+    #[serde(default)]
+    pub annotations: Vec<Annotation>,
+}
+
+/// A dated note on a site's chart, by one of its admins.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Annotation {
+    /// Public handle (to remove it).
+    pub id: String,
+    pub site: String,
+    /// The local day it marks, `YYYY-MM-DD`.
+    pub date: String,
+    pub text: String,
+    /// Who wrote it: an e-mail address, or `admin`.
+    pub by: String,
+    pub created_ms: u64,
 }
 
 /// A single sign-on login under way: what its callback must find again.

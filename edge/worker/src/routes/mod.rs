@@ -14,6 +14,7 @@
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::people`, `control::access` |
 //! | `/api/auth/sso/start`, `/api/auth/sso/callback` (OpenID Connect) | [`sso`] | `control::sso`, `control::people` |
 //! | `/api/admin/people`, `/api/admin/invitations`, `/api/admin/audit`, `/api/admin/sites/:domain/shared-links`, `/api/auth/invitations/accept`, `/api/auth/second-factor`, `/api/share`, `/share/:token` | [`people`] | `control::people`, `control::audit`, `control::access` |
+//! | `/api/admin/sites/:domain/annotations` (add, remove), `GET /api/v2/annotations` | [`annotations`] | `control::annotations`, `control::access` |
 //! | queues `events`, `events-dlq` | [`consumer`] | `ingest::store::{batch, delivery, visits}` |
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
@@ -31,6 +32,7 @@
 //! static assets from `www/` (wrangler.toml), before this code runs.
 
 mod admin;
+mod annotations;
 mod assets;
 mod bindings;
 mod body;
@@ -94,6 +96,12 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .delete_async("/api/admin/invitations/:id", people::revoke_invitation)
         .get_async("/api/admin/audit", people::audit_log)
         .post_async("/api/admin/sites/:domain/shared-links", people::share)
+        .post_async("/api/admin/sites/:domain/annotations", annotations::add)
+        .delete_async(
+            "/api/admin/sites/:domain/annotations/:id",
+            annotations::remove,
+        )
+        .get_async("/api/v2/annotations", annotations::list)
         .delete_async(
             "/api/admin/sites/:domain/shared-links/:id",
             people::revoke_share,
