@@ -487,30 +487,57 @@ fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64) -> (f64, Value) {
     }
 }
 
+/// A site's events in a date range, each with its visit (visits are whole:
+/// all the visitor-day's events; the range picks events), and the range.
+struct Ranged<'a> {
+    events: Vec<Event<'a>>,
+    visits: Vec<Visit>,
+    tz: Tz,
+    from: i64,
+    to: i64,
+}
+
+impl<'a> Ranged<'a> {
+    fn of(site: &Site, all: &'a [Row], range: &DateRange, now: i64) -> Ranged<'a> {
+        let tz: Tz = site.timezone.parse().expect("time zone");
+        let mine: Vec<&Row> = all
+            .iter()
+            .filter(|r| r.site_domain == site.domain)
+            .collect();
+        let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
+        let (from, to) = resolve(range, tz, now, first);
+        let (mut events, visits) = visits(&mine);
+        events.retain(|e| (from..to).contains(&e.at));
+        Ranged {
+            events,
+            visits,
+            tz,
+            from,
+            to,
+        }
+    }
+
+    fn context<'b>(&'b self, site: &'b Site) -> Context<'b> {
+        Context {
+            site,
+            tz: self.tz,
+            visits: &self.visits,
+            from: self.from,
+            to: self.to,
+        }
+    }
+}
+
 fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
-    let tz: Tz = site.timezone.parse().expect("time zone");
-    let mine: Vec<&Row> = all
-        .iter()
-        .filter(|r| r.site_domain == site.domain)
-        .collect();
-    let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
-    let (from, to) = resolve(&query.date_range, tz, now, first);
-    // visits are whole (all the visitor-day's events); the range picks events
-    let (mut events, visit_list) = visits(&mine);
-    events.retain(|e| (from..to).contains(&e.at));
-    let ctx = Context {
-        site,
-        tz,
-        visits: &visit_list,
-        from,
-        to,
-    };
-    let grouped = groups(query, &ctx, &events);
+    let ranged = Ranged::of(site, all, &query.date_range, now);
+    let (ctx, events, visit_list) = (ranged.context(site), &ranged.events, &ranged.visits);
+    let (tz, from, to) = (ranged.tz, ranged.from, ranged.to);
+    let grouped = groups(query, &ctx, events);
 
     let total_visitors = {
         let mut q = query.clone();
         q.dimensions.clear();
-        groups(&q, &ctx, &events)
+        groups(&q, &ctx, events)
             .values()
             .next()
             .map_or(0, |g| g.visitors.len() as u64)
@@ -521,7 +548,7 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
         q.dimensions.retain(|d| *d != goal);
         q.filters
             .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
-        groups(&q, &ctx, &events)
+        groups(&q, &ctx, events)
             .into_iter()
             .map(|(k, g)| (k, g.visitors.len() as u64))
             .collect()
@@ -548,7 +575,7 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
                         }
                         _ => 0,
                     };
-                    metric(*m, g, &visit_list, total)
+                    metric(*m, g, visit_list, total)
                 })
                 .collect();
             (key.clone(), metrics)
@@ -633,24 +660,10 @@ fn step_completes(step: &Step, ctx: &Context, event: &Event) -> bool {
 /// filters, in time order (in a second, by the first step each completes),
 /// walked step by step.
 fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
-    let tz: Tz = site.timezone.parse().expect("time zone");
-    let mine: Vec<&Row> = all
-        .iter()
-        .filter(|r| r.site_domain == site.domain)
-        .collect();
-    let first = mine.iter().map(|r| seconds(&r.timestamp)).min();
-    let (from, to) = resolve(&funnel.query.date_range, tz, now, first);
-    let (mut events, visit_list) = visits(&mine);
-    events.retain(|e| (from..to).contains(&e.at));
-    let ctx = Context {
-        site,
-        tz,
-        visits: &visit_list,
-        from,
-        to,
-    };
+    let ranged = Ranged::of(site, all, &funnel.query.date_range, now);
+    let (ctx, events) = (ranged.context(site), &ranged.events);
     let mut by_visit: BTreeMap<usize, Vec<&Event>> = BTreeMap::new();
-    for event in &events {
+    for event in events {
         if funnel
             .query
             .filters

@@ -91,17 +91,7 @@ impl Funnel {
 /// A funnel request body, or a 400 naming the field: `steps`, or `funnel`,
 /// the name of a saved one.
 pub fn parse(body: &[u8]) -> Result<Funnel, QueryError> {
-    let value: Value = serde_json::from_slice(body)
-        .or_else(|e| fail(format!("the body is not valid JSON: {e}")))?;
-    let Value::Object(object) = value else {
-        return fail("the body must be a JSON object");
-    };
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return fail(format!(
-            "unknown field {unknown:?}: the fields are {}",
-            FIELDS.join(", ")
-        ));
-    }
+    let object = query::object(body, &FIELDS)?;
     let site_id = query::site_id(object.get("site_id"))?;
     let date_range = query::date_range(object.get("date_range"))?;
     let filters = match object.get("filters") {

@@ -107,18 +107,24 @@ pub fn filters(list: &[Value], field: &str) -> Result<Vec<Filter>, QueryError> {
         .collect()
 }
 
-pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
+/// A request body as a JSON object of the `fields` named, or a 400.
+pub(crate) fn object(body: &[u8], fields: &[&str]) -> Result<Map<String, Value>, QueryError> {
     let value: Value = serde_json::from_slice(body)
         .or_else(|e| fail(format!("the body is not valid JSON: {e}")))?;
     let Value::Object(object) = value else {
         return fail("the body must be a JSON object");
     };
-    if let Some(unknown) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+    if let Some(unknown) = object.keys().find(|k| !fields.contains(&k.as_str())) {
         return fail(format!(
             "unknown field {unknown:?}: the fields are {}",
-            FIELDS.join(", ")
+            fields.join(", ")
         ));
     }
+    Ok(object)
+}
+
+pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
+    let object = object(body, &FIELDS)?;
     let site_id = site_id(object.get("site_id"))?;
     let metrics = metrics(object.get("metrics"))?;
     let date_range = date_range(object.get("date_range"))?;

@@ -7,7 +7,7 @@ use super::bindings::random_bytes;
 use super::body;
 use super::respond::{self, Failure};
 use super::settings;
-use super::stats::reader;
+use super::stats::{reader, site_id_param};
 use control::access::{self, Principal};
 use control::annotations;
 use control::people::Need;
@@ -84,15 +84,7 @@ pub async fn list(request: Request, ctx: RouteContext<()>) -> Result<Response> {
         "annotations",
         async {
             let (_, store, reader) = reader(&request, &ctx).await?;
-            let url = request.url()?;
-            let Some(site_id) = url
-                .query_pairs()
-                .find(|(k, _)| k == "site_id")
-                .map(|(_, v)| v.to_string())
-            else {
-                return Err(Failure::refused(400, "site_id is required"));
-            };
-            let site = access::site_for(&store, &reader, &site_id)?;
+            let site = access::site_for(&store, &reader, &site_id_param(&request)?)?;
             notes(&store, &site.domain)
         }
         .await,

@@ -85,6 +85,16 @@ async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<V
         .unwrap_or_default())
 }
 
+/// `?site_id=` of a read by query string, or a 400.
+pub(super) fn site_id_param(request: &Request) -> std::result::Result<String, Failure> {
+    request
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == "site_id")
+        .map(|(_, v)| v.to_string())
+        .ok_or_else(|| Failure::refused(400, "site_id is required"))
+}
+
 /// The configuration, the settings, and who reads (an API key, or the session), or 401.
 pub(super) async fn reader(
     request: &Request,
@@ -219,15 +229,7 @@ async fn run_realtime(
     ctx: &RouteContext<()>,
 ) -> std::result::Result<Response, Failure> {
     let (config, store, reader) = reader(request, ctx).await?;
-    let url = request.url()?;
-    let Some(site_id) = url
-        .query_pairs()
-        .find(|(k, _)| k == "site_id")
-        .map(|(_, v)| v.to_string())
-    else {
-        return Err(Failure::refused(400, "site_id is required"));
-    };
-    let site = access::site_for(&store, &reader, &site_id)?;
+    let site = access::site_for(&store, &reader, &site_id_param(request)?)?;
     if matches!(&reader, Reader::Shared(link) if !link.filters.is_empty()) {
         return Err(Failure::refused(
             403,
