@@ -370,14 +370,30 @@ fn holds(ctx: &Context, filter: &Filter, event: &Event, goal: Option<&str>) -> b
             operator,
             dimension,
             values,
+            case_sensitive,
         } => {
+            // Plausible's `{"case_sensitive": false}`: both sides in lower case
+            let lower: Vec<String>;
+            let values = if *case_sensitive {
+                values
+            } else {
+                lower = values.iter().map(|v| v.to_lowercase()).collect();
+                &lower
+            };
+            let seen = |actual: String| {
+                if *case_sensitive {
+                    actual
+                } else {
+                    actual.to_lowercase()
+                }
+            };
             let positive = if *dimension == Dimension::Event(EventDimension::Goal) && goal.is_none()
             {
                 ctx.site.goals.iter().any(|g| {
-                    completes(g, event.row) && compare(*operator, &g.display_name(), values)
+                    completes(g, event.row) && compare(*operator, &seen(g.display_name()), values)
                 })
             } else {
-                compare(*operator, &value(ctx, dimension, event, goal), values)
+                compare(*operator, &seen(value(ctx, dimension, event, goal)), values)
             };
             matches!(
                 operator,

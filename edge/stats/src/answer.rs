@@ -229,7 +229,19 @@ pub(crate) fn filter_json(filter: &Filter) -> Value {
             operator,
             dimension,
             values,
+            case_sensitive: true,
         } => json!([operator.name(), dimension.name(), values]),
+        Filter::Condition {
+            operator,
+            dimension,
+            values,
+            case_sensitive: false,
+        } => json!([
+            operator.name(),
+            dimension.name(),
+            values,
+            { "case_sensitive": false }
+        ]),
         Filter::And(list) => json!(["and", list.iter().map(filter_json).collect::<Vec<_>>()]),
         Filter::Or(list) => json!(["or", list.iter().map(filter_json).collect::<Vec<_>>()]),
         Filter::Not(inner) => json!(["not", filter_json(inner)]),

@@ -32,6 +32,7 @@ pub fn prop_filters(step: &Step) -> Vec<Filter> {
             operator: Operator::Is,
             dimension: Dimension::Prop(key.clone()),
             values: vec![value.clone()],
+            case_sensitive: true,
         })
         .collect()
 }

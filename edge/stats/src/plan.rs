@@ -344,10 +344,12 @@ pub fn rolled(query: &Query, range: &Resolved) -> Option<Vec<Dimension>> {
     };
     let filter = match query.filters.as_slice() {
         [] => None,
+        // (a rolled value compares exactly: a filter that ignores case reads events)
         [Filter::Condition {
             operator,
             dimension: f,
             values,
+            case_sensitive: true,
         }] if CUBE_FILTERS.contains(f)
             && (f.is_visitors_own() || (*operator == Operator::Is && values.len() == 1)) =>
         {

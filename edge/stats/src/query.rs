@@ -43,6 +43,9 @@ pub enum Filter {
         operator: Operator,
         dimension: Dimension,
         values: Vec<String>,
+        /// `false` with Plausible's modifier `{"case_sensitive": false}`
+        /// (`is`, `is_not`, `contains`, `contains_not`).
+        case_sensitive: bool,
     },
     And(Vec<Filter>),
     Or(Vec<Filter>),
@@ -332,7 +335,7 @@ fn filter(value: &Value, field: &str, depth: usize) -> Result<Filter, QueryError
             &format!("{field}[1]"),
             depth + 1,
         )?))),
-        [op, dim, Value::Array(values)] => {
+        [op, dim, Value::Array(values), rest @ ..] if rest.len() <= 1 => {
             let operator = op.as_str().and_then(Operator::parse).ok_or_else(|| {
                 let names: Vec<_> = Operator::ALL.iter().map(|o| o.name()).collect();
                 QueryError(format!(
@@ -359,10 +362,32 @@ fn filter(value: &Value, field: &str, depth: usize) -> Result<Filter, QueryError
                     other => fail(format!("{field}[2][{i}]: {} is not a string", shown(other))),
                 })
                 .collect::<Result<Vec<_>, _>>()?;
+            let case_sensitive = match rest {
+                [] => true,
+                [Value::Object(modifiers)]
+                    if modifiers.len() == 1
+                        && matches!(modifiers.get("case_sensitive"), Some(Value::Bool(_))) =>
+                {
+                    let sensitive = modifiers.get("case_sensitive") == Some(&Value::Bool(true));
+                    if !sensitive && matches!(operator, Operator::Matches | Operator::MatchesNot) {
+                        return fail(format!(
+                            "{field}[3]: case_sensitive applies to is, is_not, contains and contains_not; a matches pattern can start with (?i)"
+                        ));
+                    }
+                    sensitive
+                }
+                [other, ..] => {
+                    return fail(format!(
+                        "{field}[3]: {} is not {{\"case_sensitive\": true or false}}",
+                        shown(other)
+                    ))
+                }
+            };
             Ok(Filter::Condition {
                 operator,
                 dimension,
                 values,
+                case_sensitive,
             })
         }
         _ => fail(format!(
@@ -381,6 +406,15 @@ impl Filter {
                 list.iter().flat_map(Filter::dimensions).collect()
             }
             Filter::Not(inner) => inner.dimensions(),
+        }
+    }
+
+    /// Whether any condition, however deep, ignores case.
+    pub fn ignores_case(&self) -> bool {
+        match self {
+            Filter::Condition { case_sensitive, .. } => !case_sensitive,
+            Filter::And(list) | Filter::Or(list) => list.iter().any(Filter::ignores_case),
+            Filter::Not(inner) => inner.ignores_case(),
         }
     }
 

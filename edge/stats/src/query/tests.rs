@@ -59,7 +59,8 @@ fn values_are_carried_not_interpreted() {
         Filter::Condition {
             operator: Operator::Is,
             dimension: Dimension::Event(EventDimension::Name),
-            values: vec!["'); DROP TABLE events;--".into(), "42".into()]
+            values: vec!["'); DROP TABLE events;--".into(), "42".into()],
+            case_sensitive: true,
         }
     );
 }
@@ -174,4 +175,34 @@ fn a_scope_on_pages_shows_no_entry_or_exit_pages() {
         limit_to(&mut entry, visit_scope).is_ok(),
         "a scope on visits keeps whole visits"
     );
+}
+
+#[test]
+fn plausibles_case_insensitive_modifier() {
+    let with = |filter: &str| {
+        format!(
+            r#"{{"site_id":"s","metrics":["visitors"],"date_range":"7d","filters":[{filter}]}}"#
+        )
+    };
+    let q = ok(&with(
+        r#"["contains","event:page",["/DOCS"],{"case_sensitive":false}]"#,
+    ));
+    assert!(q.filters[0].ignores_case());
+    let explicit = ok(&with(
+        r#"["is","visit:source",["Google"],{"case_sensitive":true}]"#,
+    ));
+    assert_eq!(explicit, ok(&with(r#"["is","visit:source",["Google"]]"#)));
+    let nested = ok(&with(
+        r#"["not",["or",[["is","event:name",["a"]],["is","event:name",["b"],{"case_sensitive":false}]]]]"#,
+    ));
+    assert!(nested.filters[0].ignores_case());
+    assert_eq!(
+        err(&with(r#"["matches","event:page",["^/a"],{"case_sensitive":false}]"#)),
+        "filters[0][3]: case_sensitive applies to is, is_not, contains and contains_not; a matches pattern can start with (?i)"
+    );
+    assert_eq!(
+        err(&with(r#"["is","event:page",["/a"],{"case":false}]"#)),
+        "filters[0][3]: {\"case\":false} is not {\"case_sensitive\": true or false}"
+    );
+    assert!(err(&with(r#"["is","event:page",["/a"],{},{}]"#)).starts_with("filters[0]: "));
 }

@@ -141,15 +141,29 @@ impl<'a> Builder<'a> {
     }
 
     /// `expression` compared with the bound values by a positive operator.
-    fn compare(operator: Operator, expression: &str, placeholders: &[String]) -> String {
+    /// `case_sensitive: false` compares both sides in lower case (UTF-8).
+    fn compare(
+        operator: Operator,
+        expression: &str,
+        placeholders: &[String],
+        case_sensitive: bool,
+    ) -> String {
         let parts: Vec<String> = placeholders
             .iter()
-            .map(|p| match operator {
-                Operator::Is | Operator::IsNot => format!("{expression} = {p}"),
-                Operator::Contains | Operator::ContainsNot => {
+            .map(|p| match (operator, case_sensitive) {
+                (Operator::Is | Operator::IsNot, true) => format!("{expression} = {p}"),
+                (Operator::Is | Operator::IsNot, false) => {
+                    format!("lowerUTF8({expression}) = lowerUTF8({p})")
+                }
+                (Operator::Contains | Operator::ContainsNot, true) => {
                     format!("position({expression}, {p}) > 0")
                 }
-                Operator::Matches | Operator::MatchesNot => format!("match({expression}, {p})"),
+                (Operator::Contains | Operator::ContainsNot, false) => {
+                    format!("positionCaseInsensitiveUTF8({expression}, {p}) > 0")
+                }
+                (Operator::Matches | Operator::MatchesNot, _) => {
+                    format!("match({expression}, {p})")
+                }
             })
             .collect();
         format!("({})", parts.join(" OR "))
@@ -167,6 +181,7 @@ impl<'a> Builder<'a> {
                 operator,
                 dimension,
                 values,
+                case_sensitive,
             } => {
                 let positive = if *dimension == Dimension::Event(EventDimension::Goal)
                     && !self.goal_dimension
@@ -179,7 +194,8 @@ impl<'a> Builder<'a> {
                         .map(|goal| {
                             let completes = self.goal_condition(goal);
                             let name_p = self.sql.bind("String", &goal.display_name());
-                            let named = Self::compare(*operator, &name_p, &placeholders);
+                            let named =
+                                Self::compare(*operator, &name_p, &placeholders, *case_sensitive);
                             format!("({completes} AND {named})")
                         })
                         .collect();
@@ -191,7 +207,7 @@ impl<'a> Builder<'a> {
                 } else {
                     let expression = self.dimension(dimension, range);
                     let placeholders = self.bind_values(values);
-                    Self::compare(*operator, &expression, &placeholders)
+                    Self::compare(*operator, &expression, &placeholders, *case_sensitive)
                 };
                 match operator {
                     Operator::Is | Operator::Contains | Operator::Matches => positive,
