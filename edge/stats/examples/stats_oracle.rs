@@ -304,6 +304,8 @@ fn completes(goal: &Goal, row: &Row) -> bool {
 
 struct Context<'a> {
     site: &'a Site,
+    /// The events of the range (for `has_done`).
+    events: &'a [Event<'a>],
     tz: Tz,
     visits: &'a [Visit],
     from: i64,
@@ -366,6 +368,16 @@ fn holds(ctx: &Context, filter: &Filter, event: &Event, goal: Option<&str>) -> b
         Filter::And(list) => list.iter().all(|f| holds(ctx, f, event, goal)),
         Filter::Or(list) => list.iter().any(|f| holds(ctx, f, event, goal)),
         Filter::Not(inner) => !holds(ctx, inner, event, goal),
+        Filter::HasDone { inner, negated } => {
+            // the same visitor (one UTC day) has an event in range that the filter holds for
+            let done = ctx.events.iter().any(|other| {
+                other.row.visitor_id == event.row.visitor_id
+                    && other.row.timestamp[..10] == event.row.timestamp[..10]
+                    && other.row.name != "engagement"
+                    && holds(ctx, inner, other, None)
+            });
+            done != *negated
+        }
         Filter::Condition {
             operator,
             dimension,
@@ -536,6 +548,7 @@ impl<'a> Ranged<'a> {
     fn context<'b>(&'b self, site: &'b Site) -> Context<'b> {
         Context {
             site,
+            events: &self.events,
             tz: self.tz,
             visits: &self.visits,
             from: self.from,

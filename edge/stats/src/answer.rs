@@ -245,6 +245,10 @@ pub(crate) fn filter_json(filter: &Filter) -> Value {
         Filter::And(list) => json!(["and", list.iter().map(filter_json).collect::<Vec<_>>()]),
         Filter::Or(list) => json!(["or", list.iter().map(filter_json).collect::<Vec<_>>()]),
         Filter::Not(inner) => json!(["not", filter_json(inner)]),
+        Filter::HasDone { inner, negated } => json!([
+            if *negated { "has_not_done" } else { "has_done" },
+            filter_json(inner)
+        ]),
     }
 }
 

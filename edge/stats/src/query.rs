@@ -50,6 +50,13 @@ pub enum Filter {
     And(Vec<Filter>),
     Or(Vec<Filter>),
     Not(Box<Filter>),
+    /// Plausible's `["has_done", filter]` (`has_not_done`: `negated`): the
+    /// visitor has, in the range, an event (not an engagement report) that
+    /// `filter` holds for; `filter` names event dimensions only.
+    HasDone {
+        inner: Box<Filter>,
+        negated: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -335,6 +342,18 @@ fn filter(value: &Value, field: &str, depth: usize) -> Result<Filter, QueryError
             &format!("{field}[1]"),
             depth + 1,
         )?))),
+        [Value::String(logic), inner] if logic == "has_done" || logic == "has_not_done" => {
+            let inner = filter(inner, &format!("{field}[1]"), depth + 1)?;
+            if inner.mentions(|d| !d.is_event_level()) {
+                return fail(format!(
+                    "{field}[1]: {logic} takes a filter on event dimensions (event:name, event:page, event:goal, event:hostname, event:props:…)"
+                ));
+            }
+            Ok(Filter::HasDone {
+                inner: Box::new(inner),
+                negated: logic == "has_not_done",
+            })
+        }
         [op, dim, Value::Array(values), rest @ ..] if rest.len() <= 1 => {
             let operator = op.as_str().and_then(Operator::parse).ok_or_else(|| {
                 let names: Vec<_> = Operator::ALL.iter().map(|o| o.name()).collect();
@@ -405,7 +424,7 @@ impl Filter {
             Filter::And(list) | Filter::Or(list) => {
                 list.iter().flat_map(Filter::dimensions).collect()
             }
-            Filter::Not(inner) => inner.dimensions(),
+            Filter::Not(inner) | Filter::HasDone { inner, .. } => inner.dimensions(),
         }
     }
 
@@ -414,7 +433,7 @@ impl Filter {
         match self {
             Filter::Condition { case_sensitive, .. } => !case_sensitive,
             Filter::And(list) | Filter::Or(list) => list.iter().any(Filter::ignores_case),
-            Filter::Not(inner) => inner.ignores_case(),
+            Filter::Not(inner) | Filter::HasDone { inner, .. } => inner.ignores_case(),
         }
     }
 

@@ -206,3 +206,36 @@ fn plausibles_case_insensitive_modifier() {
     );
     assert!(err(&with(r#"["is","event:page",["/a"],{},{}]"#)).starts_with("filters[0]: "));
 }
+
+#[test]
+fn has_done_takes_an_event_filter() {
+    let with = |filter: &str| {
+        format!(
+            r#"{{"site_id":"s","metrics":["visitors"],"date_range":"7d","filters":[{filter}]}}"#
+        )
+    };
+    let q = ok(&with(r#"["has_done",["is","event:name",["Signup"]]]"#));
+    assert_eq!(
+        q.filters[0],
+        Filter::HasDone {
+            inner: Box::new(Filter::Condition {
+                operator: Operator::Is,
+                dimension: Dimension::Event(EventDimension::Name),
+                values: vec!["Signup".into()],
+                case_sensitive: true,
+            }),
+            negated: false,
+        }
+    );
+    let not = ok(&with(
+        r#"["has_not_done",["or",[["is","event:goal",["Visit /docs/**"]],["contains","event:props:plan",["team"]]]]]"#,
+    ));
+    assert!(matches!(
+        not.filters[0],
+        Filter::HasDone { negated: true, .. }
+    ));
+    assert_eq!(
+        err(&with(r#"["has_done",["is","visit:source",["Google"]]]"#)),
+        "filters[0][1]: has_done takes a filter on event dimensions (event:name, event:page, event:goal, event:hostname, event:props:…)"
+    );
+}

@@ -8,6 +8,7 @@ use crate::range::{bucket, Resolved};
 use crate::schema::{Dimension, EventDimension, Granularity, Operator, VisitDimension};
 use model::settings::{Goal, Site};
 use model::sql::Sql;
+use model::tables::EVENTS;
 
 /// A page goal's path pattern as an anchored RE2 expression: `**` any
 /// characters, `*` any but `/` (Plausible's page goals).
@@ -177,6 +178,22 @@ impl<'a> Builder<'a> {
                 format!("({})", parts.join(" OR "))
             }
             Filter::Not(inner) => format!("NOT {}", self.filter(inner, range)),
+            Filter::HasDone { inner, negated } => {
+                // the visitor's other events of the range, by their own
+                // columns (a goal by its condition, never a breakdown's row)
+                let site_p = self.sql.bind("String", &self.site.domain);
+                let from_p = self.sql.bind("UInt32", &range.from.to_string());
+                let to_p = self.sql.bind("UInt32", &range.to.to_string());
+                let goal_dimension = std::mem::replace(&mut self.goal_dimension, false);
+                let condition = self.filter(inner, range);
+                self.goal_dimension = goal_dimension;
+                format!(
+                    "{}visitor_id IN (SELECT visitor_id FROM {EVENTS} WHERE site_domain = {site_p} \
+                     AND timestamp >= toDateTime({from_p}, 'UTC') AND timestamp < toDateTime({to_p}, 'UTC') \
+                     AND name != 'engagement' AND {condition})",
+                    if *negated { "NOT " } else { "" }
+                )
+            }
             Filter::Condition {
                 operator,
                 dimension,
