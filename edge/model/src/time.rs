@@ -25,17 +25,32 @@ pub fn utc_date(ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-/// `YYYY-MM-DD`, with a month and a day in range.
+/// `YYYY-MM-DD`, a day of the calendar (`2023-02-29` and `04-31` are not).
 pub fn is_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10
+    if !(b.len() == 10
         && b[4] == b'-'
         && b[7] == b'-'
         && b.iter()
             .enumerate()
-            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
-        && (1..=12).contains(&s[5..7].parse::<u32>().unwrap_or(0))
-        && (1..=31).contains(&s[8..10].parse::<u32>().unwrap_or(0))
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit()))
+    {
+        return false;
+    }
+    // ASCII digits at fixed places, checked above
+    let number = |range: std::ops::Range<usize>| s.get(range).and_then(|t| t.parse::<u32>().ok());
+    let (Some(year), Some(month), Some(day)) = (number(0..4), number(5..7), number(8..10)) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day)
 }
 
 /// Days since 1970-01-01 of a `YYYY-MM-DD` date, or `None` for another shape.
@@ -103,5 +118,7 @@ mod tests {
         assert!(is_date("2026-02-28"));
         assert!(!is_date("2026-13-01") && !is_date("2026-01-32") && !is_date("2026-1-01"));
         assert!(!is_date("2026-01-01T00:00:00"));
+        assert!(is_date("2024-02-29") && is_date("2000-02-29") && is_date("2026-04-30"));
+        assert!(!is_date("2023-02-29") && !is_date("1900-02-29") && !is_date("2026-04-31"));
     }
 }

@@ -723,7 +723,8 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
         ordered.sort_by_key(|(at, _)| *at);
         let mut reached = vec![false; n];
         for (_, steps) in &ordered {
-            for &i in steps.iter().rev() {
+            // in step order: an event completing several steps counts for each (windowFunnel)
+            for &i in steps {
                 if i == 0 || reached[i - 1] {
                     reached[i] = true;
                 }

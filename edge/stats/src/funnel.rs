@@ -7,8 +7,8 @@
 //!
 //! A visit reaches step k when it has events completing steps 1 … k in that
 //! order (other events between them are allowed; in the same second, steps
-//! count in their order; an event that completes two steps, when their
-//! patterns overlap, counts for one), as ClickHouse's `windowFunnel` counts
+//! count in their order; an event that completes several steps, when their
+//! patterns overlap, counts for each), as ClickHouse's `windowFunnel` counts
 //! them — the function Plausible's funnels use. Plausible counts per visitor within
 //! 24 hours; here a visit is the unit, so "open a template → Create Service →
 //! Deploy Application" means within one sitting. The visits counted are those

@@ -172,7 +172,13 @@ fn date_range(period: &str, date: Option<&str>) -> Result<Value, QueryError> {
         let Some((from, to)) = date.and_then(|d| d.split_once(',')) else {
             return fail("date: a custom period needs date=YYYY-MM-DD,YYYY-MM-DD");
         };
-        return Ok(json!([from.trim(), to.trim()]));
+        let (from, to) = (from.trim(), to.trim());
+        if !is_date(from) || !is_date(to) || from > to {
+            return fail(format!(
+                "date: {from:?},{to:?} is not two dates YYYY-MM-DD, the first not after the second"
+            ));
+        }
+        return Ok(json!([from, to]));
     }
     if !named.contains(&period) {
         return fail(format!(
@@ -339,10 +345,14 @@ pub fn reshape(request: &Request, answer: &Value, previous: Option<&Value>) -> V
                 .as_array()
                 .cloned()
                 .unwrap_or_else(|| rows.iter().map(|r| r["dimensions"][0].clone()).collect());
+            let by_label: std::collections::HashMap<String, &Value> = rows
+                .iter()
+                .map(|r| (r["dimensions"][0].to_string(), r))
+                .collect();
             let results: Vec<Value> = labels
                 .into_iter()
                 .map(|label| {
-                    let mut out = match rows.iter().find(|r| r["dimensions"][0] == label) {
+                    let mut out = match by_label.get(&label.to_string()) {
                         Some(row) => row_metrics(row),
                         None => metrics.iter().map(|m| (m.to_string(), json!(0))).collect(),
                     };
@@ -482,6 +492,20 @@ mod tests {
                 Endpoint::Aggregate,
                 vec![("site_id", "s"), ("period", "custom")],
                 "date: a custom period needs",
+            ),
+            (
+                Endpoint::Aggregate,
+                vec![
+                    ("site_id", "s"),
+                    ("period", "custom"),
+                    ("date", "2026-02-01,2026-01-01"),
+                ],
+                "date: \"2026-02-01\",\"2026-01-01\" is not two dates",
+            ),
+            (
+                Endpoint::Aggregate,
+                vec![("site_id", "s"), ("date", "2023-02-29")],
+                "date: \"2023-02-29\" is not a date",
             ),
             (
                 Endpoint::Aggregate,

@@ -104,7 +104,7 @@ pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
          FROM (SELECT *, {} FROM (\
          SELECT *, indexOf(s_starts, arrayMax(arrayFilter(s -> s <= timestamp, s_starts))) AS i \
          FROM ({rows}) AS e INNER JOIN ({visits}) AS v ON e.visitor_id = v.v_visitor AND e.day = v.date)) \
-         WHERE {filter} GROUP BY visitor_id, s_start) \
+         WHERE i > 0 AND {filter} GROUP BY visitor_id, s_start) \
          WHERE step > 0 GROUP BY step ORDER BY step",
         first_step.join(", "),
         steps.join(", "),

@@ -22,9 +22,14 @@ fn domain(ctx: &RouteContext<()>) -> String {
     ctx.param("domain").cloned().unwrap_or_default()
 }
 
-/// The site's notes, as every route here answers.
+/// The site's notes, as every route here answers: date and text (who wrote
+/// one is the audit log's, not every reader's, to know).
 fn notes(store: &Store, site: &str) -> std::result::Result<Response, Failure> {
-    respond::ok(&json!({ "annotations": annotations::of_site(store, site) }))
+    let notes: Vec<_> = annotations::of_site(store, site)
+        .into_iter()
+        .map(|a| json!({ "id": a.id, "date": a.date, "text": a.text }))
+        .collect();
+    respond::ok(&json!({ "annotations": notes }))
 }
 
 async fn apply(
@@ -46,6 +51,8 @@ pub async fn add(mut request: Request, ctx: RouteContext<()>) -> Result<Response
         async {
             let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
             let site = domain(&ctx);
+            // the role, and the site's second-factor rule
+            access::allowed(&store, &principal, &site, Need::Manage)?;
             let body = body::read(&mut request, MAX_BODY).await?;
             let change = annotations::annotate(
                 &store,
@@ -69,6 +76,7 @@ pub async fn remove(request: Request, ctx: RouteContext<()>) -> Result<Response>
         async {
             let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
             let site = domain(&ctx);
+            access::allowed(&store, &principal, &site, Need::Manage)?;
             let id = ctx.param("id").cloned().unwrap_or_default();
             let change = annotations::remove(&store, &principal.actor(), &site, &id)?;
             apply(&ctx, &principal, &site, &change).await
