@@ -18,8 +18,16 @@ use worker::{Date, Request, Response, Result, RouteContext};
 
 const MAX_BODY: usize = 4 * 1024;
 
-fn domain(ctx: &RouteContext<()>) -> String {
-    ctx.param("domain").cloned().unwrap_or_default()
+/// The settings, the caller and the site of a change: the caller must be
+/// one of the site's admins, meeting its second-factor rule.
+async fn manager(
+    request: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<(Store, Principal, String), Failure> {
+    let (store, principal) = with_role(request, ctx, Need::Manage).await?;
+    let site = ctx.param("domain").cloned().unwrap_or_default();
+    access::allowed(&store, &principal, &site, Need::Manage)?;
+    Ok((store, principal, site))
 }
 
 /// The site's notes, as every route here answers: date and text (who wrote
@@ -49,10 +57,7 @@ pub async fn add(mut request: Request, ctx: RouteContext<()>) -> Result<Response
     respond::json(
         "annotations",
         async {
-            let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
-            let site = domain(&ctx);
-            // the role, and the site's second-factor rule
-            access::allowed(&store, &principal, &site, Need::Manage)?;
+            let (store, principal, site) = manager(&request, &ctx).await?;
             let body = body::read(&mut request, MAX_BODY).await?;
             let change = annotations::annotate(
                 &store,
@@ -74,9 +79,7 @@ pub async fn remove(request: Request, ctx: RouteContext<()>) -> Result<Response>
     respond::json(
         "annotations",
         async {
-            let (store, principal) = with_role(&request, &ctx, Need::Manage).await?;
-            let site = domain(&ctx);
-            access::allowed(&store, &principal, &site, Need::Manage)?;
+            let (store, principal, site) = manager(&request, &ctx).await?;
             let id = ctx.param("id").cloned().unwrap_or_default();
             let change = annotations::remove(&store, &principal.actor(), &site, &id)?;
             apply(&ctx, &principal, &site, &change).await
