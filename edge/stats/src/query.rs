@@ -428,15 +428,6 @@ impl Filter {
         }
     }
 
-    /// Whether any condition, however deep, ignores case.
-    pub fn ignores_case(&self) -> bool {
-        match self {
-            Filter::Condition { case_sensitive, .. } => !case_sensitive,
-            Filter::And(list) | Filter::Or(list) => list.iter().any(Filter::ignores_case),
-            Filter::Not(inner) | Filter::HasDone { inner, .. } => inner.ignores_case(),
-        }
-    }
-
     /// Whether any dimension the filter compares passes `test`.
     pub fn mentions(&self, test: impl Fn(&Dimension) -> bool) -> bool {
         self.dimensions().into_iter().any(test)

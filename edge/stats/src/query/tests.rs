@@ -187,7 +187,13 @@ fn plausibles_case_insensitive_modifier() {
     let q = ok(&with(
         r#"["contains","event:page",["/DOCS"],{"case_sensitive":false}]"#,
     ));
-    assert!(q.filters[0].ignores_case());
+    assert!(matches!(
+        q.filters[0],
+        Filter::Condition {
+            case_sensitive: false,
+            ..
+        }
+    ));
     let explicit = ok(&with(
         r#"["is","visit:source",["Google"],{"case_sensitive":true}]"#,
     ));
@@ -195,7 +201,12 @@ fn plausibles_case_insensitive_modifier() {
     let nested = ok(&with(
         r#"["not",["or",[["is","event:name",["a"]],["is","event:name",["b"],{"case_sensitive":false}]]]]"#,
     ));
-    assert!(nested.filters[0].ignores_case());
+    let Filter::Not(or) = &nested.filters[0] else {
+        panic!("not a not")
+    };
+    assert!(
+        matches!(&**or, Filter::Or(list) if matches!(list[1], Filter::Condition { case_sensitive: false, .. }))
+    );
     assert_eq!(
         err(&with(r#"["matches","event:page",["^/a"],{"case_sensitive":false}]"#)),
         "filters[0][3]: case_sensitive applies to is, is_not, contains and contains_not; a matches pattern can start with (?i)"
