@@ -361,7 +361,8 @@ function notesPlugin(notes) {
 /** The notes under the chart; a site's admins add and remove them here. */
 function notesList(el, notes, [from, to]) {
   const site = sites.find((s) => s.domain === state.site)
-  const manages = !sharing && (account?.super_admin || site?.role === 'admin' || site?.role === 'owner')
+  const manages =
+    !sharing && !site?.blocked && (account?.super_admin || site?.role === 'admin' || site?.role === 'owner')
   const shown = notes.filter((n) => n.date >= from.slice(0, 10) && n.date <= to.slice(0, 10))
   const list = h(
     'ul',
@@ -380,9 +381,13 @@ function notesList(el, notes, [from, to]) {
                 type: 'button',
                 class: 'link',
                 'aria-label': `Remove the note ${note.text}`,
-                onclick: async () => {
-                  await api.removeAnnotation(state.site, note.id)
-                  render()
+                onclick: async (e) => {
+                  try {
+                    await api.removeAnnotation(state.site, note.id)
+                    render()
+                  } catch (failure) {
+                    e.target.after(h('span', { class: 'error', role: 'alert' }, failure.message))
+                  }
                 }
               },
               'Remove'
@@ -630,7 +635,9 @@ async function funnelPanel(el, token) {
       'aria-label': 'Funnel',
       onchange: (e) => {
         tabs.funnel = e.target.value
-        funnelPanel(el, renderToken)
+        funnelPanel(el, renderToken).catch((failure) =>
+          el.append(h('p', { class: 'error', role: 'alert' }, failure.message))
+        )
       }
     },
     funnels.map((f) => h('option', { value: f.name, selected: f.name === name }, f.name))
