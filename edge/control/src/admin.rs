@@ -16,7 +16,9 @@ use crate::login::PasswordHash;
 use crate::settings::Change;
 use model::funnel::Funnel;
 use model::row::MAX_PROP_KEY_BYTES;
-use model::settings::{normalize_domain, ApiKey, Goal, Retention, SharedLink, Site, Store, User};
+use model::settings::{
+    normalize_domain, Annotation, ApiKey, Goal, Retention, SharedLink, Site, Store, User,
+};
 use model::sql::Sql;
 use model::time::is_date;
 use serde_json::Value;
@@ -387,6 +389,7 @@ pub fn export(store: &Store) -> Value {
     serde_json::json!({
         "format": EXPORT_FORMAT, "sites": store.sites, "keys": store.keys,
         "people": store.users, "shared_links": store.shared_links,
+        "annotations": store.annotations,
     })
 }
 
@@ -406,7 +409,14 @@ pub fn import(body: &[u8]) -> Result<Change, AdminError> {
     if version_2 {
         known_fields(
             &object,
-            &["format", "sites", "keys", "people", "shared_links"],
+            &[
+                "format",
+                "sites",
+                "keys",
+                "people",
+                "shared_links",
+                "annotations",
+            ],
         )?;
     } else {
         known_fields(&object, &["format", "sites", "keys"])?;
@@ -473,6 +483,7 @@ pub fn import(body: &[u8]) -> Result<Change, AdminError> {
             keys,
             people: None,
             shared_links: None,
+            annotations: None,
         });
     }
     let is_site = |d: &str| sites.iter().any(|s| s.domain == d);
@@ -541,11 +552,39 @@ pub fn import(body: &[u8]) -> Result<Change, AdminError> {
         }
         links.push(link);
     }
+    // chart notes: replaced when the file has them (an export from before them has none)
+    let annotations = match object.get("annotations") {
+        None => None,
+        Some(_) => {
+            let mut notes: Vec<Annotation> = Vec::new();
+            for (i, value) in list(&object, "annotations")?.iter().enumerate() {
+                let note: Annotation = serde_json::from_value(value.clone())
+                    .map_err(|e| AdminError(format!("annotations[{i}]: {e}")))?;
+                if !handle(&note.id) || notes.iter().any(|n| n.id == note.id) {
+                    return fail(format!(
+                        "annotations[{i}].id: {:?} is not a new note id",
+                        note.id
+                    ));
+                }
+                if !is_site(&note.site) {
+                    return fail(format!(
+                        "annotations[{i}].site: {:?} is not one of the sites",
+                        note.site
+                    ));
+                }
+                crate::annotations::check(&note.date, &note.text)
+                    .map_err(|e| AdminError(format!("annotations[{i}].{e}")))?;
+                notes.push(note);
+            }
+            Some(notes)
+        }
+    };
     Ok(Change::Import {
         sites,
         keys,
         people: Some(people),
         shared_links: Some(links),
+        annotations,
     })
 }
 
@@ -796,14 +835,40 @@ mod tests {
             keys,
             people,
             shared_links,
+            annotations,
         } = import(&exported).unwrap()
         else {
             panic!("not an import")
         };
         assert_eq!((sites, keys), (store.sites.clone(), store.keys.clone()));
         assert_eq!(
-            (people, shared_links),
-            (Some(store.users.clone()), Some(store.shared_links.clone()))
+            (people, shared_links, annotations),
+            (
+                Some(store.users.clone()),
+                Some(store.shared_links.clone()),
+                Some(store.annotations.clone())
+            )
+        );
+        // a chart note goes through a backup and a restore; a bad one is named
+        let note = crate::annotations::annotate(
+            &store,
+            &crate::people::Actor::Installation,
+            "admin",
+            "backstage.example",
+            br#"{"date":"2026-11-03","text":"Backstage 1.32"}"#,
+            &[3; crate::annotations::ID_BYTES],
+            1,
+        )
+        .unwrap();
+        let noted = crate::settings::apply(&store, note).unwrap();
+        let backup = serde_json::to_vec(&export(&noted)).unwrap();
+        let restored = crate::settings::apply(&Store::default(), import(&backup).unwrap()).unwrap();
+        assert_eq!(restored.annotations, noted.annotations);
+        let mut bad: Value = serde_json::from_slice(&backup).unwrap();
+        bad["annotations"][0]["date"] = Value::from("2026-02-30");
+        assert_eq!(
+            import(&serde_json::to_vec(&bad).unwrap()).unwrap_err().0,
+            "annotations[0].date: \"2026-02-30\" is not a date (YYYY-MM-DD)"
         );
         // an export of the first format still restores its sites and keys, and keeps the people
         let old = format!(

@@ -50,7 +50,7 @@ pub fn annotate(
         );
     }
     let date = match object.get("date") {
-        Some(Value::String(date)) if is_date(date) => date.clone(),
+        Some(Value::String(date)) => date.clone(),
         other => {
             return refuse(
                 400,
@@ -61,21 +61,13 @@ pub fn annotate(
             )
         }
     };
-    let text = match object.get("text").and_then(Value::as_str).map(str::trim) {
-        Some(text)
-            if !text.is_empty()
-                && text.chars().count() <= MAX_TEXT_CHARS
-                && !text.chars().any(char::is_control) =>
-        {
-            text.to_string()
-        }
-        _ => {
-            return refuse(
-                400,
-                format!("text: 1 to {MAX_TEXT_CHARS} characters, on one line"),
-            )
-        }
+    let text = match object.get("text") {
+        Some(Value::String(text)) => text.trim().to_string(),
+        _ => String::new(),
     };
+    if let Err(message) = check(&date, &text) {
+        return refuse(400, message);
+    }
     if store.annotations.iter().filter(|a| a.site == site).count() >= MAX_ANNOTATIONS {
         return refuse(
             409,
@@ -90,6 +82,23 @@ pub fn annotate(
         by: by.to_string(),
         created_ms: now_ms,
     }))
+}
+
+/// A note's date and text as the API takes them (and an import checks
+/// them): the message names the field.
+pub fn check(date: &str, text: &str) -> Result<(), String> {
+    if !is_date(date) {
+        return Err(format!("date: {date:?} is not a date (YYYY-MM-DD)"));
+    }
+    if text.is_empty()
+        || text.chars().count() > MAX_TEXT_CHARS
+        || text.chars().any(char::is_control)
+    {
+        return Err(format!(
+            "text: 1 to {MAX_TEXT_CHARS} characters, on one line"
+        ));
+    }
+    Ok(())
 }
 
 /// `DELETE /api/admin/sites/:domain/annotations/:id`.

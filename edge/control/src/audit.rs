@@ -117,6 +117,7 @@ fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
             keys,
             people,
             shared_links,
+            ..
         } => (
             None,
             "settings.import",

@@ -57,6 +57,9 @@ pub enum Change {
         people: Option<Vec<User>>,
         #[serde(default)]
         shared_links: Option<Vec<SharedLink>>,
+        /// The sites' chart notes replaced too (an export that has them).
+        #[serde(default)]
+        annotations: Option<Vec<model::settings::Annotation>>,
     },
     /// An invitation (`people::invite`, checked there).
     Invite(Invitation),
@@ -271,6 +274,7 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             keys,
             people,
             shared_links,
+            annotations,
         } => {
             if let Some(unknown) = keys
                 .iter()
@@ -286,11 +290,15 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             if let Some(links) = shared_links {
                 next.shared_links = links;
             }
+            if let Some(notes) = annotations {
+                next.annotations = notes;
+            }
             // nothing is left pointing at a site the restore does not hold
             for user in &mut next.users {
                 user.roles.retain(|site, _| is_site(site));
             }
             next.shared_links.retain(|l| is_site(&l.site));
+            next.annotations.retain(|a| is_site(&a.site));
             next.invitations.retain(|i| is_site(&i.site));
             next.sites = sites;
             next.keys = keys;
