@@ -292,6 +292,65 @@ function filterBar() {
   )
 }
 
+// Saved segments (named filter sets kept in the site's settings): one choice applies a set;
+// a site's admins save the filters in use as one.
+function segmentsBar() {
+  const site = sites.find((s) => s.domain === state.site)
+  // the dashboard's filters are flat conditions; a segment saved through the API may nest
+  const flat = (f) => Array.isArray(f) && f.length === 3 && Array.isArray(f[2]) && !['and', 'or', 'not'].includes(f[0])
+  const segments = (site?.segments ?? []).filter((s) => s.filters.every(flat))
+  const manages =
+    !sharing && !site?.blocked && (account?.super_admin || site?.role === 'admin' || site?.role === 'owner')
+  if (!segments.length && !(manages && state.filters.length)) return null
+  const select = segments.length
+    ? h(
+        'select',
+        {
+          id: 'segment',
+          'aria-label': 'Segment',
+          onchange: (e) => {
+            const chosen = segments.find((s) => s.name === e.target.value)
+            if (chosen)
+              navigate({
+                ...state,
+                filters: chosen.filters.map(([operator, dimension, values]) => ({ dimension, operator, values }))
+              })
+          }
+        },
+        h('option', { value: '' }, 'Segments…'),
+        segments.map((s) => h('option', { value: s.name }, s.name))
+      )
+    : null
+  const save =
+    manages && state.filters.length
+      ? h(
+          'form',
+          {
+            class: 'row-form segment-form',
+            onsubmit: async (e) => {
+              e.preventDefault()
+              const name = String(new FormData(e.target).get('name')).trim()
+              try {
+                const full = (await api.settings()).sites.find((s) => s.domain === state.site)
+                const next = [
+                  ...(full.segments ?? []).filter((s) => s.name !== name),
+                  { name, filters: apiFilters(state) }
+                ]
+                await api.putSite(state.site, { ...full, domain: undefined, segments: next })
+                site.segments = next
+                render()
+              } catch (failure) {
+                e.target.append(h('span', { class: 'error', role: 'alert' }, failure.message))
+              }
+            }
+          },
+          h('input', { name: 'name', 'aria-label': 'Segment name', placeholder: 'Name these filters', required: true }),
+          h('button', { type: 'submit' }, 'Save segment')
+        )
+      : null
+  return h('div', { class: 'segments' }, select, save)
+}
+
 function addFilter(dimension, value) {
   const filters = state.filters.filter((f) => f.dimension !== dimension)
   filters.push({ dimension, operator: 'is', values: [value] })
@@ -689,6 +748,7 @@ async function renderDashboard() {
   app.replaceChildren(
     header(),
     filterBar(),
+    segmentsBar(),
     h('main', {}, top, chartEl, notesEl, h('div', { class: 'grid' }, panels), funnelEl)
   )
   clearInterval(realtimeTimer)

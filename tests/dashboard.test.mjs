@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startClickhouse } from './support/clickhouse.mjs'
-import { startEdge } from './support/edge.mjs'
+import { startEdge, TEST_ADMIN_TOKEN } from './support/edge.mjs'
 import { launch } from './support/browser.mjs'
 import { clickhouseFromEnv, migrate } from '../scripts/lib/clickhouse.mjs'
 import { BACKSTAGE_GOALS, BACKSTAGE_PROPS, hashPassword } from '../scripts/lib/admin.mjs'
@@ -414,6 +414,54 @@ test('an admin notes a day on the chart; readers see the note, through the API t
   await page.click('ul.notes button')
   await loaded(page, again)
   assert.equal(await page.$$eval('ul.notes li', (items) => items.length), 0)
+  await page.context().close()
+})
+
+test('the filters in use saved as a segment, applied again in one choice', async () => {
+  const page = await loggedIn()
+  // a new page load: its first render, whatever the last one's number was
+  await page.goto(`${base}/dashboard/?site=${SITE}&f=visit:source|is|Google&f=visit:device|is|Desktop`)
+  await loaded(page)
+  await page.fill('.segment-form input[name=name]', 'Google on desktops')
+  let before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('.segment-form button[type=submit]')
+  await loaded(page, before)
+  const site = (await edge.admin.settings()).sites.find((s) => s.domain === SITE)
+  assert.deepEqual(site.segments, [
+    {
+      name: 'Google on desktops',
+      filters: [
+        ['is', 'visit:source', ['Google']],
+        ['is', 'visit:device', ['Desktop']]
+      ]
+    }
+  ])
+  // without filters, one choice brings them back, and every panel reads with them
+  before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('#filters button.link')
+  await loaded(page, before)
+  assert.equal(await page.$$eval('#filters .chip', (chips) => chips.length), 0)
+  before = await page.evaluate(() => document.body.dataset.loaded)
+  page.queries.length = 0
+  await page.selectOption('#segment', 'Google on desktops')
+  await loaded(page, before)
+  assert.match(page.url(), /f=visit%3Asource%7Cis%7CGoogle&f=visit%3Adevice%7Cis%7CDesktop/)
+  assert.ok(
+    page.queries.length > 5 &&
+      page.queries.every((q) => JSON.stringify(q.filters).includes('["is","visit:source",["Google"]]')),
+    JSON.stringify(page.queries.map((q) => q.filters))
+  )
+  // a segment whose filters the Stats API refuses is not saved, and says why
+  const refused = await fetch(`${edge.url}/api/admin/sites/${SITE}`, {
+    method: 'PUT',
+    headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({
+      timezone: 'Europe/Berlin',
+      segments: [{ name: 'x', filters: [['is', 'visit:nope', ['a']]] }]
+    })
+  })
+  assert.equal(refused.status, 400)
+  assert.match((await refused.json()).error, /^segments\[0\]\.filters\[0\]\[1\]: "visit:nope" is not a dimension/)
   await page.context().close()
 })
 

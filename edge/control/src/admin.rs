@@ -3,7 +3,7 @@
 //!
 //! | request | change |
 //! |---|---|
-//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props, funnels}` | [`Change::PutSite`] |
+//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props, funnels, segments}` | [`Change::PutSite`] |
 //! | `DELETE /api/admin/sites/<domain>` | [`Change::DeleteSite`] |
 //! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
 //! | `POST /api/admin/visits/rebuild` `{from, to}` | none: the stored visits of those days are recomputed |
@@ -17,7 +17,7 @@ use crate::settings::Change;
 use model::funnel::Funnel;
 use model::row::MAX_PROP_KEY_BYTES;
 use model::settings::{
-    normalize_domain, Annotation, ApiKey, Goal, Retention, SharedLink, Site, Store, User,
+    normalize_domain, Annotation, ApiKey, Goal, Retention, Segment, SharedLink, Site, Store, User,
 };
 use model::sql::Sql;
 use model::time::is_date;
@@ -98,7 +98,7 @@ pub(crate) fn known_fields(
 }
 
 /// A site's fields, as the admin API and an export carry them.
-const SITE_FIELDS: [&str; 8] = [
+const SITE_FIELDS: [&str; 9] = [
     "domain",
     "timezone",
     "retention",
@@ -107,7 +107,12 @@ const SITE_FIELDS: [&str; 8] = [
     "require_second_factor",
     "embed_origins",
     "funnels",
+    "segments",
 ];
+
+/// How many segments a site may keep, and filters one may hold.
+pub const MAX_SEGMENTS: usize = 20;
+pub const MAX_SEGMENT_FILTERS: usize = 20;
 
 /// How many funnels a site may keep.
 pub const MAX_FUNNELS: usize = 20;
@@ -215,6 +220,27 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         }
         Some(_) => return fail(format!("funnels: a list of at most {MAX_FUNNELS} funnels")),
     };
+    let segments = match object.get("segments") {
+        None => defaults.segments,
+        Some(Value::Array(list)) if list.len() <= MAX_SEGMENTS => {
+            let segments = list
+                .iter()
+                .enumerate()
+                .map(|(i, s)| segment(s, i))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+            names.sort();
+            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+                return fail(format!("segments: {:?} is listed twice", pair[0]));
+            }
+            segments
+        }
+        Some(_) => {
+            return fail(format!(
+                "segments: a list of at most {MAX_SEGMENTS} segments"
+            ))
+        }
+    };
     Ok(Site {
         domain: defaults.domain,
         timezone,
@@ -224,7 +250,37 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         require_second_factor,
         embed_origins,
         funnels,
+        segments,
     })
+}
+
+/// `{name, filters}`: a saved segment. Its filters' own shape is the Stats
+/// API's to check (the Worker runs its parser on them).
+fn segment(value: &Value, i: usize) -> Result<Segment, AdminError> {
+    let field = format!("segments[{i}]");
+    let object = match value {
+        Value::Object(object) if object.keys().all(|k| k == "name" || k == "filters") => object,
+        _ => return fail(format!("{field}: {value} is not {{name, filters}}")),
+    };
+    let name = match object.get("name").and_then(Value::as_str).map(str::trim) {
+        Some(name) if !name.is_empty() && name.len() <= MAX_NAME_BYTES => name.to_string(),
+        _ => {
+            return fail(format!(
+                "{field}.name: a name of 1 to {MAX_NAME_BYTES} bytes is required"
+            ))
+        }
+    };
+    let filters = match object.get("filters") {
+        Some(Value::Array(list)) if !list.is_empty() && list.len() <= MAX_SEGMENT_FILTERS => {
+            list.clone()
+        }
+        _ => {
+            return fail(format!(
+                "{field}.filters: a list of 1 to {MAX_SEGMENT_FILTERS} Stats API filters"
+            ))
+        }
+    };
+    Ok(Segment { name, filters })
 }
 
 /// `{name, steps}`: a saved funnel; its steps are checked as a request's are
@@ -733,7 +789,7 @@ mod tests {
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels, segments",
             ),
             (
                 "a.example",

@@ -240,6 +240,17 @@ pub struct Site {
     /// dashboard's funnel panel), as Plausible keeps funnels in site settings.
     #[serde(default)]
     pub funnels: Vec<crate::funnel::Funnel>,
+    /// Saved segments: named filter sets (Stats API filters) the dashboard
+    /// offers, as Plausible's saved segments.
+    #[serde(default)]
+    pub segments: Vec<Segment>,
+}
+
+/// A named set of Stats API filters (`[operator, dimension, values]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub name: String,
+    pub filters: Vec<serde_json::Value>,
 }
 
 impl Site {
@@ -255,6 +266,7 @@ impl Site {
             require_second_factor: false,
             embed_origins: Vec::new(),
             funnels: Vec::new(),
+            segments: Vec::new(),
         }
     }
 }

@@ -116,6 +116,10 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
                     }
                 }
                 known_timezone(&ctx, &site.timezone, "timezone").await?;
+                // a segment's filters are the Stats API's: checked by its parser
+                for (i, segment) in site.segments.iter().enumerate() {
+                    stats::query::filters(&segment.filters, &format!("segments[{i}].filters"))?;
+                }
             }
             make(&ctx, &principal, &change).await
         }
