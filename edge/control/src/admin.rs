@@ -205,41 +205,11 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
     };
     let funnels = match object.get("funnels") {
         None => defaults.funnels,
-        Some(Value::Array(list)) if list.len() <= MAX_FUNNELS => {
-            let funnels = list
-                .iter()
-                .enumerate()
-                .map(|(i, f)| funnel(f, i))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut names: Vec<&str> = funnels.iter().map(|f| f.name.as_str()).collect();
-            names.sort();
-            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-                return fail(format!("funnels: {:?} is listed twice", pair[0]));
-            }
-            funnels
-        }
-        Some(_) => return fail(format!("funnels: a list of at most {MAX_FUNNELS} funnels")),
+        some => named_list(some, "funnels", MAX_FUNNELS, funnel, |f| &f.name)?,
     };
     let segments = match object.get("segments") {
         None => defaults.segments,
-        Some(Value::Array(list)) if list.len() <= MAX_SEGMENTS => {
-            let segments = list
-                .iter()
-                .enumerate()
-                .map(|(i, s)| segment(s, i))
-                .collect::<Result<Vec<_>, _>>()?;
-            let mut names: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
-            names.sort();
-            if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
-                return fail(format!("segments: {:?} is listed twice", pair[0]));
-            }
-            segments
-        }
-        Some(_) => {
-            return fail(format!(
-                "segments: a list of at most {MAX_SEGMENTS} segments"
-            ))
-        }
+        some => named_list(some, "segments", MAX_SEGMENTS, segment, |s| &s.name)?,
     };
     Ok(Site {
         domain: defaults.domain,
@@ -252,6 +222,32 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         funnels,
         segments,
     })
+}
+
+/// A list of at most `max` named things (funnels, segments), each read by
+/// `read`, no name twice.
+fn named_list<T>(
+    value: Option<&Value>,
+    field: &str,
+    max: usize,
+    read: fn(&Value, usize) -> Result<T, AdminError>,
+    name: fn(&T) -> &String,
+) -> Result<Vec<T>, AdminError> {
+    let Some(Value::Array(list)) = value.filter(|v| v.as_array().is_some_and(|l| l.len() <= max))
+    else {
+        return fail(format!("{field}: a list of at most {max}"));
+    };
+    let items = list
+        .iter()
+        .enumerate()
+        .map(|(i, v)| read(v, i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut names: Vec<&String> = items.iter().map(name).collect();
+    names.sort();
+    if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
+        return fail(format!("{field}: {:?} is listed twice", pair[0]));
+    }
+    Ok(items)
 }
 
 /// `{name, filters}`: a saved segment. Its filters' own shape is the Stats
@@ -748,7 +744,22 @@ mod tests {
 
     #[test]
     fn bad_site_requests_name_the_field() {
-        let cases: [(&str, &str, &str); 17] = [
+        let cases: [(&str, &str, &str); 20] = [
+            (
+                "a.example",
+                r#"{"segments":[{"name":"G","filters":[]}]}"#,
+                "segments[0].filters: a list of 1 to 20 Stats API filters",
+            ),
+            (
+                "a.example",
+                r#"{"segments":[{"name":"G","filters":[["is","visit:source",["Google"]]]},{"name":"G","filters":[["is","visit:source",["x"]]]}]}"#,
+                "segments: \"G\" is listed twice",
+            ),
+            (
+                "a.example",
+                r#"{"segments":{}}"#,
+                "segments: a list of at most 20",
+            ),
             (
                 "a.example",
                 r#"{"funnels":[{"name":"A","steps":[{"page_path":"/"}]}]}"#,
