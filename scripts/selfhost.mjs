@@ -226,7 +226,7 @@ await roundRobinProxy({
   tlsProxy: settings.TLS_PROXY || ''
 }).catch((error) => fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`))
 
-// bare workerd has no cron trigger: the retention pass, then the rollup pass, hourly
+// bare workerd has no cron trigger: the retention, rollup and notifications passes, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`
 const pass = (name) =>
   fetch(`${base}/api/admin/${name}/run`, {
@@ -235,7 +235,13 @@ const pass = (name) =>
   })
     .then((r) => r.ok || console.error(`selfhost: ${name} pass: ${r.status}`))
     .catch((error) => console.error(`selfhost: ${name} pass: ${error.message}`))
-setInterval(() => pass('retention').then(() => pass('rollups')), 3_600_000).unref()
+setInterval(
+  () =>
+    pass('retention')
+      .then(() => pass('rollups'))
+      .then(() => pass('notifications')),
+  3_600_000
+).unref()
 
 console.log(`selfhost: ready on ${base} (${replicas === 1 ? 'one process' : `${replicas} replicas and a control instance`}; ClickHouse at ${clickhouse.url.origin})
   dashboard: ${base}/dashboard/   script tag: ${base}/js/script.js   health: ${base}/api/health

@@ -8,8 +8,9 @@
 #          container image, deploy/container/Containerfile)
 #   run:   what `npm start` needs: the build's, and chDB (the local ClickHouse)
 #   test:  the same, plus Debian's chromium + chromedriver (browser tests), a C++
-#          compiler (libFuzzer), kubectl (renders the Kubernetes manifests) and
-#          kubernetes-validate (checks them against Kubernetes' schemas)
+#          compiler (libFuzzer), kubectl (renders the Kubernetes manifests),
+#          kubernetes-validate (checks them against Kubernetes' schemas) and
+#          aiosmtpd (the SMTP server the e-mail tests send to)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profile="${1:-test}"
@@ -19,6 +20,7 @@ WASM_BINDGEN_VERSION=0.2.130   # must equal the wasm-bindgen crate pinned in Car
 WORKER_BUILD_VERSION=0.8.7
 CHDB_VERSION=26.9.0            # as clickhouse/requirements.txt pins it
 KUBERNETES_VALIDATE_VERSION=1.37.0
+AIOSMTPD_VERSION=1.4.6         # as tests/requirements.txt pins it
 
 step() { printf '== setup: %s\n' "$*"; }
 # Debian packages, installed as root or through sudo
@@ -70,6 +72,10 @@ if [ "$profile" = test ]; then
   if ! command -v kubectl >/dev/null; then
     step "kubectl (Debian's kubernetes-client: renders deploy/kubernetes with kustomize)"
     apt_install kubernetes-client
+  fi
+  if ! python3 -c "import sys, importlib.metadata as m; sys.exit(m.version('aiosmtpd') != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    step "aiosmtpd $AIOSMTPD_VERSION (the SMTP server the e-mail tests send to)"
+    python3 -m pip install --quiet --disable-pip-version-check -r tests/requirements.txt
   fi
   if ! python3 -c "import sys, importlib.metadata as m; sys.exit(m.version('kubernetes-validate') != '$KUBERNETES_VALIDATE_VERSION')" 2>/dev/null; then
     step "kubernetes-validate $KUBERNETES_VALIDATE_VERSION (Kubernetes' schemas)"

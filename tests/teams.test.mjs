@@ -174,6 +174,7 @@ const RULES = {
   'POST /api/admin/visits/rebuild': { ok: ['super'], body: {} },
   'POST /api/admin/retention/run': { ok: ['super'] },
   'POST /api/admin/rollups/run': { ok: ['super'] },
+  'POST /api/admin/notifications/run': { ok: ['super'] },
   'GET /api/admin/dead-letters': { ok: ['super'] },
   'POST /api/admin/dead-letters/replay': { ok: ['super'], body: {} },
   'GET /api/admin/people': { ok: MANAGERS },
@@ -397,6 +398,29 @@ test('an admin of one site reaches nothing of another: its people, invitations, 
   const roleless = await join_('roleless@example.com', B, 'viewer')
   await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/people/${roleless.id}/roles/${B}`, { role: null }, 200)
   assert.equal((await call(as, 'DELETE', `/api/admin/people/${roleless.id}`)).status, 403)
+})
+
+test('a site admin sets its alerts and https webhooks; a webhook to this network (plain http) is for super-admins', async () => {
+  const bAdmin = await join_('b-hooks@example.com', B, 'admin')
+  const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
+  const alerts = [{ name: 'Spike', kind: 'spike', threshold: 50, hours: 1 }]
+  await call(
+    { cookie: bAdmin.cookie },
+    'PUT',
+    `/api/admin/sites/${B}`,
+    {
+      alerts,
+      webhooks: [{ url: 'https://hooks.example.com/b', secret }]
+    },
+    200
+  )
+  const internal = { url: 'http://10.0.0.5:8123/', secret }
+  await call({ cookie: bAdmin.cookie }, 'PUT', `/api/admin/sites/${B}`, { alerts, webhooks: [internal] }, 403)
+  await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/sites/${B}`, { alerts, webhooks: [internal] }, 200)
+  // kept as it is, the super-admin's webhook stays the site admin's to keep
+  const kept = await call({ cookie: bAdmin.cookie }, 'PUT', `/api/admin/sites/${B}`, { webhooks: [internal] }, 200)
+  assert.deepEqual(kept.sites.find((s) => s.domain === B).webhooks, [internal])
+  await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/sites/${B}`, {}, 200)
 })
 
 test('removing a person ends their sessions at once; a cookie brought to a login is never adopted', async () => {

@@ -32,7 +32,9 @@ export const WORKER_VARIABLES = [
   'OIDC_CLIENT_SECRET',
   'OIDC_ROLES',
   'OIDC_ROLE_CLAIM',
-  'SSO_ONLY'
+  'SSO_ONLY',
+  'SMTP_URL',
+  'MAIL_FROM'
 ]
 
 export const ROLES = ['single', 'control', 'replica']

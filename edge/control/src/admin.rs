@@ -3,7 +3,7 @@
 //!
 //! | request | change |
 //! |---|---|
-//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props, funnels, segments}` | [`Change::PutSite`] |
+//! | `PUT /api/admin/sites/<domain>` `{timezone, retention, goals, props, funnels, segments, reports, alerts, webhooks}` | [`Change::PutSite`] |
 //! | `DELETE /api/admin/sites/<domain>` | [`Change::DeleteSite`] |
 //! | `POST /api/admin/keys` `{name, sites}` | [`Change::AddKey`] (the secret is answered once) |
 //! | `POST /api/admin/visits/rebuild` `{from, to}` | none: the stored visits of those days are recomputed |
@@ -13,6 +13,7 @@
 
 use crate::keys;
 use crate::login::PasswordHash;
+use crate::notifications;
 use crate::settings::Change;
 use model::funnel::Funnel;
 use model::row::MAX_PROP_KEY_BYTES;
@@ -27,7 +28,7 @@ use serde_json::Value;
 #[error("{0}")]
 pub struct AdminError(pub String);
 
-fn fail<T>(message: impl Into<String>) -> Result<T, AdminError> {
+pub(crate) fn fail<T>(message: impl Into<String>) -> Result<T, AdminError> {
     Err(AdminError(message.into()))
 }
 
@@ -98,7 +99,7 @@ pub(crate) fn known_fields(
 }
 
 /// A site's fields, as the admin API and an export carry them.
-const SITE_FIELDS: [&str; 9] = [
+const SITE_FIELDS: [&str; 12] = [
     "domain",
     "timezone",
     "retention",
@@ -108,6 +109,9 @@ const SITE_FIELDS: [&str; 9] = [
     "embed_origins",
     "funnels",
     "segments",
+    "reports",
+    "alerts",
+    "webhooks",
 ];
 
 /// How many segments a site may keep, and filters one may hold.
@@ -211,6 +215,18 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         None => defaults.segments,
         some => named_list(some, "segments", MAX_SEGMENTS, segment, |s| &s.name)?,
     };
+    let reports = match object.get("reports") {
+        None => defaults.reports,
+        Some(value) => notifications::reports(value)?,
+    };
+    let alerts = match object.get("alerts") {
+        None => defaults.alerts,
+        Some(value) => notifications::alerts(value, &goals)?,
+    };
+    let webhooks = match object.get("webhooks") {
+        None => defaults.webhooks,
+        Some(value) => notifications::webhooks(value)?,
+    };
     Ok(Site {
         domain: defaults.domain,
         timezone,
@@ -221,6 +237,9 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         embed_origins,
         funnels,
         segments,
+        reports,
+        alerts,
+        webhooks,
     })
 }
 
@@ -703,6 +722,37 @@ pub fn view_for(store: &Store, manages: impl Fn(&str) -> bool) -> Value {
     })
 }
 
+/// Whether plain http to `url`'s host stays on this machine or a private
+/// network: loopback, a private or link-local address, or a name that only
+/// resolves inside one (a single label such as `clickhouse`, a Kubernetes
+/// `*.svc` / `*.cluster.local` name, `*.internal`, `*.local`, `localhost`).
+/// Anything else would carry a secret (the ClickHouse password, a signed
+/// webhook) over the internet in clear text.
+pub fn is_private_host(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
+        Some(url::Host::Ipv6(ip)) => {
+            // fc00::/7 (unique local) and fe80::/10 (link-local)
+            let first = ip.segments()[0];
+            ip.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
+        }
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.').to_ascii_lowercase();
+            !name.contains('.')
+                || [
+                    ".svc",
+                    ".cluster.local",
+                    ".internal",
+                    ".local",
+                    ".localhost",
+                ]
+                .iter()
+                .any(|suffix| name.ends_with(suffix))
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -800,7 +850,7 @@ mod tests {
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels, segments",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels, segments, reports, alerts, webhooks",
             ),
             (
                 "a.example",

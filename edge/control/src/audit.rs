@@ -268,7 +268,8 @@ fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
         | Change::EndSession { .. }
         | Change::ClaimLoginAttempt { .. }
         | Change::StartSso { .. }
-        | Change::FinishSso { .. } => return None,
+        | Change::FinishSso { .. }
+        | Change::Notified { .. } => return None,
     };
     Some(AuditEntry {
         at_ms: edit.at_ms,
@@ -337,6 +338,41 @@ fn site_changes(old: &Site, new: &Site) -> String {
     if old.embed_origins != new.embed_origins {
         changes.push(format!("embed origins: {}", new.embed_origins.join(" ")));
     }
+    let alert_names = |site: &Site| {
+        site.alerts
+            .iter()
+            .map(|a| a.name.clone())
+            .collect::<Vec<_>>()
+    };
+    let (old_alerts, new_alerts) = (alert_names(old), alert_names(new));
+    for added in new_alerts.iter().filter(|a| !old_alerts.contains(a)) {
+        changes.push(format!("alert added: {added}"));
+    }
+    for removed in old_alerts.iter().filter(|a| !new_alerts.contains(a)) {
+        changes.push(format!("alert removed: {removed}"));
+    }
+    if old.alerts != new.alerts && old_alerts == new_alerts {
+        changes.push("alerts changed".into());
+    }
+    if old.reports != new.reports {
+        changes.push(format!("reports: {}", new.reports.len()));
+    }
+    // a webhook's path and secret are credentials (a chat's incoming-webhook
+    // URL is): only its host is written down
+    let hook_hosts = |site: &Site| {
+        site.webhooks
+            .iter()
+            .map(|h| {
+                url::Url::parse(&h.url)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_string))
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+    };
+    if old.webhooks != new.webhooks {
+        changes.push(format!("webhooks: {}", hook_hosts(new).join(" ")));
+    }
     if changes.is_empty() {
         "no change".into()
     } else {
@@ -383,6 +419,24 @@ mod tests {
         assert_eq!(
             updated.detail,
             "retention indefinite → 1y; goal added: Deploy Application"
+        );
+        let mut hooked = Site::new("a.example");
+        hooked.webhooks.push(model::settings::Webhook {
+            url: "https://hooks.slack.com/services/T0/B0/secretpath".into(),
+            secret: "whsec_c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2Vj".into(),
+        });
+        hooked.alerts.push(model::settings::Alert {
+            name: "Spike".into(),
+            kind: model::settings::AlertKind::Spike,
+            goal: None,
+            threshold: 5,
+            hours: 1,
+            recipients: vec![],
+        });
+        let hooks = entry_of(&before, Change::PutSite(hooked));
+        assert_eq!(
+            hooks.detail,
+            "alert added: Spike; webhooks: hooks.slack.com"
         );
         let key = ApiKey {
             id: "k1".into(),

@@ -10,6 +10,7 @@
 //! - [`sso`]: single sign-on (OpenID Connect): the login's start, the ID token's checks, roles from groups
 //! - [`audit`]: the audit log's entries, from each change
 //! - [`annotations`]: dated notes on a site's chart, by its admins
+//! - [`notifications`]: a site's reports, alerts and webhooks, as the admin API sends them
 
 pub mod access;
 pub mod admin;
@@ -17,6 +18,7 @@ pub mod annotations;
 pub mod audit;
 pub mod keys;
 pub mod login;
+pub mod notifications;
 pub mod people;
 pub mod settings;
 pub mod sso;

@@ -119,6 +119,16 @@ pub enum Change {
     RemoveAnnotation {
         id: String,
     },
+    /// What a notifications pass did: reports and alerts sent (kept so
+    /// nothing is sent twice), webhook deliveries done or given up
+    /// (`finished`, by id) and failed ones to try again (`pending`).
+    Notified {
+        sent: Vec<model::settings::Sent>,
+        finished: Vec<String>,
+        pending: Vec<model::settings::Delivery>,
+        /// Entries older than this (Unix ms) are dropped.
+        forget_before_ms: u64,
+    },
 }
 
 /// The second factor a login used.
@@ -176,6 +186,9 @@ pub enum SettingsError {
 }
 
 /// The settings after `change`, or why it cannot be made (the store unchanged).
+/// Failed webhook deliveries kept at most, the oldest dropped first.
+pub const MAX_OUTBOX: usize = 200;
+
 pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
     let mut next = store.clone();
     match change {
@@ -202,6 +215,8 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
             next.sessions.retain(|s| !links.contains(&s.user));
             next.shared_links.retain(|l| l.site != domain);
             next.annotations.retain(|a| a.site != domain);
+            next.sent.retain(|s| s.site != domain);
+            next.outbox.retain(|d| d.site != domain);
             // a key's scope shrinks with its sites; a key left with none goes
             for key in &mut next.keys {
                 key.sites.retain(|s| *s != domain);
@@ -432,6 +447,27 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
         }
         Change::RemoveAnnotation { id } => {
             next.annotations.retain(|a| a.id != id);
+        }
+        Change::Notified {
+            sent,
+            finished,
+            pending,
+            forget_before_ms,
+        } => {
+            // a site deleted during the pass keeps nothing
+            let known = |site: &str| store.is_site(site);
+            for entry in sent.into_iter().filter(|s| known(&s.site)) {
+                next.sent
+                    .retain(|s| !(s.site == entry.site && s.key == entry.key));
+                next.sent.push(entry);
+            }
+            next.sent.retain(|s| s.at_ms >= forget_before_ms);
+            next.outbox
+                .retain(|d| !finished.contains(&d.id) && !pending.iter().any(|p| p.id == d.id));
+            next.outbox
+                .extend(pending.into_iter().filter(|d| known(&d.site)));
+            let excess = next.outbox.len().saturating_sub(MAX_OUTBOX);
+            next.outbox.drain(..excess);
         }
     }
     Ok(next)
@@ -668,5 +704,61 @@ mod tests {
         )
         .unwrap();
         assert!(!live(&ended, &session.hash, 50, "fp1"));
+    }
+
+    #[test]
+    fn notifications_keep_what_was_sent_and_what_to_retry() {
+        use model::settings::{Delivery, Sent};
+        let store = apply(&Store::default(), Change::PutSite(Site::new("a.example"))).unwrap();
+        let sent = |site: &str, key: &str, at_ms| Sent {
+            site: site.into(),
+            key: key.into(),
+            at_ms,
+        };
+        let delivery = |id: &str, site: &str| Delivery {
+            id: id.into(),
+            site: site.into(),
+            url: "https://h.example/".into(),
+            body: "{}".into(),
+            attempts: 1,
+            next_ms: 0,
+            error: String::new(),
+        };
+        let store = apply(
+            &store,
+            Change::Notified {
+                sent: vec![
+                    sent("a.example", "alert:x", 10),
+                    sent("gone.example", "alert:x", 10),
+                ],
+                finished: vec![],
+                pending: vec![delivery("d1", "a.example"), delivery("d2", "gone.example")],
+                forget_before_ms: 0,
+            },
+        )
+        .unwrap();
+        assert_eq!(store.sent, vec![sent("a.example", "alert:x", 10)]);
+        assert_eq!(store.outbox.len(), 1);
+        // a second firing replaces the first; a finished delivery leaves
+        let store = apply(
+            &store,
+            Change::Notified {
+                sent: vec![sent("a.example", "alert:x", 20)],
+                finished: vec!["d1".into()],
+                pending: vec![],
+                forget_before_ms: 15,
+            },
+        )
+        .unwrap();
+        assert_eq!(store.sent, vec![sent("a.example", "alert:x", 20)]);
+        assert!(store.outbox.is_empty());
+        let store = apply(
+            &store,
+            Change::DeleteSite {
+                domain: "a.example".into(),
+            },
+        )
+        .unwrap();
+        assert!(store.sent.is_empty());
     }
 }

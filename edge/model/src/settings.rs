@@ -37,6 +37,39 @@ pub struct Store {
     /// Dated notes on a site's chart (a portal upgrade, a plugin rollout).
     #[serde(default)]
     pub annotations: Vec<Annotation>,
+    /// What the notifications' cron has sent (`notify`): an alert's last
+    /// firing, a report's period; so nothing is sent twice.
+    #[serde(default)]
+    pub sent: Vec<Sent>,
+    /// Webhook deliveries that failed, to be tried again with backoff.
+    #[serde(default)]
+    pub outbox: Vec<Delivery>,
+}
+
+/// One thing the notifications' cron sent: `key` is `alert:<name>` or
+/// `report:<frequency>:<first day>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sent {
+    pub site: String,
+    pub key: String,
+    pub at_ms: u64,
+}
+
+/// A webhook delivery not yet accepted by its endpoint. Its id and body stay
+/// the same across attempts, so the receiver can drop a repeat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub id: String,
+    pub site: String,
+    pub url: String,
+    pub body: String,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// Not before this time (Unix ms).
+    pub next_ms: u64,
+    /// The last failure, for the admin API and logs.
+    #[serde(default)]
+    pub error: String,
 }
 
 /// A dated note on a site's chart, by one of its admins.
@@ -244,6 +277,104 @@ pub struct Site {
     /// offers, as Plausible's saved segments.
     #[serde(default)]
     pub segments: Vec<Segment>,
+    /// Scheduled e-mail reports (weekly, monthly), as Plausible sends them.
+    #[serde(default)]
+    pub reports: Vec<Report>,
+    /// Traffic spike and drop alerts, and goal thresholds (the cron checks
+    /// them hourly; `notify`).
+    #[serde(default)]
+    pub alerts: Vec<Alert>,
+    /// Where every alert of the site is also posted (JSON, signed).
+    #[serde(default)]
+    pub webhooks: Vec<Webhook>,
+}
+
+/// How often a report is sent, and the period it covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Frequency {
+    /// Monday to Sunday, the week before.
+    Weekly,
+    /// The calendar month before.
+    Monthly,
+}
+
+impl Frequency {
+    pub const NAMES: [&'static str; 2] = ["weekly", "monthly"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Frequency::Weekly => "weekly",
+            Frequency::Monthly => "monthly",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Frequency> {
+        [Frequency::Weekly, Frequency::Monthly]
+            .into_iter()
+            .find(|f| f.name() == name)
+    }
+}
+
+/// A scheduled e-mail report of a site's traffic.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    pub frequency: Frequency,
+    pub recipients: Vec<String>,
+}
+
+/// What an alert watches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// Visitors in the window reach the threshold.
+    Spike,
+    /// Visitors in the window fall below the threshold.
+    Drop,
+    /// Visitors who completed `goal` in the window reach the threshold.
+    Goal,
+}
+
+impl AlertKind {
+    pub const NAMES: [&'static str; 3] = ["spike", "drop", "goal"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AlertKind::Spike => "spike",
+            AlertKind::Drop => "drop",
+            AlertKind::Goal => "goal",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AlertKind> {
+        [AlertKind::Spike, AlertKind::Drop, AlertKind::Goal]
+            .into_iter()
+            .find(|k| k.name() == name)
+    }
+}
+
+/// A threshold on a site's visitors over the last `hours`, checked hourly;
+/// once it fires it is quiet for `hours`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    pub name: String,
+    pub kind: AlertKind,
+    /// The goal's display name (`Goal::display_name`), for a goal alert.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goal: Option<String>,
+    pub threshold: u64,
+    pub hours: u32,
+    /// Who is e-mailed when it fires (may be empty: webhooks only).
+    #[serde(default)]
+    pub recipients: Vec<String>,
+}
+
+/// An HTTPS endpoint every alert of a site is posted to, signed as the
+/// Standard Webhooks specification says with `secret` (`whsec_` + base64).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    pub url: String,
+    pub secret: String,
 }
 
 /// A named set of Stats API filters (`[operator, dimension, values]`).
@@ -267,6 +398,9 @@ impl Site {
             embed_origins: Vec::new(),
             funnels: Vec::new(),
             segments: Vec::new(),
+            reports: Vec::new(),
+            alerts: Vec::new(),
+            webhooks: Vec::new(),
         }
     }
 }

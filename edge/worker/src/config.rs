@@ -3,6 +3,7 @@
 //! retention are not configuration but site settings (`model::settings`),
 //! changed at run time through the admin API.
 
+use control::admin::is_private_host;
 use control::login::PasswordHash;
 use ingest::privacy::client::ProxyTrust;
 use ingest::store::delivery::RetryBudget;
@@ -61,6 +62,13 @@ pub struct RawConfig {
     pub oidc_roles: Option<String>,
     pub oidc_role_claim: Option<String>,
     pub sso_only: Option<String>,
+    /// E-mail for reports and alerts (docs/notifications.md): `SMTP_URL`
+    /// (a secret: `smtp://` to a relay on a private network, `smtp+starttls://`
+    /// (587) or `smtps://` (465), with `user:password@` when the server wants
+    /// them) and `MAIL_FROM` (the sender's address). Unset: no e-mail; alerts
+    /// still reach webhooks.
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
     /// Whether the `CONTROL` service binding exists: this is a replica, and
     /// its salts and settings live in the control instance.
     pub control_bound: bool,
@@ -88,6 +96,23 @@ pub struct Config {
     pub metrics_token: Option<AdminToken>,
     /// Single sign-on, when an issuer is configured.
     pub sso: Option<Sso>,
+    /// Where e-mail goes out, when configured.
+    pub smtp: Option<Smtp>,
+}
+
+/// The SMTP server; the password is never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Smtp(pub notify::smtp::Server);
+
+impl std::fmt::Debug for Smtp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Smtp")
+            .field("host", &self.0.host)
+            .field("port", &self.0.port)
+            .field("security", &self.0.security)
+            .field("from", &self.0.from)
+            .finish()
+    }
 }
 
 impl Config {
@@ -197,6 +222,9 @@ pub enum ConfigError {
     ShortMetricsToken,
     #[error("{0}")]
     BadSso(&'static str, String),
+    /// (The value is not repeated: the URL may carry a password.)
+    #[error("{0}")]
+    BadSmtp(&'static str, String),
     #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
     BadRetryBudget(String),
 }
@@ -219,7 +247,7 @@ impl ConfigError {
             ConfigError::BadCluster(_) => "CLICKHOUSE_CLUSTER",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
-            ConfigError::BadSso(variable, _) => variable,
+            ConfigError::BadSso(variable, _) | ConfigError::BadSmtp(variable, _) => variable,
         }
     }
 }
@@ -317,8 +345,10 @@ impl RawConfig {
             self.oidc_role_claim,
             self.sso_only,
         )?;
+        let smtp = smtp(self.smtp_url, self.mail_from)?;
         Ok(Config {
             sso,
+            smtp,
             clickhouse,
             clickhouse_read,
             proxy,
@@ -395,43 +425,78 @@ fn sso(
     }))
 }
 
+/// The SMTP server from `SMTP_URL` and `MAIL_FROM`: both or neither.
+fn smtp(url: Option<String>, from: Option<String>) -> Result<Option<Smtp>, ConfigError> {
+    use notify::smtp::{Security, Server};
+    let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let bad_url = |why: &str| ConfigError::BadSmtp("SMTP_URL", format!("SMTP_URL {why}"));
+    let (url, from) = match (set(url), set(from)) {
+        (None, None) => return Ok(None),
+        (Some(url), Some(from)) => (url, from),
+        (None, Some(_)) => return Err(bad_url("is required with MAIL_FROM")),
+        (Some(_), None) => {
+            return Err(ConfigError::BadSmtp(
+                "MAIL_FROM",
+                "MAIL_FROM (the sender's address) is required with SMTP_URL".into(),
+            ))
+        }
+    };
+    let from = control::admin::email(&from).map_err(|_| {
+        ConfigError::BadSmtp("MAIL_FROM", "MAIL_FROM is not an e-mail address".into())
+    })?;
+    let url = Url::parse(&url).map_err(|_| bad_url("is not a URL"))?;
+    let (security, default_port) = match url.scheme() {
+        "smtp" => (Security::Plain, 25),
+        "smtp+starttls" => (Security::StartTls, 587),
+        "smtps" => (Security::Tls, 465),
+        _ => {
+            return Err(bad_url(
+                "must start with smtp://, smtp+starttls:// or smtps://",
+            ))
+        }
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad_url("has no host"))?
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    // a plain connection only where nothing crosses the internet in clear text
+    // smtp: is not a special scheme to the URL parser: its host is read as text
+    let as_http = Url::parse(&format!("http://{}/", url.host_str().unwrap_or_default()));
+    if security == Security::Plain && !as_http.is_ok_and(|u| is_private_host(&u)) {
+        return Err(bad_url(
+            "uses smtp:// to a host outside this machine or private network: use smtp+starttls:// or smtps://",
+        ));
+    }
+    let decode = |text: &str| {
+        url::form_urlencoded::parse(format!("x={text}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let login = (!url.username().is_empty()).then(|| {
+        (
+            decode(url.username()),
+            decode(url.password().unwrap_or_default()),
+        )
+    });
+    Ok(Some(Smtp(Server {
+        host,
+        port: url.port().unwrap_or(default_port),
+        security,
+        login,
+        from,
+    })))
+}
+
 /// A ClickHouse identifier as SQL text may hold it unquoted.
 fn is_identifier(name: &str) -> bool {
     name.chars()
         .next()
         .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// Whether plain http to `url`'s host stays on this machine or a private
-/// network: loopback, a private or link-local address, or a name that only
-/// resolves inside one (a single label such as `clickhouse`, a Kubernetes
-/// `*.svc` / `*.cluster.local` name, `*.internal`, `*.local`, `localhost`).
-/// Anything else would carry the ClickHouse password and every event over
-/// the internet in clear text.
-fn is_private_host(url: &Url) -> bool {
-    match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || ip.is_private() || ip.is_link_local(),
-        Some(url::Host::Ipv6(ip)) => {
-            // fc00::/7 (unique local) and fe80::/10 (link-local)
-            let first = ip.segments()[0];
-            ip.is_loopback() || (first & 0xfe00) == 0xfc00 || (first & 0xffc0) == 0xfe80
-        }
-        Some(url::Host::Domain(name)) => {
-            let name = name.trim_end_matches('.').to_ascii_lowercase();
-            !name.contains('.')
-                || [
-                    ".svc",
-                    ".cluster.local",
-                    ".internal",
-                    ".local",
-                    ".localhost",
-                ]
-                .iter()
-                .any(|suffix| name.ends_with(suffix))
-        }
-        None => false,
-    }
 }
 
 #[cfg(test)]
@@ -655,5 +720,56 @@ mod tests {
             no_client.validate().unwrap_err().variable(),
             "OIDC_CLIENT_ID"
         );
+    }
+
+    #[test]
+    fn smtp_is_both_variables_and_secure_off_this_network() {
+        let with = |url: &str, from: &str| {
+            RawConfig {
+                clickhouse_url: Some("http://127.0.0.1:8123".into()),
+                smtp_url: Some(url.into()),
+                mail_from: Some(from.into()),
+                ..RawConfig::default()
+            }
+            .validate()
+        };
+        let config = with(
+            "smtp+starttls://me%40corp:p%3Ass@mail.corp.example",
+            "analytics@corp.example",
+        )
+        .unwrap();
+        let server = config.smtp.unwrap().0;
+        assert_eq!(
+            (server.host.as_str(), server.port),
+            ("mail.corp.example", 587)
+        );
+        assert_eq!(server.login, Some(("me@corp".into(), "p:ss".into())));
+        assert_eq!(
+            with("smtp://127.0.0.1:2525", "a@b.io")
+                .unwrap()
+                .smtp
+                .unwrap()
+                .0
+                .port,
+            2525
+        );
+        let error = with("smtp://mail.example.com", "a@b.io").unwrap_err();
+        assert_eq!(error.variable(), "SMTP_URL");
+        assert!(!format!(
+            "{error} {:?}",
+            with("smtps://u:secret@x.example", "nope").unwrap_err()
+        )
+        .contains("secret"));
+        assert_eq!(with("", "a@b.io").unwrap_err().variable(), "SMTP_URL");
+        assert_eq!(
+            with("smtps://x.example", "").unwrap_err().variable(),
+            "MAIL_FROM"
+        );
+        assert!(format!(
+            "{:?}",
+            with("smtps://u:secret@x.example", "a@b.io").unwrap()
+        )
+        .find("secret")
+        .is_none());
     }
 }

@@ -109,6 +109,15 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
                     None => access::super_admin(&principal)?,
                     Some(old) => {
                         access::allowed(&store, &principal, &site.domain, Need::Manage)?;
+                        // plain http reaches only this machine's network: a
+                        // new such webhook is the installation's own admins' call
+                        let new_http_hook = site.webhooks.iter().any(|hook| {
+                            hook.url.starts_with("http:")
+                                && !old.webhooks.iter().any(|o| o.url == hook.url)
+                        });
+                        if new_http_hook {
+                            access::super_admin(&principal)?;
+                        }
                         if old.require_second_factor != site.require_second_factor {
                             access::allowed(&store, &principal, &site.domain, Need::Own)?;
                             access::may_require_second_factor(&principal, site)?;
@@ -286,6 +295,25 @@ pub async fn run_rollups(request: Request, ctx: RouteContext<()>) -> Result<Resp
                 "rolled": rolled,
                 "failed": pass.failed,
                 "more": pass.more
+            }))
+        }
+        .await,
+    )
+}
+
+/// `POST /api/admin/notifications/run`: the cron's notifications pass, now
+/// (bare workerd has no cron trigger). 200 with what it sent and what failed.
+pub async fn run_notifications(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            super_admin(&request, &ctx).await?;
+            let pass = super::notify::run(&ctx.env).await;
+            respond::ok(&serde_json::json!({
+                "sent": pass.sent,
+                "delivered": pass.delivered,
+                "pending": pass.pending,
+                "failed": pass.failed,
             }))
         }
         .await,

@@ -70,6 +70,8 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         oidc_roles: var("OIDC_ROLES"),
         oidc_role_claim: var("OIDC_ROLE_CLAIM"),
         sso_only: var("SSO_ONLY"),
+        smtp_url: var("SMTP_URL"),
+        mail_from: var("MAIL_FROM"),
         control_bound: env.service(CONTROL).is_ok(),
     }
     .validate()?;

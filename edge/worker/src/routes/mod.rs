@@ -19,6 +19,7 @@
 //! | `/api/admin/dead-letters` (list, replay) | [`dead_letters`] | `ingest::store::dead_letter` |
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
 //! | cron, after retention; `POST /api/admin/rollups/run` | [`rollups`] | `stats::sql::{due_sql, roll_sql}` |
+//! | cron, after rollups; `POST /api/admin/notifications/run` | [`notify`] | `notify` (schedule → measure → alert → message → smtp, webhook) |
 //! | Durable Object `DailySalts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
 //! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::shared_secret` |
@@ -44,6 +45,7 @@ mod event;
 mod health;
 mod log;
 mod metrics;
+mod notify;
 mod people;
 mod respond;
 mod retention;
@@ -82,6 +84,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/visits/rebuild", admin::rebuild_visits)
         .post_async("/api/admin/retention/run", admin::run_retention)
         .post_async("/api/admin/rollups/run", admin::run_rollups)
+        .post_async("/api/admin/notifications/run", admin::run_notifications)
         .get_async("/api/admin/dead-letters", dead_letters::list)
         .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
         .get_async("/api/admin/people", people::list)
@@ -140,4 +143,5 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     // failures are logged; the next hour tries again
     retention::enforce(&env).await;
     rollups::roll(&env).await;
+    notify::run(&env).await;
 }

@@ -139,6 +139,16 @@ async fn answer_query(
             query::filters(&link.filters, "shared link filters")?,
         )?;
     }
+    answer_of(ch, site, query).await
+}
+
+/// The answer to a query already limited to what its reader may see (the
+/// cron's reports and alerts read as the installation).
+pub(super) async fn answer_of(
+    ch: &Clickhouse,
+    site: &Site,
+    query: query::Query,
+) -> std::result::Result<Value, Failure> {
     let range_sql = resolve_sql(&query.date_range, site);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
     stats::limits::check(&query, &range)?;

@@ -1,0 +1,357 @@
+//! The cron's third pass, after retention and rollups: each site's alerts
+//! checked, its due reports e-mailed, alerts posted to its webhooks, and
+//! failed deliveries tried again (the `notify` crate decides all of it;
+//! here are the Stats API reads, the SMTP socket and the `fetch`).
+//! Self-hosted workerd has no cron: `POST /api/admin/notifications/run`
+//! runs the same pass.
+
+use super::bindings::{config, random_bytes};
+use super::stats::answer_of;
+use super::{log, settings};
+use crate::config::{Clickhouse, Config};
+use control::notifications::secret_key;
+use control::settings::Change;
+use futures_util::future::{select, Either};
+use model::settings::{Delivery, Sent, Site, Store};
+use notify::message::{alert_body, alert_email, report_email, Email};
+use notify::smtp::{self, Action, Security, Server};
+use notify::{alert, measure, schedule, webhook};
+use serde_json::Value;
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use worker::{
+    AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
+    SecureTransport, Socket,
+};
+
+/// One e-mail's whole SMTP exchange, and one webhook attempt, give up after these.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
+const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most a server's replies may buffer before one is whole.
+const MAX_REPLY_BYTES: usize = 64 * 1024;
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct Pass {
+    /// `<site> <key>` of each alert fired and report sent.
+    pub sent: Vec<String>,
+    /// Webhook deliveries accepted by their endpoints.
+    pub delivered: u32,
+    /// Deliveries kept to try again.
+    pub pending: u32,
+    pub failed: Vec<String>,
+    change: Notified,
+}
+
+#[derive(Debug, Default)]
+struct Notified {
+    sent: Vec<Sent>,
+    finished: Vec<String>,
+    pending: Vec<Delivery>,
+}
+
+impl Pass {
+    fn fail(&mut self, message: String) {
+        log::error("notify", &message);
+        self.failed.push(message);
+    }
+}
+
+/// One pass over every site, then the outbox.
+pub async fn run(env: &Env) -> Pass {
+    let mut pass = Pass::default();
+    let config = match config(env) {
+        Ok(config) => config,
+        Err(e) => {
+            pass.fail(format!("notifications: {e}"));
+            return pass;
+        }
+    };
+    let store = match settings::load(env).await {
+        Ok(store) => store,
+        Err(e) => {
+            pass.fail(format!("notifications: {e}"));
+            return pass;
+        }
+    };
+    let now = Date::now().as_millis();
+    for site in &store.sites {
+        alerts(&config, &store, site, now, &mut pass).await;
+        reports(&config, &store, site, now, &mut pass).await;
+    }
+    for delivery in store.outbox.iter().filter(|d| webhook::due(d, now)) {
+        let site = store.sites.iter().find(|s| s.domain == delivery.site);
+        deliver(site, delivery.clone(), &mut pass).await;
+    }
+    let Notified {
+        sent,
+        finished,
+        pending,
+    } = std::mem::take(&mut pass.change);
+    if sent.is_empty() && finished.is_empty() && pending.is_empty() {
+        return pass;
+    }
+    let change = Change::Notified {
+        sent,
+        finished,
+        pending,
+        forget_before_ms: schedule::forget_before(now),
+    };
+    match settings::change(env, "notifications", &change).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => pass.fail(format!("notifications: keeping what was sent: {e}")),
+        Err(e) => pass.fail(format!("notifications: keeping what was sent: {e}")),
+    }
+    if !pass.sent.is_empty() || pass.delivered > 0 {
+        log::info(
+            "notify",
+            format!(
+                "sent {}, webhooks delivered {}, pending {}",
+                pass.sent.len(),
+                pass.delivered,
+                pass.pending
+            ),
+        );
+    }
+    pass
+}
+
+/// A Stats API v2 query's answer, as `POST /api/v2/query` gives it.
+async fn measure(clickhouse: &Clickhouse, site: &Site, body: &Value) -> Result<Value, String> {
+    let query = stats::query::parse(body.to_string().as_bytes()).map_err(|e| e.to_string())?;
+    answer_of(clickhouse, site, query)
+        .await
+        .map_err(|e| e.public().1)
+}
+
+async fn alerts(config: &Config, store: &Store, site: &Site, now: u64, pass: &mut Pass) {
+    for rule in &site.alerts {
+        if !schedule::alert_may_fire(&site.domain, rule, now, &store.sent) {
+            continue;
+        }
+        let window = schedule::alert_window(rule, now);
+        let body = measure::alert_query(site, rule, &window);
+        let visitors = match measure(&config.clickhouse_read, site, &body).await {
+            Ok(answer) => measure::first_number(&answer).unwrap_or(0),
+            Err(e) => {
+                pass.fail(format!("alert {:?} of {}: {e}", rule.name, site.domain));
+                continue;
+            }
+        };
+        let Some(firing) = alert::decide(rule, visitors, &window) else {
+            continue;
+        };
+        // fired once, whatever its deliveries do: it is quiet for its window
+        let key = schedule::alert_key(rule);
+        pass.sent.push(format!("{} {key}", site.domain));
+        pass.change.sent.push(Sent {
+            site: site.domain.clone(),
+            key,
+            at_ms: now,
+        });
+        if !rule.recipients.is_empty() {
+            let email = alert_email(&site.domain, &firing, &rule.recipients);
+            if let Err(e) = send_email(config, &email, now).await {
+                pass.fail(format!("alert {:?} of {}: {e}", rule.name, site.domain));
+            }
+        }
+        let timestamp = model::time::utc_timestamp(now).replace(' ', "T") + "Z";
+        let body = alert_body(&site.domain, &firing, &timestamp);
+        for hook in &site.webhooks {
+            let delivery = Delivery {
+                id: format!("msg_{}", model::hex::encode(&random_bytes::<16>())),
+                site: site.domain.clone(),
+                url: hook.url.clone(),
+                body: body.clone(),
+                attempts: 0,
+                next_ms: now,
+                error: String::new(),
+            };
+            deliver(Some(site), delivery, pass).await;
+        }
+    }
+}
+
+async fn reports(config: &Config, store: &Store, site: &Site, now: u64, pass: &mut Pass) {
+    for due in schedule::due_reports(site, now, &store.sent) {
+        let mut answers = Vec::new();
+        for body in measure::report_queries(site, &due) {
+            match measure(&config.clickhouse_read, site, &body).await {
+                Ok(answer) => answers.push(answer),
+                Err(e) => {
+                    pass.fail(format!("report {} of {}: {e}", due.key, site.domain));
+                    break;
+                }
+            }
+        }
+        let Some(report) = measure::Report::read(&answers) else {
+            continue;
+        };
+        let email = report_email(&site.domain, &due, &report);
+        // not kept as sent when it failed: the next run (an hour later) tries again
+        match send_email(config, &email, now).await {
+            Ok(()) => {
+                pass.sent.push(format!("{} {}", site.domain, due.key));
+                pass.change.sent.push(Sent {
+                    site: site.domain.clone(),
+                    key: due.key,
+                    at_ms: now,
+                });
+            }
+            Err(e) => pass.fail(format!("report {} of {}: {e}", due.key, site.domain)),
+        }
+    }
+}
+
+/// Attempts `delivery` (waiting out a short backoff within the run); what
+/// is left to do goes into the pass's change.
+async fn deliver(site: Option<&Site>, mut delivery: Delivery, pass: &mut Pass) {
+    // the secret of now (it may have been rotated); a removed webhook is done
+    let key = site
+        .and_then(|s| s.webhooks.iter().find(|h| h.url == delivery.url))
+        .and_then(|h| secret_key(&h.secret));
+    let Some(key) = key else {
+        pass.change.finished.push(delivery.id);
+        return;
+    };
+    loop {
+        let now = Date::now().as_millis();
+        let error = match post(&delivery, &key, now / 1000).await {
+            Ok(status) if webhook::accepted(status) => {
+                pass.delivered += 1;
+                pass.change.finished.push(delivery.id);
+                return;
+            }
+            Ok(status) => format!("HTTP {status}"),
+            Err(e) => e,
+        };
+        match webhook::after_failure(&delivery, now, &error) {
+            None => {
+                pass.fail(format!(
+                    "webhook {} to {}: given up after {} attempts: {error}",
+                    delivery.id,
+                    delivery.url,
+                    delivery.attempts + 1
+                ));
+                pass.change.finished.push(delivery.id);
+                return;
+            }
+            Some(next) if next.next_ms.saturating_sub(now) <= webhook::IN_RUN_WAIT_MS => {
+                Delay::from(Duration::from_millis(next.next_ms.saturating_sub(now))).await;
+                delivery = next;
+            }
+            Some(next) => {
+                log::error(
+                    "notify",
+                    format!(
+                        "webhook {} to {}: {error}; tried again later",
+                        next.id, next.url
+                    ),
+                );
+                pass.pending += 1;
+                pass.change.pending.push(next);
+                return;
+            }
+        }
+    }
+}
+
+/// One attempt: the endpoint's status, or why there is none.
+async fn post(delivery: &Delivery, key: &[u8], timestamp_s: u64) -> Result<u16, String> {
+    let headers = Headers::new();
+    for (name, value) in webhook::headers(key, &delivery.id, timestamp_s, &delivery.body) {
+        headers.set(name, &value).map_err(|e| e.to_string())?;
+    }
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(delivery.body.clone().into()));
+    let request = Request::new_with_init(&delivery.url, &init).map_err(|e| e.to_string())?;
+    let controller = AbortController::default();
+    let signal = controller.signal();
+    let fetch = Fetch::Request(request);
+    let sending = fetch.send_with_signal(&signal);
+    let status = match select(Box::pin(sending), Box::pin(Delay::from(WEBHOOK_TIMEOUT))).await {
+        Either::Left((response, _)) => response.map(|r| r.status_code()).map_err(|e| e.to_string()),
+        Either::Right(_) => {
+            controller.abort();
+            Err(format!("no answer within {} s", WEBHOOK_TIMEOUT.as_secs()))
+        }
+    };
+    status
+}
+
+/// `email` through the configured SMTP server, within [`SMTP_TIMEOUT`].
+async fn send_email(config: &Config, email: &Email, now: u64) -> Result<(), String> {
+    let Some(smtp) = &config.smtp else {
+        return Err("no e-mail: SMTP_URL and MAIL_FROM are not set".into());
+    };
+    let id = model::hex::encode(&random_bytes::<16>());
+    let message = smtp::encode(email, &smtp.0.from, now, &id);
+    let exchange = Box::pin(exchange(&smtp.0, &email.to, message));
+    match select(exchange, Box::pin(Delay::from(SMTP_TIMEOUT))).await {
+        Either::Left((result, _)) => result,
+        Either::Right(_) => Err(format!(
+            "the SMTP server did not finish within {} s",
+            SMTP_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// The SMTP dialogue over a Workers TCP socket; the session says each step.
+async fn exchange(server: &Server, to: &[String], message: String) -> Result<(), String> {
+    let transport = match server.security {
+        Security::Plain => SecureTransport::Off,
+        Security::StartTls => SecureTransport::StartTls,
+        Security::Tls => SecureTransport::On,
+    };
+    let io = |e: std::io::Error| format!("SMTP connection to {}: {e}", server.host);
+    let mut socket = Socket::builder()
+        .secure_transport(transport)
+        .connect(server.host.clone(), server.port)
+        .map_err(|e| format!("SMTP connection to {}: {e}", server.host))?;
+    let mut session = smtp::Session::new(server, to, message);
+    let mut buffer = Vec::new();
+    loop {
+        let reply = read_reply(&mut socket, &mut buffer).await.map_err(io)??;
+        let bytes = match session.next(&reply).map_err(|e| e.to_string())? {
+            Action::Send(bytes) => bytes,
+            Action::UpgradeThenSend(bytes) => {
+                socket = socket.start_tls();
+                buffer.clear();
+                bytes
+            }
+            Action::Done => break,
+        };
+        socket.write_all(&bytes).await.map_err(io)?;
+        socket.flush().await.map_err(io)?;
+    }
+    // the message is accepted; a close that fails changes nothing
+    let _ = socket.close().await;
+    Ok(())
+}
+
+async fn read_reply(
+    socket: &mut Socket,
+    buffer: &mut Vec<u8>,
+) -> std::io::Result<Result<smtp::Reply, String>> {
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(read) = smtp::read_reply(buffer) {
+            return Ok(read
+                .map(|(reply, used)| {
+                    buffer.drain(..used);
+                    reply
+                })
+                .map_err(|e| e.to_string()));
+        }
+        if buffer.len() > MAX_REPLY_BYTES {
+            return Ok(Err("the SMTP server's reply is too long".into()));
+        }
+        let n = socket.read(&mut chunk).await?;
+        if n == 0 {
+            return Ok(Err("the SMTP server closed the connection".into()));
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
