@@ -10,6 +10,23 @@ export function setSharedLink(value) {
   sharedLink = value
 }
 
+/** `POST /api/v2/export`: the view as Plausible's zip of CSV files, a Blob. */
+async function download(path, body) {
+  const headers = { 'Content-Type': 'application/json' }
+  if (sharedLink) headers['X-Shared-Link'] = sharedLink
+  const response = await fetch(path, {
+    method: 'POST',
+    credentials: 'same-origin',
+    headers,
+    body: JSON.stringify(body)
+  })
+  if (!response.ok) {
+    const json = await response.json().catch(() => null)
+    throw Object.assign(new Error(json?.error || `${response.status}`), { status: response.status })
+  }
+  return response.blob()
+}
+
 async function call(method, path, body) {
   const headers = body === undefined ? {} : { 'Content-Type': 'application/json' }
   if (sharedLink) headers['X-Shared-Link'] = sharedLink
@@ -41,6 +58,7 @@ export const api = {
   logout: () => call('POST', '/api/auth/logout'),
   query: (body) => call('POST', '/api/v2/query', body),
   funnel: (body) => call('POST', '/api/v2/funnel', body),
+  exportView: (body) => download('/api/v2/export', body),
   annotations: (site) => call('GET', `/api/v2/annotations?site_id=${encodeURIComponent(site)}`),
   annotate: (site, note) => call('POST', `/api/admin/sites/${encodeURIComponent(site)}/annotations`, note),
   removeAnnotation: (site, id) =>

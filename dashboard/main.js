@@ -201,10 +201,44 @@ function header() {
       ['year', 'Compare with the year before']
     ].map(([value, text]) => h('option', { value, selected: value === state.compare }, text))
   )
+  // the view as Plausible's CSV export: a zip of one CSV per panel
+  const exportButton = h(
+    'button',
+    {
+      type: 'button',
+      id: 'export',
+      class: 'link',
+      onclick: async (e) => {
+        const button = e.currentTarget
+        button.disabled = true
+        try {
+          const blob = await api.exportView(base())
+          const link = h('a', { href: URL.createObjectURL(blob), download: `${state.site}-export.zip`, hidden: true })
+          document.body.append(link)
+          link.click()
+          link.remove()
+          setTimeout(() => URL.revokeObjectURL(link.href), 60_000)
+        } catch (failure) {
+          button.after(h('span', { class: 'error', role: 'alert' }, failure.message))
+        } finally {
+          button.disabled = false
+        }
+      }
+    },
+    'Export CSV'
+  )
   return h(
     'header',
     {},
-    h('nav', { 'aria-label': 'Site and period' }, siteSelect, periodSelect, custom, compare),
+    h(
+      'nav',
+      { 'aria-label': 'Site and period' },
+      siteSelect,
+      periodSelect,
+      custom,
+      compare,
+      state.view === 'dashboard' ? exportButton : null
+    ),
     state.view !== 'dashboard'
       ? null
       : h(

@@ -7,6 +7,7 @@
 // tests/artifacts/.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -254,6 +255,37 @@ test('a click on a row filters every panel, the filter lives in the URL, reload 
   await page.goBack()
   await loaded(page, filtered)
   assert.equal(await page.$$eval('#filters .chip', (c) => c.length), 0)
+  await page.context().close()
+})
+
+test('Export CSV downloads the view shown, filters and all, as Plausible’s zip of one CSV per panel', async () => {
+  const page = await loggedIn()
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('[data-panel=sources] tr[data-dimension="Google"] button.row')
+  await loaded(page, before)
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')])
+  assert.equal(download.suggestedFilename(), `${SITE}-export.zip`)
+  const files = JSON.parse(
+    execFileSync('python3', [
+      '-c',
+      'import json, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(json.dumps({n: z.read(n).decode() for n in z.namelist()}))',
+      await download.path()
+    ])
+  )
+  assert.ok(Object.keys(files).length >= 16, Object.keys(files).join(' '))
+  const [top] = await stats({
+    site_id: SITE,
+    metrics: ['visitors'],
+    date_range: '30d',
+    filters: [['is', 'visit:source', ['Google']]]
+  })
+  const sources = files['sources.csv'].trim().split('\r\n')
+  assert.equal(sources[0], 'name,visitors,bounce_rate,visit_duration')
+  assert.deepEqual(
+    sources.slice(1).map((line) => line.split(',').slice(0, 2)),
+    [['Google', String(top.metrics[0])]],
+    'the filter the dashboard shows holds in the export'
+  )
   await page.context().close()
 })
 

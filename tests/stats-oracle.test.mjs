@@ -5,6 +5,9 @@
 // Then: events sent through the Worker reach the answers, date ranges across
 // DST, and the realtime count.
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { query } from '../scripts/lib/clickhouse.mjs'
 import { insertEvents } from '../scripts/lib/events.mjs'
@@ -292,6 +295,117 @@ test('Stats API v1 (aggregate, timeseries, breakdown) answers as the v2 query it
     assert.ok(json.error.startsWith(message), json.error)
   }
   assert.equal((await v1('aggregate', {}, '')).status, 401)
+})
+
+/** RFC 4180 rows of `text` (quoted fields, doubled quotes, CRLF). */
+function csvRows(text) {
+  const rows = []
+  let row = []
+  let field = ''
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') field += text[i++]
+      else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      row.push(field)
+      field = ''
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      row.push(field)
+      rows.push(row)
+      row = []
+      field = ''
+      i++
+    } else field += c
+  }
+  return rows
+}
+
+test('a view exported as CSV: Plausible’s zip of one CSV per panel, each panel equal to the brute-force answer', async () => {
+  const view = { site_id: BACKSTAGE, date_range: '30d', filters: [['is_not', 'visit:device', ['Mobile']]] }
+  const response = await fetch(`${fx.edge.url}/api/v2/export`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${fx.key}` },
+    body: JSON.stringify(view)
+  })
+  assert.equal(response.status, 200)
+  assert.equal(response.headers.get('content-type'), 'application/zip')
+  assert.equal(response.headers.get('content-disposition'), `attachment; filename="${BACKSTAGE}-export.zip"`)
+  const now = Math.floor(Date.now() / 1000)
+  const path = join(fx.dir, 'export.zip')
+  writeFileSync(path, Buffer.from(await response.arrayBuffer()))
+  // read by Python's zipfile: another implementation than the one that wrote it
+  const files = JSON.parse(
+    execFileSync('python3', [
+      '-c',
+      'import json, sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; print(json.dumps({n: z.read(n).decode() for n in z.namelist()}))',
+      path
+    ])
+  )
+  assert.deepEqual(Object.keys(files).sort(), [
+    'browsers.csv',
+    'conversions.csv',
+    'countries.csv',
+    'devices.csv',
+    'entry_pages.csv',
+    'exit_pages.csv',
+    'operating_systems.csv',
+    'pages.csv',
+    'referrers.csv',
+    'sources.csv',
+    'utm_campaigns.csv',
+    'utm_contents.csv',
+    'utm_mediums.csv',
+    'utm_sources.csv',
+    'utm_terms.csv',
+    'visitors.csv'
+  ])
+  const panels = {
+    'visitors.csv': {
+      metrics: ['visitors', 'pageviews', 'visits', 'views_per_visit', 'bounce_rate', 'visit_duration'],
+      dimensions: ['time']
+    },
+    'pages.csv': { metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] },
+    'sources.csv': { metrics: ['visitors', 'bounce_rate', 'visit_duration'], dimensions: ['visit:source'] },
+    'devices.csv': { metrics: ['visitors'], dimensions: ['visit:device'] },
+    'conversions.csv': { metrics: ['visitors', 'events', 'conversion_rate'], dimensions: ['event:goal'] }
+  }
+  const sent = Object.values(panels).map((panel) => {
+    const [dimension] = panel.dimensions
+    const order =
+      dimension === 'time'
+        ? {}
+        : {
+            order_by: [
+              [panel.metrics[0], 'desc'],
+              [dimension, 'asc']
+            ]
+          }
+    return { body: { ...view, ...panel, ...order, pagination: { limit: 10000 } }, now }
+  })
+  const expected = await fx.oracle(sent)
+  for (const [i, [file, panel]] of Object.entries(panels).entries()) {
+    const [header, ...rows] = csvRows(files[file])
+    assert.deepEqual(header, [panel.dimensions[0] === 'time' ? 'date' : 'name', ...panel.metrics], file)
+    const want = expected[i].results.map((r) => [...r.dimensions, ...r.metrics])
+    assert.ok(want.length > 1, `${file}: a panel of one row or none proves little`)
+    assert.deepEqual(
+      rows.map((row) => row.map((cell, j) => (typeof want[0][j] === 'number' ? Number(cell) : cell))),
+      want.map((row) => row.map((v) => (v === null ? '' : v))),
+      file
+    )
+  }
+  assert.ok(!files['devices.csv'].includes('Mobile'), 'the view’s filter holds in every panel')
+  // a view is a site, a range and filters: anything else is a 400 naming it
+  const refused = await fx.stats({ ...view, metrics: ['visitors'] }, fx.key, '/api/v2/export')
+  assert.deepEqual(
+    [refused.status, refused.json.error],
+    [400, 'unknown field "metrics": an export takes site_id, date_range, filters']
+  )
+  assert.equal((await fx.stats(view, 'wrong-key', '/api/v2/export')).status, 401)
 })
 
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {

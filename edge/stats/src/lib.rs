@@ -16,12 +16,14 @@
 //! - [`columns`]: what every statement returns, and how its rows are read
 //! - [`answer`]: the rows into the answer, every metric rounded once
 //! - [`funnel`]: `POST /api/v2/funnel`: ordered steps counted within a visit
+//! - [`export`]: `POST /api/v2/export`: a view as Plausible's zip of one CSV per panel
 //! - [`v1`]: Plausible's Stats API v1 (aggregate, timeseries, breakdown) as v2 queries
 //! - [`error`]: the request's fault, or an unreadable answer from storage
 
 pub mod answer;
 pub mod columns;
 pub mod error;
+pub mod export;
 pub mod funnel;
 pub mod limits;
 pub mod plan;

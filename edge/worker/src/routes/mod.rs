@@ -9,7 +9,7 @@
 //! | `GET /api/health` | [`health`] | |
 //! | `GET /js/script.<extensions>.js` (Plausible's script names) | [`assets`] | `crate::assets` |
 //! | `GET /metrics` (behind `METRICS_TOKEN`) | [`metrics`] | `crate::metrics` |
-//! | `POST /api/v2/query`, `POST /api/v2/funnel`, `GET /api/v1/stats/realtime/visitors`, `GET /api/v1/stats/{aggregate,timeseries,breakdown}` | [`stats`] | `stats` (range → plan → statements → answer; `stats::funnel`, `stats::v1`), `control::access` |
+//! | `POST /api/v2/query`, `POST /api/v2/funnel`, `POST /api/v2/export`, `GET /api/v1/stats/realtime/visitors`, `GET /api/v1/stats/{aggregate,timeseries,breakdown}` | [`stats`] | `stats` (range → plan → statements → answer; `stats::funnel`, `stats::v1`, `stats::export`), `control::access` |
 //! | `/api/admin/…` (sites, goals, retention, keys, visit rebuilds, export and import) | [`admin`] | `control::admin`, `control::access` |
 //! | `/api/auth/login`, `/api/auth/logout`, `/api/auth/session` | [`session`] | `control::login`, `control::people`, `control::access` |
 //! | `/api/auth/sso/start`, `/api/auth/sso/callback` (OpenID Connect) | [`sso`] | `control::sso`, `control::people` |
@@ -72,6 +72,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .get_async("/metrics", metrics::get)
         .post_async("/api/v2/query", stats::query)
         .post_async("/api/v2/funnel", stats::funnel)
+        .post_async("/api/v2/export", stats::export)
         .get_async("/api/v1/stats/realtime/visitors", stats::realtime)
         .get_async("/api/v1/stats/:endpoint", stats::v1)
         .get_async("/api/admin/settings", admin::show)

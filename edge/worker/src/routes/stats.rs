@@ -46,6 +46,55 @@ pub async fn realtime(request: Request, ctx: RouteContext<()>) -> Result<Respons
     )
 }
 
+/// `POST /api/v2/export`: a view (site, range, filters) as Plausible's zip
+/// of one CSV per panel (`stats::export`).
+pub async fn export(mut request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let started = Date::now().as_millis();
+    timed(
+        started,
+        respond::json("stats", run_export(&mut request, &ctx).await),
+    )
+}
+
+async fn run_export(
+    request: &mut Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Response, Failure> {
+    let (config, store, reader) = reader(request, ctx).await?;
+    let body = body::read(request, stats::limits::MAX_BODY_BYTES).await?;
+    let site = access::site_for(&store, &reader, &stats::export::site_id(&body)?)?;
+    let mut panels = stats::export::panels(&body, site)?;
+    if let Reader::Shared(link) = &reader {
+        // a link limited to a filter exports nothing outside it
+        let scope = query::filters(&link.filters, "shared link filters")?;
+        for panel in &mut panels {
+            query::limit_to(&mut panel.query, scope.clone())?;
+        }
+    }
+    let ch = &config.clickhouse_read;
+    // every panel has the view's range: resolved once
+    let Some(first) = panels.first() else {
+        return Err(Failure::refused(400, "nothing to export"));
+    };
+    let range = read_resolved(&select(ch, &resolve_sql(&first.query.date_range, site)).await?)?;
+    let mut answers = Vec::with_capacity(panels.len());
+    for panel in &panels {
+        answers.push(answer_in_range(ch, site, panel.query.clone(), range.clone()).await?);
+    }
+    let files = stats::export::files(&panels, &answers);
+    let zipped = stats::export::zip(&files).map_err(Failure::Storage)?;
+    let mut response = Response::from_bytes(zipped)?;
+    let headers = response.headers_mut();
+    headers.set("content-type", "application/zip")?;
+    // a site's domain is letters, digits, dots and dashes (`admin::domain`)
+    headers.set(
+        "content-disposition",
+        &format!("attachment; filename=\"{}-export.zip\"", site.domain),
+    )?;
+    headers.set("cache-control", "no-store")?;
+    Ok(response)
+}
+
 /// Records a Stats API request's latency, and whether it failed (5xx).
 fn timed(started: u64, response: Result<Response>) -> Result<Response> {
     let failed = response.as_ref().map_or(true, |r| r.status_code() >= 500);
@@ -151,6 +200,16 @@ pub(super) async fn answer_of(
 ) -> std::result::Result<Value, Failure> {
     let range_sql = resolve_sql(&query.date_range, site);
     let range = read_resolved(&select(ch, &range_sql).await?)?;
+    answer_in_range(ch, site, query, range).await
+}
+
+/// The answer to a query whose range is resolved already.
+async fn answer_in_range(
+    ch: &Clickhouse,
+    site: &Site,
+    query: query::Query,
+    range: stats::range::Resolved,
+) -> std::result::Result<Value, Failure> {
     stats::limits::check(&query, &range)?;
     let plan = plan::plan(&query, range)?;
     let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
