@@ -5,7 +5,7 @@
 // Webhooks signature, one of them failing once and one always.
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import { createHmac } from 'node:crypto'
+import { createHash, createHmac } from 'node:crypto'
 import { mkdtempSync } from 'node:fs'
 import { createServer } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -50,7 +50,7 @@ async function startSmtp() {
   return { port, stop: () => child.kill('SIGTERM') }
 }
 
-/** Webhook endpoints: /flaky fails a delivery's first attempt, /down every one. */
+/** Webhook endpoints: /flaky fails a delivery's first attempt; /down redirects every one to /flaky (not to be followed). */
 async function startHooks() {
   const seen = new Set()
   const server = createServer((request, response) => {
@@ -61,7 +61,11 @@ async function startHooks() {
       const id = request.headers['webhook-id']
       const first = !seen.has(`${request.url} ${id}`)
       seen.add(`${request.url} ${id}`)
-      response.statusCode = request.url === '/down' || first ? 503 : 204
+      if (request.url === '/down') {
+        response.writeHead(302, { location: '/flaky' })
+        return response.end()
+      }
+      response.statusCode = first ? 503 : 204
       response.end()
     })
   })
@@ -171,11 +175,22 @@ test('a site’s alerts fire once a window, its weekly report is e-mailed once, 
   assert.deepEqual(first.sent.sort(), [
     `${SITE} alert:Busy hour`,
     `${SITE} alert:Deploys`,
-    `${SITE} report:weekly:${week.date(week.first)}`
+    // a report's key: its period and a tag of its recipients (notify::schedule)
+    `${SITE} report:weekly:${week.date(week.first)}:${createHash('sha256').update('platform@portal.test').digest('hex').slice(0, 8)}`
   ])
   // two alerts to two endpoints: /flaky takes the second attempt, /down none
   assert.equal(first.delivered, 2)
   assert.equal(first.pending, 2)
+  // the failed ones are kept, with their error, for the hourly runs after 30 minutes
+  const waiting = (await edge.admin.settings()).webhook_deliveries
+  assert.equal(waiting.length, 2)
+  for (const delivery of waiting) {
+    assert.deepEqual(
+      [delivery.url, delivery.attempts, delivery.error],
+      [`http://127.0.0.1:${hooks.port}/down`, 2, 'HTTP 302']
+    )
+    assert.ok(Math.abs(delivery.next_ms - (Date.now() + 30 * 60_000)) < 60_000)
+  }
 
   // the e-mails, as the SMTP server received them
   assert.equal(mail.length, 2)
@@ -228,6 +243,7 @@ test('a site’s alerts fire once a window, its weekly report is e-mailed once, 
     [deploys.data.kind, deploys.data.goal, deploys.data.visitors, deploys.data.threshold],
     ['goal', 'Deploy Application', 2, 2]
   )
+  // a redirect is not followed (it could lead into this network): /flaky saw only its own four
   assert.equal(calls.filter((c) => c.path === '/down').length, 4)
 
   // again at once: the alerts are quiet for their window, the report was sent,

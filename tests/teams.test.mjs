@@ -401,7 +401,7 @@ test('an admin of one site reaches nothing of another: its people, invitations, 
   assert.equal((await call(as, 'DELETE', `/api/admin/people/${roleless.id}`)).status, 403)
 })
 
-test('a site admin sets its alerts and https webhooks; a webhook to this network (plain http) is for super-admins', async () => {
+test('a site admin sets its alerts and https webhooks; a webhook into this network (plain http, a private host) is for super-admins', async () => {
   const bAdmin = await join_('b-hooks@example.com', B, 'admin')
   const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`
   const alerts = [{ name: 'Spike', kind: 'spike', threshold: 50, hours: 1 }]
@@ -417,6 +417,8 @@ test('a site admin sets its alerts and https webhooks; a webhook to this network
   )
   const internal = { url: 'http://10.0.0.5:8123/', secret }
   await call({ cookie: bAdmin.cookie }, 'PUT', `/api/admin/sites/${B}`, { alerts, webhooks: [internal] }, 403)
+  for (const url of ['https://10.0.0.5/', 'https://clickhouse:8443/', 'https://localhost/'])
+    await call({ cookie: bAdmin.cookie }, 'PUT', `/api/admin/sites/${B}`, { webhooks: [{ url, secret }] }, 403)
   await call({ token: TEST_ADMIN_TOKEN }, 'PUT', `/api/admin/sites/${B}`, { alerts, webhooks: [internal] }, 200)
   // kept as it is, the super-admin's webhook stays the site admin's to keep
   const kept = await call({ cookie: bAdmin.cookie }, 'PUT', `/api/admin/sites/${B}`, { webhooks: [internal] }, 200)

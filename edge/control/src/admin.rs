@@ -719,6 +719,11 @@ pub fn view_for(store: &Store, manages: impl Fn(&str) -> bool) -> Value {
             "id": l.id, "name": l.name, "site": l.site, "password": !l.password.is_empty(),
             "filters": l.filters, "created_ms": l.created_ms,
         })).collect::<Vec<_>>(),
+        // webhook deliveries waiting for another attempt, and why
+        "webhook_deliveries": store.outbox.iter().filter(|d| manages(&d.site)).map(|d| serde_json::json!({
+            "id": d.id, "site": d.site, "url": d.url, "attempts": d.attempts,
+            "next_ms": d.next_ms, "error": d.error,
+        })).collect::<Vec<_>>(),
     })
 }
 

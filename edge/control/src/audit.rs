@@ -269,6 +269,7 @@ fn entry(before: &Store, edit: &Edit) -> Option<AuditEntry> {
         | Change::ClaimLoginAttempt { .. }
         | Change::StartSso { .. }
         | Change::FinishSso { .. }
+        | Change::LeaseNotifications { .. }
         | Change::Notified { .. } => return None,
     };
     Some(AuditEntry {

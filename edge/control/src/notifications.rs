@@ -194,6 +194,16 @@ pub fn webhooks(value: &Value) -> Result<Vec<Webhook>, AdminError> {
     Ok(hooks)
 }
 
+/// Whether a webhook URL reaches this machine's network: plain http, or a
+/// private host by any scheme. Only the installation's own admins add such
+/// a webhook (a site admin could otherwise make the Worker call internal
+/// services); a name that resolves to a private address is not seen here
+/// (on Cloudflare no Worker reaches a private network; self-hosted, a
+/// network policy is the guard).
+pub fn reaches_private_network(url: &str) -> bool {
+    url::Url::parse(url).map_or(true, |u| u.scheme() == "http" || is_private_host(&u))
+}
+
 /// The HMAC key of a Standard Webhooks secret, if it is one.
 pub fn secret_key(secret: &str) -> Option<Vec<u8>> {
     let encoded = secret.strip_prefix("whsec_")?;
@@ -314,5 +324,14 @@ mod tests {
         assert!(
             webhooks(&json!([{"url": "http://127.0.0.1:9000/hook", "secret": SECRET}])).is_ok()
         );
+        for (url, private) in [
+            ("http://127.0.0.1:9000/hook", true),
+            ("https://10.0.0.5/", true),
+            ("https://clickhouse:8443/", true),
+            ("https://localhost/", true),
+            ("https://hooks.example.com/x", false),
+        ] {
+            assert_eq!(reaches_private_network(url), private, "{url}");
+        }
     }
 }

@@ -119,15 +119,23 @@ pub enum Change {
     RemoveAnnotation {
         id: String,
     },
-    /// What a notifications pass did: reports and alerts sent (kept so
-    /// nothing is sent twice), webhook deliveries done or given up
-    /// (`finished`, by id) and failed ones to try again (`pending`).
+    /// A notifications pass starts: it holds the lease until `until_ms`,
+    /// unless another pass holds it at `now_ms`.
+    LeaseNotifications {
+        now_ms: u64,
+        until_ms: u64,
+    },
+    /// What a notifications pass did, saved as it goes: reports and alerts
+    /// sent (kept so nothing is sent twice), webhook deliveries done or
+    /// given up (`finished`, by id) and failed ones to try again
+    /// (`pending`); `release` ends the pass's lease.
     Notified {
         sent: Vec<model::settings::Sent>,
         finished: Vec<String>,
         pending: Vec<model::settings::Delivery>,
         /// Entries older than this (Unix ms) are dropped.
         forget_before_ms: u64,
+        release: bool,
     },
 }
 
@@ -153,6 +161,9 @@ pub struct Edit {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SettingsError {
+    /// Someone else is doing it now.
+    #[error("{0}")]
+    Busy(String),
     #[error("no site {0:?}")]
     NoSite(String),
     #[error("no API key {0:?}")]
@@ -185,10 +196,10 @@ pub enum SettingsError {
     DuplicateSharedLink(String),
 }
 
-/// The settings after `change`, or why it cannot be made (the store unchanged).
-/// Failed webhook deliveries kept at most, the oldest dropped first.
-pub const MAX_OUTBOX: usize = 200;
+/// Failed webhook deliveries kept per site at most, the oldest dropped first.
+pub const MAX_OUTBOX_PER_SITE: usize = 20;
 
+/// The settings after `change`, or why it cannot be made (the store unchanged).
 pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
     let mut next = store.clone();
     match change {
@@ -448,12 +459,24 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
         Change::RemoveAnnotation { id } => {
             next.annotations.retain(|a| a.id != id);
         }
+        Change::LeaseNotifications { now_ms, until_ms } => {
+            if store.notifications_lease_ms > now_ms {
+                return Err(SettingsError::Busy(
+                    "another notifications pass is running".into(),
+                ));
+            }
+            next.notifications_lease_ms = until_ms;
+        }
         Change::Notified {
             sent,
             finished,
             pending,
             forget_before_ms,
+            release,
         } => {
+            if release {
+                next.notifications_lease_ms = 0;
+            }
             // a site deleted during the pass keeps nothing
             let known = |site: &str| store.is_site(site);
             for entry in sent.into_iter().filter(|s| known(&s.site)) {
@@ -466,8 +489,18 @@ pub fn apply(store: &Store, change: Change) -> Result<Store, SettingsError> {
                 .retain(|d| !finished.contains(&d.id) && !pending.iter().any(|p| p.id == d.id));
             next.outbox
                 .extend(pending.into_iter().filter(|d| known(&d.site)));
-            let excess = next.outbox.len().saturating_sub(MAX_OUTBOX);
-            next.outbox.drain(..excess);
+            // one site's dead endpoints do not push out another's retries
+            let mut kept: std::collections::HashMap<String, usize> = Default::default();
+            for delivery in next.outbox.iter().rev() {
+                *kept.entry(delivery.site.clone()).or_default() += 1;
+            }
+            next.outbox.retain(|d| {
+                let count = kept.get_mut(&d.site).map_or(0, |n| {
+                    *n -= 1;
+                    *n + 1
+                });
+                count <= MAX_OUTBOX_PER_SITE
+            });
         }
     }
     Ok(next)
@@ -734,6 +767,7 @@ mod tests {
                 finished: vec![],
                 pending: vec![delivery("d1", "a.example"), delivery("d2", "gone.example")],
                 forget_before_ms: 0,
+                release: false,
             },
         )
         .unwrap();
@@ -747,11 +781,42 @@ mod tests {
                 finished: vec!["d1".into()],
                 pending: vec![],
                 forget_before_ms: 15,
+                release: false,
             },
         )
         .unwrap();
         assert_eq!(store.sent, vec![sent("a.example", "alert:x", 20)]);
         assert!(store.outbox.is_empty());
+        // a site keeps its newest deliveries only
+        let many = (0..MAX_OUTBOX_PER_SITE + 3)
+            .map(|i| delivery(&format!("m{i}"), "a.example"))
+            .collect::<Vec<_>>();
+        let notified = |pending, release| Change::Notified {
+            sent: vec![],
+            finished: vec![],
+            pending,
+            forget_before_ms: 0,
+            release,
+        };
+        let capped = apply(&store, notified(many, false)).unwrap();
+        assert_eq!(capped.outbox.len(), MAX_OUTBOX_PER_SITE);
+        assert_eq!(capped.outbox[0].id, "m3");
+        // one pass at a time: the lease, then its release
+        let lease = |now_ms| Change::LeaseNotifications {
+            now_ms,
+            until_ms: now_ms + 100,
+        };
+        let leased = apply(&store, lease(1000)).unwrap();
+        assert!(matches!(
+            apply(&leased, lease(1050)),
+            Err(SettingsError::Busy(_))
+        ));
+        assert!(
+            apply(&leased, lease(1101)).is_ok(),
+            "a lease ends on its own"
+        );
+        let released = apply(&leased, notified(vec![], true)).unwrap();
+        assert!(apply(&released, lease(1050)).is_ok());
         let store = apply(
             &store,
             Change::DeleteSite {

@@ -44,6 +44,10 @@ pub struct Store {
     /// Webhook deliveries that failed, to be tried again with backoff.
     #[serde(default)]
     pub outbox: Vec<Delivery>,
+    /// Until when (Unix ms) a notifications pass holds the lease: two
+    /// passes at once (the cron and the admin API) would send twice.
+    #[serde(default)]
+    pub notifications_lease_ms: u64,
 }
 
 /// One thing the notifications' cron sent: `key` is `alert:<name>` or
@@ -371,10 +375,24 @@ pub struct Alert {
 
 /// An HTTPS endpoint every alert of a site is posted to, signed as the
 /// Standard Webhooks specification says with `secret` (`whsec_` + base64).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Webhook {
     pub url: String,
     pub secret: String,
+}
+
+impl std::fmt::Debug for Webhook {
+    // neither the secret nor the URL's path (a chat's webhook URL is a
+    // credential) reaches a log
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let origin = self
+            .url
+            .splitn(4, '/')
+            .take(3)
+            .collect::<Vec<_>>()
+            .join("/");
+        f.debug_struct("Webhook").field("origin", &origin).finish()
+    }
 }
 
 /// A named set of Stats API filters (`[operator, dimension, values]`).

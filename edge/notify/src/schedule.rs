@@ -47,10 +47,12 @@ pub fn due_reports(site: &Site, now_ms: u64, sent: &[Sent]) -> Vec<DueReport> {
                     (first, this_month - 1, month_start(first - 1)?)
                 }
             };
+            // two reports of one frequency (to other people) are sent apart
             let key = format!(
-                "report:{}:{}",
+                "report:{}:{}:{}",
                 report.frequency.name(),
-                date_of_epoch_day(first)
+                date_of_epoch_day(first),
+                recipients_tag(&report.recipients)
             );
             if was_sent(sent, &site.domain, &key) {
                 return None;
@@ -68,6 +70,15 @@ pub fn due_reports(site: &Site, now_ms: u64, sent: &[Sent]) -> Vec<DueReport> {
         .collect()
 }
 
+/// A short tag of a report's recipients (in any order).
+fn recipients_tag(recipients: &[String]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted = recipients.to_vec();
+    sorted.sort();
+    let digest = Sha256::digest(sorted.join(",").as_bytes());
+    digest[..4].iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The first day of the month holding `day`.
 fn month_start(day: i64) -> Option<i64> {
     let date = date_of_epoch_day(day);
@@ -79,14 +90,20 @@ pub fn alert_key(alert: &Alert) -> String {
     format!("alert:{}", alert.name)
 }
 
+/// The hourly runs do not start on the second: a window ending this close
+/// to now has ended (else a 1-hour alert could wait two runs).
+const RUN_JITTER_MS: u64 = 10 * 60_000;
+
 /// Whether `alert` may fire now: it has not fired within its window (a
 /// spike that lasts a day is told once a window, not every hour).
 pub fn alert_may_fire(site: &str, alert: &Alert, now_ms: u64, sent: &[Sent]) -> bool {
     let quiet_ms = u64::from(alert.hours) * 3_600_000;
     let key = alert_key(alert);
-    !sent
-        .iter()
-        .any(|s| s.site == site && s.key == key && now_ms < s.at_ms.saturating_add(quiet_ms))
+    !sent.iter().any(|s| {
+        s.site == site
+            && s.key == key
+            && now_ms.saturating_add(RUN_JITTER_MS) < s.at_ms.saturating_add(quiet_ms)
+    })
 }
 
 /// The window an alert measures: the last `hours` up to now, as the Stats
@@ -156,7 +173,15 @@ mod tests {
             ),
             ("2026-11-16", "2026-11-22")
         );
-        assert_eq!(due[0].key, "report:weekly:2026-11-23");
+        assert!(due[0].key.starts_with("report:weekly:2026-11-23:"));
+        // the same period to other people is another report
+        let mut two = site();
+        two.reports[1] = Report {
+            frequency: Frequency::Weekly,
+            recipients: vec!["c@d.io".into()],
+        };
+        let both = due_reports(&two, ms("2026-11-30", 12), &[]);
+        assert_ne!(both[0].key, both[1].key);
         assert_eq!(
             (due[1].first.as_str(), due[1].last.as_str()),
             ("2026-10-01", "2026-10-31")
@@ -206,10 +231,11 @@ mod tests {
             ms("2026-11-30", 6),
             &fired
         ));
+        // the run after the window, started a minute early, may fire
         assert!(alert_may_fire(
             "portal.example",
             &alert,
-            ms("2026-11-30", 7),
+            ms("2026-11-30", 7) - 60_000,
             &fired
         ));
         assert!(alert_may_fire(

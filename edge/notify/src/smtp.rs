@@ -21,7 +21,7 @@ pub enum Security {
 }
 
 /// An SMTP server to send through (`SMTP_URL`, `MAIL_FROM`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Server {
     pub host: String,
     pub port: u16,
@@ -30,6 +30,19 @@ pub struct Server {
     pub login: Option<(String, String)>,
     /// The envelope and `From:` address.
     pub from: String,
+}
+
+impl std::fmt::Debug for Server {
+    // the password never reaches a log
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.login.as_ref().map(|(user, _)| user))
+            .field("from", &self.from)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -42,6 +55,8 @@ pub enum SmtpError {
     },
     #[error("the SMTP server sent an unreadable reply")]
     Unreadable,
+    #[error("an e-mail without recipients")]
+    NoRecipients,
 }
 
 /// A server reply: its code and its (last) line's text.
@@ -84,8 +99,9 @@ pub enum Action {
     Send(Vec<u8>),
     /// Upgrade the connection to TLS, then write these bytes and read a reply.
     UpgradeThenSend(Vec<u8>),
-    /// The message was accepted and the session closed.
-    Done,
+    /// The message is accepted: write these bytes (`QUIT`) if the
+    /// connection still takes them, and close it; nothing after matters.
+    Delivered(Vec<u8>),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +115,6 @@ enum Step {
     Recipient(usize),
     Data,
     Message,
-    Quit,
 }
 
 /// One message's session: feed it each reply, do what it says.
@@ -161,7 +176,6 @@ impl Session {
             Step::Recipient(_) => ("RCPT TO", &[250, 251]),
             Step::Data => ("DATA", &[354]),
             Step::Message => ("the message", &[250]),
-            Step::Quit => ("QUIT", &[221]),
         };
         if !wanted.contains(&reply.code) {
             return Err(SmtpError::Refused {
@@ -185,6 +199,7 @@ impl Session {
             }
             Step::Hello | Step::HelloAgain => self.after_hello(),
             Step::Auth => self.mail_from(),
+            Step::MailFrom if self.recipients.is_empty() => return Err(SmtpError::NoRecipients),
             Step::MailFrom => self.recipient(0),
             Step::Recipient(i) if i + 1 < self.recipients.len() => self.recipient(i + 1),
             Step::Recipient(_) => {
@@ -197,11 +212,7 @@ impl Session {
                 data.extend_from_slice(b".\r\n");
                 Action::Send(data)
             }
-            Step::Message => {
-                self.step = Step::Quit;
-                Action::Send(b"QUIT\r\n".to_vec())
-            }
-            Step::Quit => Action::Done,
+            Step::Message => Action::Delivered(b"QUIT\r\n".to_vec()),
         })
     }
 }
@@ -313,7 +324,7 @@ mod tests {
         match action {
             Action::Send(bytes) => format!("> {}", String::from_utf8_lossy(&bytes)),
             Action::UpgradeThenSend(bytes) => format!("TLS> {}", String::from_utf8_lossy(&bytes)),
-            Action::Done => "done".into(),
+            Action::Delivered(bytes) => format!("delivered> {}", String::from_utf8_lossy(&bytes)),
         }
     }
 
@@ -322,7 +333,7 @@ mod tests {
         let to = vec!["a@b.io".to_string(), "c@d.io".to_string()];
         let mut session = Session::new(&server(Security::StartTls, true), &to, "MSG\r\n".into());
         let mut log = Vec::new();
-        for code in [220, 250, 220, 250, 235, 250, 250, 251, 354, 250, 221] {
+        for code in [220, 250, 220, 250, 235, 250, 250, 251, 354, 250] {
             log.push(sent(session.next(&reply(code)).unwrap()));
         }
         assert_eq!(
@@ -337,8 +348,7 @@ mod tests {
                 "> RCPT TO:<c@d.io>\r\n",
                 "> DATA\r\n",
                 "> MSG\r\n.\r\n",
-                "> QUIT\r\n",
-                "done",
+                "delivered> QUIT\r\n",
             ]
         );
         // a plain relay: no STARTTLS, no AUTH
@@ -348,6 +358,12 @@ mod tests {
             sent(plain.next(&reply(250)).unwrap()),
             "> MAIL FROM:<analytics@portal.example>\r\n"
         );
+        // no recipient: refused before anything is sent for one
+        let mut nobody = Session::new(&server(Security::Plain, false), &[], "M\r\n".into());
+        nobody.next(&reply(220)).unwrap();
+        nobody.next(&reply(250)).unwrap();
+        assert_eq!(nobody.next(&reply(250)), Err(SmtpError::NoRecipients));
+        assert!(!format!("{:?}", server(Security::Tls, true)).contains("\"p\""));
         // a refusal names its step and the server's words
         let mut refused = Session::new(&server(Security::Plain, false), &to[..1], "M\r\n".into());
         refused.next(&reply(220)).unwrap();

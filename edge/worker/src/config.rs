@@ -470,11 +470,11 @@ fn smtp(url: Option<String>, from: Option<String>) -> Result<Option<Smtp>, Confi
             "uses smtp:// to a host outside this machine or private network: use smtp+starttls:// or smtps://",
         ));
     }
+    // percent-decoding only (not a form's: a `+` stays a plus)
     let decode = |text: &str| {
-        url::form_urlencoded::parse(format!("x={text}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
-            .unwrap_or_default()
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
     };
     let login = (!url.username().is_empty()).then(|| {
         (
@@ -734,7 +734,7 @@ mod tests {
             .validate()
         };
         let config = with(
-            "smtp+starttls://me%40corp:p%3Ass@mail.corp.example",
+            "smtp+starttls://me%40corp:p%3As+s%26@mail.corp.example",
             "analytics@corp.example",
         )
         .unwrap();
@@ -743,7 +743,7 @@ mod tests {
             (server.host.as_str(), server.port),
             ("mail.corp.example", 587)
         );
-        assert_eq!(server.login, Some(("me@corp".into(), "p:ss".into())));
+        assert_eq!(server.login, Some(("me@corp".into(), "p:s+s&".into())));
         assert_eq!(
             with("smtp://127.0.0.1:2525", "a@b.io")
                 .unwrap()

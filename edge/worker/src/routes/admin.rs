@@ -109,13 +109,13 @@ pub async fn put_site(mut request: Request, ctx: RouteContext<()>) -> Result<Res
                     None => access::super_admin(&principal)?,
                     Some(old) => {
                         access::allowed(&store, &principal, &site.domain, Need::Manage)?;
-                        // plain http reaches only this machine's network: a
-                        // new such webhook is the installation's own admins' call
-                        let new_http_hook = site.webhooks.iter().any(|hook| {
-                            hook.url.starts_with("http:")
+                        // a new webhook into this machine's network is the
+                        // installation's own admins' call
+                        let new_private_hook = site.webhooks.iter().any(|hook| {
+                            control::notifications::reaches_private_network(&hook.url)
                                 && !old.webhooks.iter().any(|o| o.url == hook.url)
                         });
-                        if new_http_hook {
+                        if new_private_hook {
                             access::super_admin(&principal)?;
                         }
                         if old.require_second_factor != site.require_second_factor {

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use worker::{
     AbortController, Date, Delay, Env, Fetch, Headers, Method, Request, RequestInit,
-    SecureTransport, Socket,
+    RequestRedirect, SecureTransport, Socket,
 };
 
 /// One e-mail's whole SMTP exchange, and one webhook attempt, give up after these.
@@ -29,6 +29,10 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most a server's replies may buffer before one is whole.
 const MAX_REPLY_BYTES: usize = 64 * 1024;
+/// A pass starts no new alert, report or delivery after this long (what is
+/// left waits for the next run); its lease outlasts it by the longest step.
+const PASS_BUDGET_MS: u64 = 10 * 60_000;
+const LEASE_MS: u64 = PASS_BUDGET_MS + 2 * 60_000;
 
 /// What one pass did.
 #[derive(Debug, Default)]
@@ -55,6 +59,39 @@ impl Pass {
         log::error("notify", &message);
         self.failed.push(message);
     }
+
+    /// Saves what was done so far (so a pass cut short sends nothing twice);
+    /// `release` ends the pass's lease.
+    async fn save(&mut self, env: &Env, now: u64, release: bool) {
+        let Notified {
+            sent,
+            finished,
+            pending,
+        } = std::mem::take(&mut self.change);
+        if sent.is_empty() && finished.is_empty() && pending.is_empty() && !release {
+            return;
+        }
+        let change = Change::Notified {
+            sent,
+            finished,
+            pending,
+            forget_before_ms: schedule::forget_before(now),
+            release,
+        };
+        match settings::change(env, "notifications", &change).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => self.fail(format!("notifications: keeping what was sent: {e}")),
+            Err(e) => self.fail(format!("notifications: keeping what was sent: {e}")),
+        }
+    }
+}
+
+/// A webhook URL as logs may show it: its host (its path may be a credential).
+fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// One pass over every site, then the outbox.
@@ -67,41 +104,41 @@ pub async fn run(env: &Env) -> Pass {
             return pass;
         }
     };
-    let store = match settings::load(env).await {
-        Ok(store) => store,
+    let now = Date::now().as_millis();
+    // one pass at a time: the cron's and one asked for would both send
+    let lease = Change::LeaseNotifications {
+        now_ms: now,
+        until_ms: now + LEASE_MS,
+    };
+    let store = match settings::change(env, "notifications", &lease).await {
+        Ok(Ok(store)) => store,
+        Ok(Err(e)) => {
+            pass.fail(format!("notifications: {e}"));
+            return pass;
+        }
         Err(e) => {
             pass.fail(format!("notifications: {e}"));
             return pass;
         }
     };
-    let now = Date::now().as_millis();
+    let over = || Date::now().as_millis() > now + PASS_BUDGET_MS;
     for site in &store.sites {
-        alerts(&config, &store, site, now, &mut pass).await;
-        reports(&config, &store, site, now, &mut pass).await;
+        if over() {
+            pass.fail("notifications: out of time; the rest waits for the next run".into());
+            break;
+        }
+        alerts(env, &config, &store, site, now, &mut pass).await;
+        reports(env, &config, &store, site, now, &mut pass).await;
     }
     for delivery in store.outbox.iter().filter(|d| webhook::due(d, now)) {
+        if over() {
+            break;
+        }
         let site = store.sites.iter().find(|s| s.domain == delivery.site);
         deliver(site, delivery.clone(), &mut pass).await;
+        pass.save(env, now, false).await;
     }
-    let Notified {
-        sent,
-        finished,
-        pending,
-    } = std::mem::take(&mut pass.change);
-    if sent.is_empty() && finished.is_empty() && pending.is_empty() {
-        return pass;
-    }
-    let change = Change::Notified {
-        sent,
-        finished,
-        pending,
-        forget_before_ms: schedule::forget_before(now),
-    };
-    match settings::change(env, "notifications", &change).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(e)) => pass.fail(format!("notifications: keeping what was sent: {e}")),
-        Err(e) => pass.fail(format!("notifications: keeping what was sent: {e}")),
-    }
+    pass.save(env, now, true).await;
     if !pass.sent.is_empty() || pass.delivered > 0 {
         log::info(
             "notify",
@@ -124,15 +161,21 @@ async fn measure(clickhouse: &Clickhouse, site: &Site, body: &Value) -> Result<V
         .map_err(|e| e.public().1)
 }
 
-async fn alerts(config: &Config, store: &Store, site: &Site, now: u64, pass: &mut Pass) {
+async fn alerts(env: &Env, config: &Config, store: &Store, site: &Site, now: u64, pass: &mut Pass) {
     for rule in &site.alerts {
         if !schedule::alert_may_fire(&site.domain, rule, now, &store.sent) {
             continue;
         }
         let window = schedule::alert_window(rule, now);
         let body = measure::alert_query(site, rule, &window);
+        // an answer without its number is a failure, not zero visitors (a
+        // drop alert would fire)
         let visitors = match measure(&config.clickhouse_read, site, &body).await {
-            Ok(answer) => measure::first_number(&answer).unwrap_or(0),
+            Ok(answer) => measure::first_number(&answer).ok_or("no visitors in the answer".into()),
+            Err(e) => Err(e),
+        };
+        let visitors = match visitors {
+            Ok(visitors) => visitors,
             Err(e) => {
                 pass.fail(format!("alert {:?} of {}: {e}", rule.name, site.domain));
                 continue;
@@ -149,6 +192,7 @@ async fn alerts(config: &Config, store: &Store, site: &Site, now: u64, pass: &mu
             key,
             at_ms: now,
         });
+        pass.save(env, now, false).await;
         if !rule.recipients.is_empty() {
             let email = alert_email(&site.domain, &firing, &rule.recipients);
             if let Err(e) = send_email(config, &email, now).await {
@@ -169,11 +213,27 @@ async fn alerts(config: &Config, store: &Store, site: &Site, now: u64, pass: &mu
             };
             deliver(Some(site), delivery, pass).await;
         }
+        pass.save(env, now, false).await;
     }
 }
 
-async fn reports(config: &Config, store: &Store, site: &Site, now: u64, pass: &mut Pass) {
-    for due in schedule::due_reports(site, now, &store.sent) {
+async fn reports(
+    env: &Env,
+    config: &Config,
+    store: &Store,
+    site: &Site,
+    now: u64,
+    pass: &mut Pass,
+) {
+    let due = schedule::due_reports(site, now, &store.sent);
+    if config.smtp.is_none() && !due.is_empty() {
+        pass.fail(format!(
+            "reports of {}: no e-mail: SMTP_URL and MAIL_FROM are not set",
+            site.domain
+        ));
+        return;
+    }
+    for due in due {
         let mut answers = Vec::new();
         for body in measure::report_queries(site, &due) {
             match measure(&config.clickhouse_read, site, &body).await {
@@ -184,7 +244,9 @@ async fn reports(config: &Config, store: &Store, site: &Site, now: u64, pass: &m
                 }
             }
         }
-        let Some(report) = measure::Report::read(&answers) else {
+        // a report missing a part is not sent: the next run tries it whole
+        let whole = answers.len() == measure::report_queries(site, &due).len();
+        let Some(report) = measure::Report::read(&answers).filter(|_| whole) else {
             continue;
         };
         let email = report_email(&site.domain, &due, &report);
@@ -197,6 +259,7 @@ async fn reports(config: &Config, store: &Store, site: &Site, now: u64, pass: &m
                     key: due.key,
                     at_ms: now,
                 });
+                pass.save(env, now, false).await;
             }
             Err(e) => pass.fail(format!("report {} of {}: {e}", due.key, site.domain)),
         }
@@ -215,22 +278,24 @@ async fn deliver(site: Option<&Site>, mut delivery: Delivery, pass: &mut Pass) {
         return;
     };
     loop {
-        let now = Date::now().as_millis();
-        let error = match post(&delivery, &key, now / 1000).await {
+        let error = match post(&delivery, &key, Date::now().as_millis() / 1000).await {
             Ok(status) if webhook::accepted(status) => {
                 pass.delivered += 1;
                 pass.change.finished.push(delivery.id);
                 return;
             }
+            // a redirect is not followed (it could lead into this network)
             Ok(status) => format!("HTTP {status}"),
             Err(e) => e,
         };
+        // the backoff counts from the failure, not from the attempt's start
+        let now = Date::now().as_millis();
         match webhook::after_failure(&delivery, now, &error) {
             None => {
                 pass.fail(format!(
                     "webhook {} to {}: given up after {} attempts: {error}",
                     delivery.id,
-                    delivery.url,
+                    host(&delivery.url),
                     delivery.attempts + 1
                 ));
                 pass.change.finished.push(delivery.id);
@@ -245,7 +310,8 @@ async fn deliver(site: Option<&Site>, mut delivery: Delivery, pass: &mut Pass) {
                     "notify",
                     format!(
                         "webhook {} to {}: {error}; tried again later",
-                        next.id, next.url
+                        next.id,
+                        host(&next.url)
                     ),
                 );
                 pass.pending += 1;
@@ -265,6 +331,7 @@ async fn post(delivery: &Delivery, key: &[u8], timestamp_s: u64) -> Result<u16, 
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual)
         .with_body(Some(delivery.body.clone().into()));
     let request = Request::new_with_init(&delivery.url, &init).map_err(|e| e.to_string())?;
     let controller = AbortController::default();
@@ -321,12 +388,16 @@ async fn exchange(server: &Server, to: &[String], message: String) -> Result<(),
                 buffer.clear();
                 bytes
             }
-            Action::Done => break,
+            Action::Delivered(quit) => {
+                // accepted: a QUIT or close that fails changes nothing
+                let _ = socket.write_all(&quit).await;
+                let _ = socket.flush().await;
+                break;
+            }
         };
         socket.write_all(&bytes).await.map_err(io)?;
         socket.flush().await.map_err(io)?;
     }
-    // the message is accepted; a close that fails changes nothing
     let _ = socket.close().await;
     Ok(())
 }
