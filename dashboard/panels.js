@@ -26,6 +26,7 @@ export const PANELS = [
     title: 'Top sources',
     tabs: [
       ['Sources', 'visit:source', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
+      ['Channels', 'visit:channel', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
       ['Referrers', 'visit:referrer', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
       ['UTM sources', 'visit:utm_source', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],
       ['UTM mediums', 'visit:utm_medium', ['visitors', 'bounce_rate'], ['Visitors', 'Bounce']],

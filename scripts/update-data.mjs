@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Regenerates the edge worker's tables from Matomo's public-domain lists in
 // edge/ingest/data/matomo/ (see NOTICE.md there): known source names (search engines
-// and social networks) and referrer-spam hosts, as Rust constants in
+// and social networks), the names of each list (a source's channel), and referrer-spam hosts, as Rust constants in
 // edge/ingest/src/enrich/known_data.rs, sorted for binary search (no start-up cost).
 // Usage: node scripts/update-data.mjs [--fetch] [--check]
 //   --fetch  download the current lists first (needs internet access)
@@ -41,6 +41,11 @@ export function sources(searchEnginesYaml, socialsYaml) {
   return pairs.filter(([pattern]) => pattern)
 }
 
+/** The names of each list, lowercase, sorted, once each: a source's category for its channel. */
+export function names(yaml) {
+  return [...new Set(Object.keys(parse(yaml)).map((name) => decodeURIComponent(name).toLowerCase()))].sort()
+}
+
 export function spammers(text) {
   return [
     ...new Set(
@@ -76,6 +81,21 @@ ${sorted.map(([host, name]) => `    (${rust(host)}, ${rust(name)}),`).join('\n')
 /// Host patterns where \`{}\` stands for any labels (\`google.{}\`, \`{}.bing.com\`), in list order.
 pub const SOURCE_PATTERNS: &[(&str, &str)] = &[
 ${patterns.map(([pattern, name]) => `    (${rust(pattern)}, ${rust(name)}),`).join('\n')}
+];
+
+/// Names of the search engines (lowercase, sorted): a source's category for
+/// its channel (\`enrich::channel\`).
+pub const SEARCH_ENGINE_NAMES: &[&str] = &[
+${names(searchEngines)
+  .map((name) => `    ${rust(name)},`)
+  .join('\n')}
+];
+
+/// Names of the social networks (lowercase, sorted).
+pub const SOCIAL_NETWORK_NAMES: &[&str] = &[
+${names(socials)
+  .map((name) => `    ${rust(name)},`)
+  .join('\n')}
 ];
 
 /// Referrer-spam hosts, sorted; their subdomains are spam too.

@@ -347,6 +347,7 @@ test('a view exported as CSV: Plausible’s zip of one CSV per panel, each panel
   )
   assert.deepEqual(Object.keys(files).sort(), [
     'browsers.csv',
+    'channels.csv',
     'conversions.csv',
     'countries.csv',
     'devices.csv',
@@ -371,6 +372,7 @@ test('a view exported as CSV: Plausible’s zip of one CSV per panel, each panel
     'pages.csv': { metrics: ['visitors', 'pageviews'], dimensions: ['event:page'] },
     'sources.csv': { metrics: ['visitors', 'bounce_rate', 'visit_duration'], dimensions: ['visit:source'] },
     'devices.csv': { metrics: ['visitors'], dimensions: ['visit:device'] },
+    'channels.csv': { metrics: ['visitors', 'bounce_rate', 'visit_duration'], dimensions: ['visit:channel'] },
     'conversions.csv': { metrics: ['visitors', 'events', 'conversion_rate'], dimensions: ['event:goal'] }
   }
   const sent = Object.values(panels).map((panel) => {
@@ -446,12 +448,17 @@ test('events through the Worker get their visits stored by the queue consumer an
   assert.deepEqual(answer.results, [{ metrics: [1, 1, 3, 4, 0, 3], dimensions: [] }])
   const sources = (
     await fx.stats(
-      { ...body, metrics: ['visits'], dimensions: ['visit:source', 'visit:entry_page', 'visit:exit_page'] },
+      {
+        ...body,
+        metrics: ['visits'],
+        dimensions: ['visit:source', 'visit:entry_page', 'visit:exit_page', 'visit:channel']
+      },
       liveKey
     )
   ).json.results
-  // one second holds all four events: pageviews come first, then by path
-  assert.deepEqual(sources, [{ metrics: [1], dimensions: ['Google', '/', '/docs/a'] }])
+  // one second holds all four events: pageviews come first, then by path; the edge named the
+  // channel from the referrer (Google without a paid tag: organic search)
+  assert.deepEqual(sources, [{ metrics: [1], dimensions: ['Google', '/', '/docs/a', 'Organic Search'] }])
 })
 
 test('date ranges resolve in the site’s time zone: a DST day has 23 or 25 hours', async () => {

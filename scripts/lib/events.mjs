@@ -47,13 +47,15 @@ export function* generateEvents({
           ? `/docs/default/component/service-${i}`
           : `/catalog/default/${kinds[i % kinds.length]}/service-${i}`
   )
+  // [source, referrer, the channel the edge names for it (ingest::enrich::channel, whose
+  // tests hold these cases)]
   const sources = [
-    [['', ''], 40],
-    [['Google', 'https://www.google.com/'], 25],
-    [['GitHub', 'https://github.com/'], 10],
-    [['slack', ''], 10],
-    [['Hacker News', 'https://news.ycombinator.com/'], 3],
-    [['confluence.fawkes.idp', 'https://confluence.fawkes.idp/'], 12]
+    [['', '', 'Direct'], 40],
+    [['Google', 'https://www.google.com/', 'Organic Search'], 25],
+    [['GitHub', 'https://github.com/', 'Organic Social'], 10],
+    [['slack', '', 'Organic Social'], 10],
+    [['Hacker News', 'https://news.ycombinator.com/', 'Organic Social'], 3],
+    [['confluence.fawkes.idp', 'https://confluence.fawkes.idp/', 'Referral'], 12]
   ]
   const devices = [
     [
@@ -188,7 +190,7 @@ export function* generateEvents({
     // so a visit that runs past midnight continues under the next day's id
     const visitorId = (ms) =>
       ((BigInt(visitor) * 1_000_003n + BigInt(Math.floor(ms / 86_400_000))) * 2654435761n) % 2n ** 63n
-    const [source, referrer] = pick(sources)
+    const [source, referrer, channel] = pick(sources)
     // the visitor's own device, browser, OS and country: the visitor id hashes
     // the User-Agent and the IP, so they are the same on all its events
     const [device, browsers, oses] = pickFor(visitor, 1, devices)
@@ -218,6 +220,7 @@ export function* generateEvents({
         utm_content: '',
         utm_term: '',
         click_id_param: '',
+        channel: i ? 'Direct' : channel,
         country_code: country,
         device,
         browser,

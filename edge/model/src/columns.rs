@@ -142,9 +142,11 @@ pub const TRACKER_VERSION: Column = column("tracker_version", Type::UInt32, u32:
 /// The event's own id, from its queue message: a redelivered event is
 /// stored once whatever batch it comes in (0: stored before ids existed).
 pub const EVENT_ID: Column = column("event_id", Type::UInt64, u64::MAX);
+/// The channel of the event's attribution (`0007_channel`).
+pub const CHANNEL: Column = column("channel", Type::LowCardinalityString, MAX_LABEL_BYTES);
 
 /// Every column of `events`, in the row's order.
-pub const EVENTS: [Column; 29] = [
+pub const EVENTS: [Column; 30] = [
     SITE_DOMAIN,
     TIMESTAMP,
     NAME,
@@ -174,6 +176,7 @@ pub const EVENTS: [Column; 29] = [
     INTERACTIVE,
     TRACKER_VERSION,
     EVENT_ID,
+    CHANNEL,
 ];
 
 /// Every column of `events`.

@@ -63,6 +63,10 @@ pub struct Attribution {
     pub utm_content: String,
     pub utm_term: String,
     pub click_id_param: String,
+    /// The channel these give (`ingest::enrich::channel`); empty in a
+    /// message queued before channels existed.
+    #[serde(default)]
+    pub channel: String,
 }
 
 impl Row {
@@ -84,6 +88,7 @@ impl Row {
             (c::UTM_CONTENT, &a.utm_content),
             (c::UTM_TERM, &a.utm_term),
             (c::CLICK_ID_PARAM, &a.click_id_param),
+            (c::CHANNEL, &a.channel),
             (c::COUNTRY_CODE, &self.country_code),
             (c::DEVICE, &self.device),
             (c::BROWSER, &self.browser),

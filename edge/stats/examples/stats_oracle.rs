@@ -54,6 +54,7 @@ struct Visit {
     source: String,
     referrer: String,
     utm: [String; 5],
+    channel: String,
 }
 
 fn main() {
@@ -270,6 +271,7 @@ fn visits<'a>(rows: &[&'a Row]) -> (Vec<Event<'a>>, Vec<Visit>) {
         let min = |f: fn(&Row) -> &String| tied.iter().map(|r| f(r).clone()).min().unwrap();
         visit.source = min(|r| &r.attribution.referrer_source);
         visit.referrer = min(|r| &r.attribution.referrer);
+        visit.channel = min(|r| &r.attribution.channel);
         visit.utm = [
             min(|r| &r.attribution.utm_medium),
             min(|r| &r.attribution.utm_source),
@@ -348,6 +350,7 @@ fn value(ctx: &Context, dimension: &Dimension, event: &Event, goal: Option<&str>
             VisitDimension::Country => row.country_code.clone(),
             VisitDimension::EntryPage => visit.entry_page.clone(),
             VisitDimension::ExitPage => visit.exit_page.clone(),
+            VisitDimension::Channel => visit.channel.clone(),
         },
         Dimension::Time(g) => bucket(granularity(*g, ctx.from, ctx.to), event.at, ctx.tz),
     }
@@ -511,7 +514,9 @@ fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64) -> (f64, Value) {
         Metric::ScrollDepth if g.scroll.is_empty() => (0.0, Value::Null),
         Metric::ScrollDepth => whole(ratio(scroll_sum, g.scroll.len() as u64, 1)),
         Metric::Percentage => round(ratio(g.visitors.len() as u64, total, 100), 1),
-        Metric::ConversionRate => round(ratio(g.visitors.len() as u64, total, 100), 2),
+        Metric::ConversionRate | Metric::GroupConversionRate => {
+            round(ratio(g.visitors.len() as u64, total, 100), 2)
+        }
     }
 }
 
@@ -583,6 +588,17 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
             .collect()
     };
     let goal_index = query.dimensions.iter().position(|d| *d == goal);
+    // Plausible's conversion_rate: of every visitor of the range and filters but the goal's
+    let conversion_total: u64 = {
+        let mut q = query.clone();
+        q.dimensions.clear();
+        q.filters
+            .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
+        groups(&q, &ctx, events)
+            .values()
+            .next()
+            .map_or(0, |g| g.visitors.len() as u64)
+    };
 
     let mut rows: Vec<Ranked> = grouped
         .iter()
@@ -599,7 +615,8 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
                 .map(|m| {
                     let total = match m {
                         Metric::Percentage => total_visitors,
-                        Metric::ConversionRate => {
+                        Metric::ConversionRate => conversion_total,
+                        Metric::GroupConversionRate => {
                             conversion_totals.get(&conversion_key).copied().unwrap_or(0)
                         }
                         _ => 0,

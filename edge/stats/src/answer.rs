@@ -38,7 +38,9 @@ pub fn metric_value(metric: Metric, c: &Components, total: u64) -> Value {
         Metric::ScrollDepth if c.scroll_count == 0 => Value::Null,
         Metric::ScrollDepth => whole(ratio(c.scroll_sum, c.scroll_count, 1)),
         Metric::Percentage => json!(round_to(ratio(c.visitors, total, 100), 1)),
-        Metric::ConversionRate => json!(round_to(ratio(c.visitors, total, 100), 2)),
+        Metric::ConversionRate | Metric::GroupConversionRate => {
+            json!(round_to(ratio(c.visitors, total, 100), 2))
+        }
     }
 }
 
@@ -70,6 +72,10 @@ pub fn answer(
             }
             Part::TotalVisitors(_) => {
                 returned.total_visitors = read(rows, 0)?.first().map(|(_, c)| c.visitors)
+            }
+            Part::ConversionTotal(_) => {
+                returned.conversion_total =
+                    Some(read(rows, 0)?.first().map_or(0, |(_, c)| c.visitors))
             }
             Part::ConversionTotals(query) => {
                 let totals = read(rows, query.dimensions.len())?;
@@ -116,8 +122,10 @@ struct Returned {
     /// partition the visitors and their sum is the total.
     total_visitors: Option<u64>,
     /// Visitors per group of the dimensions other than `event:goal`,
-    /// without goal filters (`conversion_rate`).
+    /// without goal filters (`group_conversion_rate`).
     conversion_totals: Option<HashMap<Vec<String>, u64>>,
+    /// Visitors without dimensions or goal filters (`conversion_rate`).
+    conversion_total: Option<u64>,
     time_labels: Option<Vec<String>>,
     /// The number of groups, when the page is past the end.
     total_rows: Option<u64>,
@@ -154,7 +162,8 @@ fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
                 .map(|m| {
                     let total = match m {
                         Metric::Percentage => returned.total_visitors.unwrap_or(c.visitors_total),
-                        Metric::ConversionRate => {
+                        Metric::ConversionRate => returned.conversion_total.unwrap_or(0),
+                        Metric::GroupConversionRate => {
                             let key: Vec<String> = dims
                                 .iter()
                                 .enumerate()

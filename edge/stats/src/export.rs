@@ -29,7 +29,7 @@ pub struct Panel {
 }
 
 /// The panels, as Plausible's export names its files.
-const PANELS: [(&str, &str, &str, &[&str]); 17] = [
+const PANELS: [(&str, &str, &str, &[&str]); 18] = [
     (
         "visitors.csv",
         "time",
@@ -46,6 +46,12 @@ const PANELS: [(&str, &str, &str, &[&str]); 17] = [
     (
         "sources.csv",
         "visit:source",
+        "name",
+        &["visitors", "bounce_rate", "visit_duration"],
+    ),
+    (
+        "channels.csv",
+        "visit:channel",
         "name",
         &["visitors", "bounce_rate", "visit_duration"],
     ),
@@ -262,7 +268,7 @@ mod tests {
     fn a_view_is_one_query_per_panel() {
         let body = br#"{"site_id":"portal.example","date_range":"7d","filters":[["is","visit:country",["DE"]]]}"#;
         let panels = panels(body, &site()).unwrap();
-        assert_eq!(panels.len(), 18, "16 panels, conversions, two props");
+        assert_eq!(panels.len(), 19, "17 panels, conversions, two props");
         assert!(panels.iter().all(|p| p.query.filters.len() == 1));
         assert_eq!(
             panels
@@ -289,7 +295,7 @@ mod tests {
         let panels = panels(body, &site()).unwrap();
         let mut answers = vec![json!({"results": []}); panels.len()];
         answers[0] = json!({"results": [{"dimensions": ["2026-11-23"], "metrics": [3, 4, 3, 1.33, 67, 20]}]});
-        answers[8] = json!({"results": [{"dimensions": ["/a,\"b\""], "metrics": [2, 2]}, {"dimensions": ["=HYPERLINK(\"x\")"], "metrics": [1, 1]}]});
+        answers[9] = json!({"results": [{"dimensions": ["/a,\"b\""], "metrics": [2, 2]}, {"dimensions": ["=HYPERLINK(\"x\")"], "metrics": [1, 1]}]});
         let prop = panels
             .iter()
             .position(|p| p.file == "custom_props.csv")

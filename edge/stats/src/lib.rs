@@ -48,7 +48,8 @@ pub fn statements(plan: &Plan, site: &Site) -> Vec<Sql> {
             Part::Groups(query)
             | Part::VisitMetrics(query)
             | Part::TotalVisitors(query)
-            | Part::ConversionTotals(query) => sql::statement(query, site, &plan.range),
+            | Part::ConversionTotals(query)
+            | Part::ConversionTotal(query) => sql::statement(query, site, &plan.range),
             Part::TimeLabels(granularity) => {
                 range::labels_sql(*granularity, &plan.range, &site.timezone)
             }

@@ -39,8 +39,10 @@ pub enum Part {
     /// Visitors without dimensions, for `percentage`.
     TotalVisitors(Query),
     /// Visitors per group of the dimensions other than `event:goal`, without
-    /// goal filters, for `conversion_rate`.
+    /// goal filters, for `group_conversion_rate`.
     ConversionTotals(Query),
+    /// Visitors without dimensions or goal filters, for `conversion_rate`.
+    ConversionTotal(Query),
     /// Every time bucket of the range, for `include.time_labels`.
     TimeLabels(Granularity),
 }
@@ -68,8 +70,13 @@ pub fn plan(query: &Query, range: Resolved) -> Result<Plan, QueryError> {
     if query.metrics.contains(&Metric::Percentage) && !partitions_visitors(query) {
         parts.push(Part::TotalVisitors(total_query(query, false)));
     }
-    if query.metrics.contains(&Metric::ConversionRate) {
+    if query.metrics.contains(&Metric::GroupConversionRate) {
         parts.push(Part::ConversionTotals(total_query(query, true)));
+    }
+    if query.metrics.contains(&Metric::ConversionRate) {
+        let mut total = total_query(query, true);
+        total.dimensions.clear();
+        parts.push(Part::ConversionTotal(total));
     }
     if query.time_labels {
         if let Some(g) = query.dimensions.iter().find_map(|d| granularity(d, &range)) {
@@ -97,20 +104,24 @@ fn check(query: &Query) -> Result<(), QueryError> {
         Filter::Condition { .. } => false,
         other => other.mentions(|d| *d == goal),
     });
-    if query.metrics.contains(&Metric::ConversionRate) && nested {
-        return Err(QueryError(
-            "filters: with conversion_rate, event:goal filters must be at the top level".into(),
-        ));
+    for metric in [Metric::ConversionRate, Metric::GroupConversionRate] {
+        if query.metrics.contains(&metric) && nested {
+            return Err(QueryError(format!(
+                "filters: with {}, event:goal filters must be at the top level",
+                metric.name()
+            )));
+        }
     }
     // a group's conversion rate divides by that group's own total: SQL can
-    // order by it only when the total is one (a breakdown by goal alone)
-    let orders_by_conversion = query
+    // order by it only when the total is one (a breakdown by goal alone);
+    // `conversion_rate` divides every group by the same total
+    let orders_by_group_conversion = query
         .order_by
         .iter()
-        .any(|(key, _)| *key == OrderKey::Metric(Metric::ConversionRate));
-    if orders_by_conversion && query.dimensions.iter().any(|d| *d != goal) {
+        .any(|(key, _)| *key == OrderKey::Metric(Metric::GroupConversionRate));
+    if orders_by_group_conversion && query.dimensions.iter().any(|d| *d != goal) {
         return Err(QueryError(
-            "order_by: conversion_rate orders only a breakdown by event:goal alone".into(),
+            "order_by: group_conversion_rate orders only a breakdown by event:goal alone".into(),
         ));
     }
     Ok(())
@@ -177,6 +188,7 @@ pub fn path(query: &Query) -> Path {
                 | Metric::Events
                 | Metric::Percentage
                 | Metric::ConversionRate
+                | Metric::GroupConversionRate
         )
     });
     if rollup_dimension && rollup_metrics && query.filters.is_empty() {
@@ -239,7 +251,7 @@ pub fn total_query(query: &Query, for_conversions: bool) -> Query {
 /// event dimensions without a parameter (props are open-ended). Goals too,
 /// besides these: a roll counts the site's goals of then, and is read for
 /// goals only while they are the site's (`range::RolledDay::same_goals`).
-pub const ROLLED: [Dimension; 18] = [
+pub const ROLLED: [Dimension; 19] = [
     Dimension::Event(EventDimension::Page),
     Dimension::Event(EventDimension::Name),
     Dimension::Event(EventDimension::Hostname),
@@ -258,6 +270,7 @@ pub const ROLLED: [Dimension; 18] = [
     Dimension::Visit(VisitDimension::Country),
     Dimension::Visit(VisitDimension::EntryPage),
     Dimension::Visit(VisitDimension::ExitPage),
+    Dimension::Visit(VisitDimension::Channel),
 ];
 
 /// The time buckets rolled, in the site's time zone (each UTC day's part of

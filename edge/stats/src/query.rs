@@ -155,6 +155,14 @@ pub fn parse(body: &[u8]) -> Result<Query, QueryError> {
     {
         return fail("metrics: conversion_rate needs an event:goal dimension or filter");
     }
+    if metrics.contains(&Metric::GroupConversionRate) {
+        if dimensions.is_empty() {
+            return fail("metrics: group_conversion_rate needs dimensions (the groups)");
+        }
+        if !dimensions.contains(&Dimension::Event(EventDimension::Goal)) && !has_goal(&filters) {
+            return fail("metrics: group_conversion_rate needs an event:goal dimension or filter");
+        }
+    }
     if metrics.contains(&Metric::Percentage) && !dimensions.iter().any(|d| !d.is_time()) {
         return fail("metrics: percentage needs a dimension other than time");
     }

@@ -18,10 +18,11 @@ pub enum Metric {
     Percentage,
     ConversionRate,
     ScrollDepth,
+    GroupConversionRate,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 10] = [
+    pub const ALL: [Metric; 11] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -32,6 +33,7 @@ impl Metric {
         Metric::Percentage,
         Metric::ConversionRate,
         Metric::ScrollDepth,
+        Metric::GroupConversionRate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -46,6 +48,7 @@ impl Metric {
             Metric::Percentage => "percentage",
             Metric::ConversionRate => "conversion_rate",
             Metric::ScrollDepth => "scroll_depth",
+            Metric::GroupConversionRate => "group_conversion_rate",
         }
     }
 
@@ -109,6 +112,8 @@ pub enum VisitDimension {
     Country,
     EntryPage,
     ExitPage,
+    /// Plausible's acquisition channel (Organic Search, Referral, Direct, …).
+    Channel,
 }
 
 const EVENT_DIMENSIONS: [(&str, EventDimension); 4] = [
@@ -118,7 +123,7 @@ const EVENT_DIMENSIONS: [(&str, EventDimension); 4] = [
     ("event:goal", EventDimension::Goal),
 ];
 
-const VISIT_DIMENSIONS: [(&str, VisitDimension); 15] = [
+const VISIT_DIMENSIONS: [(&str, VisitDimension); 16] = [
     ("visit:source", VisitDimension::Source),
     ("visit:referrer", VisitDimension::Referrer),
     ("visit:utm_medium", VisitDimension::UtmMedium),
@@ -134,6 +139,7 @@ const VISIT_DIMENSIONS: [(&str, VisitDimension); 15] = [
     ("visit:country", VisitDimension::Country),
     ("visit:entry_page", VisitDimension::EntryPage),
     ("visit:exit_page", VisitDimension::ExitPage),
+    ("visit:channel", VisitDimension::Channel),
 ];
 
 const TIME_DIMENSIONS: [(&str, Granularity); 5] = [
@@ -206,6 +212,7 @@ impl Dimension {
                     | VisitDimension::UtmTerm
                     | VisitDimension::EntryPage
                     | VisitDimension::ExitPage
+                    | VisitDimension::Channel
             )
         )
     }

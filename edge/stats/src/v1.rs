@@ -153,6 +153,16 @@ pub fn request(endpoint: Endpoint, params: &[(String, String)]) -> Result<Reques
             }
             let page = number("page", 1)?;
             body["dimensions"] = json!([property]);
+            // v1's breakdown rate is each group's own (v2's group_conversion_rate),
+            // as Plausible's v1 has it; reshape names it back
+            body["metrics"] = json!(metrics
+                .iter()
+                .map(|m| if *m == "conversion_rate" {
+                    GROUP_RATE
+                } else {
+                    m
+                })
+                .collect::<Vec<_>>());
             body["pagination"] =
                 json!({ "limit": limit, "offset": (page - 1).saturating_mul(limit) });
         }
@@ -163,6 +173,9 @@ pub fn request(endpoint: Endpoint, params: &[(String, String)]) -> Result<Reques
         compare,
     })
 }
+
+/// The v2 metric a v1 breakdown's `conversion_rate` is.
+const GROUP_RATE: &str = "group_conversion_rate";
 
 /// v1's `period` and `date` as a v2 `date_range`: without a date, v2's named
 /// range (relative to today); with one, the same span ending with that date.
@@ -318,7 +331,14 @@ pub fn reshape(request: &Request, answer: &Value, previous: Option<&Value>) -> V
         metrics
             .iter()
             .zip(row["metrics"].as_array().into_iter().flatten())
-            .map(|(name, value)| (name.to_string(), value.clone()))
+            .map(|(name, value)| {
+                let name = if *name == GROUP_RATE {
+                    "conversion_rate"
+                } else {
+                    name
+                };
+                (name.to_string(), value.clone())
+            })
             .collect()
     };
     match request.endpoint {
@@ -435,6 +455,30 @@ mod tests {
             })
         );
         crate::query::parse(r.body.to_string().as_bytes()).expect("a v2 query");
+        // a breakdown's conversion rate is each group's own, named as v1 names it
+        let rate = request(
+            Endpoint::Breakdown,
+            &params(&[
+                ("site_id", "s"),
+                ("property", "visit:source"),
+                ("metrics", "visitors,conversion_rate"),
+                ("filters", "event:goal==Signup"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            rate.body["metrics"],
+            json!(["visitors", "group_conversion_rate"])
+        );
+        let shaped = reshape(
+            &rate,
+            &json!({"results": [{"metrics": [3, 37.5], "dimensions": ["Google"]}]}),
+            None,
+        );
+        assert_eq!(
+            shaped["results"],
+            json!([{"source": "Google", "visitors": 3, "conversion_rate": 37.5}])
+        );
         let t = request(
             Endpoint::Timeseries,
             &params(&[("site_id", "s"), ("period", "6mo"), ("date", "2026-03-15")]),

@@ -6,6 +6,7 @@
 //! and path of an http(s) URL — never its query string, fragment or
 //! userinfo, where a password-reset link or a mail address would be.
 
+use super::channel::channel;
 use model::row::Attribution;
 use url::Url;
 
@@ -45,7 +46,7 @@ pub fn attribute(
             })
         })
         .unwrap_or_default();
-    Attribution {
+    let mut attribution = Attribution {
         referrer: match (external, &referrer_url) {
             (Some(_), Some(url)) => host_and_path(url),
             _ => String::new(),
@@ -61,7 +62,17 @@ pub fn attribute(
             .find(|id| param(id).is_some())
             .map(|id| id.to_string())
             .unwrap_or_default(),
-    }
+        channel: String::new(),
+    };
+    attribution.channel = channel(
+        &attribution.referrer_source,
+        &attribution.utm_medium,
+        &attribution.utm_campaign,
+        &attribution.utm_source,
+        &attribution.click_id_param,
+    )
+    .to_string();
+    attribution
 }
 
 /// The referrer's host as sources use it: lowercase, without `www.`; only

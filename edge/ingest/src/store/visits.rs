@@ -4,8 +4,8 @@
 //! A visit is a visitor's events with no gap over 30 minutes (Plausible's
 //! rule); a visitor id lives one UTC day, so a visitor-day is split into
 //! visits alone. Its entry and exit pages are its first and last pageview's;
-//! its source, referrer and UTM come from its first interactive event (not an
-//! `engagement`). Timestamps are whole seconds, so ties are broken the same
+//! its source, referrer, UTM and channel come from its first interactive
+//! event (not an `engagement`). Timestamps are whole seconds, so ties are broken the same
 //! way everywhere: pageviews first, then by name, path and the value itself.
 //!
 //! After each queue batch the consumer runs [`refresh_sql`] for the
@@ -50,8 +50,9 @@ fn recompute(selection: &str) -> String {
          toUInt32(countIf({active})) AS v_active, \
          argMinIf(pathname, (timestamp, pathname), name = 'pageview') AS v_entry_page, \
          argMaxIf(pathname, (timestamp, pathname), name = 'pageview') AS v_exit_page, \
-         {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} \
+         {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {} \
          FROM ({numbered}) GROUP BY site_domain, date, visitor_id, visit_no",
+        first("channel"),
         first("referrer_source"),
         first("referrer"),
         first("utm_medium"),
@@ -75,7 +76,8 @@ fn recompute(selection: &str) -> String {
          groupArray(v_pageviews), groupArray(v_interactions), groupArray(v_active), \
          groupArray(v_entry_page), groupArray(v_exit_page), groupArray(v_referrer_source), \
          groupArray(v_referrer), groupArray(v_utm_medium), groupArray(v_utm_source), \
-         groupArray(v_utm_campaign), groupArray(v_utm_content), groupArray(v_utm_term) \
+         groupArray(v_utm_campaign), groupArray(v_utm_content), groupArray(v_utm_term), \
+         groupArray(v_channel) \
          FROM ({per_visit}) GROUP BY site_domain, date, visitor_id",
         visitor_first("device"),
         visitor_first("browser"),

@@ -67,6 +67,7 @@ pub(super) fn visit_column(dimension: VisitDimension) -> &'static str {
         VisitDimension::Country => "country_code",
         VisitDimension::EntryPage => "s_entry_page",
         VisitDimension::ExitPage => "s_exit_page",
+        VisitDimension::Channel => "s_channel",
     }
 }
 

@@ -27,7 +27,7 @@ const WINDOW_TICKS: u32 = 86_400 * TICKS_PER_SECOND;
 
 /// The stored visit's arrays a filter may read, and the names the
 /// dimensions give them (as `source::stored_visits` does).
-const VISIT_ARRAYS: [(&str, &str); 11] = [
+const VISIT_ARRAYS: [(&str, &str); 12] = [
     ("start", "s_start"),
     ("end", "s_end"),
     ("entry_page", "s_entry_page"),
@@ -39,6 +39,7 @@ const VISIT_ARRAYS: [(&str, &str); 11] = [
     ("utm_campaign", "s_utm_campaign"),
     ("utm_content", "s_utm_content"),
     ("utm_term", "s_utm_term"),
+    ("channel", "s_channel"),
 ];
 
 /// Rows `[step, visits]` for the visits that entered the funnel (step ≥ 1);

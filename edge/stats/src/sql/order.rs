@@ -18,7 +18,11 @@ pub(super) fn finish(mut b: Builder, query: &Query, names: &[String], result: St
 /// floating-point division [`answer`](crate::answer) makes).
 pub fn metric_order(metric: Metric) -> &'static str {
     match metric {
-        Metric::Visitors | Metric::Percentage | Metric::ConversionRate => "visitors",
+        // a group conversion rate is ordered only where its total is one
+        Metric::Visitors
+        | Metric::Percentage
+        | Metric::ConversionRate
+        | Metric::GroupConversionRate => "visitors",
         Metric::Visits => "visits",
         Metric::Pageviews => "pageviews",
         Metric::Events => "events",

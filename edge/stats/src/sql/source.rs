@@ -29,7 +29,8 @@ pub(super) fn stored_visits(site_p: &str, from_p: &str, to_p: &str, with_visitor
          `visit.exit_page` AS s_exit_page, `visit.source` AS s_source, \
          `visit.referrer` AS s_referrer, `visit.utm_medium` AS s_utm_medium, \
          `visit.utm_source` AS s_utm_source, `visit.utm_campaign` AS s_utm_campaign, \
-         `visit.utm_content` AS s_utm_content, `visit.utm_term` AS s_utm_term \
+         `visit.utm_content` AS s_utm_content, `visit.utm_term` AS s_utm_term, \
+         `visit.channel` AS s_channel \
          FROM {VISITOR_DAYS} FINAL ARRAY JOIN visit \
          WHERE site_domain = {site_p} AND {}",
         day_bounds(from_p, to_p)
