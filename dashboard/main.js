@@ -620,7 +620,10 @@ const KIND = {
   events: 'count',
   bounce_rate: 'percent',
   percentage: 'decimal',
-  conversion_rate: 'decimal'
+  conversion_rate: 'decimal',
+  group_conversion_rate: 'decimal',
+  time_on_page: 'duration',
+  scroll_depth: 'percent'
 }
 
 async function panel(el, spec, token) {

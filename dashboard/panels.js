@@ -37,7 +37,12 @@ export const PANELS = [
     id: 'pages',
     title: 'Top pages',
     tabs: [
-      ['Top pages', 'event:page', ['visitors', 'pageviews'], ['Visitors', 'Pageviews']],
+      [
+        'Top pages',
+        'event:page',
+        ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'],
+        ['Visitors', 'Pageviews', 'Time', 'Scroll']
+      ],
       ['Entry pages', 'visit:entry_page', ['visitors', 'visits'], ['Visitors', 'Entrances']],
       ['Exit pages', 'visit:exit_page', ['visitors', 'visits'], ['Visitors', 'Exits']]
     ]

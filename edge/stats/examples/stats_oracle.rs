@@ -429,6 +429,8 @@ struct Group {
     pageviews: u64,
     events: u64,
     scroll: HashMap<u64, u8>,
+    /// The engagement events' engaged time, in milliseconds.
+    engaged_ms: u64,
 }
 
 fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String>, Group> {
@@ -463,6 +465,7 @@ fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String
                 "engagement" => {
                     let best = group.scroll.entry(row.visitor_id).or_default();
                     *best = (*best).max(row.scroll_depth);
+                    group.engaged_ms += u64::from(row.engagement_time);
                 }
                 name => {
                     group.visitors.insert(row.visitor_id);
@@ -513,6 +516,8 @@ fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64) -> (f64, Value) {
         Metric::ViewsPerVisit => round(ratio(in_visits(|v| v.pageviews), n_visits, 1), 2),
         Metric::ScrollDepth if g.scroll.is_empty() => (0.0, Value::Null),
         Metric::ScrollDepth => whole(ratio(scroll_sum, g.scroll.len() as u64, 1)),
+        Metric::TimeOnPage if g.scroll.is_empty() => (0.0, Value::Null),
+        Metric::TimeOnPage => whole(ratio(g.engaged_ms, g.scroll.len() as u64, 1) / 1000.0),
         Metric::Percentage => round(ratio(g.visitors.len() as u64, total, 100), 1),
         Metric::ConversionRate | Metric::GroupConversionRate => {
             round(ratio(g.visitors.len() as u64, total, 100), 2)

@@ -37,6 +37,8 @@ pub fn metric_value(metric: Metric, c: &Components, total: u64) -> Value {
         Metric::ViewsPerVisit => json!(round_to(ratio(c.visit_pageviews, c.visits, 1), 2)),
         Metric::ScrollDepth if c.scroll_count == 0 => Value::Null,
         Metric::ScrollDepth => whole(ratio(c.scroll_sum, c.scroll_count, 1)),
+        Metric::TimeOnPage if c.scroll_count == 0 => Value::Null,
+        Metric::TimeOnPage => whole(ratio(c.engaged_ms, c.scroll_count, 1) / 1000.0),
         Metric::Percentage => json!(round_to(ratio(c.visitors, total, 100), 1)),
         Metric::ConversionRate | Metric::GroupConversionRate => {
             json!(round_to(ratio(c.visitors, total, 100), 2))
@@ -281,6 +283,14 @@ mod tests {
         assert_eq!(metric_value(Metric::Percentage, &c, 7), json!(42.9));
         assert_eq!(metric_value(Metric::ConversionRate, &c, 7), json!(42.86));
         assert_eq!(metric_value(Metric::ScrollDepth, &c, 0), Value::Null);
+        assert_eq!(metric_value(Metric::TimeOnPage, &c, 0), Value::Null);
+        let engaged = Components {
+            scroll_count: 4,
+            engaged_ms: 130_000,
+            ..Components::default()
+        };
+        // 130 s over 4 engaged visitors: 32.5 s, rounded once
+        assert_eq!(metric_value(Metric::TimeOnPage, &engaged, 0), json!(33));
         let empty = Components::default();
         assert_eq!(metric_value(Metric::BounceRate, &empty, 0), json!(0));
         assert_eq!(metric_value(Metric::Percentage, &empty, 0), json!(0.0));

@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// The columns after the dimensions, in order, of every statement's rows.
-pub const COMPONENTS: [&str; 11] = [
+pub const COMPONENTS: [&str; 12] = [
     "visitors",
     "visits",
     "pageviews",
@@ -16,6 +16,7 @@ pub const COMPONENTS: [&str; 11] = [
     "visit_pageviews",
     "scroll_sum",
     "scroll_count",
+    "engaged_ms",
     "total_rows",
     "visitors_total",
 ];
@@ -31,7 +32,11 @@ pub struct Components {
     pub duration: u64,
     pub visit_pageviews: u64,
     pub scroll_sum: u64,
+    /// Visitors with an engagement event in the group (`scroll_depth` and
+    /// `time_on_page` divide by them).
     pub scroll_count: u64,
+    /// The group's engagement events' engaged time, in milliseconds.
+    pub engaged_ms: u64,
     pub total_rows: u64,
     /// The sum of all groups' visitors (before pagination).
     pub visitors_total: u64,
@@ -77,8 +82,9 @@ pub fn read_row(row: &Value, dimensions: usize) -> Result<(Vec<String>, Componen
             visit_pageviews: number(&c[6])?,
             scroll_sum: number(&c[7])?,
             scroll_count: number(&c[8])?,
-            total_rows: number(&c[9])?,
-            visitors_total: number(&c[10])?,
+            engaged_ms: number(&c[9])?,
+            total_rows: number(&c[10])?,
+            visitors_total: number(&c[11])?,
         },
     ))
 }
@@ -90,11 +96,14 @@ mod tests {
 
     #[test]
     fn rows_are_read_whether_64_bit_numbers_are_quoted_or_not() {
-        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 1, 9]);
+        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 60000, 1, 9]);
         let (dims, c) = read_row(&row, 1).unwrap();
         assert_eq!(dims, ["/docs"]);
-        assert_eq!((c.visitors, c.visits, c.total_rows), (5, 6, 1));
+        assert_eq!(
+            (c.visitors, c.visits, c.engaged_ms, c.total_rows),
+            (5, 6, 60000, 1)
+        );
         assert!(read_row(&json!(["/docs", 5]), 1).is_err());
-        assert!(read_row(&json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 1, 9]), 1).is_err());
+        assert!(read_row(&json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 0, 1, 9]), 1).is_err());
     }
 }

@@ -75,7 +75,7 @@ const PANELS: [(&str, &str, &str, &[&str]); 18] = [
         "pages.csv",
         "event:page",
         "name",
-        &["visitors", "pageviews"],
+        &["visitors", "pageviews", "time_on_page", "scroll_depth"],
     ),
     (
         "entry_pages.csv",
@@ -295,7 +295,7 @@ mod tests {
         let panels = panels(body, &site()).unwrap();
         let mut answers = vec![json!({"results": []}); panels.len()];
         answers[0] = json!({"results": [{"dimensions": ["2026-11-23"], "metrics": [3, 4, 3, 1.33, 67, 20]}]});
-        answers[9] = json!({"results": [{"dimensions": ["/a,\"b\""], "metrics": [2, 2]}, {"dimensions": ["=HYPERLINK(\"x\")"], "metrics": [1, 1]}]});
+        answers[9] = json!({"results": [{"dimensions": ["/a,\"b\""], "metrics": [2, 2, 31, null]}, {"dimensions": ["=HYPERLINK(\"x\")"], "metrics": [1, 1, 5, 40]}]});
         let prop = panels
             .iter()
             .position(|p| p.file == "custom_props.csv")
@@ -310,7 +310,7 @@ mod tests {
         );
         assert_eq!(
             file("pages.csv"),
-            "name,visitors,pageviews\r\n\"/a,\"\"b\"\"\",2,2\r\n\"'=HYPERLINK(\"\"x\"\")\",1,1\r\n"
+            "name,visitors,pageviews,time_on_page,scroll_depth\r\n\"/a,\"\"b\"\"\",2,2,31,\r\n\"'=HYPERLINK(\"\"x\"\")\",1,1,5,40\r\n"
         );
         assert_eq!(
             file("custom_props.csv"),

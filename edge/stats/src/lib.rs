@@ -103,7 +103,7 @@ mod tests {
     }
 
     /// A row of components as ClickHouse returns it, after the dimensions.
-    fn row(dimensions: &[&str], components: [u64; 11]) -> Value {
+    fn row(dimensions: &[&str], components: [u64; 12]) -> Value {
         let mut cells: Vec<Value> = dimensions.iter().map(|d| json!(d)).collect();
         cells.extend(components.iter().map(|c| json!(c.to_string())));
         Value::Array(cells)
@@ -116,8 +116,8 @@ mod tests {
         let statements = statements(&plan, &site());
         assert_eq!(statements.len(), 2, "events and visits apart");
         assert!(statements[1].text.contains("visitor_days"));
-        let events = vec![row(&[], [7, 0, 20, 25, 0, 0, 0, 0, 0, 1, 7])];
-        let visits = vec![row(&[], [7, 9, 0, 0, 3, 900, 18, 0, 0, 1, 7])];
+        let events = vec![row(&[], [7, 0, 20, 25, 0, 0, 0, 0, 0, 0, 1, 7])];
+        let visits = vec![row(&[], [7, 9, 0, 0, 3, 900, 18, 0, 0, 0, 1, 7])];
         let answered = answer(&plan, &[events, visits], None).unwrap();
         assert_eq!(
             answered["results"][0]["metrics"],
@@ -140,10 +140,10 @@ mod tests {
             "groups and their total"
         );
         let groups = vec![
-            row(&["/docs"], [3, 0, 4, 4, 0, 0, 0, 0, 0, 2, 5]),
-            row(&["/"], [2, 0, 2, 2, 0, 0, 0, 0, 0, 2, 5]),
+            row(&["/docs"], [3, 0, 4, 4, 0, 0, 0, 0, 0, 0, 2, 5]),
+            row(&["/"], [2, 0, 2, 2, 0, 0, 0, 0, 0, 0, 2, 5]),
         ];
-        let total = vec![row(&[], [4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4])];
+        let total = vec![row(&[], [4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 4])];
         let answered = answer(&plan, &[groups, total], None).unwrap();
         assert_eq!(answered["results"][0]["metrics"], json!([3, 75.0]));
         assert_eq!(answered["results"][1]["dimensions"], json!(["/"]));
@@ -163,11 +163,11 @@ mod tests {
         let plan = planned(json!({"site_id": "backstage.example", "date_range": "day",
             "metrics": ["visitors"], "dimensions": ["event:page"],
             "include": {"total_rows": true}, "pagination": {"limit": 5, "offset": 100}}));
-        let full = vec![vec![row(&["/"], [1, 0, 1, 1, 0, 0, 0, 0, 0, 120, 1])]];
+        let full = vec![vec![row(&["/"], [1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 120, 1])]];
         assert_eq!(first_page_statement(&plan, &site(), &full), None);
         let empty = vec![vec![]];
         assert!(first_page_statement(&plan, &site(), &empty).is_some());
-        let first = vec![row(&["/"], [1, 0, 1, 1, 0, 0, 0, 0, 0, 42, 1])];
+        let first = vec![row(&["/"], [1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 42, 1])];
         let answered = answer(&plan, &empty, Some(&first)).unwrap();
         assert_eq!(answered["meta"]["total_rows"], 42);
     }

@@ -160,10 +160,12 @@ pub enum Path {
 
 /// The cheapest path that answers `query` exactly.
 pub fn path(query: &Query) -> Path {
-    let event_metric = query
-        .metrics
-        .iter()
-        .any(|m| matches!(m, Metric::Pageviews | Metric::Events | Metric::ScrollDepth));
+    let event_metric = query.metrics.iter().any(|m| {
+        matches!(
+            m,
+            Metric::Pageviews | Metric::Events | Metric::ScrollDepth | Metric::TimeOnPage
+        )
+    });
     let event_level = query.dimensions.iter().any(Dimension::is_event_level)
         || query
             .filters

@@ -19,10 +19,11 @@ pub enum Metric {
     ConversionRate,
     ScrollDepth,
     GroupConversionRate,
+    TimeOnPage,
 }
 
 impl Metric {
-    pub const ALL: [Metric; 11] = [
+    pub const ALL: [Metric; 12] = [
         Metric::Visitors,
         Metric::Visits,
         Metric::Pageviews,
@@ -34,6 +35,7 @@ impl Metric {
         Metric::ConversionRate,
         Metric::ScrollDepth,
         Metric::GroupConversionRate,
+        Metric::TimeOnPage,
     ];
 
     pub fn name(self) -> &'static str {
@@ -49,6 +51,7 @@ impl Metric {
             Metric::ConversionRate => "conversion_rate",
             Metric::ScrollDepth => "scroll_depth",
             Metric::GroupConversionRate => "group_conversion_rate",
+            Metric::TimeOnPage => "time_on_page",
         }
     }
 

@@ -24,9 +24,9 @@ use model::settings::Site;
 use model::sql::Sql;
 use model::tables::{DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS};
 
-/// The summable components every rolled row holds: the first nine of
+/// The summable components every rolled row holds: the first ten of
 /// [`COMPONENTS`] (the last two are per answer).
-const SUMMED: &[&str] = COMPONENTS.split_at(9).0;
+const SUMMED: &[&str] = COMPONENTS.split_at(10).0;
 
 /// Seconds in a UTC day.
 const DAY: u32 = 86_400;
@@ -274,6 +274,7 @@ fn roll_insert(site: &Site, day: u32, version: u64, sets: &[Vec<Dimension>]) -> 
             Metric::VisitDuration,
             Metric::ViewsPerVisit,
             Metric::ScrollDepth,
+            Metric::TimeOnPage,
         ],
         date_range: DateRange::Named("day"),
         dimensions: Vec::new(),

@@ -146,7 +146,11 @@ fn groups(
             format!(" HAVING {condition}")
         }
     };
-    let scroll = query.metrics.contains(&Metric::ScrollDepth);
+    // engagement read per visitor: only the general statement's stages have them
+    let scroll = query
+        .metrics
+        .iter()
+        .any(|m| matches!(m, Metric::ScrollDepth | Metric::TimeOnPage));
     let result = match path {
         Path::Visits => format!(
             "SELECT {} FROM ({source}) WHERE {filter}{}",
@@ -157,6 +161,7 @@ fn groups(
                      0 AS events, countIf(s_pageviews = 1 AND s_interactions = 0) AS bounces, \
                      sum(dateDiff('second', s_start, s_end)) AS duration, \
                      sum(s_pageviews) AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     0 AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                         .into(),
                 );
@@ -173,6 +178,7 @@ fn groups(
                      countIf(name = 'pageview') AS pageviews, \
                      countIf(name != 'engagement') AS events, 0 AS bounces, \
                      0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+                     0 AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                         .into(),
                 );
@@ -197,7 +203,8 @@ fn groups(
             let l2 = format!(
                 "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
                  countIf(name != 'engagement') AS ev2, {visit_columns}, \
-                 maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2 \
+                 maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2, \
+                 sumIf(engagement_time, name = 'engagement') AS et2 \
                  FROM ({source}){goal_join} WHERE {filter}{}",
                 {
                     let mut s = selected.clone();
@@ -212,7 +219,8 @@ fn groups(
             let l3 = format!(
                 "SELECT {}, countIf(a2 > 0) AS visits3, sum(a2) AS a3, sum(pv2) AS pv3, sum(ev2) AS ev3, \
                  countIf(a2 > 0 AND bounced2) AS b3, sumIf(dur2, a2 > 0) AS dur3, \
-                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3 FROM ({l2}){}",
+                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3, sum(et2) AS et3 \
+                 FROM ({l2}){}",
                 lead("visitor_id"),
                 group("visitor_id"),
             );
@@ -222,11 +230,13 @@ fn groups(
                     "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
                      sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
                      sum(spv3) AS visit_pageviews, sumIf(sd3, hsd3) AS scroll_sum, \
-                     countIf(hsd3) AS scroll_count, count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
+                     countIf(hsd3) AS scroll_count, sum(et3) AS engaged_ms, \
+                     count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                 } else {
                     "countIf(a3 > 0) AS visitors, 0 AS visits, sum(pv3) AS pageviews, \
                      sum(ev3) AS events, 0 AS bounces, 0 AS duration, 0 AS visit_pageviews, \
                      sumIf(sd3, hsd3) AS scroll_sum, countIf(hsd3) AS scroll_count, \
+                     sum(et3) AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                 }),
                 group(""),

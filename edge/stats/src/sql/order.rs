@@ -30,6 +30,7 @@ pub fn metric_order(metric: Metric) -> &'static str {
         Metric::VisitDuration => "if(visits = 0, 0, duration / visits)",
         Metric::ViewsPerVisit => "if(visits = 0, 0, visit_pageviews / visits)",
         Metric::ScrollDepth => "if(scroll_count = 0, 0, scroll_sum / scroll_count)",
+        Metric::TimeOnPage => "if(scroll_count = 0, 0, engaged_ms / scroll_count)",
     }
 }
 

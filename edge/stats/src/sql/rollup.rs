@@ -46,6 +46,7 @@ pub(super) fn rollup(
     let result = format!(
         "SELECT d0, sum(v) AS visitors, 0 AS visits, sum(pv) AS pageviews, sum(ev) AS events, \
          0 AS bounces, 0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
+         0 AS engaged_ms, \
          count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total \
          FROM ({stored} UNION ALL {cut}) GROUP BY d0"
     );

@@ -52,6 +52,7 @@ pub(super) fn event_columns(query: &Query) -> Vec<&'static str> {
         "visitor_id",
         "interactive",
         "scroll_depth",
+        "engagement_time",
     ];
     for dimension in named_dimensions(query) {
         let needed: &[&'static str] = match dimension {
