@@ -46,8 +46,15 @@ class Engine:
     """One chDB session; chDB is not safe for concurrent queries, so a lock."""
 
     def __init__(self, path):
+        path = os.path.abspath(path)
         os.makedirs(path, exist_ok=True)
         self.session = chdb_session.Session(path)
+        # file() writes relative to the working directory in chDB; a server
+        # writes under its user_files directory: the same here (the Parquet
+        # exports' "directory when self-hosted", docs/exports.md)
+        user_files = os.path.join(path, "user_files")
+        os.makedirs(user_files, exist_ok=True)
+        os.chdir(user_files)
         self.lock = threading.Lock()
 
     def query(self, sql, database, fmt, params):

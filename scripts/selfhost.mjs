@@ -226,20 +226,22 @@ await roundRobinProxy({
   tlsProxy: settings.TLS_PROXY || ''
 }).catch((error) => fail(`LISTEN: cannot listen on ${listen} (${error.code || error.message})`))
 
-// bare workerd has no cron trigger: the retention, rollup and notifications passes, hourly
+// bare workerd has no cron trigger: the retention, rollup, notifications and export passes, hourly
 const base = `http://${listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost}:${listenPort}`
 const pass = (name) =>
   fetch(`${base}/api/admin/${name}/run`, {
     method: 'POST',
     headers: { Authorization: `Bearer ${settings.ADMIN_TOKEN}` }
   })
-    .then((r) => r.ok || console.error(`selfhost: ${name} pass: ${r.status}`))
+    // 409: a pass with nothing configured (no EXPORT_URL)
+    .then((r) => r.ok || r.status === 409 || console.error(`selfhost: ${name} pass: ${r.status}`))
     .catch((error) => console.error(`selfhost: ${name} pass: ${error.message}`))
 setInterval(
   () =>
     pass('retention')
       .then(() => pass('rollups'))
-      .then(() => pass('notifications')),
+      .then(() => pass('notifications'))
+      .then(() => pass('exports')),
   3_600_000
 ).unref()
 

@@ -180,7 +180,16 @@ test('cluster mode: every migration as ON CLUSTER DDL over Replicated and Distri
   )
   parseInEngine(cluster)
   const created = (kind) => cluster.filter((s) => s.startsWith(kind)).map((s) => s.match(/EXISTS (\w+)/)[1])
-  const tables = ['events', 'dropped_events', 'visitor_days', 'page_days', 'day_rollups', 'day_rolls', 'day_changes']
+  const tables = [
+    'events',
+    'dropped_events',
+    'visitor_days',
+    'page_days',
+    'day_rollups',
+    'day_rolls',
+    'day_changes',
+    'day_exports'
+  ]
   for (const table of tables) {
     const local = cluster.find((s) =>
       s.startsWith(`CREATE TABLE IF NOT EXISTS ${table}_local ON CLUSTER analytics_cluster`)

@@ -34,7 +34,10 @@ export const WORKER_VARIABLES = [
   'OIDC_ROLE_CLAIM',
   'SSO_ONLY',
   'SMTP_URL',
-  'MAIL_FROM'
+  'MAIL_FROM',
+  'EXPORT_URL',
+  'EXPORT_KEY_ID',
+  'EXPORT_SECRET'
 ]
 
 export const ROLES = ['single', 'control', 'replica']

@@ -16,6 +16,8 @@ pub const DAY_ROLLUPS: &str = "day_rollups";
 pub const DAY_ROLLS: &str = "day_rolls";
 /// When each day last changed (the consumer, a visits rebuild): a roll older is not read.
 pub const DAY_CHANGES: &str = "day_changes";
+/// Which change of each closed day the Parquet export wrote last.
+pub const DAY_EXPORTS: &str = "day_exports";
 
 /// Where the tables are (docs/scaling.md). On a cluster each table is a
 /// Distributed table over `<name>_local`, a Replicated table on every node
@@ -41,7 +43,7 @@ impl Topology {
 }
 
 /// Every table (the test below finds each created by a migration).
-pub const ALL: [&str; 7] = [
+pub const ALL: [&str; 8] = [
     EVENTS,
     DROPPED_EVENTS,
     VISITOR_DAYS,
@@ -49,6 +51,7 @@ pub const ALL: [&str; 7] = [
     DAY_ROLLUPS,
     DAY_ROLLS,
     DAY_CHANGES,
+    DAY_EXPORTS,
 ];
 
 #[cfg(test)]

@@ -69,6 +69,13 @@ pub struct RawConfig {
     /// still reach webhooks.
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
+    /// The scheduled Parquet export (docs/exports.md): `EXPORT_URL` is
+    /// `file:<directory>` (under ClickHouse's `user_files`, self-hosted) or
+    /// an S3-compatible bucket's https URL (R2), with `EXPORT_KEY_ID` and
+    /// `EXPORT_SECRET` (a secret) for the bucket. Unset: no export.
+    pub export_url: Option<String>,
+    pub export_key_id: Option<String>,
+    pub export_secret: Option<String>,
     /// Whether the `CONTROL` service binding exists: this is a replica, and
     /// its salts and settings live in the control instance.
     pub control_bound: bool,
@@ -98,6 +105,8 @@ pub struct Config {
     pub sso: Option<Sso>,
     /// Where e-mail goes out, when configured.
     pub smtp: Option<Smtp>,
+    /// Where closed days are exported as Parquet, when configured.
+    pub export: Option<ingest::store::parquet::Target>,
 }
 
 /// The SMTP server; the password is never printed.
@@ -222,9 +231,9 @@ pub enum ConfigError {
     ShortMetricsToken,
     #[error("{0}")]
     BadSso(&'static str, String),
-    /// (The value is not repeated: the URL may carry a password.)
+    /// An SMTP or export variable (the value is not repeated: it may carry a password).
     #[error("{0}")]
-    BadSmtp(&'static str, String),
+    BadVariable(&'static str, String),
     #[error("RETRY_BUDGET_SECONDS must be a whole number of seconds from 1 to {MAX_RETRY_BUDGET_SECONDS} (a queue keeps messages 14 days at most), not {0:?}")]
     BadRetryBudget(String),
 }
@@ -247,7 +256,7 @@ impl ConfigError {
             ConfigError::BadCluster(_) => "CLICKHOUSE_CLUSTER",
             ConfigError::BadTrustedProxy(_) => "TRUSTED_PROXY",
             ConfigError::BadRetryBudget(_) => "RETRY_BUDGET_SECONDS",
-            ConfigError::BadSso(variable, _) | ConfigError::BadSmtp(variable, _) => variable,
+            ConfigError::BadSso(variable, _) | ConfigError::BadVariable(variable, _) => variable,
         }
     }
 }
@@ -346,9 +355,11 @@ impl RawConfig {
             self.sso_only,
         )?;
         let smtp = smtp(self.smtp_url, self.mail_from)?;
+        let export = export(self.export_url, self.export_key_id, self.export_secret)?;
         Ok(Config {
             sso,
             smtp,
+            export,
             clickhouse,
             clickhouse_read,
             proxy,
@@ -425,24 +436,77 @@ fn sso(
     }))
 }
 
+/// The Parquet export's target from `EXPORT_URL` (and the bucket's key).
+fn export(
+    url: Option<String>,
+    key_id: Option<String>,
+    secret: Option<String>,
+) -> Result<Option<ingest::store::parquet::Target>, ConfigError> {
+    use ingest::store::parquet::Target;
+    let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    let bad = |why: &str| ConfigError::BadVariable("EXPORT_URL", format!("EXPORT_URL {why}"));
+    let Some(url) = set(url) else {
+        return Ok(None);
+    };
+    if let Some(dir) = url.strip_prefix("file:") {
+        // a relative path under ClickHouse's user_files: nothing that climbs out
+        let dir = dir.trim_end_matches('/');
+        let fine = !dir.is_empty()
+            && !dir.starts_with('/')
+            && dir
+                .split('/')
+                .all(|part| !part.is_empty() && part != "." && part != "..")
+            && dir
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/'));
+        if !fine {
+            return Err(bad(
+                "file:<directory> must name a relative directory (letters, digits, _ - . /; no ..)",
+            ));
+        }
+        return Ok(Some(Target::Directory(dir.to_string())));
+    }
+    let parsed = Url::parse(&url).map_err(|_| bad("is not file:<directory> or an https URL"))?;
+    if parsed.scheme() != "https" && !(parsed.scheme() == "http" && is_private_host(&parsed)) {
+        return Err(bad(
+            "must be https (http only to a private host), or file:<directory>",
+        ));
+    }
+    let (Some(key_id), Some(secret)) = (set(key_id), set(secret)) else {
+        return Err(ConfigError::BadVariable(
+            "EXPORT_KEY_ID",
+            "EXPORT_KEY_ID and EXPORT_SECRET are required with a bucket's EXPORT_URL".into(),
+        ));
+    };
+    let mut url = parsed.to_string();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    Ok(Some(Target::Bucket {
+        url,
+        key_id,
+        secret,
+    }))
+}
+
 /// The SMTP server from `SMTP_URL` and `MAIL_FROM`: both or neither.
 fn smtp(url: Option<String>, from: Option<String>) -> Result<Option<Smtp>, ConfigError> {
     use notify::smtp::{Security, Server};
     let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
-    let bad_url = |why: &str| ConfigError::BadSmtp("SMTP_URL", format!("SMTP_URL {why}"));
+    let bad_url = |why: &str| ConfigError::BadVariable("SMTP_URL", format!("SMTP_URL {why}"));
     let (url, from) = match (set(url), set(from)) {
         (None, None) => return Ok(None),
         (Some(url), Some(from)) => (url, from),
         (None, Some(_)) => return Err(bad_url("is required with MAIL_FROM")),
         (Some(_), None) => {
-            return Err(ConfigError::BadSmtp(
+            return Err(ConfigError::BadVariable(
                 "MAIL_FROM",
                 "MAIL_FROM (the sender's address) is required with SMTP_URL".into(),
             ))
         }
     };
     let from = control::admin::email(&from).map_err(|_| {
-        ConfigError::BadSmtp("MAIL_FROM", "MAIL_FROM is not an e-mail address".into())
+        ConfigError::BadVariable("MAIL_FROM", "MAIL_FROM is not an e-mail address".into())
     })?;
     let url = Url::parse(&url).map_err(|_| bad_url("is not a URL"))?;
     let (security, default_port) = match url.scheme() {
@@ -720,6 +784,53 @@ mod tests {
             no_client.validate().unwrap_err().variable(),
             "OIDC_CLIENT_ID"
         );
+    }
+
+    #[test]
+    fn an_export_goes_to_a_relative_directory_or_a_bucket_with_its_key() {
+        use ingest::store::parquet::Target;
+        let with = |url: &str, key: &str, secret: &str| {
+            RawConfig {
+                clickhouse_url: Some("http://127.0.0.1:8123".into()),
+                export_url: Some(url.into()),
+                export_key_id: Some(key.into()),
+                export_secret: Some(secret.into()),
+                ..RawConfig::default()
+            }
+            .validate()
+        };
+        assert_eq!(
+            with("file:exports/", "", "").unwrap().export,
+            Some(Target::Directory("exports".into()))
+        );
+        for bad in [
+            "file:../etc",
+            "file:/etc",
+            "file:",
+            "file:a//b",
+            "ftp://x",
+            "http://r2.example.com/b",
+        ] {
+            assert_eq!(
+                with(bad, "k", "s").unwrap_err().variable(),
+                "EXPORT_URL",
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            with("https://acc.r2.cloudflarestorage.com/analytics", "", "")
+                .unwrap_err()
+                .variable(),
+            "EXPORT_KEY_ID"
+        );
+        let Some(Target::Bucket { url, .. }) =
+            with("https://acc.r2.cloudflarestorage.com/analytics", "k", "s")
+                .unwrap()
+                .export
+        else {
+            panic!("a bucket")
+        };
+        assert_eq!(url, "https://acc.r2.cloudflarestorage.com/analytics/");
     }
 
     #[test]

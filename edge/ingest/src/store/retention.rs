@@ -4,7 +4,7 @@
 use model::settings::Site;
 use model::sql::Sql;
 use model::tables::{
-    Topology, DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS, EVENTS, PAGE_DAYS, VISITOR_DAYS,
+    Topology, DAY_CHANGES, DAY_EXPORTS, DAY_ROLLS, DAY_ROLLUPS, EVENTS, PAGE_DAYS, VISITOR_DAYS,
 };
 
 /// The deletes for `site`: its events, stored visits and rollups of the UTC days
@@ -22,6 +22,7 @@ pub fn delete_sql(site: &Site, topology: &Topology) -> Vec<Sql> {
         (DAY_ROLLUPS, "date"),
         (DAY_ROLLS, "date"),
         (DAY_CHANGES, "date"),
+        (DAY_EXPORTS, "date"),
     ]
     .into_iter()
     .map(|(table, day)| {
@@ -51,8 +52,8 @@ mod tests {
         let deletes = delete_sql(&site, &Topology::Single);
         assert_eq!(
             deletes.len(),
-            6,
-            "events, their visits, rollups and roll logs"
+            7,
+            "events, their visits, rollups, roll logs and export marks"
         );
         assert!(deletes
             .iter()

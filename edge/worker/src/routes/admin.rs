@@ -320,6 +320,31 @@ pub async fn run_notifications(request: Request, ctx: RouteContext<()>) -> Resul
     )
 }
 
+/// `POST /api/admin/exports/run`: the cron's Parquet export pass, now.
+/// 200 with the days exported and what failed; 409 without `EXPORT_URL`.
+pub async fn run_exports(request: Request, ctx: RouteContext<()>) -> Result<Response> {
+    respond::json(
+        "admin",
+        async {
+            super_admin(&request, &ctx).await?;
+            let pass = super::exports::run(&ctx.env).await;
+            if pass.off {
+                return Err(Failure::refused(
+                    409,
+                    "no export is configured: set EXPORT_URL (docs/exports.md)",
+                ));
+            }
+            let exported: Vec<serde_json::Value> = pass
+                .exported
+                .iter()
+                .map(|(site, date)| serde_json::json!({ "site": site, "date": date }))
+                .collect();
+            respond::ok(&serde_json::json!({ "exported": exported, "failed": pass.failed }))
+        }
+        .await,
+    )
+}
+
 /// `POST /api/admin/retention/run`: the cron's retention pass, now (bare
 /// workerd has no cron trigger). 200 with what failed, if anything.
 pub async fn run_retention(request: Request, ctx: RouteContext<()>) -> Result<Response> {

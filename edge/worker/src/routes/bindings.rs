@@ -72,6 +72,9 @@ pub fn config(env: &Env) -> Result<Config, ConfigError> {
         sso_only: var("SSO_ONLY"),
         smtp_url: var("SMTP_URL"),
         mail_from: var("MAIL_FROM"),
+        export_url: var("EXPORT_URL"),
+        export_key_id: var("EXPORT_KEY_ID"),
+        export_secret: var("EXPORT_SECRET"),
         control_bound: env.service(CONTROL).is_ok(),
     }
     .validate()?;

@@ -80,6 +80,28 @@ async fn send(
     })
 }
 
+/// Runs a statement that answers nothing to read (an INSERT, a DDL): a
+/// status other than 200 is the failure, named by its ClickHouse code.
+pub async fn execute(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<(), String> {
+    text(clickhouse, sql, "").await.map(drop)
+}
+
+/// The body of `sql`'s answer in `format` (`TSV`), or why there is none.
+pub async fn text(
+    clickhouse: &Clickhouse,
+    sql: &Sql,
+    format: &str,
+) -> std::result::Result<String, String> {
+    match run(clickhouse, sql, format).await {
+        Ok(answer) if answer.status == 200 => Ok(answer.body),
+        Ok(answer) => Err(format!(
+            "ClickHouse {} (code {:?})",
+            answer.status, answer.exception_code
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 pub async fn ping(clickhouse: &Clickhouse) -> Result<bool> {
     let mut url = clickhouse.url.clone();
     url.set_path("/ping");

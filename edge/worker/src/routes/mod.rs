@@ -20,6 +20,7 @@
 //! | cron (wrangler.toml `[triggers]`), `POST /api/admin/retention/run` | [`retention`] | `ingest::store::retention` |
 //! | cron, after retention; `POST /api/admin/rollups/run` | [`rollups`] | `stats::sql::{due_sql, roll_sql}` |
 //! | cron, after rollups; `POST /api/admin/notifications/run` | [`notify`] | `notify` (schedule → measure → alert → message → smtp, webhook) |
+//! | cron, last; `POST /api/admin/exports/run` | [`exports`] | `ingest::store::parquet` |
 //! | Durable Object `DailySalts` | [`salt`] | `ingest::privacy::salt` |
 //! | Durable Object `SiteSettings` | [`settings`] | `control::settings` |
 //! | `/internal/state/…` (a self-hosted replica reaching the control instance's objects) | [`state`] | `control::access::shared_secret` |
@@ -42,6 +43,7 @@ mod clickhouse;
 mod consumer;
 mod dead_letters;
 mod event;
+mod exports;
 mod health;
 mod log;
 mod metrics;
@@ -86,6 +88,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
         .post_async("/api/admin/retention/run", admin::run_retention)
         .post_async("/api/admin/rollups/run", admin::run_rollups)
         .post_async("/api/admin/notifications/run", admin::run_notifications)
+        .post_async("/api/admin/exports/run", admin::run_exports)
         .get_async("/api/admin/dead-letters", dead_letters::list)
         .post_async("/api/admin/dead-letters/replay", dead_letters::replay)
         .get_async("/api/admin/people", people::list)
@@ -145,4 +148,5 @@ async fn scheduled(_event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
     retention::enforce(&env).await;
     rollups::roll(&env).await;
     notify::run(&env).await;
+    exports::run(&env).await;
 }

@@ -83,25 +83,12 @@ async fn roll_day(clickhouse: &Clickhouse, site: &Site, day: u32) -> Result<(), 
 }
 
 async fn run(clickhouse: &Clickhouse, sql: &Sql) -> Result<(), String> {
-    match clickhouse::run(clickhouse, sql, "").await {
-        Ok(answer) if answer.status == 200 => Ok(()),
-        Ok(answer) => Err(format!(
-            "ClickHouse {} (code {:?})",
-            answer.status, answer.exception_code
-        )),
-        Err(e) => Err(e.to_string()),
-    }
+    clickhouse::execute(clickhouse, sql).await
 }
 
 async fn numbers(clickhouse: &Clickhouse, sql: &Sql) -> Result<Vec<u64>, String> {
-    match clickhouse::run(clickhouse, sql, "TSV").await {
-        Ok(answer) if answer.status == 200 => read_numbers(&answer.body).map_err(|e| e.to_string()),
-        Ok(answer) => Err(format!(
-            "ClickHouse {} (code {:?})",
-            answer.status, answer.exception_code
-        )),
-        Err(e) => Err(e.to_string()),
-    }
+    let body = clickhouse::text(clickhouse, sql, "TSV").await?;
+    read_numbers(&body).map_err(|e| e.to_string())
 }
 
 impl Pass {
