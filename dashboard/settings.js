@@ -1,4 +1,5 @@
-// The settings view: sites (time zone, retention, goals, funnels, who may embed
+// The settings view: sites (time zone, retention, goals, funnels, reports,
+// alerts and webhooks, who may embed
 // their shared dashboards, whether people need a second factor), shared
 // links and Stats API keys, through the admin API.
 
@@ -217,9 +218,197 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
         h('input', { id: `prop-${id}`, name: 'prop', placeholder: 'language' }),
         h('button', { type: 'submit' }, 'Add property')
       ),
+      ...notifications(site, id),
       sharing(site, id)
     )
   })
+
+  /** Saves `site` with `changes` (the admin API replaces a site whole). */
+  const save = (site, changes, done) =>
+    attempt(() => api.putSite(site.domain, { ...site, domain: undefined, ...changes }), done)
+  const addresses = (text) =>
+    String(text)
+      .split(/[\s,;]+/)
+      .map((a) => a.trim())
+      .filter(Boolean)
+
+  // a site's e-mail reports, alerts and the webhooks its alerts are posted to (docs/notifications.md)
+  function notifications(site, id) {
+    const reports = site.reports ?? []
+    const alerts = site.alerts ?? []
+    const hooks = site.webhooks ?? []
+    const waiting = (settings.webhook_deliveries ?? []).filter((d) => d.site === site.domain)
+    const list = (items, text, remove) =>
+      items.length
+        ? h(
+            'ul',
+            { class: 'goals' },
+            items.map((item, i) => h('li', {}, text(item), ' ', remove(item, i)))
+          )
+        : null
+    const secret = h('input', { id: `hook-secret-${id}`, name: 'secret', required: true, placeholder: 'whsec_…' })
+    return [
+      h('h3', {}, 'E-mail reports'),
+      list(
+        reports,
+        (r) => `${r.frequency === 'weekly' ? 'Weekly' : 'Monthly'} to ${r.recipients.join(', ')}`,
+        (r, i) =>
+          linkButton(h, 'Remove', `Remove the ${r.frequency} report`, () =>
+            save(site, { reports: reports.filter((_, j) => j !== i) }, `Removed the ${r.frequency} report.`)
+          )
+      ) ?? h('p', {}, 'No reports.'),
+      h(
+        'form',
+        {
+          class: 'row-form',
+          'data-form': 'report',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            const report = { frequency: String(data.get('frequency')), recipients: addresses(data.get('recipients')) }
+            save(site, { reports: [...reports, report] }, `Added the ${report.frequency} report.`)
+          }
+        },
+        h('label', { for: `report-frequency-${id}` }, 'New report'),
+        h(
+          'select',
+          { id: `report-frequency-${id}`, name: 'frequency' },
+          h('option', { value: 'weekly' }, 'Weekly (Monday)'),
+          h('option', { value: 'monthly' }, 'Monthly (the 1st)')
+        ),
+        h('label', { for: `report-to-${id}` }, 'To'),
+        h('input', { id: `report-to-${id}`, name: 'recipients', required: true, placeholder: 'team@example.com' }),
+        h('button', { type: 'submit' }, 'Add report')
+      ),
+      h('h3', {}, 'Alerts'),
+      list(
+        alerts,
+        (a) =>
+          `${a.name}: ${a.kind === 'drop' ? 'fewer than' : 'at least'} ${a.threshold} ${
+            a.kind === 'goal' ? `visitors completing ${a.goal}` : 'visitors'
+          } in ${a.hours} h${a.recipients.length ? ` → ${a.recipients.join(', ')}` : ''}`,
+        (a) =>
+          linkButton(h, 'Remove', `Remove the alert ${a.name}`, () =>
+            save(site, { alerts: alerts.filter((x) => x.name !== a.name) }, `Removed the alert ${a.name}.`)
+          )
+      ) ?? h('p', {}, 'No alerts.'),
+      h(
+        'form',
+        {
+          class: 'row-form',
+          'data-form': 'alert',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            const kind = String(data.get('kind'))
+            const alert = {
+              name: String(data.get('alert')).trim(),
+              kind,
+              threshold: Number(data.get('threshold')),
+              hours: Number(data.get('hours')),
+              recipients: addresses(data.get('recipients'))
+            }
+            if (kind === 'goal') alert.goal = String(data.get('goal'))
+            save(site, { alerts: [...alerts, alert] }, `Added the alert ${alert.name}.`)
+          }
+        },
+        h('label', { for: `alert-name-${id}` }, 'New alert'),
+        h('input', { id: `alert-name-${id}`, name: 'alert', required: true, placeholder: 'Busy hour' }),
+        h('label', { for: `alert-kind-${id}` }, 'When'),
+        h(
+          'select',
+          { id: `alert-kind-${id}`, name: 'kind' },
+          h('option', { value: 'spike' }, 'visitors reach'),
+          h('option', { value: 'drop' }, 'visitors fall below'),
+          h('option', { value: 'goal' }, 'a goal’s visitors reach')
+        ),
+        h('label', { for: `alert-threshold-${id}` }, 'Threshold'),
+        h('input', {
+          id: `alert-threshold-${id}`,
+          name: 'threshold',
+          type: 'number',
+          min: 1,
+          required: true,
+          value: 100
+        }),
+        h('label', { for: `alert-hours-${id}` }, 'in hours'),
+        h('input', {
+          id: `alert-hours-${id}`,
+          name: 'hours',
+          type: 'number',
+          min: 1,
+          max: 672,
+          required: true,
+          value: 1
+        }),
+        // a goal alert needs one of the site's goals
+        site.goals.length ? h('label', { for: `alert-goal-${id}` }, 'Goal') : null,
+        site.goals.length
+          ? h(
+              'select',
+              { id: `alert-goal-${id}`, name: 'goal' },
+              site.goals.map((g) => h('option', { value: goalText(g) }, goalText(g)))
+            )
+          : null,
+        h('label', { for: `alert-to-${id}` }, 'E-mail to (optional)'),
+        h('input', { id: `alert-to-${id}`, name: 'recipients', placeholder: 'oncall@example.com' }),
+        h('button', { type: 'submit' }, 'Add alert')
+      ),
+      h('h3', {}, 'Webhooks'),
+      list(
+        hooks,
+        (w) => `${w.url} (signed, Standard Webhooks)`,
+        (w) =>
+          linkButton(h, 'Remove', `Remove the webhook ${w.url}`, () =>
+            save(site, { webhooks: hooks.filter((x) => x.url !== w.url) }, 'Removed the webhook.')
+          )
+      ) ?? h('p', {}, 'No webhooks: alerts are e-mailed only.'),
+      waiting.length
+        ? h(
+            'p',
+            { class: 'status error' },
+            `${waiting.length} deliveries waiting to be tried again; the last error: ${waiting.at(-1).error}`
+          )
+        : null,
+      h(
+        'form',
+        {
+          class: 'row-form',
+          'data-form': 'webhook',
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            const hook = { url: String(data.get('url')).trim(), secret: String(data.get('secret')).trim() }
+            save(site, { webhooks: [...hooks, hook] }, 'Added the webhook: keep its secret to check signatures.')
+          }
+        },
+        h('label', { for: `hook-url-${id}` }, 'New webhook'),
+        h('input', {
+          id: `hook-url-${id}`,
+          name: 'url',
+          type: 'url',
+          required: true,
+          placeholder: 'https://hooks.example.com/analytics'
+        }),
+        h('label', { for: `hook-secret-${id}` }, 'Secret'),
+        secret,
+        h(
+          'button',
+          {
+            type: 'button',
+            class: 'link',
+            onclick: () => {
+              // 32 random bytes, as Standard Webhooks' secrets are
+              const bytes = crypto.getRandomValues(new Uint8Array(32))
+              secret.value = `whsec_${btoa(String.fromCharCode(...bytes))}`
+            }
+          },
+          'Generate'
+        ),
+        h('button', { type: 'submit' }, 'Add webhook')
+      )
+    ]
+  }
 
   // a site's shared links, who may embed them, and (for its owners) the second-factor rule
   function sharing(site, id) {

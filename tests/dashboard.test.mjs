@@ -371,6 +371,45 @@ test('settings change a site’s retention and goals', async () => {
   await page.context().close()
 })
 
+test('settings set a site’s e-mail report, an alert and a signed webhook; a bad address is named', async () => {
+  const page = await loggedIn()
+  const before = await page.evaluate(() => document.body.dataset.loaded)
+  await page.click('[data-view=settings]')
+  await loaded(page, before)
+  const form = (kind) => `[data-site="${SITE}"] form[data-form=${kind}]`
+  await page.fill(`${form('report')} input[name=recipients]`, 'platform@example.com, nope')
+  await page.click(`${form('report')} button[type=submit]`)
+  await page.waitForSelector('#settings-status.error:has-text("reports[0].recipients[1]")')
+  await page.fill(`${form('report')} input[name=recipients]`, 'platform@example.com, ops@example.com')
+  await page.click(`${form('report')} button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Added the weekly report")')
+  await page.fill(`${form('alert')} input[name=alert]`, 'Deploys')
+  await page.selectOption(`${form('alert')} select[name=kind]`, 'goal')
+  await page.fill(`${form('alert')} input[name=threshold]`, '25')
+  await page.fill(`${form('alert')} input[name=hours]`, '24')
+  await page.selectOption(`${form('alert')} select[name=goal]`, 'Deploy Application')
+  await page.click(`${form('alert')} button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Added the alert Deploys")')
+  await page.fill(`${form('webhook')} input[name=url]`, 'https://hooks.example.com/analytics')
+  await page.click(`${form('webhook')} button:has-text("Generate")`)
+  await page.click(`${form('webhook')} button[type=submit]`)
+  await page.waitForSelector('#settings-status:has-text("Added the webhook")')
+  const site = (await edge.admin.settings()).sites.find((s) => s.domain === SITE)
+  assert.deepEqual(site.reports, [{ frequency: 'weekly', recipients: ['platform@example.com', 'ops@example.com'] }])
+  assert.deepEqual(site.alerts, [
+    { name: 'Deploys', kind: 'goal', goal: 'Deploy Application', threshold: 25, hours: 24, recipients: [] }
+  ])
+  assert.equal(site.webhooks[0].url, 'https://hooks.example.com/analytics')
+  assert.match(site.webhooks[0].secret, /^whsec_[A-Za-z0-9+/]{43}=$/, 'a generated 32-byte secret')
+  assert.equal(site.goals.length, BACKSTAGE_GOALS.length + 1, 'the rest of the site kept')
+  await page.screenshot({ path: join(artifacts, 'settings-notifications.png'), fullPage: true })
+  // removed again, as they were added
+  await page.click(`[data-site="${SITE}"] button[aria-label="Remove the alert Deploys"]`)
+  await page.waitForSelector('#settings-status:has-text("Removed the alert Deploys")')
+  assert.deepEqual((await edge.admin.settings()).sites.find((s) => s.domain === SITE).alerts, [])
+  await page.context().close()
+})
+
 test('a funnel set up in settings shows on the dashboard with the funnel API’s numbers', async () => {
   const page = await loggedIn()
   let before = await page.evaluate(() => document.body.dataset.loaded)
