@@ -131,6 +131,44 @@ more.push(
   ['a funnel: /create → Create Service → Deploy Application, within a visit', q({ steps: funnelSteps })],
   ['the same funnel, visits from Google', q({ steps: funnelSteps, filters: [filteredBy] })]
 )
+// issue 16's other queries: channels, time on page, both conversion rates, has_done, and a
+// case-insensitive filter
+more.push(
+  ['channels', q({ metrics: ['visitors', 'bounce_rate'], dimensions: ['visit:channel'], pagination: { limit: 10 } })],
+  [
+    'top pages with time on page and scroll depth',
+    q({
+      metrics: ['visitors', 'pageviews', 'time_on_page', 'scroll_depth'],
+      dimensions: ['event:page'],
+      pagination: { limit: 10 }
+    })
+  ],
+  [
+    'sources of a goal: conversion_rate and group_conversion_rate',
+    q({
+      metrics: ['visitors', 'conversion_rate', 'group_conversion_rate'],
+      dimensions: ['visit:source'],
+      filters: [['is', 'event:goal', ['Deploy Application']]],
+      pagination: { limit: 10 }
+    })
+  ],
+  [
+    'has_done: top stats of the visitors who deployed',
+    q({
+      metrics: ['visitors', 'visits', 'pageviews', 'bounce_rate'],
+      filters: [['has_done', ['is', 'event:name', ['Deploy Application']]]]
+    })
+  ],
+  [
+    'a case-insensitive filter: top pages containing "DOCS"',
+    q({
+      metrics: ['visitors', 'pageviews'],
+      dimensions: ['event:page'],
+      filters: [['contains', 'event:page', ['DOCS'], { case_sensitive: false }]],
+      pagination: { limit: 10 }
+    })
+  ]
+)
 // a year by month, ending with the data's last day (the data are its last 30 days)
 const yearFrom = to - 365 * 86_400
 const yearly = [

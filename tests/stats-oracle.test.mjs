@@ -75,17 +75,26 @@ test('with the closed days rolled up, every answer still equals the brute-force 
   // New York's two local days from the day before hold the UTC day whole
   const body = { site_id: PORTAL, metrics: ['visitors'], date_range: [before, day] }
   const [expected] = await fx.oracle([{ body, now: Math.floor(Date.now() / 1000) }])
-  const params = { site: PORTAL, day, version: String(Date.now() * 1000) }
-  await query(
-    fx.clickhouse,
-    "INSERT INTO day_rollups (site_domain, date, dimension, version, `values`, visitors) SELECT {site:String}, {day:Date}, '', {version:UInt64}, [], 12345",
-    { params }
-  )
-  await query(
-    fx.clickhouse,
-    "INSERT INTO day_rolls SELECT {site:String}, {day:Date}, {version:UInt64}, 'America/New_York', '[]'",
-    { params }
-  )
+  const stamp = Date.now() * 1000
+  // a roll (its rows, then its log row) of a version and format
+  const roll = async (version, format) => {
+    const params = { site: PORTAL, day, version: String(version) }
+    await query(
+      fx.clickhouse,
+      "INSERT INTO day_rollups (site_domain, date, dimension, version, `values`, visitors) SELECT {site:String}, {day:Date}, '', {version:UInt64}, [], 12345",
+      { params }
+    )
+    await query(
+      fx.clickhouse,
+      `INSERT INTO day_rolls (site_domain, date, version, timezone, goals, format) SELECT {site:String}, {day:Date}, {version:UInt64}, 'America/New_York', '[]', ${format}`,
+      { params }
+    )
+  }
+  // a roll of another format (an older Worker's, or one made before a column existed) is not read…
+  await roll(stamp, 1)
+  assert.ok((await fx.stats(body)).json.results[0].metrics[0] < 12345, 'a roll of an old format is not read')
+  // …a newer one of today's format (stats::sql::days::ROLL_FORMAT) is
+  await roll(stamp + 1, 2)
   const made = (await fx.stats(body)).json.results[0].metrics[0]
   assert.ok(made >= 12345, `${made}`)
   // …until the day changes (a rebuild stamps it, as the consumer does): its events answer again

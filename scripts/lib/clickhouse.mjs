@@ -95,9 +95,6 @@ export function statementsFor(statement, { cluster, database }) {
     const local = `ALTER TABLE ${name}_local ${on} ${change}`
     return kind === 'COLUMN' ? [local, `ALTER TABLE ${name} ${on} ${change}`] : [local]
   }
-  // derived data forgotten: the local tables on every node hold it
-  const truncate = statement.match(/^TRUNCATE TABLE IF EXISTS (\w+)$/)
-  if (truncate) return [`TRUNCATE TABLE IF EXISTS ${truncate[1]}_local ${on}`]
   // a backfill: from and to the Distributed tables, as any INSERT
   if (/^INSERT INTO /.test(statement)) return [statement]
   throw new Error(`no cluster form for: ${statement.slice(0, 80)}…`)

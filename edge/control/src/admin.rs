@@ -41,11 +41,13 @@ const MAX_PATH_BYTES: usize = 2000;
 /// A domain as the edge stores it, or why it is not one.
 pub fn domain(text: &str) -> Result<String, AdminError> {
     let domain = normalize_domain(text);
+    // every label non-empty: no `..` (a domain names export files' folders, docs/exports.md)
     let valid = !domain.is_empty()
         && domain.len() <= 253
         && domain
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'))
+        && domain.split('.').all(|label| !label.is_empty());
     if valid {
         Ok(domain)
     } else {

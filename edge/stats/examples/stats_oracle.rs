@@ -585,8 +585,10 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     let conversion_totals: BTreeMap<Vec<String>, u64> = {
         let mut q = query.clone();
         q.dimensions.retain(|d| *d != goal);
-        q.filters
-            .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
+        q.filters.retain(|f| {
+            !matches!(f, Filter::Condition { dimension, .. }
+                if *dimension == goal || matches!(dimension, Dimension::Prop(_)))
+        });
         groups(&q, &ctx, events)
             .into_iter()
             .map(|(k, g)| (k, g.visitors.len() as u64))
@@ -597,8 +599,10 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     let conversion_total: u64 = {
         let mut q = query.clone();
         q.dimensions.clear();
-        q.filters
-            .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
+        q.filters.retain(|f| {
+            !matches!(f, Filter::Condition { dimension, .. }
+                if *dimension == goal || matches!(dimension, Dimension::Prop(_)))
+        });
         groups(&q, &ctx, events)
             .values()
             .next()

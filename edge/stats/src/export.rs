@@ -171,12 +171,23 @@ fn view(body: &[u8]) -> Result<Map<String, Value>, QueryError> {
     Ok(object)
 }
 
-/// The CSV files of the panels' answers (in the order of [`panels`]):
-/// `(file name, text)`, panels of one file under one header.
-pub fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)> {
-    let mut files: Vec<(&'static str, String)> = Vec::new();
-    for (panel, answer) in panels.iter().zip(answers) {
-        let index = match files.iter().position(|(name, _)| *name == panel.file) {
+/// The most CSV text one export holds (a Worker's memory is 128 MB, and the
+/// zip is made beside it): past it, a 413 asks for a narrower view.
+pub const MAX_CSV_BYTES: usize = 32 * 1024 * 1024;
+
+/// The CSV files, made one answer at a time (an answer is dropped once it is
+/// a file's rows): `(file name, text)`, panels of one file under one header.
+#[derive(Debug, Default)]
+pub struct Files {
+    files: Vec<(&'static str, String)>,
+    bytes: usize,
+}
+
+impl Files {
+    /// `answer`'s rows in `panel`'s file; `false` once the text passes
+    /// [`MAX_CSV_BYTES`].
+    pub fn add(&mut self, panel: &Panel, answer: &Value) -> bool {
+        let index = match self.files.iter().position(|(name, _)| *name == panel.file) {
             Some(index) => index,
             None => {
                 let header: Vec<&str> = panel
@@ -186,10 +197,13 @@ pub fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)>
                     .chain(panel.dimension_columns.iter().copied())
                     .chain(panel.metrics.iter().copied())
                     .collect();
-                files.push((panel.file, format!("{}\r\n", header.join(","))));
-                files.len() - 1
+                self.files
+                    .push((panel.file, format!("{}\r\n", header.join(","))));
+                self.files.len() - 1
             }
         };
+        let text = &mut self.files[index].1;
+        let before = text.len();
         let rows = answer.get("results").and_then(Value::as_array);
         for row in rows.into_iter().flatten() {
             let cells = panel
@@ -199,11 +213,25 @@ pub fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)>
                 .chain(list(row, "dimensions").map(cell))
                 .chain(list(row, "metrics").map(cell))
                 .collect::<Vec<_>>();
-            files[index].1.push_str(&cells.join(","));
-            files[index].1.push_str("\r\n");
+            text.push_str(&cells.join(","));
+            text.push_str("\r\n");
         }
+        self.bytes += text.len() - before;
+        self.bytes <= MAX_CSV_BYTES
     }
-    files
+
+    pub fn into_files(self) -> Vec<(&'static str, String)> {
+        self.files
+    }
+}
+
+/// The CSV files of the panels' answers (in the order of [`panels`]).
+pub fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)> {
+    let mut files = Files::default();
+    for (panel, answer) in panels.iter().zip(answers) {
+        files.add(panel, answer);
+    }
+    files.into_files()
 }
 
 fn list<'a>(row: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {

@@ -173,6 +173,36 @@ mod tests {
     }
 
     #[test]
+    fn a_group_rate_orders_only_where_its_total_is_one() {
+        let plan = |metrics: Value, dimensions: Value, order: Value| {
+            let body = json!({"site_id": "backstage.example", "date_range": "day",
+                "metrics": metrics, "dimensions": dimensions, "order_by": order,
+                "filters": [["is", "event:goal", ["Signup"]]]});
+            let query = query::parse(body.to_string().as_bytes()).unwrap();
+            plan::plan(&query, Resolved::default()).map(|_| ())
+        };
+        let rate_first = json!(["group_conversion_rate", "visitors"]);
+        let error = plan(rate_first.clone(), json!(["visit:source"]), json!([])).unwrap_err();
+        assert!(
+            error.0.starts_with("metrics: group_conversion_rate first"),
+            "{}",
+            error.0
+        );
+        assert!(plan(rate_first.clone(), json!(["event:goal"]), json!([])).is_ok());
+        assert!(
+            plan(rate_first, json!(["time:day"]), json!([])).is_ok(),
+            "time orders"
+        );
+        let by_rate = json!([["group_conversion_rate", "desc"]]);
+        assert!(plan(
+            json!(["visitors", "group_conversion_rate"]),
+            json!(["visit:source"]),
+            by_rate
+        )
+        .is_err());
+    }
+
+    #[test]
     fn unreadable_rows_are_errors_not_answers() {
         let plan = planned(json!({"site_id": "backstage.example", "date_range": "day",
             "metrics": ["visitors"], "dimensions": ["event:page"]}));

@@ -124,6 +124,18 @@ fn check(query: &Query) -> Result<(), QueryError> {
             "order_by: group_conversion_rate orders only a breakdown by event:goal alone".into(),
         ));
     }
+    // without an order_by, the first metric orders: the same rule
+    let first_is_group_rate = query.metrics.first() == Some(&Metric::GroupConversionRate);
+    let by_time = query.dimensions.iter().any(Dimension::is_time);
+    if query.order_by.is_empty()
+        && first_is_group_rate
+        && !by_time
+        && query.dimensions.iter().any(|d| *d != goal)
+    {
+        return Err(QueryError(
+            "metrics: group_conversion_rate first orders the groups by it, which only a breakdown by event:goal alone allows: put another metric first or give order_by".into(),
+        ));
+    }
     Ok(())
 }
 
@@ -229,7 +241,9 @@ pub fn partitions_visitors(query: &Query) -> bool {
 }
 
 /// The query whose visitors divide a group's for `percentage` (no
-/// dimensions) or `conversion_rate` (no goal dimension, no goal filter).
+/// dimensions) or a conversion rate (no goal dimension; no goal or prop
+/// filter at the top level, as Plausible's: a conversion is the goal with
+/// its props, of every visitor of the rest of the filters).
 pub fn total_query(query: &Query, for_conversions: bool) -> Query {
     let mut total = query.clone();
     total.metrics = vec![Metric::Visitors];
@@ -240,9 +254,10 @@ pub fn total_query(query: &Query, for_conversions: bool) -> Query {
     if for_conversions {
         let goal = Dimension::Event(EventDimension::Goal);
         total.dimensions.retain(|d| *d != goal);
-        total
-            .filters
-            .retain(|f| !matches!(f, Filter::Condition { dimension, .. } if *dimension == goal));
+        total.filters.retain(|f| {
+            !matches!(f, Filter::Condition { dimension, .. }
+                if *dimension == goal || matches!(dimension, Dimension::Prop(_)))
+        });
     } else {
         total.dimensions.clear();
     }

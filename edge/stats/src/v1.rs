@@ -134,6 +134,7 @@ pub fn request(endpoint: Endpoint, params: &[(String, String)]) -> Result<Reques
             };
             body["dimensions"] = json!([dimension]);
             body["include"] = json!({ "time_labels": true });
+            body["metrics"] = group_rates(&metrics);
         }
         Endpoint::Breakdown => {
             let Some(property) = get("property").filter(|p| !p.is_empty()) else {
@@ -153,16 +154,7 @@ pub fn request(endpoint: Endpoint, params: &[(String, String)]) -> Result<Reques
             }
             let page = number("page", 1)?;
             body["dimensions"] = json!([property]);
-            // v1's breakdown rate is each group's own (v2's group_conversion_rate),
-            // as Plausible's v1 has it; reshape names it back
-            body["metrics"] = json!(metrics
-                .iter()
-                .map(|m| if *m == "conversion_rate" {
-                    GROUP_RATE
-                } else {
-                    m
-                })
-                .collect::<Vec<_>>());
+            body["metrics"] = group_rates(&metrics);
             body["pagination"] =
                 json!({ "limit": limit, "offset": (page - 1).saturating_mul(limit) });
         }
@@ -174,8 +166,25 @@ pub fn request(endpoint: Endpoint, params: &[(String, String)]) -> Result<Reques
     })
 }
 
-/// The v2 metric a v1 breakdown's `conversion_rate` is.
+/// The v2 metric a v1 breakdown's or time series' `conversion_rate` is.
 const GROUP_RATE: &str = "group_conversion_rate";
+
+/// v1's metrics for a breakdown or a time series: its rate is each group's
+/// (bucket's) own, v2's `group_conversion_rate`, as Plausible's v1 has it
+/// (`reshape` names it back); put after the others, since a first metric
+/// orders a breakdown and this one cannot.
+fn group_rates(metrics: &[&str]) -> Value {
+    let rate = |m: &str| m == "conversion_rate" || m == GROUP_RATE;
+    let mut out: Vec<&str> = metrics.iter().copied().filter(|m| !rate(m)).collect();
+    if out.len() < metrics.len() {
+        if out.is_empty() {
+            // a breakdown by its rate alone is ordered by its visitors
+            out.push("visitors");
+        }
+        out.push(GROUP_RATE);
+    }
+    json!(out)
+}
 
 /// v1's `period` and `date` as a v2 `date_range`: without a date, v2's named
 /// range (relative to today); with one, the same span ending with that date.
@@ -468,6 +477,28 @@ mod tests {
         .unwrap();
         assert_eq!(
             rate.body["metrics"],
+            json!(["visitors", "group_conversion_rate"])
+        );
+        // first, or alone: after the visitors, which order the breakdown
+        let first = |metrics: &str| {
+            request(
+                Endpoint::Breakdown,
+                &params(&[
+                    ("site_id", "s"),
+                    ("property", "visit:source"),
+                    ("metrics", metrics),
+                ]),
+            )
+            .unwrap()
+            .body["metrics"]
+                .clone()
+        };
+        assert_eq!(
+            first("conversion_rate,pageviews"),
+            json!(["pageviews", "group_conversion_rate"])
+        );
+        assert_eq!(
+            first("conversion_rate"),
             json!(["visitors", "group_conversion_rate"])
         );
         let shaped = reshape(

@@ -107,6 +107,11 @@ pub struct Config {
     pub smtp: Option<Smtp>,
     /// Where closed days are exported as Parquet, when configured.
     pub export: Option<ingest::store::parquet::Target>,
+    /// Optional features whose variables were refused (e-mail, the export):
+    /// they are off, and `/api/health` and their passes name the variable;
+    /// events are accepted all the same (a typo in an optional setting must
+    /// not lose them).
+    pub off: Vec<ConfigError>,
 }
 
 /// The SMTP server; the password is never printed.
@@ -354,12 +359,21 @@ impl RawConfig {
             self.oidc_role_claim,
             self.sso_only,
         )?;
-        let smtp = smtp(self.smtp_url, self.mail_from)?;
-        let export = export(self.export_url, self.export_key_id, self.export_secret)?;
+        let mut off = Vec::new();
+        let smtp = smtp(self.smtp_url, self.mail_from).unwrap_or_else(|e| {
+            off.push(e);
+            None
+        });
+        let export = export(self.export_url, self.export_key_id, self.export_secret)
+            .unwrap_or_else(|e| {
+                off.push(e);
+                None
+            });
         Ok(Config {
             sso,
             smtp,
             export,
+            off,
             clickhouse,
             clickhouse_read,
             proxy,
@@ -472,12 +486,31 @@ fn export(
             "must be https (http only to a private host), or file:<directory>",
         ));
     }
+    // the file's path is appended: nothing may follow the path, and s3()
+    // reads `* ? { }` as globs
+    if parsed.query().is_some()
+        || parsed.fragment().is_some()
+        || !parsed.username().is_empty()
+        || parsed.path().contains(['*', '?', '{', '}'])
+    {
+        return Err(bad(
+            "must be a bucket URL without a query, fragment, user or glob characters",
+        ));
+    }
     let (Some(key_id), Some(secret)) = (set(key_id), set(secret)) else {
         return Err(ConfigError::BadVariable(
             "EXPORT_KEY_ID",
             "EXPORT_KEY_ID and EXPORT_SECRET are required with a bucket's EXPORT_URL".into(),
         ));
     };
+    if !ingest::store::parquet::is_bucket_credential(&key_id)
+        || !ingest::store::parquet::is_bucket_credential(&secret)
+    {
+        return Err(ConfigError::BadVariable(
+            "EXPORT_KEY_ID",
+            "EXPORT_KEY_ID and EXPORT_SECRET must be a bucket's access key (letters, digits, + / = _ - .)".into(),
+        ));
+    }
     let mut url = parsed.to_string();
     if !url.ends_with('/') {
         url.push('/');
@@ -798,6 +831,12 @@ mod tests {
                 ..RawConfig::default()
             }
             .validate()
+            // a refused optional setting turns its feature off, not the Worker
+            .map(|c| match c.off.first() {
+                Some(e) => Err(e.clone()),
+                None => Ok(c),
+            })
+            .expect("the Worker runs")
         };
         assert_eq!(
             with("file:exports/", "", "").unwrap().export,
@@ -810,6 +849,8 @@ mod tests {
             "file:a//b",
             "ftp://x",
             "http://r2.example.com/b",
+            "https://r2.example.com/b?x=1",
+            "https://r2.example.com/b/*",
         ] {
             assert_eq!(
                 with(bad, "k", "s").unwrap_err().variable(),
@@ -843,6 +884,11 @@ mod tests {
                 ..RawConfig::default()
             }
             .validate()
+            .map(|c| match c.off.first() {
+                Some(e) => Err(e.clone()),
+                None => Ok(c),
+            })
+            .expect("the Worker runs")
         };
         let config = with(
             "smtp+starttls://me%40corp:p%3As+s%26@mail.corp.example",

@@ -24,8 +24,36 @@ enum Category {
 }
 
 /// Sources (lowercase) of a category GA4 or Plausible gives them, checked
-/// before Matomo's lists.
-const CATEGORIES: [(&str, Category); 51] = [
+/// before Matomo's lists: by name (a tagged `utm_source`, a known referrer)
+/// and by host (a referrer no list names is its host, without `www.`).
+const CATEGORIES: &[(&str, Category)] = &[
+    ("chat.deepseek.com", Category::AiAssistant),
+    ("chat.openai.com", Category::AiAssistant),
+    ("claude.ai", Category::AiAssistant),
+    ("copilot.microsoft.com", Category::AiAssistant),
+    ("gemini.google.com", Category::AiAssistant),
+    ("perplexity.ai", Category::AiAssistant),
+    ("phind.com", Category::AiAssistant),
+    ("mail.google.com", Category::Email),
+    ("outlook.live.com", Category::Email),
+    ("outlook.office.com", Category::Email),
+    ("alibaba.com", Category::Shopping),
+    ("amazon.co.uk", Category::Shopping),
+    ("amazon.com", Category::Shopping),
+    ("amazon.de", Category::Shopping),
+    ("ebay.com", Category::Shopping),
+    ("ebay.de", Category::Shopping),
+    ("etsy.com", Category::Shopping),
+    ("shopify.com", Category::Shopping),
+    ("walmart.com", Category::Shopping),
+    ("dailymotion.com", Category::Video),
+    ("netflix.com", Category::Video),
+    ("twitch.tv", Category::Video),
+    ("vimeo.com", Category::Video),
+    ("youtube.com", Category::Video),
+    ("m.youtube.com", Category::Video),
+    ("fb", Category::Social),
+    ("ig", Category::Social),
     ("chatgpt", Category::AiAssistant),
     ("chatgpt.com", Category::AiAssistant),
     ("claude", Category::AiAssistant),
@@ -314,6 +342,12 @@ mod tests {
             (("confluence.fawkes.idp", "", "", "", ""), "Referral"),
             (("", "referral", "", "", ""), "Referral"),
             (("", "", "", "", ""), "Direct"),
+            // unnamed referrers are their hosts
+            (("perplexity.ai", "", "", "", ""), "AI Assistants"),
+            (("amazon.com", "", "", "", ""), "Organic Shopping"),
+            (("twitch.tv", "", "", "", ""), "Organic Video"),
+            (("mail.google.com", "", "", "", ""), "Email"),
+            (("fb", "cpc", "", "fb", ""), "Paid Social"),
             // a click id of another network is not Google's paid search
             (("Google", "", "", "", "fbclid"), "Organic Search"),
         ] {

@@ -31,6 +31,13 @@ const SUMMED: &[&str] = COMPONENTS.split_at(10).0;
 /// Seconds in a UTC day.
 const DAY: u32 = 86_400;
 
+/// What a roll holds, as a number kept with it (`day_rolls.format`): raised
+/// whenever a roll gains rows or columns (1: `visit:channel` rows; 2: the
+/// engaged time). A roll of another format is never read, and its day is due
+/// again, so a deploy re-rolls old days by itself and no old Worker's roll
+/// made meanwhile is ever taken for a new one.
+pub const ROLL_FORMAT: u32 = 2;
+
 /// The name a rolled value is read under: the column its dimension's
 /// expression reads ([`Builder::dimension`]), so that a filter's expression
 /// over the stored value compares as it did over the raw column (each gives
@@ -57,7 +64,8 @@ pub(crate) fn fresh_days_sql(
     let days = format!("site_domain = {site_p} AND date >= {first} AND date < {end}");
     format!(
         "SELECT r.date AS date, r.last AS version, r.goals = {goals_p} AS same_goals FROM ({}) AS r \
-         LEFT JOIN ({}) AS c ON r.date = c.date WHERE r.last > c.last_change AND r.tz = {tz_p}",
+         LEFT JOIN ({}) AS c ON r.date = c.date WHERE r.last > c.last_change AND r.tz = {tz_p} \
+         AND r.format = {ROLL_FORMAT}",
         latest_rolls(&days),
         last_changes(&days)
     )
@@ -68,7 +76,8 @@ pub(crate) fn fresh_days_sql(
 fn latest_rolls(days: &str) -> String {
     format!(
         "SELECT date, max(version) AS last, argMax(timezone, version) AS tz, \
-         argMax(goals, version) AS goals FROM {DAY_ROLLS} WHERE {days} GROUP BY date"
+         argMax(goals, version) AS goals, argMax(format, version) AS format \
+         FROM {DAY_ROLLS} WHERE {days} GROUP BY date"
     )
 }
 
@@ -325,8 +334,8 @@ pub fn logged_sql(site: &Site, day: u32, version: u64) -> Sql {
     let tz_p = sql.bind("String", &site.timezone);
     let goals_p = sql.bind("String", &goals_rolled(site));
     sql.text = format!(
-        "INSERT INTO {DAY_ROLLS} (site_domain, date, version, timezone, goals) \
-         SELECT {site_p}, toDate(toDateTime({day_p}, 'UTC')), {version_p}, {tz_p}, {goals_p}"
+        "INSERT INTO {DAY_ROLLS} (site_domain, date, version, timezone, goals, format) \
+         SELECT {site_p}, toDate(toDateTime({day_p}, 'UTC')), {version_p}, {tz_p}, {goals_p}, {ROLL_FORMAT}"
     );
     sql
 }
@@ -342,6 +351,7 @@ pub fn due_sql(site: &Site, limit: u32) -> Sql {
     sql.text = format!(
         "SELECT toUInt32(toDateTime(c.date, 'UTC')) AS day FROM ({}) AS c LEFT JOIN ({}) AS r \
          ON c.date = r.date WHERE c.last_change >= r.last OR r.tz != {tz_p} OR r.goals != {goals_p} \
+         OR r.format != {ROLL_FORMAT} \
          ORDER BY c.date DESC LIMIT {limit_p}",
         last_changes(&format!(
             "site_domain = {site_p} AND date < toDate(now(), 'UTC')"

@@ -335,7 +335,8 @@ fn retry(message: &RawMessage, delay_seconds: u32) {
 
 /// A message as the queue carries it: its body text; a version-1 event gets
 /// its event id (from the queue's id for it, which retries keep) and its
-/// referrer cut to host and path, as version 2 queues them.
+/// referrer cut to host and path, as version 2 queues them; an event queued
+/// before channels existed gets its channel.
 fn read(raw: RawMessage) -> Letter {
     let id = raw.id();
     let queued_ms = raw.timestamp().as_millis();
@@ -353,6 +354,18 @@ fn read(raw: RawMessage) -> Letter {
                 // version 1: no id yet, and the referrer whole
                 row.event_id = event_id_of_message(&id);
                 row.attribution.referrer = kept_referrer(&row.attribution.referrer);
+            }
+            if row.attribution.channel.is_empty() {
+                // queued before channels existed (or set aside and replayed): named now
+                let a = &row.attribution;
+                row.attribution.channel = ingest::enrich::channel::channel(
+                    &a.referrer_source,
+                    &a.utm_medium,
+                    &a.utm_campaign,
+                    &a.utm_source,
+                    &a.click_id_param,
+                )
+                .to_string();
             }
         }
         message

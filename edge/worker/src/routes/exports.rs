@@ -38,7 +38,14 @@ pub async fn run(env: &worker::Env) -> Pass {
         }
     };
     let Some(target) = &config.export else {
-        pass.off = true;
+        match config
+            .off
+            .iter()
+            .find(|e| e.variable().starts_with("EXPORT_"))
+        {
+            Some(refused) => pass.fail(format!("exports: off: {refused}")),
+            None => pass.off = true,
+        }
         return pass;
     };
     let store = match settings::load(env).await {
@@ -49,12 +56,13 @@ pub async fn run(env: &worker::Env) -> Pass {
         }
     };
     for site in &store.sites {
-        let due = match clickhouse::text(
-            &config.clickhouse,
-            &due_sql(&site.domain, DAYS_PER_RUN),
-            "TSV",
-        )
-        .await
+        // one budget for all sites, as the rollups have
+        let budget = DAYS_PER_RUN.saturating_sub(pass.exported.len() as u32);
+        if budget == 0 {
+            break;
+        }
+        let due = match clickhouse::text(&config.clickhouse, &due_sql(&site.domain, budget), "TSV")
+            .await
         {
             Ok(body) => body,
             Err(e) => {

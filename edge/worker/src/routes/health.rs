@@ -23,8 +23,10 @@ async fn check(
     worker_only: bool,
 ) -> std::result::Result<Response, Failure> {
     let config = config(&ctx.env)?;
+    // optional features refused at start-up: off, named (never their values)
+    let off: Vec<String> = config.off.iter().map(ToString::to_string).collect();
     if worker_only {
-        let body = serde_json::json!({ "status": "ok", "clickhouse": "not checked" });
+        let body = serde_json::json!({ "status": "ok", "clickhouse": "not checked", "off": off });
         return Ok(Response::from_json(&body)?);
     }
     let clickhouse = match clickhouse::ping(&config.clickhouse).await {
@@ -33,6 +35,10 @@ async fn check(
         Err(error) => format!("ClickHouse unreachable: {error}"),
     };
     let status = if clickhouse == "ok" { 200 } else { 503 };
-    let body = serde_json::json!({ "status": if status == 200 { "ok" } else { "degraded" }, "clickhouse": clickhouse });
+    let body = serde_json::json!({
+        "status": if status == 200 { "ok" } else { "degraded" },
+        "clickhouse": clickhouse,
+        "off": off,
+    });
     Ok(Response::from_json(&body)?.with_status(status))
 }

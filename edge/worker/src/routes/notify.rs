@@ -228,7 +228,7 @@ async fn reports(
     let due = schedule::due_reports(site, now, &store.sent);
     if config.smtp.is_none() && !due.is_empty() {
         pass.fail(format!(
-            "reports of {}: no e-mail: SMTP_URL and MAIL_FROM are not set",
+            "reports of {}: no e-mail: SMTP_URL and MAIL_FROM are not set, or refused (GET /api/health names why)",
             site.domain
         ));
         return;
@@ -351,7 +351,14 @@ async fn post(delivery: &Delivery, key: &[u8], timestamp_s: u64) -> Result<u16, 
 /// `email` through the configured SMTP server, within [`SMTP_TIMEOUT`].
 async fn send_email(config: &Config, email: &Email, now: u64) -> Result<(), String> {
     let Some(smtp) = &config.smtp else {
-        return Err("no e-mail: SMTP_URL and MAIL_FROM are not set".into());
+        let refused = config
+            .off
+            .iter()
+            .find(|e| matches!(e.variable(), "SMTP_URL" | "MAIL_FROM"));
+        return Err(match refused {
+            Some(e) => format!("no e-mail: {e}"),
+            None => "no e-mail: SMTP_URL and MAIL_FROM are not set".into(),
+        });
     };
     let id = model::hex::encode(&random_bytes::<16>());
     let message = smtp::encode(email, &smtp.0.from, now, &id);

@@ -77,12 +77,21 @@ async fn run_export(
         return Err(Failure::refused(400, "nothing to export"));
     };
     let range = read_resolved(&select(ch, &resolve_sql(&first.query.date_range, site)).await?)?;
-    let mut answers = Vec::with_capacity(panels.len());
+    // each answer becomes its file's rows at once: the answers are never all held
+    let mut files = stats::export::Files::default();
     for panel in &panels {
-        answers.push(answer_in_range(ch, site, panel.query.clone(), range.clone()).await?);
+        let answer = answer_in_range(ch, site, panel.query.clone(), range.clone()).await?;
+        if !files.add(panel, &answer) {
+            return Err(Failure::refused(
+                413,
+                format!(
+                    "the export passes {} MiB of CSV: narrow the date range or filters",
+                    stats::export::MAX_CSV_BYTES / (1024 * 1024)
+                ),
+            ));
+        }
     }
-    let files = stats::export::files(&panels, &answers);
-    let zipped = stats::export::zip(&files).map_err(Failure::Storage)?;
+    let zipped = stats::export::zip(&files.into_files()).map_err(Failure::Storage)?;
     let mut response = Response::from_bytes(zipped)?;
     let headers = response.headers_mut();
     headers.set("content-type", "application/zip")?;
