@@ -819,24 +819,31 @@ mod tests {
         );
     }
 
+    /// `raw` with a ClickHouse: the Worker always runs, and a refused
+    /// optional setting (e-mail, the export) is its first `off` entry.
+    fn optional(raw: RawConfig) -> Result<Config, ConfigError> {
+        let config = RawConfig {
+            clickhouse_url: Some("http://127.0.0.1:8123".into()),
+            ..raw
+        }
+        .validate()
+        .expect("the Worker runs");
+        match config.off.first() {
+            Some(refused) => Err(refused.clone()),
+            None => Ok(config),
+        }
+    }
+
     #[test]
     fn an_export_goes_to_a_relative_directory_or_a_bucket_with_its_key() {
         use ingest::store::parquet::Target;
         let with = |url: &str, key: &str, secret: &str| {
-            RawConfig {
-                clickhouse_url: Some("http://127.0.0.1:8123".into()),
+            optional(RawConfig {
                 export_url: Some(url.into()),
                 export_key_id: Some(key.into()),
                 export_secret: Some(secret.into()),
                 ..RawConfig::default()
-            }
-            .validate()
-            // a refused optional setting turns its feature off, not the Worker
-            .map(|c| match c.off.first() {
-                Some(e) => Err(e.clone()),
-                None => Ok(c),
             })
-            .expect("the Worker runs")
         };
         assert_eq!(
             with("file:exports/", "", "").unwrap().export,
@@ -877,18 +884,11 @@ mod tests {
     #[test]
     fn smtp_is_both_variables_and_secure_off_this_network() {
         let with = |url: &str, from: &str| {
-            RawConfig {
-                clickhouse_url: Some("http://127.0.0.1:8123".into()),
+            optional(RawConfig {
                 smtp_url: Some(url.into()),
                 mail_from: Some(from.into()),
                 ..RawConfig::default()
-            }
-            .validate()
-            .map(|c| match c.off.first() {
-                Some(e) => Err(e.clone()),
-                None => Ok(c),
             })
-            .expect("the Worker runs")
         };
         let config = with(
             "smtp+starttls://me%40corp:p%3As+s%26@mail.corp.example",
