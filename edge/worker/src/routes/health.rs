@@ -23,10 +23,17 @@ async fn check(
     worker_only: bool,
 ) -> std::result::Result<Response, Failure> {
     let config = config(&ctx.env)?;
-    // optional features refused at start-up: off, named (never their values)
+    // optional features refused at start-up: off, named (never their values);
+    // the key is there only when one is
     let off: Vec<String> = config.off.iter().map(ToString::to_string).collect();
+    let with_off = |mut body: serde_json::Value| {
+        if !off.is_empty() {
+            body["off"] = serde_json::json!(off);
+        }
+        body
+    };
     if worker_only {
-        let body = serde_json::json!({ "status": "ok", "clickhouse": "not checked", "off": off });
+        let body = with_off(serde_json::json!({ "status": "ok", "clickhouse": "not checked" }));
         return Ok(Response::from_json(&body)?);
     }
     let clickhouse = match clickhouse::ping(&config.clickhouse).await {
@@ -35,10 +42,9 @@ async fn check(
         Err(error) => format!("ClickHouse unreachable: {error}"),
     };
     let status = if clickhouse == "ok" { 200 } else { 503 };
-    let body = serde_json::json!({
+    let body = with_off(serde_json::json!({
         "status": if status == 200 { "ok" } else { "degraded" },
         "clickhouse": clickhouse,
-        "off": off,
-    });
+    }));
     Ok(Response::from_json(&body)?.with_status(status))
 }
