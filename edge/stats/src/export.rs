@@ -225,15 +225,6 @@ impl Files {
     }
 }
 
-/// The CSV files of the panels' answers (in the order of [`panels`]).
-pub fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)> {
-    let mut files = Files::default();
-    for (panel, answer) in panels.iter().zip(answers) {
-        files.add(panel, answer);
-    }
-    files.into_files()
-}
-
 fn list<'a>(row: &'a Value, key: &str) -> impl Iterator<Item = &'a Value> {
     row.get(key).and_then(Value::as_array).into_iter().flatten()
 }
@@ -282,6 +273,15 @@ pub fn zip(files: &[(&str, String)]) -> Result<Vec<u8>, String> {
 mod tests {
     use super::*;
     use model::settings::Goal;
+
+    /// The CSV files of the panels' answers, as the Worker adds them one by one.
+    fn files(panels: &[Panel], answers: &[Value]) -> Vec<(&'static str, String)> {
+        let mut files = Files::default();
+        for (panel, answer) in panels.iter().zip(answers) {
+            files.add(panel, answer);
+        }
+        files.into_files()
+    }
 
     fn site() -> Site {
         let mut site = Site::new("portal.example");
