@@ -19,6 +19,7 @@ use model::funnel::Funnel;
 use model::row::MAX_PROP_KEY_BYTES;
 use model::settings::{
     normalize_domain, Annotation, ApiKey, Goal, Retention, Segment, SharedLink, Site, Store, User,
+    MAX_MIN_GROUP_SIZE,
 };
 use model::sql::Sql;
 use model::time::is_date;
@@ -101,7 +102,7 @@ pub(crate) fn known_fields(
 }
 
 /// A site's fields, as the admin API and an export carry them.
-const SITE_FIELDS: [&str; 12] = [
+const SITE_FIELDS: [&str; 15] = [
     "domain",
     "timezone",
     "retention",
@@ -114,6 +115,9 @@ const SITE_FIELDS: [&str; 12] = [
     "reports",
     "alerts",
     "webhooks",
+    "min_group_size",
+    "breakdown_props",
+    "drop_opted_out",
 ];
 
 /// How many segments a site may keep, and filters one may hold.
@@ -229,6 +233,49 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         None => defaults.webhooks,
         Some(value) => notifications::webhooks(value)?,
     };
+    let min_group_size = match object.get("min_group_size") {
+        None => defaults.min_group_size,
+        Some(value) => match value.as_u64() {
+            Some(k) if (1..=u64::from(MAX_MIN_GROUP_SIZE)).contains(&k) => k as u32,
+            _ => {
+                return fail(format!(
+                    "min_group_size: {value} is not a whole number from 1 (off) to {MAX_MIN_GROUP_SIZE}"
+                ))
+            }
+        },
+    };
+    let breakdown_props = match object.get("breakdown_props") {
+        None | Some(Value::Null) => defaults.breakdown_props,
+        Some(Value::Array(list)) if list.len() <= MAX_PROPS => {
+            let mut allowed: Vec<String> = Vec::new();
+            for (i, key) in list.iter().enumerate() {
+                match key.as_str() {
+                    Some(k) if props.iter().any(|p| p == k) => {
+                        if !allowed.iter().any(|x| x == k) {
+                            allowed.push(k.to_string());
+                        }
+                    }
+                    _ => {
+                        return fail(format!(
+                            "breakdown_props[{i}]: {key} is not one of the site's props ({})",
+                            props.join(", ")
+                        ))
+                    }
+                }
+            }
+            Some(allowed)
+        }
+        Some(_) => {
+            return fail(format!(
+                "breakdown_props: null (every prop) or a list of at most {MAX_PROPS} of the site's props"
+            ))
+        }
+    };
+    let drop_opted_out = match object.get("drop_opted_out") {
+        None => defaults.drop_opted_out,
+        Some(Value::Bool(drop)) => *drop,
+        Some(other) => return fail(format!("drop_opted_out: {other} is not true or false")),
+    };
     Ok(Site {
         domain: defaults.domain,
         timezone,
@@ -242,6 +289,9 @@ fn site_from(domain: &str, object: &serde_json::Map<String, Value>) -> Result<Si
         reports,
         alerts,
         webhooks,
+        min_group_size,
+        breakdown_props,
+        drop_opted_out,
     })
 }
 
@@ -801,7 +851,7 @@ mod tests {
 
     #[test]
     fn bad_site_requests_name_the_field() {
-        let cases: [(&str, &str, &str); 20] = [
+        let cases: [(&str, &str, &str); 25] = [
             (
                 "a.example",
                 r#"{"segments":[{"name":"G","filters":[]}]}"#,
@@ -816,6 +866,31 @@ mod tests {
                 "a.example",
                 r#"{"segments":{}}"#,
                 "segments: a list of at most 20",
+            ),
+            (
+                "a.example",
+                r#"{"min_group_size":0}"#,
+                "min_group_size: 0 is not a whole number from 1 (off) to 1000",
+            ),
+            (
+                "a.example",
+                r#"{"min_group_size":1001}"#,
+                "min_group_size: 1001 is not a whole number from 1 (off) to 1000",
+            ),
+            (
+                "a.example",
+                r#"{"props":["team"],"breakdown_props":["team","user_email"]}"#,
+                "breakdown_props[1]: \"user_email\" is not one of the site's props (team)",
+            ),
+            (
+                "a.example",
+                r#"{"breakdown_props":"all"}"#,
+                "breakdown_props: null (every prop) or a list of at most 100 of the site's props",
+            ),
+            (
+                "a.example",
+                r#"{"drop_opted_out":"yes"}"#,
+                "drop_opted_out: \"yes\" is not true or false",
             ),
             (
                 "a.example",
@@ -857,7 +932,7 @@ mod tests {
             (
                 "a.example",
                 r#"{"tz":"UTC"}"#,
-                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels, segments, reports, alerts, webhooks",
+                "unknown field \"tz\": the fields are timezone, retention, goals, props, require_second_factor, embed_origins, funnels, segments, reports, alerts, webhooks, min_group_size, breakdown_props, drop_opted_out",
             ),
             (
                 "a.example",

@@ -291,6 +291,31 @@ pub struct Site {
     /// Where every alert of the site is also posted (JSON, signed).
     #[serde(default)]
     pub webhooks: Vec<Webhook>,
+    /// The fewest visitors a reported number may come from
+    /// ([`MIN_GROUP_SIZE_NEW`] for a new site, 1 = off): smaller groups are
+    /// suppressed on every read surface (the stats crate's `privacy`). A
+    /// site stored before the setting existed keeps its behaviour (1).
+    #[serde(default = "off")]
+    pub min_group_size: u32,
+    /// The custom properties whose values may be broken down; `None`: every
+    /// one (Plausible's `allowed_event_props`). Others are stored and can
+    /// be filtered and counted, never listed.
+    #[serde(default)]
+    pub breakdown_props: Option<Vec<String>>,
+    /// Drop events from browsers that send Global Privacy Control
+    /// (`Sec-GPC: 1`) or Do Not Track (`DNT: 1`), counted as drops.
+    #[serde(default)]
+    pub drop_opted_out: bool,
+}
+
+/// The minimum group size of a new site: the common works-council rule
+/// that no figure may be shown for fewer than five people.
+pub const MIN_GROUP_SIZE_NEW: u32 = 5;
+/// The largest minimum group size a site may set.
+pub const MAX_MIN_GROUP_SIZE: u32 = 1000;
+
+fn off() -> u32 {
+    1
 }
 
 /// How often a report is sent, and the period it covers.
@@ -419,6 +444,9 @@ impl Site {
             reports: Vec::new(),
             alerts: Vec::new(),
             webhooks: Vec::new(),
+            min_group_size: MIN_GROUP_SIZE_NEW,
+            breakdown_props: None,
+            drop_opted_out: false,
         }
     }
 }
