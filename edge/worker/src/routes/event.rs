@@ -7,8 +7,8 @@ use super::body;
 use super::respond::Failure;
 use super::{log, metrics, salt, settings};
 use ingest::answer::{self, Answer};
-use ingest::drop::DropReason;
-use ingest::pipeline::{admit, rows, Refused};
+use ingest::drop::{opt_out_signal, opted_out, DropReason};
+use ingest::pipeline::{admit, rows, Admitted, Refused};
 use ingest::privacy::client::{client_ip, country, Client};
 use ingest::protocol::payload::MAX_BODY_BYTES;
 use model::message::{check_send, QueueMessage};
@@ -39,13 +39,22 @@ async fn accept(mut request: Request, env: &Env) -> std::result::Result<Answer, 
     let headers = request.headers();
     let header = |name: &str| headers.get(name).ok().flatten();
     let user_agent = header("User-Agent").unwrap_or_default();
-    let sites = settings::cached(env, false).await?;
+    let mut sites = settings::cached(env, false).await?;
     let mut verdict = admit(&body, |domain| sites.is_site(domain), &user_agent);
     if matches!(&verdict, Err(Refused::Dropped(d)) if d.reason == DropReason::UnknownSite) {
         // perhaps a site added a moment ago
-        let sites = settings::cached(env, true).await?;
+        sites = settings::cached(env, true).await?;
         verdict = admit(&body, |domain| sites.is_site(domain), &user_agent);
     }
+    // a site may drop browsers that opted out (Global Privacy Control, Do Not Track)
+    let signal = opt_out_signal(header("Sec-GPC").as_deref(), header("DNT").as_deref());
+    let verdict = verdict.and_then(|admitted| {
+        let event = opted_out(admitted.event, signal, |domain| {
+            sites.site(domain).is_some_and(|site| site.drop_opted_out)
+        })
+        .map_err(Refused::Dropped)?;
+        Ok(Admitted { event })
+    });
     let queue = env.queue(EVENTS_QUEUE)?;
     let now = Date::now().as_millis();
     let admitted = match verdict {
