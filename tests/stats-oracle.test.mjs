@@ -113,7 +113,7 @@ test('with the closed days rolled up, every answer still equals the brute-force 
   // the next roll; the other panels still read the rolls
   const [backstage] = SITES
   const fewer = { ...backstage, goals: backstage.goals.slice(1) }
-  const settings = ({ timezone, retention, goals }) => ({ timezone, retention, goals })
+  const settings = ({ timezone, retention, goals, min_group_size }) => ({ timezone, retention, goals, min_group_size })
   await fx.edge.admin.putSite(BACKSTAGE, settings(fewer))
   const goals = {
     site_id: BACKSTAGE,
@@ -165,7 +165,7 @@ test('every funnel answer equals the brute-force answer: steps within a visit, p
 
   // a saved funnel, asked by its name, answers as its steps do
   const [backstage] = SITES
-  const settings = ({ timezone, retention, goals }) => ({ timezone, retention, goals })
+  const settings = ({ timezone, retention, goals, min_group_size }) => ({ timezone, retention, goals, min_group_size })
   await fx.edge.admin.putSite(BACKSTAGE, {
     ...settings(backstage),
     funnels: [{ name: 'Onboarding', steps: list[2].steps }]
@@ -423,7 +423,7 @@ test('a view exported as CSV: Plausible’s zip of one CSV per panel, each panel
 test('events through the Worker get their visits stored by the queue consumer and show in the Stats API', async () => {
   // the events, their visit and the query of `day` on one UTC day
   await awayFromMidnight(90_000)
-  await fx.edge.admin.putSite('live.test', { goals: [{ event_name: 'Deploy Application' }] })
+  await fx.edge.admin.putSite('live.test', { goals: [{ event_name: 'Deploy Application' }], min_group_size: 1 })
   const liveKey = (await fx.edge.admin.addKey(['live.test'])).key
   const send = (body) =>
     fetch(`${fx.edge.url}/api/event`, {

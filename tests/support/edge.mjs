@@ -15,7 +15,9 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef'
 export { freePort }
 
 // `sites` are created through the admin API once the Worker is up (UTC, no
-// goals; pass objects {domain, timezone, goals, retention} for more);
+// goals, no minimum group size — the suites count a handful of visitors, and
+// tests/privacy.test.mjs sets its own; pass objects {domain, timezone, goals,
+// retention, min_group_size} for more);
 // `persistTo` keeps the Durable Objects' state (settings, salts) between starts;
 // the Worker is up once /api/health answers with one of `ready` (a 500 for a
 // Worker started misconfigured on purpose); `port` when the address must be
@@ -83,7 +85,7 @@ async function startEdgeOnce({
   try {
     for (const site of sites) {
       const { domain, ...settings } = typeof site === 'string' ? { domain: site } : site
-      await admin.putSite(domain, settings)
+      await admin.putSite(domain, { min_group_size: 1, ...settings })
     }
   } catch (error) {
     child.kill('SIGTERM')

@@ -21,8 +21,8 @@ export const BACKSTAGE = 'backstage.fawkes.idp'
 export const PORTAL = 'portal.test'
 export const HOSTILE = `x' OR 1=1; DROP TABLE events; -- \\' "} {p0:String} %00`
 export const SITES = [
-  { domain: BACKSTAGE, timezone: 'Europe/Berlin', retention: 'indefinite', goals: BACKSTAGE_GOALS },
-  { domain: PORTAL, timezone: 'America/New_York', retention: 'indefinite', goals: [] }
+  { domain: BACKSTAGE, timezone: 'Europe/Berlin', retention: 'indefinite', goals: BACKSTAGE_GOALS, min_group_size: 1 },
+  { domain: PORTAL, timezone: 'America/New_York', retention: 'indefinite', goals: [], min_group_size: 1 }
 ]
 
 const MINUTE = 60_000
@@ -115,7 +115,10 @@ export function statsFixture() {
     fixture.edge = await startEdge({
       clickhouseUrl: ch.url,
       clickhousePassword: ch.password,
-      sites: [...SITES.map(({ domain, timezone, goals }) => ({ domain, timezone, goals })), { domain: 'other.test' }],
+      sites: [
+        ...SITES.map(({ domain, timezone, goals, min_group_size }) => ({ domain, timezone, goals, min_group_size })),
+        { domain: 'other.test' }
+      ],
       persistTo: join(fixture.dir, 'state')
     })
     fixture.key = (await fixture.edge.admin.addKey([BACKSTAGE, PORTAL], 'tests')).key

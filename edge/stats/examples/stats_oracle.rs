@@ -431,6 +431,82 @@ struct Group {
     scroll: HashMap<u64, u8>,
     /// The engagement events' engaged time, in milliseconds.
     engaged_ms: u64,
+    /// (UTC day, visitor id) of its events that are not engagements: its
+    /// visitors per day, which the minimum group size counts.
+    days: BTreeSet<(i64, u64)>,
+}
+
+impl Group {
+    fn daily(&self) -> BTreeMap<i64, u64> {
+        let mut out = BTreeMap::new();
+        for (day, _) in &self.days {
+            *out.entry(*day).or_default() += 1;
+        }
+        out
+    }
+}
+
+/// The groups of `query` that the minimum group size `k` hides, worked out
+/// the long way over every group ([`stats::privacy`] states the rules; the
+/// variants are its list): fewer than k visitors on every day; or a variant
+/// differing by fewer than k on every day it differs; then, per margin, the
+/// smallest other group where one is hidden.
+fn hidden_groups(
+    query: &Query,
+    ctx: &Context,
+    events: &[Event],
+    grouped: &BTreeMap<Vec<String>, Group>,
+    k: u32,
+) -> BTreeSet<Vec<String>> {
+    if k <= 1 {
+        return BTreeSet::new();
+    }
+    let variants: Vec<BTreeMap<Vec<String>, Group>> = stats::privacy::variants(query)
+        .iter()
+        .map(|v| groups(v, ctx, events))
+        .collect();
+    let size = |g: &Group| g.daily().values().copied().max().unwrap_or(0);
+    let small: BTreeSet<Vec<String>> = grouped
+        .iter()
+        .filter(|(key, g)| {
+            let base = g.daily();
+            size(g) < u64::from(k)
+                || variants.iter().any(|variant| {
+                    let other = variant.get(*key).map(Group::daily).unwrap_or_default();
+                    let days: BTreeSet<&i64> = base.keys().chain(other.keys()).collect();
+                    let differences = days.into_iter().map(|d| {
+                        let (a, b) = (
+                            base.get(d).copied().unwrap_or(0),
+                            other.get(d).copied().unwrap_or(0),
+                        );
+                        a.abs_diff(b)
+                    });
+                    stats::privacy::differ_by_few(differences, k)
+                })
+        })
+        .map(|(key, _)| key.clone())
+        .collect();
+    let mut hidden = small.clone();
+    for j in 0..query.dimensions.len() {
+        let margin = |key: &Vec<String>| -> Vec<String> {
+            key.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != j)
+                .map(|(_, v)| v.clone())
+                .collect()
+        };
+        let margins: BTreeSet<Vec<String>> = small.iter().map(margin).collect();
+        for m in margins {
+            let smallest = grouped
+                .iter()
+                .filter(|(key, _)| margin(key) == m && !small.contains(*key))
+                .min_by(|a, b| size(a.1).cmp(&size(b.1)).then_with(|| a.0.cmp(b.0)));
+            if let Some((key, _)) = smallest {
+                hidden.insert(key.clone());
+            }
+        }
+    }
+    hidden
 }
 
 fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String>, Group> {
@@ -469,6 +545,9 @@ fn groups(query: &Query, ctx: &Context, events: &[Event]) -> BTreeMap<Vec<String
                 }
                 name => {
                     group.visitors.insert(row.visitor_id);
+                    group
+                        .days
+                        .insert((event.at.div_euclid(86_400), row.visitor_id));
                     group.visits.insert(event.visit);
                     // Plausible's `events`: pageviews and custom events
                     group.events += 1;
@@ -572,46 +651,66 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     let (ctx, events, visit_list) = (ranged.context(site), &ranged.events, &ranged.visits);
     let (tz, from, to) = (ranged.tz, ranged.from, ranged.to);
     let grouped = groups(query, &ctx, events);
+    let k = site.min_group_size;
+    let hidden = hidden_groups(query, &ctx, events, &grouped, k);
+    // a total, or None where the guard hides it (a rate over it would tell it)
+    let total_of = |q: &Query| -> BTreeMap<Vec<String>, Option<u64>> {
+        let totals = groups(q, &ctx, events);
+        let hidden = hidden_groups(q, &ctx, events, &totals, k);
+        totals
+            .iter()
+            .map(|(key, g)| {
+                let shown = !hidden.contains(key);
+                (key.clone(), shown.then_some(g.visitors.len() as u64))
+            })
+            .collect()
+    };
 
-    let total_visitors = {
+    // the groups partition the visitors: their sum is the total, every group's
+    let partitions =
+        !query.dimensions.is_empty() && query.dimensions.iter().all(Dimension::is_visitors_own);
+    let total_visitors: Option<u64> = if partitions {
+        Some(grouped.values().map(|g| g.visitors.len() as u64).sum())
+    } else {
         let mut q = query.clone();
         q.dimensions.clear();
-        groups(&q, &ctx, events)
-            .values()
-            .next()
-            .map_or(0, |g| g.visitors.len() as u64)
+        total_of(&q).values().next().copied().unwrap_or(Some(0))
     };
     let goal = Dimension::Event(EventDimension::Goal);
-    let conversion_totals: BTreeMap<Vec<String>, u64> = {
+    let conversion_totals: BTreeMap<Vec<String>, Option<u64>> = {
         let mut q = query.clone();
         q.dimensions.retain(|d| *d != goal);
         q.filters.retain(|f| {
             !matches!(f, Filter::Condition { dimension, .. }
                 if *dimension == goal || matches!(dimension, Dimension::Prop(_)))
         });
-        groups(&q, &ctx, events)
-            .into_iter()
-            .map(|(k, g)| (k, g.visitors.len() as u64))
-            .collect()
+        total_of(&q)
     };
     let goal_index = query.dimensions.iter().position(|d| *d == goal);
     // Plausible's conversion_rate: of every visitor of the range and filters but the goal's
-    let conversion_total: u64 = {
+    let conversion_total: Option<u64> = {
         let mut q = query.clone();
         q.dimensions.clear();
         q.filters.retain(|f| {
             !matches!(f, Filter::Condition { dimension, .. }
                 if *dimension == goal || matches!(dimension, Dimension::Prop(_)))
         });
-        groups(&q, &ctx, events)
-            .values()
-            .next()
-            .map_or(0, |g| g.visitors.len() as u64)
+        total_of(&q).values().next().copied().unwrap_or(Some(0))
     };
 
+    // a hidden group of a breakdown is left out; a time bucket or the top
+    // stats keep their row, metrics null (sorted as zeros)
+    let keeps_hidden = query.dimensions.iter().all(Dimension::is_time);
     let mut rows: Vec<Ranked> = grouped
         .iter()
+        .filter(|(key, _)| keeps_hidden || !hidden.contains(*key))
         .map(|(key, g)| {
+            if hidden.contains(key) {
+                return (
+                    key.clone(),
+                    query.metrics.iter().map(|_| (0.0, Value::Null)).collect(),
+                );
+            }
             let conversion_key: Vec<String> = key
                 .iter()
                 .enumerate()
@@ -625,12 +724,16 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
                     let total = match m {
                         Metric::Percentage => total_visitors,
                         Metric::ConversionRate => conversion_total,
-                        Metric::GroupConversionRate => {
-                            conversion_totals.get(&conversion_key).copied().unwrap_or(0)
-                        }
-                        _ => 0,
+                        Metric::GroupConversionRate => conversion_totals
+                            .get(&conversion_key)
+                            .copied()
+                            .unwrap_or(None),
+                        _ => Some(0),
                     };
-                    metric(*m, g, visit_list, total)
+                    match total {
+                        Some(total) => metric(*m, g, visit_list, total),
+                        None => (metric(*m, g, visit_list, 1).0, Value::Null),
+                    }
                 })
                 .collect();
             (key.clone(), metrics)
@@ -691,6 +794,9 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     if query.total_rows {
         meta.insert("total_rows".into(), json!(total_rows));
     }
+    if !hidden.is_empty() {
+        meta.insert("suppressed".into(), json!(hidden.len()));
+    }
     json!({ "results": results, "meta": meta })
 }
 
@@ -730,6 +836,8 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
     }
     let n = funnel.steps.len();
     let mut furthest = vec![0u64; n + 1];
+    // per visitor: their UTC day and the furthest step of their visits
+    let mut visitor_top: BTreeMap<u64, (i64, usize)> = BTreeMap::new();
     for list in by_visit.values() {
         if list.iter().all(|e| e.row.name == "engagement") {
             continue;
@@ -758,6 +866,11 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
         }
         let level = reached.iter().rposition(|r| *r).map_or(0, |i| i + 1);
         furthest[level] += 1;
+        let first = list[0];
+        let top = visitor_top
+            .entry(first.row.visitor_id)
+            .or_insert((first.at.div_euclid(86_400), 0));
+        top.1 = top.1.max(level);
     }
     let all_visits: u64 = furthest.iter().sum();
     let at = |k: usize| furthest[k..].iter().sum::<u64>();
@@ -777,7 +890,7 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut answer = json!({
         "funnel": {
             "steps": steps,
             "all_visits": all_visits,
@@ -786,5 +899,57 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
             "never_entering_visits": all_visits - entering,
             "never_entering_visits_percentage": percent(all_visits - entering, all_visits),
         }
-    })
+    });
+    let k = site.min_group_size;
+    if k > 1 {
+        // the privacy rule, the long way: a step shows while its visitors
+        // had k on one day, and its drop-off is none or the visits of k
+        // visitors on one day whose furthest step is the one before
+        let daily = |from: usize, to: usize| -> u64 {
+            let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
+            for (day, top) in visitor_top.values() {
+                if (from..=to).contains(top) {
+                    *per_day.entry(*day).or_default() += 1;
+                }
+            }
+            per_day.into_values().max().unwrap_or(0)
+        };
+        let mut shown = n;
+        for step in 1..=n {
+            let dropoff = step > 1 && at(step - 1) > at(step);
+            if daily(step, n) < u64::from(k)
+                || (dropoff && daily(step - 1, step - 1) < u64::from(k))
+            {
+                shown = step - 1;
+                break;
+            }
+        }
+        let f = &mut answer["funnel"];
+        for step in f["steps"].as_array_mut().unwrap().iter_mut().skip(shown) {
+            for field in [
+                "visits",
+                "dropoff",
+                "dropoff_percentage",
+                "conversion_rate",
+                "conversion_rate_step",
+            ] {
+                step[field] = Value::Null;
+            }
+        }
+        f["never_entering_visits"] = Value::Null;
+        f["never_entering_visits_percentage"] = Value::Null;
+        if shown == 0 {
+            f["entering_visits"] = Value::Null;
+            f["entering_visits_percentage"] = Value::Null;
+        }
+        // the visits of the range and filters: hidden as that query's answer is
+        let q = &funnel.query;
+        let population = groups(q, &ctx, events);
+        if hidden_groups(q, &ctx, events, &population, k).contains(&Vec::new()) {
+            f["all_visits"] = Value::Null;
+            f["entering_visits_percentage"] = Value::Null;
+        }
+        answer["meta"] = json!({ "min_group_size": k, "suppressed": n - shown });
+    }
+    answer
 }

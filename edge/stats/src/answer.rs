@@ -4,6 +4,7 @@
 
 use crate::columns::{count, read_row, Components, RowError};
 use crate::plan::{Part, Plan};
+use crate::privacy::keeps_hidden_rows;
 use crate::query::{DateRange, Direction, Filter, OrderKey, Query};
 use crate::range::Resolved;
 use crate::schema::{Dimension, EventDimension, Metric};
@@ -73,17 +74,18 @@ pub fn answer(
                 returned.visit_components = read(rows, 0)?.first().map(|(_, c)| *c)
             }
             Part::TotalVisitors(_) => {
-                returned.total_visitors = read(rows, 0)?.first().map(|(_, c)| c.visitors)
+                returned.total_visitors = read(rows, 0)?.first().map(|(_, c)| shown(c))
             }
             Part::ConversionTotal(_) => {
                 returned.conversion_total =
-                    Some(read(rows, 0)?.first().map_or(0, |(_, c)| c.visitors))
+                    Some(read(rows, 0)?.first().map_or(Some(0), |(_, c)| shown(c)))
             }
             Part::ConversionTotals(query) => {
                 let totals = read(rows, query.dimensions.len())?;
                 returned.conversion_totals = Some(
                     totals
                         .into_iter()
+                        .filter(|(_, c)| c.hidden == 0)
                         .map(|(key, c)| (key, c.visitors))
                         .collect(),
                 )
@@ -98,20 +100,32 @@ pub fn answer(
         }
     }
     if let (Some(query), Some(rows)) = (&plan.first_page, first_page) {
-        returned.total_rows = read(rows, query.dimensions.len())?
-            .first()
-            .map(|(_, c)| c.total_rows);
+        let first = read(rows, query.dimensions.len())?;
+        returned.total_rows = first.first().map(|(_, c)| c.total_rows);
+        returned.suppressed = first.first().map(|(_, c)| c.suppressed);
     }
     Ok(compose(&plan.query, &plan.range, &returned))
 }
 
-/// `GET /api/v1/stats/realtime/visitors`: the one count of the realtime statement.
-pub fn realtime_answer(rows: &[Value]) -> Result<Value, RowError> {
-    rows.first()
-        .and_then(|r| r.get(0))
-        .and_then(count)
-        .map(Value::from)
-        .ok_or_else(|| RowError(Value::Array(rows.to_vec()).to_string()))
+/// `GET /api/v1/stats/realtime/visitors`: the count of the realtime
+/// statement, `null` when fewer than the minimum group size `k` were there.
+pub fn realtime_answer(rows: &[Value], k: u32) -> Result<Value, RowError> {
+    let read = rows
+        .first()
+        .and_then(|r| Some((count(r.get(0)?)?, count(r.get(1)?)?)));
+    let (visitors, on_one_day) =
+        read.ok_or_else(|| RowError(Value::Array(rows.to_vec()).to_string()))?;
+    Ok(if crate::privacy::large_enough([on_one_day], k) {
+        Value::from(visitors)
+    } else {
+        Value::Null
+    })
+}
+
+/// A total's visitors, `None` when the privacy guard hid it (a rate over it
+/// would tell it).
+fn shown(c: &Components) -> Option<u64> {
+    (c.hidden == 0).then_some(c.visitors)
 }
 
 /// What the statements of one query returned.
@@ -121,16 +135,19 @@ struct Returned {
     /// The visit components of a split query (no dimensions), for its one row.
     visit_components: Option<Components>,
     /// Visitors without dimensions (`percentage`); `None` when the groups
-    /// partition the visitors and their sum is the total.
-    total_visitors: Option<u64>,
+    /// partition the visitors and their sum is the total; `Some(None)` hidden.
+    total_visitors: Option<Option<u64>>,
     /// Visitors per group of the dimensions other than `event:goal`,
-    /// without goal filters (`group_conversion_rate`).
+    /// without goal filters (`group_conversion_rate`); a hidden one is missing.
     conversion_totals: Option<HashMap<Vec<String>, u64>>,
-    /// Visitors without dimensions or goal filters (`conversion_rate`).
-    conversion_total: Option<u64>,
+    /// Visitors without dimensions or goal filters (`conversion_rate`);
+    /// `Some(None)` hidden.
+    conversion_total: Option<Option<u64>>,
     time_labels: Option<Vec<String>>,
     /// The number of groups, when the page is past the end.
     total_rows: Option<u64>,
+    /// The number of hidden groups, when the page is past the end.
+    suppressed: Option<u64>,
 }
 
 fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
@@ -144,6 +161,9 @@ fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
                     bounces: v.bounces,
                     duration: v.duration,
                     visit_pageviews: v.visit_pageviews,
+                    // one population: hidden if either part says so
+                    hidden: c.hidden.max(v.hidden),
+                    suppressed: c.suppressed.max(v.suppressed),
                     ..*c
                 };
                 (dims.clone(), merged)
@@ -155,16 +175,31 @@ fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
         .dimensions
         .iter()
         .position(|d| *d == Dimension::Event(EventDimension::Goal));
+    // a hidden group of a breakdown is not answered (the one left when
+    // none is shown only carries the count); a time bucket's or the top
+    // stats' row keeps its place, its metrics null
+    let keeps_hidden = keeps_hidden_rows(query);
+    let suppressed = rows
+        .first()
+        .map(|(_, c)| c.suppressed)
+        .or(returned.suppressed)
+        .unwrap_or(0);
     let results: Vec<Value> = rows
         .iter()
+        .filter(|(_, c)| keeps_hidden || c.hidden == 0)
         .map(|(dims, c)| {
             let metrics: Vec<Value> = query
                 .metrics
                 .iter()
                 .map(|m| {
+                    if c.hidden != 0 {
+                        return Value::Null;
+                    }
                     let total = match m {
-                        Metric::Percentage => returned.total_visitors.unwrap_or(c.visitors_total),
-                        Metric::ConversionRate => returned.conversion_total.unwrap_or(0),
+                        Metric::Percentage => {
+                            returned.total_visitors.unwrap_or(Some(c.visitors_total))
+                        }
+                        Metric::ConversionRate => returned.conversion_total.unwrap_or(Some(0)),
                         Metric::GroupConversionRate => {
                             let key: Vec<String> = dims
                                 .iter()
@@ -172,15 +207,17 @@ fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
                                 .filter(|(i, _)| Some(*i) != goal_index)
                                 .map(|(_, d)| d.clone())
                                 .collect();
-                            returned
-                                .conversion_totals
-                                .as_ref()
-                                .and_then(|t| t.get(&key).copied())
-                                .unwrap_or(0)
+                            match &returned.conversion_totals {
+                                Some(totals) => totals.get(&key).copied(),
+                                None => Some(0),
+                            }
                         }
-                        _ => 0,
+                        _ => Some(0),
                     };
-                    metric_value(*m, c, total)
+                    match total {
+                        Some(total) => metric_value(*m, c, total),
+                        None => Value::Null,
+                    }
                 })
                 .collect();
             json!({ "metrics": metrics, "dimensions": dims })
@@ -197,6 +234,9 @@ fn compose(query: &Query, range: &Resolved, returned: &Returned) -> Value {
             .or(returned.total_rows)
             .unwrap_or(0);
         meta.insert("total_rows".into(), json!(total));
+    }
+    if suppressed > 0 {
+        meta.insert("suppressed".into(), json!(suppressed));
     }
     json!({ "results": results, "meta": meta, "query": echo(query, range) })
 }

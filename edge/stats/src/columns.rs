@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 /// The columns after the dimensions, in order, of every statement's rows.
-pub const COMPONENTS: [&str; 12] = [
+pub const COMPONENTS: [&str; 14] = [
     "visitors",
     "visits",
     "pageviews",
@@ -19,6 +19,8 @@ pub const COMPONENTS: [&str; 12] = [
     "engaged_ms",
     "total_rows",
     "visitors_total",
+    "hidden",
+    "suppressed",
 ];
 
 /// One group's integer components, as every statement returns them.
@@ -40,6 +42,11 @@ pub struct Components {
     pub total_rows: u64,
     /// The sum of all groups' visitors (before pagination).
     pub visitors_total: u64,
+    /// 1: this group's metrics are not to be shown (fewer visitors than the
+    /// site's minimum group size; [`crate::privacy`]).
+    pub hidden: u64,
+    /// How many groups of the answer are hidden.
+    pub suppressed: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -85,6 +92,8 @@ pub fn read_row(row: &Value, dimensions: usize) -> Result<(Vec<String>, Componen
             engaged_ms: number(&c[9])?,
             total_rows: number(&c[10])?,
             visitors_total: number(&c[11])?,
+            hidden: number(&c[12])?,
+            suppressed: number(&c[13])?,
         },
     ))
 }
@@ -96,7 +105,7 @@ mod tests {
 
     #[test]
     fn rows_are_read_whether_64_bit_numbers_are_quoted_or_not() {
-        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 60000, 1, 9]);
+        let row = json!(["/docs", 5, "6", 7, 0, 1, 2, 3, 4, 5, 60000, 1, 9, 0, "2"]);
         let (dims, c) = read_row(&row, 1).unwrap();
         assert_eq!(dims, ["/docs"]);
         assert_eq!(
@@ -104,6 +113,11 @@ mod tests {
             (5, 6, 60000, 1)
         );
         assert!(read_row(&json!(["/docs", 5]), 1).is_err());
-        assert!(read_row(&json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 0, 1, 9]), 1).is_err());
+        assert!(read_row(
+            &json!(["/docs", 5, "x", 7, 0, 1, 2, 3, 4, 5, 0, 1, 9, 0, 0]),
+            1
+        )
+        .is_err());
+        assert_eq!(read_row(&row, 1).unwrap().1.suppressed, 2);
     }
 }

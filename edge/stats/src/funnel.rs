@@ -15,6 +15,7 @@
 //! with an interactive event in the range that matches the filters, as the
 //! `visits` metric counts them. Step percentages are Plausible's.
 
+use crate::privacy::large_enough;
 use crate::query::{self, fail, shown, DateRange, Filter, Query, QueryError};
 use crate::range::Resolved;
 use crate::schema::{Dimension, EventDimension, Metric, Operator};
@@ -140,12 +141,16 @@ fn percentage(part: u64, whole: u64) -> f64 {
 /// The answer from the statement's rows, `[step, visits]` for each step
 /// reached (1 or later), and `all_visits`: the `visits` metric of the
 /// funnel's range and filters ([`Funnel::query`]), whose visits that entered
-/// no step are the rest.
+/// no step are the rest (`None`: the privacy guard hid it). With a minimum
+/// group size `k` above 1, `furthest` are the rows of
+/// [`crate::sql::funnel_furthest_statement`], `[step, day, visitors]`.
 pub fn answer(
     funnel: &Funnel,
     range: &Resolved,
     rows: &[Value],
-    all_visits: u64,
+    all_visits: Option<u64>,
+    furthest: Option<&[Value]>,
+    k: u32,
 ) -> Result<Value, crate::columns::RowError> {
     let mut reached = vec![0u64; funnel.steps.len() + 1];
     for row in rows {
@@ -163,8 +168,102 @@ pub fn answer(
     }
     // the visits that entered no step: the others of the range and filters
     let entered: u64 = reached.iter().skip(1).sum();
-    reached[0] = all_visits.saturating_sub(entered);
-    Ok(compose(funnel, range, &reached))
+    reached[0] = all_visits.unwrap_or(0).saturating_sub(entered);
+    let shown = match furthest.filter(|_| k > 1) {
+        Some(rows) => shown_steps(funnel.steps.len(), &reached, rows, k)?,
+        None => funnel.steps.len(),
+    };
+    let mut answered = compose(funnel, range, &reached);
+    if k > 1 {
+        hide(&mut answered, shown, all_visits.is_some());
+        answered["meta"] = json!({
+            "min_group_size": k,
+            "suppressed": funnel.steps.len() - shown,
+        });
+    }
+    Ok(answered)
+}
+
+/// How many steps, from the first, may be shown at minimum group size `k`
+/// ([`crate::privacy`]): a step's visitors had k of them on one day, and the
+/// visits that dropped off before it are none, or visits of k visitors on
+/// one day (those whose furthest step is the one before); after a hidden
+/// step every later one is hidden, as its numbers and the last shown one's
+/// would give the hidden one's.
+fn shown_steps(
+    steps: usize,
+    reached: &[u64],
+    furthest: &[Value],
+    k: u32,
+) -> Result<usize, crate::columns::RowError> {
+    use std::collections::BTreeMap;
+    // furthest step → day → visitors
+    let mut by_step: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); steps + 1];
+    for row in furthest {
+        let cells = row.as_array().filter(|c| c.len() == 3);
+        let read = cells.and_then(|c| {
+            let step = usize::try_from(crate::columns::count(&c[0])?).ok()?;
+            Some((
+                step,
+                c[1].as_str()?.to_string(),
+                crate::columns::count(&c[2])?,
+            ))
+        });
+        let Some((step, day, visitors)) = read.filter(|(step, _, _)| *step <= steps) else {
+            return Err(crate::columns::RowError(row.to_string()));
+        };
+        *by_step[step].entry(day).or_default() += visitors;
+    }
+    let at_or_after = |step: usize| {
+        let mut daily: BTreeMap<&String, u64> = BTreeMap::new();
+        for later in &by_step[step..] {
+            for (day, n) in later {
+                *daily.entry(day).or_default() += n;
+            }
+        }
+        daily.into_values().collect::<Vec<u64>>()
+    };
+    let visits_at = |step: usize| reached[step..].iter().sum::<u64>();
+    for step in 1..=steps {
+        let enough = large_enough(at_or_after(step), k);
+        let dropoff = step > 1 && visits_at(step - 1) > visits_at(step);
+        let dropoff_enough = !dropoff || large_enough(by_step[step - 1].values().copied(), k);
+        if !enough || !dropoff_enough {
+            return Ok(step - 1);
+        }
+    }
+    Ok(steps)
+}
+
+/// Nulls every number of the steps after the first `shown`, and what would
+/// tell a hidden one: the entering visits (with the first step), and the
+/// visits that never entered (their visitors are not counted, so never
+/// shown while a minimum group size is set).
+fn hide(answered: &mut Value, shown: usize, all_shown: bool) {
+    let funnel = &mut answered["funnel"];
+    if let Some(steps) = funnel["steps"].as_array_mut() {
+        for step in steps.iter_mut().skip(shown) {
+            for field in [
+                "visits",
+                "dropoff",
+                "dropoff_percentage",
+                "conversion_rate",
+                "conversion_rate_step",
+            ] {
+                step[field] = Value::Null;
+            }
+        }
+    }
+    let mut hidden = vec!["never_entering_visits", "never_entering_visits_percentage"];
+    if shown == 0 {
+        hidden.extend(["entering_visits", "entering_visits_percentage"]);
+    }
+    if !all_shown {
+        hidden.extend(["all_visits", "entering_visits_percentage"]);
+    }
+    for field in hidden {
+        funnel[field] = Value::Null;
+    }
 }
 
 /// `reached[k]`: the visits whose furthest step is k.
@@ -328,7 +427,7 @@ mod tests {
         .unwrap();
         // 10 visits: 4 never entered, 3 stopped at A, 2 at B, 1 reached C
         let rows = [json!(["1", "3"]), json!([2, 2]), json!([3, 1])];
-        let out = answer(&funnel, &Resolved::default(), &rows, 10).unwrap();
+        let out = answer(&funnel, &Resolved::default(), &rows, Some(10), None, 1).unwrap();
         let f = &out["funnel"];
         assert_eq!(f["all_visits"], 10);
         assert_eq!(f["entering_visits"], 6);
@@ -357,7 +456,76 @@ mod tests {
             ]
         );
         assert_eq!(f["steps"][0]["label"], "Visit /a");
-        assert!(answer(&funnel, &Resolved::default(), &[json!([9, 1])], 1).is_err());
-        assert!(answer(&funnel, &Resolved::default(), &[json!(["x"])], 1).is_err());
+        assert!(answer(
+            &funnel,
+            &Resolved::default(),
+            &[json!([9, 1])],
+            Some(1),
+            None,
+            1
+        )
+        .is_err());
+        assert!(answer(
+            &funnel,
+            &Resolved::default(),
+            &[json!(["x"])],
+            Some(1),
+            None,
+            1
+        )
+        .is_err());
+    }
+
+    #[test]
+    fn a_step_of_fewer_than_k_visitors_hides_it_and_every_later_one() {
+        let funnel = parsed(body(json!([
+            {"page_path": "/a"}, {"event_name": "B"}, {"event_name": "C"}
+        ])))
+        .unwrap();
+        // visits: 12 stopped at A, 6 at B, 2 reached C
+        let rows = [json!([1, 12]), json!([2, 6]), json!([3, 2])];
+        // visitors by furthest step and day: A 6 and 1, B 5, C 2
+        let furthest = [
+            json!([1, "2026-11-28", 6]),
+            json!([1, "2026-11-29", 1]),
+            json!([2, "2026-11-28", 5]),
+            json!([3, "2026-11-28", 2]),
+        ];
+        let out = answer(
+            &funnel,
+            &Resolved::default(),
+            &rows,
+            None,
+            Some(&furthest),
+            5,
+        )
+        .unwrap();
+        let f = &out["funnel"];
+        let visits: Vec<&Value> = f["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| &s["visits"])
+            .collect();
+        // B: 7 visitors on the 28th, and its drop-off from A is 6 visitors' visits; C: 2
+        assert_eq!(visits, [&json!(20), &json!(8), &Value::Null]);
+        assert_eq!(f["steps"][2]["dropoff"], Value::Null);
+        assert_eq!(f["all_visits"], Value::Null, "hidden by the guard");
+        assert_eq!(f["never_entering_visits"], Value::Null);
+        assert_eq!(out["meta"], json!({"min_group_size": 5, "suppressed": 1}));
+        // A's drop-off to B comes from 4 visitors only: B and C are hidden
+        let few = [json!([1, "2026-11-28", 4]), json!([2, "2026-11-28", 9])];
+        let out = answer(
+            &funnel,
+            &Resolved::default(),
+            &rows,
+            Some(30),
+            Some(&few),
+            5,
+        )
+        .unwrap();
+        assert_eq!(out["funnel"]["steps"][1]["visits"], Value::Null);
+        assert_eq!(out["funnel"]["all_visits"], 30);
+        assert_eq!(out["meta"]["suppressed"], 2);
     }
 }

@@ -18,6 +18,7 @@
 //! - [`funnel`]: `POST /api/v2/funnel`: ordered steps counted within a visit
 //! - [`export`]: `POST /api/v2/export`: a view as Plausible's zip of one CSV per panel
 //! - [`v1`]: Plausible's Stats API v1 (aggregate, timeseries, breakdown) as v2 queries
+//! - [`privacy`]: no number from fewer visitors than the site's minimum group size
 //! - [`error`]: the request's fault, or an unreadable answer from storage
 
 pub mod answer;
@@ -27,6 +28,7 @@ pub mod export;
 pub mod funnel;
 pub mod limits;
 pub mod plan;
+pub mod privacy;
 pub mod query;
 pub mod range;
 pub mod schema;
@@ -65,12 +67,15 @@ pub fn first_page_statement(plan: &Plan, site: &Site, results: &[Vec<Value>]) ->
     Some(sql::statement(first, site, &plan.range))
 }
 
-/// `GET /api/v1/stats/realtime/visitors`: visitors of the last 5 minutes.
+/// `GET /api/v1/stats/realtime/visitors`: visitors of the last 5 minutes,
+/// and the most of them on one UTC day (the privacy rule's count).
 pub fn realtime_sql(site: &Site) -> Sql {
     let mut sql = Sql::default();
     let site_p = sql.bind("String", &site.domain);
     sql.text = format!(
-        "SELECT uniqExact(visitor_id) FROM {EVENTS} WHERE site_domain = {site_p} \
+        "SELECT uniqExact(visitor_id), \
+         arrayMax(arrayConcat([toUInt64(0)], mapValues(uniqExactMap(map(toDate(timestamp), visitor_id))))) \
+         FROM {EVENTS} WHERE site_domain = {site_p} \
          AND timestamp >= now() - 300 AND name != 'engagement'"
     );
     sql
@@ -106,6 +111,8 @@ mod tests {
     fn row(dimensions: &[&str], components: [u64; 12]) -> Value {
         let mut cells: Vec<Value> = dimensions.iter().map(|d| json!(d)).collect();
         cells.extend(components.iter().map(|c| json!(c.to_string())));
+        // not hidden, none suppressed
+        cells.extend([json!(0), json!(0)]);
         Value::Array(cells)
     }
 

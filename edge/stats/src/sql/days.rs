@@ -13,7 +13,6 @@
 //! the part it does not need.
 
 use super::expression::{event_column, visit_column, Builder};
-use super::order::finish;
 use super::{groups, Scope};
 use crate::columns::{RowError, COMPONENTS};
 use crate::plan::{roll_key, roll_sets};
@@ -140,13 +139,13 @@ fn date_list(days: impl Iterator<Item = u32>) -> String {
 /// empty), and from its own path for the other days, if any; `set` is the
 /// rolled set that holds them ([`crate::plan::rolled`]).
 pub(super) fn read(
-    mut b: Builder,
+    b: &mut Builder,
     query: &Query,
     range: &Resolved,
     set: &[Dimension],
     rolled_days: &[RolledDay],
     scope: &Scope,
-) -> Sql {
+) -> (Vec<String>, String) {
     let site_p = &scope.site_p;
     let key_p = b.sql.bind("String", &roll_key(set, &b.site.timezone));
     let rolls: Vec<String> = rolled_days
@@ -164,6 +163,11 @@ pub(super) fn read(
         .collect();
     let mut selected = stored_columns;
     selected.extend(SUMMED.iter().map(|c| c.to_string()));
+    // each group's visitors per UTC day, for the privacy guard: a rolled
+    // row is one day's
+    if b.daily {
+        selected.push("map(date, toUInt64(visitors)) AS daily".into());
+    }
     let stored = format!(
         "SELECT {} FROM {DAY_ROLLUPS} WHERE site_domain = {site_p} AND dimension = {key_p} \
          AND (date, version) IN {rolls_p}",
@@ -174,6 +178,7 @@ pub(super) fn read(
         .map(|i| format!("d{i}"))
         .collect();
     let summed: Vec<String> = (0..SUMMED.len()).map(|i| format!("c{i}")).collect();
+    let with_daily = b.daily;
     let with_groups = |parts: Vec<String>| {
         let mut all = parts;
         all.extend(
@@ -183,6 +188,9 @@ pub(super) fn read(
                 // one type on both sides of the UNION (a path's literal zeros are not UInt64)
                 .map(|(c, n)| format!("toUInt64({c}) AS {n}")),
         );
+        if with_daily {
+            all.push("CAST(daily, 'Map(Date, UInt64)') AS m".into());
+        }
         all.join(", ")
     };
     // the query's one dimension (if any) is the set's last
@@ -205,7 +213,7 @@ pub(super) fn read(
         let days_p = b
             .sql
             .bind("Array(Date)", &date_list(other_days.into_iter()));
-        let (_, raw) = groups(&mut b, query, range, scope, Some(&days_p), true);
+        let (_, raw) = groups(b, query, range, scope, Some(&days_p), true);
         let raw_groups: Vec<String> = names
             .iter()
             .map(|n| format!("toString({n}) AS {n}"))
@@ -222,6 +230,9 @@ pub(super) fn read(
     );
     totals.push("count() OVER () AS total_rows".into());
     totals.push("sum(visitors) OVER () AS visitors_total".into());
+    if b.daily {
+        totals.push("sumMap(m) AS daily".into());
+    }
     // the paths' own condition, over the sum: a group with an event that is
     // not an engagement (the visits path's groups are visits, of such events)
     let group_by = if names.is_empty() {
@@ -237,7 +248,7 @@ pub(super) fn read(
         totals.join(", "),
         parts.join(" UNION ALL ")
     );
-    finish(b, query, &names, result)
+    (names, result)
 }
 
 /// The statement asking ClickHouse's clock: the version of a roll about to

@@ -79,6 +79,10 @@ pub(super) struct Builder<'a> {
     pub tz_p: String,
     /// `event:goal` is a dimension: rows are repeated per completed goal, as `goal`.
     pub goal_dimension: bool,
+    /// Each group also carries `daily`, its visitors per UTC day (a
+    /// `Map(Date, UInt64)`), which the privacy guard reads: the site has a
+    /// minimum group size.
+    pub daily: bool,
 }
 
 impl<'a> Builder<'a> {
@@ -93,6 +97,7 @@ impl<'a> Builder<'a> {
             goal_dimension: query
                 .dimensions
                 .contains(&Dimension::Event(EventDimension::Goal)),
+            daily: site.min_group_size > 1,
         }
     }
 

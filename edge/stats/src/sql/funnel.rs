@@ -46,6 +46,17 @@ const VISIT_ARRAYS: [(&str, &str); 12] = [
 /// the visits that entered none are the `visits` metric of the same range
 /// and filters less these ([`crate::funnel::answer`]).
 pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
+    statement(funnel, site, range, false)
+}
+
+/// For a site with a minimum group size: per step reached and UTC day, the
+/// visitors whose furthest step (over their visits) it is — what the
+/// funnel's privacy rule counts ([`crate::funnel::answer`]).
+pub fn funnel_furthest_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
+    statement(funnel, site, range, true)
+}
+
+fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> Sql {
     let reading = funnel.reading();
     let mut b = Builder::new(site, &reading);
     let Scope {
@@ -99,18 +110,30 @@ pub fn funnel_statement(funnel: &Funnel, site: &Site, range: &Resolved) -> Sql {
         .zip(&steps)
         .map(|(i, c)| format!("{c}, {i}"))
         .collect();
-    b.sql.text = format!(
-        "SELECT step, count() AS visits FROM (\
-         SELECT windowFunnel({WINDOW_TICKS})(toUInt64(timestamp) * {TICKS_PER_SECOND} + multiIf({}, 0), {}) AS step \
+    let per_visit = format!(
+        "SELECT visitor_id, any(day) AS day, \
+         windowFunnel({WINDOW_TICKS})(toUInt64(timestamp) * {TICKS_PER_SECOND} + multiIf({}, 0), {}) AS step \
          FROM (SELECT *, {} FROM (\
          SELECT *, indexOf(s_starts, arrayMax(arrayFilter(s -> s <= timestamp, s_starts))) AS i \
          FROM ({rows}) AS e INNER JOIN ({visits}) AS v ON e.visitor_id = v.v_visitor AND e.day = v.date)) \
-         WHERE i > 0 AND {filter} GROUP BY visitor_id, s_start) \
-         WHERE step > 0 GROUP BY step ORDER BY step",
+         WHERE i > 0 AND {filter} GROUP BY visitor_id, s_start",
         first_step.join(", "),
         steps.join(", "),
         visit_of_event.join(", ")
     );
+    b.sql.text = if furthest {
+        // a visitor id lives one UTC day: per visitor, the furthest step of
+        // their visits, counted per step and day
+        format!(
+            "SELECT top, day, count() AS visitors FROM (\
+             SELECT visitor_id, any(day) AS day, max(step) AS top FROM ({per_visit}) GROUP BY visitor_id) \
+             WHERE top > 0 GROUP BY top, day ORDER BY top, day"
+        )
+    } else {
+        format!(
+            "SELECT step, count() AS visits FROM ({per_visit}) WHERE step > 0 GROUP BY step ORDER BY step"
+        )
+    };
     b.sql
 }
 

@@ -13,13 +13,14 @@ mod days;
 mod expression;
 mod funnel;
 mod order;
+mod privacy;
 mod rollup;
 mod source;
 
 pub(crate) use days::fresh_days_sql;
 pub use days::{due_sql, goals_rolled, logged_sql, read_numbers, roll_sql, version_sql};
 pub use expression::page_pattern;
-pub use funnel::funnel_statement;
+pub use funnel::{funnel_furthest_statement, funnel_statement};
 
 use crate::plan::{path, rolled, Path};
 use crate::query::{Filter, Query};
@@ -32,21 +33,43 @@ use model::tables::EVENTS;
 use order::finish;
 use source::{event_columns, stored_visits};
 
-/// The main statement: one row per group, the dimensions then [`crate::columns::COMPONENTS`].
+/// The main statement: one row per group, the dimensions then
+/// [`crate::columns::COMPONENTS`] — the groups of the query, guarded by the
+/// site's minimum group size ([`privacy`]), ordered and paged.
 pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let mut b = Builder::new(site, query);
     let scope = Scope::bind(&mut b.sql, site, range);
+    let (names, result) = unordered(&mut b, query, range, &scope);
+    let variants: Vec<String> = if b.daily {
+        crate::privacy::variants(query)
+            .iter()
+            .map(|variant| unordered(&mut b, variant, range, &scope).1)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let guarded = privacy::guard(&mut b, query, &names, result, &variants);
+    finish(b, query, &names, guarded)
+}
+
+/// The groups of `query` along its cheapest path, before the guard, the
+/// order and the page: the dimensions' names, and the statement.
+fn unordered(
+    b: &mut Builder,
+    query: &Query,
+    range: &Resolved,
+    scope: &Scope,
+) -> (Vec<String>, String) {
     if let Some(set) = rolled(query, range) {
         let rolled_days = days::rolled_days(range, &set);
         if !rolled_days.is_empty() {
-            return days::read(b, query, range, &set, &rolled_days, &scope);
+            return days::read(b, query, range, &set, &rolled_days, scope);
         }
     }
     if path(query) == Path::Rollup {
         return rollup::rollup(b, query, range, &scope.site_p, &scope.from_p, &scope.to_p);
     }
-    let (names, result) = groups(&mut b, query, range, &scope, None, false);
-    finish(b, query, &names, result)
+    groups(b, query, range, scope, None, false)
 }
 
 /// The placeholders of what every statement reads: the site and `[from, to)`.
@@ -146,6 +169,15 @@ fn groups(
             format!(" HAVING {condition}")
         }
     };
+    // each group's visitors per UTC day, for the privacy guard
+    let with_daily = b.daily;
+    let daily = |per_day: &str| {
+        if with_daily {
+            format!(", {per_day} AS daily")
+        } else {
+            String::new()
+        }
+    };
     // engagement read per visitor: only the general statement's stages have them
     let scroll = query
         .metrics
@@ -163,7 +195,8 @@ fn groups(
                      sum(s_pageviews) AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
                      0 AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
-                        .into(),
+                        .to_string()
+                        + &daily("uniqExactMap(map(v_date, v_visitor))"),
                 );
                 s.join(", ")
             },
@@ -180,7 +213,8 @@ fn groups(
                      0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
                      0 AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
-                        .into(),
+                        .to_string()
+                        + &daily("uniqExactMapIf(map(toDate(timestamp), visitor_id), name != 'engagement')"),
                 );
                 s.join(", ")
             },
@@ -204,7 +238,7 @@ fn groups(
                 "SELECT {}, countIf(name != 'engagement') AS a2, countIf(name = 'pageview') AS pv2, \
                  countIf(name != 'engagement') AS ev2, {visit_columns}, \
                  maxIf(scroll_depth, name = 'engagement') AS sd2, countIf(name = 'engagement') > 0 AS hsd2, \
-                 sumIf(engagement_time, name = 'engagement') AS et2 \
+                 sumIf(engagement_time, name = 'engagement') AS et2, min(toDate(timestamp)) AS day2 \
                  FROM ({source}){goal_join} WHERE {filter}{}",
                 {
                     let mut s = selected.clone();
@@ -219,13 +253,14 @@ fn groups(
             let l3 = format!(
                 "SELECT {}, countIf(a2 > 0) AS visits3, sum(a2) AS a3, sum(pv2) AS pv3, sum(ev2) AS ev3, \
                  countIf(a2 > 0 AND bounced2) AS b3, sumIf(dur2, a2 > 0) AS dur3, \
-                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3, sum(et2) AS et3 \
+                 sumIf(spv2, a2 > 0) AS spv3, max(sd2) AS sd3, max(hsd2) AS hsd3, sum(et2) AS et3, \
+                 min(day2) AS day3 \
                  FROM ({l2}){}",
                 lead("visitor_id"),
                 group("visitor_id"),
             );
             format!(
-                "SELECT {} FROM ({l3}){}{}",
+                "SELECT {}{} FROM ({l3}){}{}",
                 lead(if path == Path::General {
                     "countIf(a3 > 0) AS visitors, sum(visits3) AS visits, sum(pv3) AS pageviews, \
                      sum(ev3) AS events, sum(b3) AS bounces, sum(dur3) AS duration, \
@@ -239,6 +274,7 @@ fn groups(
                      sum(et3) AS engaged_ms, \
                      count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total"
                 }),
+                daily("uniqExactMapIf(map(day3, visitor_id), a3 > 0)"),
                 group(""),
                 having("sum(a3) > 0"),
             )

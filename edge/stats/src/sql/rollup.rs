@@ -2,10 +2,8 @@
 //! per page, event name or goal from the small `page_days` rollup.
 
 use super::expression::{goal_join, Builder};
-use super::order::finish;
 use crate::query::Query;
 use crate::range::Resolved;
-use model::sql::Sql;
 use model::tables::{EVENTS, PAGE_DAYS};
 
 /// Per group and UTC day, unique visitors and counts —
@@ -13,16 +11,16 @@ use model::tables::{EVENTS, PAGE_DAYS};
 /// the (at most two) days the range cuts — then summed over the days. The
 /// sum is exact because a visitor id lives one UTC day.
 pub(super) fn rollup(
-    mut b: Builder,
+    b: &mut Builder,
     query: &Query,
     range: &Resolved,
     site_p: &str,
     from_p: &str,
     to_p: &str,
-) -> Sql {
+) -> (Vec<String>, String) {
     let dimension = b.dimension(&query.dimensions[0], range);
     let goal_join = if b.goal_dimension {
-        goal_join(&mut b)
+        goal_join(b)
     } else {
         String::new()
     };
@@ -43,12 +41,18 @@ pub(super) fn rollup(
          AND name != 'engagement' AND NOT (toDate(timestamp) >= {first} AND toDate(timestamp) < {end})){goal_join} \
          GROUP BY d0, day"
     );
+    // each group's visitors per UTC day, for the privacy guard
+    let daily = if b.daily {
+        ", sumMap(map(day, toUInt64(v))) AS daily"
+    } else {
+        ""
+    };
     let result = format!(
         "SELECT d0, sum(v) AS visitors, 0 AS visits, sum(pv) AS pageviews, sum(ev) AS events, \
          0 AS bounces, 0 AS duration, 0 AS visit_pageviews, 0 AS scroll_sum, 0 AS scroll_count, \
          0 AS engaged_ms, \
-         count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total \
+         count() OVER () AS total_rows, sum(visitors) OVER () AS visitors_total{daily} \
          FROM ({stored} UNION ALL {cut}) GROUP BY d0"
     );
-    finish(b, query, &["d0".to_string()], result)
+    (vec!["d0".to_string()], result)
 }

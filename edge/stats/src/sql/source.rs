@@ -22,7 +22,7 @@ pub(super) fn stored_visits(site_p: &str, from_p: &str, to_p: &str, with_visitor
         ""
     };
     format!(
-        "SELECT visitor_id AS v_visitor, {visitor}`visit.start` AS s_start, `visit.end` AS s_end, \
+        "SELECT visitor_id AS v_visitor, date AS v_date, {visitor}`visit.start` AS s_start, `visit.end` AS s_end, \
          `visit.first_active` AS s_first_active, `visit.last_active` AS s_last_active, \
          `visit.pageviews` AS s_pageviews, `visit.interactions` AS s_interactions, \
          `visit.active` AS s_active, `visit.entry_page` AS s_entry_page, \

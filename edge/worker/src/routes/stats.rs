@@ -18,7 +18,7 @@ use model::sql::Sql;
 use serde_json::Value;
 use stats::answer::{answer, realtime_answer};
 use stats::range::{read_resolved, resolve_sql};
-use stats::sql::funnel_statement;
+use stats::sql::{funnel_furthest_statement, funnel_statement};
 use stats::{first_page_statement, funnel, plan, query, realtime_sql, statements, v1};
 use worker::{Date, Request, Response, Result, RouteContext};
 
@@ -220,13 +220,19 @@ async fn answer_in_range(
     range: stats::range::Resolved,
 ) -> std::result::Result<Value, Failure> {
     stats::limits::check(&query, &range)?;
+    stats::privacy::check(&query, site)?;
     let plan = plan::plan(&query, range)?;
     let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
     let first_page = match first_page_statement(&plan, site, &results) {
         Some(sql) => Some(select(ch, &sql).await?),
         None => None,
     };
-    Ok(answer(&plan, &results, first_page.as_deref())?)
+    let mut answered = answer(&plan, &results, first_page.as_deref())?;
+    if site.min_group_size > 1 {
+        // what a null and `meta.suppressed` mean, for the clients that show it
+        answered["meta"]["min_group_size"] = site.min_group_size.into();
+    }
+    Ok(answered)
 }
 
 /// `GET /api/v1/stats/aggregate`, `timeseries`, `breakdown`: Plausible's v1,
@@ -294,12 +300,26 @@ async fn run_funnel(
     // those that entered, sent together
     let plan = plan::plan(&funnel.query, range.clone())?;
     let mut sqls = statements(&plan, site);
+    // with a minimum group size, each step's visitors per day too
+    let k = site.min_group_size;
+    if k > 1 {
+        sqls.push(funnel_furthest_statement(&funnel, site, &range));
+    }
     sqls.push(funnel_statement(&funnel, site, &range));
     let mut results = try_join_all(sqls.iter().map(|sql| select(ch, sql))).await?;
     let rows = results.pop().unwrap_or_default();
+    let furthest = if k > 1 { results.pop() } else { None };
     let visits = answer(&plan, &results, None)?;
-    let all_visits = visits["results"][0]["metrics"][0].as_u64().unwrap_or(0);
-    respond::ok(&funnel::answer(&funnel, &range, &rows, all_visits)?)
+    // null: hidden by the privacy guard
+    let all_visits = visits["results"][0]["metrics"][0].as_u64();
+    respond::ok(&funnel::answer(
+        &funnel,
+        &range,
+        &rows,
+        all_visits,
+        furthest.as_deref(),
+        k,
+    )?)
 }
 
 async fn run_realtime(
@@ -315,5 +335,5 @@ async fn run_realtime(
         ));
     }
     let rows = select(&config.clickhouse_read, &realtime_sql(site)).await?;
-    respond::ok(&realtime_answer(&rows)?)
+    respond::ok(&realtime_answer(&rows, site.min_group_size)?)
 }
