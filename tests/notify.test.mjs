@@ -135,7 +135,8 @@ test('a site’s alerts fire once a window, its weekly report is e-mailed once, 
     row(6, now - 18 * 60_000, { name: 'Deploy Application' })
   ]
   await insertEvents(clickhouseFromEnv(ch.env), rows)
-  await edge.admin.putSite(SITE, {})
+  // a handful of visitors: no minimum group size
+  await edge.admin.putSite(SITE, { min_group_size: 1 })
   await edge.admin.rebuildVisits(...utcDays(rows))
 
   // bad settings are refused, naming the field
@@ -148,6 +149,7 @@ test('a site’s alerts fire once a window, its weekly report is e-mailed once, 
   assert.match((await refused.json()).error, /^webhooks\[0\]\.url: "ftp:\/\/hooks.example\/x" is not an https URL/)
 
   await edge.admin.putSite(SITE, {
+    min_group_size: 1,
     goals: [{ event_name: 'Deploy Application' }],
     reports: [{ frequency: 'weekly', recipients: ['platform@portal.test'] }],
     alerts: [

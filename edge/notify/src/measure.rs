@@ -54,6 +54,15 @@ pub fn report_queries(site: &Site, due: &DueReport) -> Vec<Value> {
     queries
 }
 
+/// Whether an answer's first number is hidden by the site's minimum group
+/// size: an alert on it would tell it, so none fires.
+pub fn hidden(answer: &Value) -> bool {
+    answer.pointer("/meta/min_group_size").is_some()
+        && answer
+            .pointer("/results/0/metrics/0")
+            .is_some_and(Value::is_null)
+}
+
 /// An answer's first row's first metric (an aggregate's), as a whole number.
 pub fn first_number(answer: &Value) -> Option<u64> {
     answer
@@ -75,6 +84,10 @@ pub struct Report {
     pub sources: Vec<(String, f64)>,
     /// (goal, visitors, events)
     pub goals: Vec<(String, f64, f64)>,
+    /// The site's minimum group size, when it has one: a total it hides is
+    /// `NaN` here, and the e-mail says "fewer than k" (hidden rows of the
+    /// lists are not in the answers at all).
+    pub min_group_size: Option<u64>,
 }
 
 impl Report {
@@ -83,9 +96,16 @@ impl Report {
         let totals = |answer: &Value| -> Option<[f64; 5]> {
             let metrics = answer.pointer("/results/0/metrics")?.as_array()?;
             let mut out = [0.0; 5];
+            let hidden = answer.pointer("/meta/min_group_size").is_some()
+                && answer.pointer("/meta/suppressed").is_some();
             for (slot, value) in out.iter_mut().zip(metrics) {
-                // an empty period's bounce rate and duration are null: none
-                *slot = value.as_f64().unwrap_or(0.0);
+                // an empty period's bounce rate and duration are null: none;
+                // with a minimum group size, null may be hidden instead
+                *slot = match value.as_f64() {
+                    Some(v) => v,
+                    None if hidden => f64::NAN,
+                    None => 0.0,
+                };
             }
             Some(out)
         };
@@ -111,6 +131,9 @@ impl Report {
         };
         let n = |numbers: &[f64], i: usize| numbers.get(i).copied().unwrap_or(0.0);
         Some(Report {
+            min_group_size: answers
+                .iter()
+                .find_map(|a| a.pointer("/meta/min_group_size").and_then(Value::as_u64)),
             totals: totals(answers.first()?)?,
             previous: totals(answers.get(1)?)?,
             pages: rows(answers.get(2)?)
@@ -172,5 +195,25 @@ mod tests {
         assert!(report.goals.is_empty());
         assert_eq!(first_number(&answers[0]), Some(10));
         assert_eq!(Report::read(&answers[..2]), None);
+        assert!(!hidden(&answers[1]), "no minimum group size: null is none");
+    }
+
+    #[test]
+    fn a_hidden_number_is_neither_zero_nor_an_alert() {
+        let hidden_answer = json!({"results": [{"metrics": [null, null, null, null, null], "dimensions": []}],
+            "meta": {"min_group_size": 5, "suppressed": 1}});
+        assert!(hidden(&hidden_answer));
+        let shown =
+            json!({"results": [{"metrics": [9], "dimensions": []}], "meta": {"min_group_size": 5}});
+        assert!(!hidden(&shown));
+        let answers = [
+            hidden_answer.clone(),
+            shown,
+            json!({"results": []}),
+            json!({"results": []}),
+        ];
+        let report = Report::read(&answers).unwrap();
+        assert!(report.totals.iter().all(|t| t.is_nan()));
+        assert_eq!(report.min_group_size, Some(5));
     }
 }

@@ -99,12 +99,18 @@ pub fn report_email(site: &str, due: &DueReport, report: &Report) -> Email {
     ];
     for (i, name) in names.iter().enumerate() {
         let (now, before) = (report.totals[i], report.previous[i]);
+        let fewer = format!("fewer than {}", report.min_group_size.unwrap_or(0));
         let shown = match i {
+            _ if now.is_nan() => fewer.clone(),
             3 => format!("{now:.0} %"),
             4 => duration(now),
             _ => format!("{now:.0}"),
         };
         let change = match i {
+            // a number from fewer visitors than the site's minimum group size
+            _ if now.is_nan() || before.is_nan() => {
+                format!("not compared: {fewer} visitors in one of the two")
+            }
             // a rate changes by points, as Plausible's dashboard shows it
             3 => format!("{:+.0} points on the {period} before", now - before),
             _ if before == 0.0 && now == 0.0 => format!("none the {period} before either"),
@@ -234,6 +240,7 @@ mod tests {
             pages: vec![("/create".into(), 7.0, 9.0)],
             sources: vec![],
             goals: vec![("Deploy".into(), 3.0, 4.0)],
+            min_group_size: None,
         };
         let email = report_email("portal.example", &due, &report);
         assert_eq!(
@@ -251,5 +258,14 @@ mod tests {
         ] {
             assert!(email.text.contains(line), "{line:?} not in\n{}", email.text);
         }
+        // a total the site's minimum group size hides is not shown, nor compared
+        let hidden = Report {
+            totals: [f64::NAN, 15.0, 40.0, 20.0, 65.0],
+            min_group_size: Some(5),
+            ..report
+        };
+        let email = report_email("portal.example", &due, &hidden);
+        let line = "Visitors        fewer than 5   (not compared: fewer than 5 visitors in one of the two)";
+        assert!(email.text.contains(line), "{line:?} not in\n{}", email.text);
     }
 }

@@ -170,7 +170,13 @@ async fn alerts(env: &Env, config: &Config, store: &Store, site: &Site, now: u64
         let body = measure::alert_query(site, rule, &window);
         // an answer without its number is a failure, not zero visitors (a
         // drop alert would fire)
-        let visitors = match measure(&config.clickhouse_read, site, &body).await {
+        let answer = measure(&config.clickhouse_read, site, &body).await;
+        if answer.as_ref().is_ok_and(measure::hidden) {
+            // fewer visitors than the site's minimum group size: an alert
+            // (or its silence) would tell how many
+            continue;
+        }
+        let visitors = match answer {
             Ok(answer) => measure::first_number(&answer).ok_or("no visitors in the answer".into()),
             Err(e) => Err(e),
         };
