@@ -5,7 +5,9 @@
 // cell; and the other read surfaces (realtime, funnels) and settings follow.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { oracleQueries } from './fixtures/stats-queries.mjs'
+import { query } from '../scripts/lib/clickhouse.mjs'
+import { oracleFunnels, oracleQueries } from './fixtures/stats-queries.mjs'
+import { TEST_ADMIN_TOKEN } from './support/edge.mjs'
 import { BACKSTAGE, HOSTILE, PORTAL, SITES, statsFixture } from './support/stats.mjs'
 
 const fx = statsFixture()
@@ -225,4 +227,128 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
   // the attacks are real: without the rule they work
   assert.ok(hiddenCells > 10, `${hiddenCells} hidden groups`)
   assert.ok(brokenWithoutTheRule > hiddenCells, `${brokenWithoutTheRule} attacks work without the rule`)
+})
+
+test('funnels: a step of fewer than k visitors, or whose drop-off is, is hidden with every later one, as the oracle says', async () => {
+  const sites = await setMinimumGroupSize(3)
+  const list = oracleFunnels({ backstage: BACKSTAGE, portal: PORTAL, hostile: HOSTILE })
+  const now = Math.floor(Date.now() / 1000)
+  const answers = []
+  for (const body of list) answers.push(await fx.stats(body, fx.key, '/api/v2/funnel'))
+  const expected = await fx.oracle(
+    list.map((body) => ({ body, now })),
+    sites
+  )
+  let hidden = 0
+  let shown = 0
+  for (const [i, body] of list.entries()) {
+    const { status, json } = answers[i]
+    assert.equal(status, 200, `${JSON.stringify(body)} → ${JSON.stringify(json)}`)
+    assert.deepEqual({ funnel: json.funnel, meta: json.meta }, expected[i], `funnel ${i}: ${JSON.stringify(body)}`)
+    hidden += json.meta.suppressed
+    shown += json.funnel.steps.filter((s) => s.visits !== null).length
+  }
+  assert.ok(hidden >= 5 && shown >= 5, `${shown} steps shown, ${hidden} hidden`)
+})
+
+test('realtime below k is null; a prop outside breakdown_props is counted, never listed; bad settings are a 400', async () => {
+  await setMinimumGroupSize(3)
+  // the fixture's live visit: one visitor id in the last five minutes
+  const realtime = async () =>
+    (
+      await fetch(`${fx.edge.url}/api/v1/stats/realtime/visitors?site_id=${PORTAL}`, {
+        headers: { Authorization: `Bearer ${fx.key}` }
+      })
+    ).json()
+  assert.equal(await realtime(), null)
+  await setMinimumGroupSize(1)
+  assert.equal(await realtime(), 1)
+
+  const [backstage] = SITES
+  await fx.edge.admin.putSite(BACKSTAGE, {
+    ...backstage,
+    domain: undefined,
+    props: ['language', 'template'],
+    breakdown_props: ['language']
+  })
+  const by = (prop, filters = []) =>
+    fx.stats({ site_id: BACKSTAGE, metrics: ['visitors'], date_range: '30d', dimensions: [prop], filters })
+  assert.equal((await by('event:props:language')).status, 200)
+  const refused = await by('event:props:template')
+  assert.equal(refused.status, 400)
+  assert.match(
+    refused.json.error,
+    /^dimensions: event:props:template is not one of the site's breakdown_props \(language\)/
+  )
+  // … but it is counted: a filter on it answers
+  const counted = await fx.stats({
+    site_id: BACKSTAGE,
+    metrics: ['visitors'],
+    date_range: '30d',
+    filters: [['is', 'event:props:template', ['express']]]
+  })
+  assert.equal(counted.status, 200)
+  assert.ok(counted.json.results[0].metrics[0] > 0)
+
+  const put = (settings) =>
+    fetch(`${fx.edge.url}/api/admin/sites/${BACKSTAGE}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      body: JSON.stringify(settings)
+    })
+  for (const [settings, message] of [
+    [{ min_group_size: 0 }, 'min_group_size: 0 is not a whole number from 1 (off) to 1000'],
+    [{ min_group_size: 1001 }, 'min_group_size: 1001 is not a whole number from 1 (off) to 1000'],
+    [
+      { props: ['language'], breakdown_props: ['team'] },
+      `breakdown_props[0]: "team" is not one of the site's props (language)`
+    ],
+    [{ drop_opted_out: 'yes' }, 'drop_opted_out: "yes" is not true or false']
+  ]) {
+    const response = await put(settings)
+    assert.equal(response.status, 400)
+    assert.equal((await response.json()).error, message)
+  }
+  // a new site starts with the works-council rule: 5
+  await fx.edge.admin.putSite('new.test')
+  const { sites } = await fx.edge.admin.settings()
+  assert.equal(sites.find((s) => s.domain === 'new.test').min_group_size, 5)
+  await setMinimumGroupSize(1)
+})
+
+test('a site that asks drops events from browsers sending Global Privacy Control or Do Not Track, counted as drops', async () => {
+  await fx.edge.admin.putSite('optout.test', { min_group_size: 1, drop_opted_out: true })
+  await fx.edge.admin.putSite('optin.test', { min_group_size: 1 })
+  const send = (domain, headers) =>
+    fetch(`${fx.edge.url}/api/event`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'text/plain',
+        'User-Agent': 'Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0.0.0 Safari/537.36',
+        'CF-Connecting-IP': '198.51.100.9',
+        ...headers
+      },
+      body: JSON.stringify({ n: 'pageview', u: `https://${domain}/`, d: domain })
+    })
+  const dropped = (response) => response.headers.get('x-plausible-dropped')
+  const gpc = await send('optout.test', { 'Sec-GPC': '1' })
+  assert.equal(gpc.status, 202)
+  assert.equal(dropped(gpc), '1')
+  assert.equal(dropped(await send('optout.test', { DNT: '1' })), '1')
+  const plain = await send('optout.test', {})
+  assert.equal([plain.status, dropped(plain)].join(), '202,')
+  const other = await send('optin.test', { 'Sec-GPC': '1' })
+  assert.equal([other.status, dropped(other)].join(), '202,', 'a site that does not ask keeps them')
+  // counted, like bots: two drops for optout.test, and its one event stored
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    const drops = await query(
+      fx.clickhouse,
+      "SELECT sum(count) FROM dropped_events WHERE site_domain = 'optout.test' AND reason = 'opted_out'"
+    )
+    const stored = await query(fx.clickhouse, "SELECT count() FROM events WHERE site_domain = 'optout.test'")
+    if (Number(drops.trim() || 0) === 2 && Number(stored.trim()) === 1) break
+    assert.ok(Date.now() < deadline, `drops ${drops.trim()}, stored ${stored.trim()}`)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+  }
 })

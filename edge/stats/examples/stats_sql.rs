@@ -59,6 +59,13 @@ fn main() {
                 // as the Worker sends them: the visits metric's plan, then the funnel's
                 let plan = stats::plan::plan(&funnel.query, range.clone()).expect("a valid plan");
                 let mut sqls = stats::statements(&plan, &input.site);
+                if input.site.min_group_size > 1 {
+                    sqls.push(stats::sql::funnel_furthest_statement(
+                        &funnel,
+                        &input.site,
+                        &range,
+                    ));
+                }
                 sqls.push(stats::sql::funnel_statement(&funnel, &input.site, &range));
                 return json!(sqls.iter().map(statement).collect::<Vec<_>>());
             }

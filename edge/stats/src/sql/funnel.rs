@@ -111,7 +111,7 @@ fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> 
         .map(|(i, c)| format!("{c}, {i}"))
         .collect();
     let per_visit = format!(
-        "SELECT visitor_id, any(day) AS day, \
+        "SELECT visitor_id, any(day) AS visit_day, \
          windowFunnel({WINDOW_TICKS})(toUInt64(timestamp) * {TICKS_PER_SECOND} + multiIf({}, 0), {}) AS step \
          FROM (SELECT *, {} FROM (\
          SELECT *, indexOf(s_starts, arrayMax(arrayFilter(s -> s <= timestamp, s_starts))) AS i \
@@ -125,9 +125,9 @@ fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> 
         // a visitor id lives one UTC day: per visitor, the furthest step of
         // their visits, counted per step and day
         format!(
-            "SELECT top, day, count() AS visitors FROM (\
-             SELECT visitor_id, any(day) AS day, max(step) AS top FROM ({per_visit}) GROUP BY visitor_id) \
-             WHERE top > 0 GROUP BY top, day ORDER BY top, day"
+            "SELECT furthest, visitor_day, count() AS visitors FROM (\
+             SELECT visitor_id, any(visit_day) AS visitor_day, max(step) AS furthest FROM ({per_visit}) GROUP BY visitor_id) \
+             WHERE furthest > 0 GROUP BY furthest, visitor_day ORDER BY furthest, visitor_day"
         )
     } else {
         format!(
