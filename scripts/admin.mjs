@@ -8,7 +8,11 @@
 //   settings                                     show sites and keys (never key secrets)
 //   site <domain> [--timezone Europe/Berlin] [--retention 6mo|1y|2y|indefinite]
 //                 [--goal "Deploy Application"]… [--page-goal "/docs/**"]… [--prop language]…
-//                                                create or replace a site with its goals
+//                 [--min-group-size 5] [--breakdown-prop language]… [--drop-opted-out yes|no]
+//                                                create or replace a site with its goals and privacy
+//                                                settings (docs/privacy.md; a new site's minimum
+//                                                group size is 5, 1 turns it off)
+//   privacy <domain>                             the site's privacy report (docs/privacy.md)
 //   delete-site <domain>
 //   key <domain>… [--name ci]                    a new Stats API key (its secret is shown once)
 //   revoke <key id>
@@ -37,7 +41,7 @@ import { adminClient, adminTokenFile, hashPassword } from './lib/admin.mjs'
 
 function parseArgs(argv) {
   const positional = []
-  const options = { goal: [], 'page-goal': [], prop: [] }
+  const options = { goal: [], 'page-goal': [], prop: [], 'breakdown-prop': [] }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     if (arg.startsWith('--')) {
@@ -78,6 +82,13 @@ async function main() {
       const site = { goals, props: options.prop }
       if (options.timezone) site.timezone = options.timezone
       if (options.retention) site.retention = options.retention
+      // a number the admin API checks (1 to 1000), sent as given
+      if (options['min-group-size'] !== undefined) site.min_group_size = Number(options['min-group-size'])
+      if (options['breakdown-prop'].length) site.breakdown_props = options['breakdown-prop']
+      if (options['drop-opted-out'] !== undefined) {
+        if (!['yes', 'no'].includes(options['drop-opted-out'])) throw new Error('--drop-opted-out is yes or no')
+        site.drop_opted_out = options['drop-opted-out'] === 'yes'
+      }
       result = await admin.putSite(positional[0], site)
       break
     }

@@ -4,10 +4,15 @@
 // way; an attacker differencing the API's answers must not recover a hidden
 // cell; and the other read surfaces (realtime, funnels) and settings follow.
 import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { test } from 'node:test'
 import { query } from '../scripts/lib/clickhouse.mjs'
+import { insertEvents } from '../scripts/lib/events.mjs'
+import { root } from '../scripts/lib/paths.mjs'
 import { oracleFunnels, oracleQueries } from './fixtures/stats-queries.mjs'
 import { TEST_ADMIN_TOKEN } from './support/edge.mjs'
+import { at } from './support/time.mjs'
 import { BACKSTAGE, HOSTILE, PORTAL, SITES, statsFixture } from './support/stats.mjs'
 
 const fx = statsFixture()
@@ -351,4 +356,68 @@ test('a site that asks drops events from browsers sending Global Privacy Control
     assert.ok(Date.now() < deadline, `drops ${drops.trim()}, stored ${stored.trim()}`)
     await new Promise((resolve) => setTimeout(resolve, 500))
   }
+})
+
+test('the privacy report: docs/privacy.md is the code’s, every proof is a test that exists, and a site’s report shows its settings', async () => {
+  // the document's report is what the code makes today
+  const { generated, withReport } = await import('../scripts/privacy-report.mjs')
+  const doc = readFileSync(join(root, 'docs/privacy.md'), 'utf8')
+  assert.equal(withReport(doc, generated()), doc, 'run node scripts/privacy-report.mjs')
+
+  await fx.edge.admin.putSite(BACKSTAGE, {
+    ...SITES[0],
+    domain: undefined,
+    min_group_size: 7,
+    retention: '1y',
+    props: ['language', 'user_email'],
+    breakdown_props: ['language'],
+    drop_opted_out: true
+  })
+  const response = await fetch(`${fx.edge.url}/api/v2/privacy?site_id=${BACKSTAGE}`, {
+    headers: { Authorization: `Bearer ${fx.key}` }
+  })
+  assert.equal(response.status, 200)
+  const report = await response.json()
+  assert.equal(report.min_group_size, 7)
+  const text = report.statements.map((s) => s.text).join('\n')
+  for (const expected of [
+    'No number is shown for fewer than 7 visitors',
+    'older than 12 months are deleted (retention 1y)',
+    "Only these custom properties' values may be listed: language",
+    'are dropped and only counted (reason opted_out)',
+    'deleted after at most 48 hours',
+    'API keys'
+  ])
+    assert.ok(text.includes(expected), `${expected} in\n${text}`)
+  // each statement's proof is a test of that name in that file
+  for (const { proof } of report.statements) {
+    const source = readFileSync(join(root, proof.file), 'utf8')
+    assert.ok(
+      source.includes(`test('${proof.test}'`) || source.includes(`test("${proof.test}"`),
+      `${proof.file} has no test “${proof.test}”`
+    )
+  }
+
+  // the settings' warnings: the e-mail prop is named so; its values are counted, never shown
+  await insertEvents(fx.clickhouse, [
+    {
+      ...fx.events.find((e) => e.site_domain === BACKSTAGE && e.name === 'pageview'),
+      name: 'Signup',
+      timestamp: at(Date.now() - 60_000),
+      'meta.key': ['user_email', 'language'],
+      'meta.value': ['someone@portal.test', 'nodejs']
+    }
+  ])
+  const props = await (
+    await fetch(`${fx.edge.url}/api/admin/sites/${BACKSTAGE}/props`, {
+      headers: { Authorization: `Bearer ${TEST_ADMIN_TOKEN}` }
+    })
+  ).json()
+  const byKey = Object.fromEntries(props.props.map((p) => [p.key, p]))
+  assert.match(byKey.user_email.warning, /^its name \(mail\) suggests it holds a person/)
+  assert.equal(byKey.language.warning, null)
+  assert.equal(byKey.language.breakdown, true)
+  assert.equal(byKey.user_email.breakdown, false)
+  assert.ok(!JSON.stringify(props).includes('someone@'), 'no value leaves ClickHouse')
+  await setMinimumGroupSize(1)
 })

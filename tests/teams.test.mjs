@@ -158,6 +158,8 @@ const RULES = {
   'GET /api/v1/stats/realtime/visitors': { ok: READERS, query: `?site_id=${A}` },
   'GET /api/v1/stats/:endpoint': { ok: READERS, params: { endpoint: 'aggregate' }, query: `?site_id=${A}` },
   'GET /api/v2/annotations': { ok: READERS, query: `?site_id=${A}` },
+  'GET /api/v2/privacy': { ok: READERS, query: `?site_id=${A}` },
+  'GET /api/admin/sites/:domain/props': { ok: MANAGERS, params: { domain: A } },
   'POST /api/admin/sites/:domain/annotations': {
     ok: MANAGERS,
     params: { domain: A },

@@ -22,6 +22,8 @@
 use crate::query::{Filter, Query, QueryError};
 use crate::schema::{Dimension, Metric};
 use model::settings::Site;
+use model::sql::Sql;
+use model::tables::EVENTS;
 
 /// The most queries one query is compared with ([`variants`]): each is a
 /// statement's worth of work. More filter clauses and values than this are
@@ -132,6 +134,75 @@ pub fn differ_by_few(differences: impl IntoIterator<Item = u64>, k: u32) -> bool
     differences.iter().any(|d| *d > 0) && !large_enough(differences, k)
 }
 
+/// The custom properties of a site's last 30 days, for the settings'
+/// warnings ([`personal`]): per key, its distinct values and visitors, how
+/// many values look like e-mail addresses and like long ids, and its count.
+/// Nothing of a value leaves ClickHouse but these counts.
+pub fn props_sql(site: &Site) -> Sql {
+    let mut sql = Sql::default();
+    let site_p = sql.bind("String", &site.domain);
+    sql.text = format!(
+        "SELECT key, uniqExact(value), uniqExact(visitor_id), \
+         countIf(match(value, '^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$')), \
+         countIf(match(value, '^[0-9A-Fa-f-]{{16,}}$') OR match(value, '^[0-9]{{9,}}$')), count() \
+         FROM (SELECT visitor_id, `meta.key` AS keys, `meta.value` AS vals FROM {EVENTS} \
+         WHERE site_domain = {site_p} AND timestamp >= now() - INTERVAL 30 DAY) \
+         ARRAY JOIN keys AS key, vals AS value GROUP BY key ORDER BY key LIMIT 200"
+    );
+    sql
+}
+
+/// What [`props_sql`] counted of one property.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PropCounts {
+    pub values: u64,
+    pub visitors: u64,
+    pub emails: u64,
+    pub ids: u64,
+    pub count: u64,
+}
+
+/// Words in a property's name that suggest it holds a person.
+const PERSONAL_NAMES: [&str; 12] = [
+    "mail", "user", "login", "name", "employee", "person", "owner", "author", "phone", "account",
+    "member", "ip",
+];
+
+/// Why a property looks personal (an e-mail address, a user name, a long
+/// id), or `None`: the settings' warning.
+pub fn personal(key: &str, c: &PropCounts) -> Option<String> {
+    let lower = key.to_ascii_lowercase();
+    let words: Vec<&str> = lower
+        .split(|ch: char| !ch.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if let Some(word) = PERSONAL_NAMES.iter().find(|p| {
+        words
+            .iter()
+            .any(|w| w == *p || (p.len() > 3 && w.contains(*p)))
+    }) {
+        return Some(format!(
+            "its name ({word}) suggests it holds a person: keep it out of breakdown_props, or do not send it"
+        ));
+    }
+    if c.emails > 0 {
+        return Some(format!(
+            "{} of its values look like e-mail addresses",
+            c.emails
+        ));
+    }
+    if c.count > 0 && c.ids * 2 > c.count {
+        return Some("most of its values look like long ids".into());
+    }
+    if c.values >= 10 && c.values * 10 >= c.visitors * 8 {
+        return Some(format!(
+            "{} values for {} visitors: nearly one value a visitor, like a user name",
+            c.values, c.visitors
+        ));
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -214,6 +285,37 @@ mod tests {
             .starts_with("filters: with a minimum group size, at most 12"));
         site.min_group_size = 1;
         assert!(check(&many, &site).is_ok(), "off: nothing is compared");
+    }
+
+    #[test]
+    fn personal_properties_are_named_or_look_so() {
+        let plain = PropCounts {
+            values: 4,
+            visitors: 300,
+            count: 900,
+            ..PropCounts::default()
+        };
+        assert_eq!(personal("language", &plain), None);
+        assert_eq!(personal("template", &plain), None);
+        for key in ["user_email", "userName", "Owner", "author-id", "client_ip"] {
+            assert!(personal(key, &plain).is_some(), "{key}");
+        }
+        let emails = PropCounts { emails: 3, ..plain };
+        assert_eq!(
+            personal("contact", &emails).unwrap(),
+            "3 of its values look like e-mail addresses"
+        );
+        let ids = PropCounts { ids: 600, ..plain };
+        assert!(personal("ref", &ids).unwrap().contains("long ids"));
+        let per_visitor = PropCounts {
+            values: 280,
+            ..plain
+        };
+        assert!(personal("handle", &per_visitor)
+            .unwrap()
+            .contains("nearly one value a visitor"));
+        let sql = props_sql(&Site::new("portal.example"));
+        assert!(sql.text.contains("ARRAY JOIN") && !sql.text.contains("portal.example"));
     }
 
     #[test]

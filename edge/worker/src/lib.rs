@@ -8,6 +8,7 @@ pub mod assets;
 pub mod config;
 pub mod log;
 pub mod metrics;
+pub mod privacy_report;
 
 #[cfg(target_arch = "wasm32")]
 mod routes;

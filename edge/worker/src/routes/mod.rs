@@ -49,6 +49,7 @@ mod log;
 mod metrics;
 mod notify;
 mod people;
+mod privacy;
 mod respond;
 mod retention;
 mod rollups;
@@ -109,6 +110,8 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> Result<Response> {
             annotations::remove,
         )
         .get_async("/api/v2/annotations", annotations::list)
+        .get_async("/api/v2/privacy", privacy::report)
+        .get_async("/api/admin/sites/:domain/props", privacy::props)
         .delete_async(
             "/api/admin/sites/:domain/shared-links/:id",
             people::revoke_share,

@@ -118,7 +118,10 @@ fn timed(started: u64, response: Result<Response>) -> Result<Response> {
 
 /// `data` of a `JSONCompact` answer, read-only and within ClickHouse's
 /// limits (`stats::limits::READ_SETTINGS`); ClickHouse errors become failures.
-async fn select(clickhouse: &Clickhouse, sql: &Sql) -> std::result::Result<Vec<Value>, Failure> {
+pub(super) async fn select(
+    clickhouse: &Clickhouse,
+    sql: &Sql,
+) -> std::result::Result<Vec<Value>, Failure> {
     let limited = stats::limits::limited(sql);
     let Answer {
         status,
