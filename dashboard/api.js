@@ -64,6 +64,8 @@ export const api = {
   removeAnnotation: (site, id) =>
     call('DELETE', `/api/admin/sites/${encodeURIComponent(site)}/annotations/${encodeURIComponent(id)}`),
   realtime: (site) => call('GET', `/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`),
+  privacy: (site) => call('GET', `/api/v2/privacy?site_id=${encodeURIComponent(site)}`),
+  props: (site) => call('GET', `/api/admin/sites/${encodeURIComponent(site)}/props`),
   settings: () => call('GET', '/api/admin/settings'),
   putSite: (domain, site) => call('PUT', `/api/admin/sites/${encodeURIComponent(domain)}`, site),
   deleteSite: (domain) => call('DELETE', `/api/admin/sites/${encodeURIComponent(domain)}`),

@@ -33,7 +33,12 @@ const countries = new Intl.DisplayNames(['en'], { type: 'region' })
 const number = new Intl.NumberFormat('en-US')
 const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFractionDigits: 1 })
 
-export function show(kind, value) {
+/**
+ * A number the site's minimum group size hides: "< k" (the Stats API answers
+ * null and says k in `meta.min_group_size`); any other null is "–".
+ */
+export function show(kind, value, k = null) {
+  if ((value === null || value === undefined) && k) return `< ${k}`
   if (value === null || value === undefined) return '–'
   switch (kind) {
     case 'percent':
@@ -266,6 +271,7 @@ function views() {
     manages && ['settings', 'Settings'],
     manages && ['people', 'People'],
     owns && ['audit', 'Audit log'],
+    ['privacy', 'Privacy'],
     ['account', 'Account']
   ].filter(Boolean)
 }
@@ -404,6 +410,7 @@ async function topStats(el, token) {
   if (token !== renderToken) return
   const values = now.results[0]?.metrics ?? []
   const previous = before?.results[0]?.metrics
+  const k = now.meta?.min_group_size ?? null
   el.replaceChildren(
     ...TOP_STATS.map(([metric, text, kind], i) => {
       let change = null
@@ -421,7 +428,14 @@ async function topStats(el, token) {
         'div',
         { class: 'stat', 'data-metric': metric },
         h('span', { class: 'label' }, text),
-        h('strong', { class: 'value' }, show(kind, values[i])),
+        h(
+          'strong',
+          {
+            class: 'value',
+            title: values[i] === null && k ? `Fewer than ${k} visitors: not shown (privacy settings)` : null
+          },
+          show(kind, values[i], k)
+        ),
         change
       )
     })
@@ -528,8 +542,9 @@ async function timeSeries(el, token, notesEl) {
   const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics]))
   // bucket labels are the site's local times; shown as such (UTC on the axis)
   const xs = labels.map((l) => Date.parse(l.length === 10 ? `${l}T00:00:00Z` : `${l.replace(' ', 'T')}Z`) / 1000)
-  const visitors = labels.map((l) => byLabel.get(l)?.[0] ?? 0)
-  const pageviews = labels.map((l) => byLabel.get(l)?.[1] ?? 0)
+  // a bucket the site's minimum group size hides is a gap (null), not a zero
+  const visitors = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[0] : 0))
+  const pageviews = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[1] : 0))
   chart?.destroy()
   el.replaceChildren()
   const width = Math.max(280, el.clientWidth || 800)
@@ -550,6 +565,15 @@ async function timeSeries(el, token, notesEl) {
     el
   )
   if (notesEl) notesList(notesEl, notes, answer.query.date_range)
+  if (answer.meta.suppressed) {
+    el.append(
+      h(
+        'p',
+        { class: 'suppressed', 'data-suppressed': String(answer.meta.suppressed) },
+        `${answer.meta.suppressed} of ${labels.length} points had fewer than ${answer.meta.min_group_size} visitors and are not shown`
+      )
+    )
+  }
   el.setAttribute('data-points', String(labels.length))
   el.setAttribute(
     'aria-label',
@@ -560,7 +584,8 @@ async function timeSeries(el, token, notesEl) {
 async function realtime(token) {
   try {
     const count = await api.realtime(state.site)
-    if (token === renderToken) document.getElementById('realtime').textContent = String(count)
+    // null: fewer than the site's minimum group size
+    if (token === renderToken) document.getElementById('realtime').textContent = count === null ? 'few' : String(count)
   } catch {
     // shown again at the next tick
   }
@@ -568,7 +593,19 @@ async function realtime(token) {
 
 function table(_panelId, dimension, answer, columns, kinds) {
   const rows = answer.results
-  if (!rows.length) return h('p', { class: 'none' }, 'No data yet')
+  // groups the site's minimum group size hides are left out: say how many
+  const hidden = answer.meta.suppressed
+    ? h(
+        'p',
+        { class: 'suppressed', 'data-suppressed': String(answer.meta.suppressed) },
+        `${answer.meta.suppressed} more with fewer than ${answer.meta.min_group_size} visitors each (or that would single one out) not shown`
+      )
+    : null
+  if (!rows.length) return hidden ?? h('p', { class: 'none' }, 'No data yet')
+  return h('div', {}, tableOf(rows, dimension, columns, kinds), hidden)
+}
+
+function tableOf(rows, dimension, columns, kinds) {
   const top = Math.max(...rows.map((r) => r.metrics[0] || 0), 1)
   return h(
     'table',
@@ -740,14 +777,17 @@ async function funnelPanel(el, token) {
   )
   const body = h('div', { 'aria-busy': 'true' })
   el.replaceChildren(h('div', { class: 'panel-head' }, h('h2', {}, 'Funnels'), select), body)
-  const { funnel } = await api.funnel(base({ funnel: name }))
+  const answered = await api.funnel(base({ funnel: name }))
+  const { funnel } = answered
   if (token !== renderToken) return
-  const count = (n) => show('count', n)
+  const k = answered.meta?.min_group_size ?? null
+  const rate = (x) => (x === null ? show('count', x, k) : `${x}%`)
+  const count = (n) => show('count', n, k)
   body.replaceChildren(
     h(
       'p',
       { class: 'none' },
-      `${count(funnel.entering_visits)} of ${count(funnel.all_visits)} visits entered (${funnel.entering_visits_percentage}%)`
+      `${count(funnel.entering_visits)} of ${count(funnel.all_visits)} visits entered (${rate(funnel.entering_visits_percentage)})`
     ),
     h(
       'ol',
@@ -760,14 +800,16 @@ async function funnelPanel(el, token) {
             'div',
             { class: 'step-head' },
             h('span', {}, step.label),
-            h('span', { class: 'figures' }, `${count(step.visits)} visits · ${step.conversion_rate}%`)
+            h('span', { class: 'figures' }, `${count(step.visits)} visits · ${rate(step.conversion_rate)}`)
           ),
           h(
             'div',
             { class: 'track', 'aria-hidden': 'true' },
-            h('span', { class: 'bar', style: `width:${step.conversion_rate}%` })
+            h('span', { class: 'bar', style: `width:${step.conversion_rate ?? 0}%` })
           ),
-          i ? h('p', { class: 'dropoff' }, `${count(step.dropoff)} dropped off (${step.dropoff_percentage}%)`) : null
+          i
+            ? h('p', { class: 'dropoff' }, `${count(step.dropoff)} dropped off (${rate(step.dropoff_percentage)})`)
+            : null
         )
       )
     )
@@ -813,10 +855,12 @@ async function renderDashboard() {
 // the views besides the dashboard load when first opened: a first visit downloads the dashboard only
 const settingsView = () => import('./settings.js')
 const teamView = () => import('./team.js')
+const privacyView = () => import('./privacy.js')
 const VIEWS = {
   settings: async (main) => (await settingsView()).renderSettings(main, { api, h, reload: start, roles: siteRoles() }),
   people: async (main) => (await teamView()).renderPeople(main, { api, h, sites, account }),
   audit: async (main) => (await teamView()).renderAudit(main, { api, h }),
+  privacy: async (main) => (await privacyView()).renderPrivacy(main, { api, h, site: state.site }),
   account: async (main) => (await teamView()).renderAccount(main, { api, h, account })
 }
 

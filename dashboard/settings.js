@@ -218,10 +218,115 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
         h('input', { id: `prop-${id}`, name: 'prop', placeholder: 'language' }),
         h('button', { type: 'submit' }, 'Add property')
       ),
+      ...privacy(site, id),
       ...notifications(site, id),
       sharing(site, id)
     )
   })
+
+  // the minimum group size, the opt-out, which props may be broken down,
+  // and a warning for props that look personal (docs/privacy.md)
+  function privacy(site, id) {
+    const allowlist = Array.isArray(site.breakdown_props)
+    const warnings = h('ul', { class: 'warnings', 'data-warnings': site.domain })
+    api.props(site.domain).then(
+      ({ props }) =>
+        warnings.replaceChildren(
+          ...props
+            .filter((p) => p.warning)
+            .map((p) => h('li', { class: 'warning', 'data-prop': p.key }, `⚠ ${p.key}: ${p.warning}`))
+        ),
+      () => {}
+    )
+    return [
+      h('h3', {}, 'Privacy'),
+      h(
+        'form',
+        {
+          class: 'row-form',
+          'data-privacy': site.domain,
+          onsubmit: (e) => {
+            e.preventDefault()
+            const data = new FormData(e.target)
+            save(
+              site,
+              {
+                min_group_size: Number(data.get('min_group_size')),
+                drop_opted_out: data.get('drop_opted_out') === 'on'
+              },
+              `Saved the privacy settings of ${site.domain}.`
+            )
+          }
+        },
+        h('label', { for: `k-${id}` }, 'Minimum group size (1 = off)'),
+        h('input', {
+          id: `k-${id}`,
+          name: 'min_group_size',
+          type: 'number',
+          min: 1,
+          max: 1000,
+          required: true,
+          value: String(site.min_group_size ?? 1)
+        }),
+        h(
+          'label',
+          { class: 'check' },
+          h('input', { type: 'checkbox', name: 'drop_opted_out', checked: Boolean(site.drop_opted_out) }),
+          ' Drop events from browsers that send Global Privacy Control or Do Not Track'
+        ),
+        h('button', { type: 'submit' }, 'Save')
+      ),
+      h(
+        'label',
+        { class: 'check' },
+        h('input', {
+          type: 'checkbox',
+          id: `allowlist-${id}`,
+          checked: allowlist,
+          onchange: (e) =>
+            save(
+              site,
+              { breakdown_props: e.target.checked ? [] : null },
+              e.target.checked ? 'Only the ticked properties may be broken down.' : 'Every property may be broken down.'
+            )
+        }),
+        ' Only the ticked properties may be broken down (the others are counted, never listed)'
+      ),
+      allowlist
+        ? h(
+            'ul',
+            { class: 'goals' },
+            (site.props ?? []).map((prop) =>
+              h(
+                'li',
+                {},
+                h(
+                  'label',
+                  { class: 'check' },
+                  h('input', {
+                    type: 'checkbox',
+                    'data-breakdown': prop,
+                    checked: site.breakdown_props.includes(prop),
+                    onchange: (e) =>
+                      save(
+                        site,
+                        {
+                          breakdown_props: e.target.checked
+                            ? [...site.breakdown_props, prop]
+                            : site.breakdown_props.filter((p) => p !== prop)
+                        },
+                        `Saved ${prop}.`
+                      )
+                  }),
+                  ` ${prop}`
+                )
+              )
+            )
+          )
+        : null,
+      warnings
+    ]
+  }
 
   /** Saves `site` with `changes` (the admin API replaces a site whole). */
   const save = (site, changes, done) =>
