@@ -10,13 +10,30 @@
 pub struct Sql {
     pub text: String,
     pub params: Vec<(String, String)>,
+    /// Each parameter's type, as bound (a value is bound once per type).
+    types: Vec<String>,
 }
 
 impl Sql {
-    /// A placeholder for `value`, typed `ty`.
+    /// A placeholder for `value`, typed `ty`. A value bound before is bound
+    /// once: a statement that repeats its query (the privacy guard's
+    /// complements) would otherwise send each value many times in the URL,
+    /// whose size servers limit.
     pub fn bind(&mut self, ty: &str, value: &str) -> String {
-        let name = format!("p{}", self.params.len());
-        self.params.push((name.clone(), value.to_string()));
+        let bound = self
+            .params
+            .iter()
+            .zip(&self.types)
+            .find(|((_, v), t)| v == value && *t == ty);
+        let name = match bound {
+            Some(((name, _), _)) => name.clone(),
+            None => {
+                let name = format!("p{}", self.params.len());
+                self.params.push((name.clone(), value.to_string()));
+                self.types.push(ty.to_string());
+                name
+            }
+        };
         format!("{{{name}:{ty}}}")
     }
 }
@@ -52,6 +69,19 @@ pub fn escaped_param(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_is_bound_once_under_each_type() {
+        let mut sql = Sql::default();
+        let a = sql.bind("String", "Firefox");
+        let b = sql.bind("String", "Safari");
+        assert_eq!(sql.bind("String", "Firefox"), a);
+        // the same text as another type: a parameter of its own
+        assert_eq!(sql.bind("UInt64", "5"), "{p2:UInt64}");
+        assert_eq!(sql.bind("String", "5"), "{p3:String}");
+        assert_eq!((a.as_str(), b.as_str()), ("{p0:String}", "{p1:String}"));
+        assert_eq!(sql.params.len(), 4);
+    }
 
     #[test]
     fn ids_are_an_array_literal() {

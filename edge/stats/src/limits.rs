@@ -29,10 +29,9 @@ pub const READ_SETTINGS: &str = "SETTINGS readonly = 2, max_execution_time = 15,
 
 /// `sql` as it is sent: with [`READ_SETTINGS`] (and its parameters as they were).
 pub fn limited(sql: &model::sql::Sql) -> model::sql::Sql {
-    model::sql::Sql {
-        text: format!("{} {READ_SETTINGS}", sql.text),
-        params: sql.params.clone(),
-    }
+    let mut limited = sql.clone();
+    limited.text = format!("{} {READ_SETTINGS}", sql.text);
+    limited
 }
 
 /// ClickHouse's codes for a statement over its time or memory limit.
