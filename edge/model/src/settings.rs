@@ -449,6 +449,23 @@ impl Site {
             drop_opted_out: false,
         }
     }
+
+    /// Whether the values of custom property `key` may be listed
+    /// (`breakdown_props`).
+    pub fn may_list_prop(&self, key: &str) -> bool {
+        self.breakdown_props
+            .as_ref()
+            .is_none_or(|allowed| allowed.iter().any(|a| a == key))
+    }
+
+    /// The site's custom properties whose values may be listed.
+    pub fn listable_props(&self) -> Vec<String> {
+        self.props
+            .iter()
+            .filter(|p| self.may_list_prop(p))
+            .cloned()
+            .collect()
+    }
 }
 
 /// Plausible's rule: a site's domain is lower case, and `www.` is not part of it.

@@ -448,9 +448,9 @@ impl Group {
 
 /// The groups of `query` that the minimum group size `k` hides, worked out
 /// the long way over every group ([`stats::privacy`] states the rules; the
-/// variants are its list): fewer than k visitors on every day; or a variant
-/// differing by fewer than k on every day it differs; then, per margin, the
-/// smallest other group where one is hidden.
+/// complements are its list): fewer than k visitors on every day; or a
+/// complement (what one filter less differs by) with some visitors, and on
+/// no day k; then, per margin, the smallest other group where one is hidden.
 fn hidden_groups(
     query: &Query,
     ctx: &Context,
@@ -458,30 +458,67 @@ fn hidden_groups(
     grouped: &BTreeMap<Vec<String>, Group>,
     k: u32,
 ) -> BTreeSet<Vec<String>> {
+    hidden_by(query, ctx, events, grouped, k, true)
+}
+
+/// [`hidden_groups`], with the value clauses' check or (for a clause's own
+/// breakdown, one level deep) without: a clause that keeps a value its
+/// breakdown of the rest hides hides every group.
+fn hidden_by(
+    query: &Query,
+    ctx: &Context,
+    events: &[Event],
+    grouped: &BTreeMap<Vec<String>, Group>,
+    k: u32,
+    clause_checks: bool,
+) -> BTreeSet<Vec<String>> {
     if k <= 1 {
         return BTreeSet::new();
     }
-    let variants: Vec<BTreeMap<Vec<String>, Group>> = stats::privacy::variants(query)
+    let clause_hides = clause_checks
+        && stats::privacy::clause_breakdowns(query)
+            .iter()
+            .any(|(breakdown, clause)| {
+                let Filter::Condition {
+                    operator,
+                    values,
+                    case_sensitive,
+                    ..
+                } = clause
+                else {
+                    return false;
+                };
+                let rows = groups(breakdown, ctx, events);
+                let hidden = hidden_by(breakdown, ctx, events, &rows, k, false);
+                let lower: Vec<String>;
+                let wanted: &[String] = if *case_sensitive {
+                    values
+                } else {
+                    lower = values.iter().map(|v| v.to_lowercase()).collect();
+                    &lower
+                };
+                hidden.iter().any(|key| {
+                    let value = if *case_sensitive {
+                        key[0].clone()
+                    } else {
+                        key[0].to_lowercase()
+                    };
+                    compare(*operator, &value, wanted)
+                })
+            });
+    let complements: Vec<BTreeMap<Vec<String>, Group>> = stats::privacy::complements(query)
         .iter()
-        .map(|v| groups(v, ctx, events))
+        .map(|c| groups(c, ctx, events))
         .collect();
     let size = |g: &Group| g.daily().values().copied().max().unwrap_or(0);
     let small: BTreeSet<Vec<String>> = grouped
         .iter()
         .filter(|(key, g)| {
-            let base = g.daily();
-            size(g) < u64::from(k)
-                || variants.iter().any(|variant| {
-                    let other = variant.get(*key).map(Group::daily).unwrap_or_default();
-                    let days: BTreeSet<&i64> = base.keys().chain(other.keys()).collect();
-                    let differences = days.into_iter().map(|d| {
-                        let (a, b) = (
-                            base.get(d).copied().unwrap_or(0),
-                            other.get(d).copied().unwrap_or(0),
-                        );
-                        a.abs_diff(b)
-                    });
-                    stats::privacy::differ_by_few(differences, k)
+            clause_hides
+                || size(g) < u64::from(k)
+                || complements.iter().any(|complement| {
+                    let daily = complement.get(*key).map(Group::daily).unwrap_or_default();
+                    stats::privacy::differ_by_few(daily.into_values(), k)
                 })
         })
         .map(|(key, _)| key.clone())
@@ -575,7 +612,14 @@ fn ratio(numerator: u64, denominator: u64, scale: u64) -> f64 {
 }
 
 /// A metric as the sort key (unrounded) and as the answer shows it.
-fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64) -> (f64, Value) {
+fn metric(m: Metric, g: &Group, visits: &[Visit], total: u64, k: u32) -> (f64, Value) {
+    // an average over engaged visitors: not below k of them
+    if matches!(m, Metric::ScrollDepth | Metric::TimeOnPage)
+        && k > 1
+        && (g.scroll.len() as u64) < u64::from(k)
+    {
+        return (0.0, Value::Null);
+    }
     let in_visits = |f: fn(&Visit) -> u64| g.visits.iter().map(|i| f(&visits[*i])).sum::<u64>();
     let n_visits = g.visits.len() as u64;
     let scroll_sum: u64 = g.scroll.values().map(|s| *s as u64).sum();
@@ -667,8 +711,11 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     };
 
     // the groups partition the visitors: their sum is the total, every group's
-    let partitions =
-        !query.dimensions.is_empty() && query.dimensions.iter().all(Dimension::is_visitors_own);
+    // (with a minimum group size, never: the sum holds hidden groups a filter
+    // could difference)
+    let partitions = k <= 1
+        && !query.dimensions.is_empty()
+        && query.dimensions.iter().all(Dimension::is_visitors_own);
     let total_visitors: Option<u64> = if partitions {
         Some(grouped.values().map(|g| g.visitors.len() as u64).sum())
     } else {
@@ -698,9 +745,9 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
         total_of(&q).values().next().copied().unwrap_or(Some(0))
     };
 
-    // a hidden group of a breakdown is left out; a time bucket or the top
-    // stats keep their row, metrics null (sorted as zeros)
-    let keeps_hidden = query.dimensions.iter().all(Dimension::is_time);
+    // a hidden group is left out, as an empty one; the top stats keep their
+    // one row, metrics null
+    let keeps_hidden = query.dimensions.is_empty();
     let mut rows: Vec<Ranked> = grouped
         .iter()
         .filter(|(key, _)| keeps_hidden || !hidden.contains(*key))
@@ -731,8 +778,8 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
                         _ => Some(0),
                     };
                     match total {
-                        Some(total) => metric(*m, g, visit_list, total),
-                        None => (metric(*m, g, visit_list, 1).0, Value::Null),
+                        Some(total) => metric(*m, g, visit_list, total, k),
+                        None => (metric(*m, g, visit_list, 1, k).0, Value::Null),
                     }
                 })
                 .collect();
@@ -794,7 +841,9 @@ fn answer(query: &Query, site: &Site, all: &[Row], now: i64) -> Value {
     if query.total_rows {
         meta.insert("total_rows".into(), json!(total_rows));
     }
-    if !hidden.is_empty() {
+    // how many are hidden: said only beside a shown group (or of the top stats)
+    let shown_any = grouped.keys().any(|key| !hidden.contains(key));
+    if !hidden.is_empty() && (keeps_hidden || shown_any) {
         meta.insert("suppressed".into(), json!(hidden.len()));
     }
     json!({ "results": results, "meta": meta })
@@ -820,23 +869,23 @@ fn step_completes(step: &Step, ctx: &Context, event: &Event) -> bool {
 /// A funnel the long way: each visit's events in range that match the
 /// filters, in time order (in a second, by the first step each completes),
 /// walked step by step.
-fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
-    let ranged = Ranged::of(site, all, &funnel.query.date_range, now);
-    let (ctx, events) = (ranged.context(site), &ranged.events);
+/// Per visit's furthest step (`furthest[level]`: the visits), and per
+/// visitor their UTC day and the furthest step of their visits, for the
+/// funnel's steps over the events `filters` hold for.
+fn walk(
+    funnel: &Funnel,
+    filters: &[Filter],
+    ctx: &Context,
+    events: &[Event],
+) -> (Vec<u64>, BTreeMap<u64, (i64, usize)>) {
     let mut by_visit: BTreeMap<usize, Vec<&Event>> = BTreeMap::new();
     for event in events {
-        if funnel
-            .query
-            .filters
-            .iter()
-            .all(|f| holds(&ctx, f, event, None))
-        {
+        if filters.iter().all(|f| holds(ctx, f, event, None)) {
             by_visit.entry(event.visit).or_default().push(event);
         }
     }
     let n = funnel.steps.len();
     let mut furthest = vec![0u64; n + 1];
-    // per visitor: their UTC day and the furthest step of their visits
     let mut visitor_top: BTreeMap<u64, (i64, usize)> = BTreeMap::new();
     for list in by_visit.values() {
         if list.iter().all(|e| e.row.name == "engagement") {
@@ -844,7 +893,7 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
         }
         let matched = |e: &Event| -> Vec<usize> {
             (0..n)
-                .filter(|&i| step_completes(&funnel.steps[i], &ctx, e))
+                .filter(|&i| step_completes(&funnel.steps[i], ctx, e))
                 .collect()
         };
         let mut ordered: Vec<(i64, Vec<usize>)> = list
@@ -872,6 +921,14 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
             .or_insert((first.at.div_euclid(86_400), 0));
         top.1 = top.1.max(level);
     }
+    (furthest, visitor_top)
+}
+
+fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
+    let ranged = Ranged::of(site, all, &funnel.query.date_range, now);
+    let (ctx, events) = (ranged.context(site), &ranged.events);
+    let n = funnel.steps.len();
+    let (furthest, visitor_top) = walk(funnel, &funnel.query.filters, &ctx, events);
     let all_visits: u64 = furthest.iter().sum();
     let at = |k: usize| furthest[k..].iter().sum::<u64>();
     let entering = at(1);
@@ -905,20 +962,31 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
         // the privacy rule, the long way: a step shows while its visitors
         // had k on one day, and its drop-off is none or the visits of k
         // visitors on one day whose furthest step is the one before
-        let daily = |from: usize, to: usize| -> u64 {
+        let per_day = |tops: &BTreeMap<u64, (i64, usize)>, from: usize, to: usize| -> Vec<u64> {
             let mut per_day: BTreeMap<i64, u64> = BTreeMap::new();
-            for (day, top) in visitor_top.values() {
+            for (day, top) in tops.values() {
                 if (from..=to).contains(top) {
                     *per_day.entry(*day).or_default() += 1;
                 }
             }
-            per_day.into_values().max().unwrap_or(0)
+            per_day.into_values().collect()
         };
+        let most = |days: Vec<u64>| days.into_iter().max().unwrap_or(0);
+        // what one filter less differs by: its visitors per step
+        let complements: Vec<BTreeMap<u64, (i64, usize)>> =
+            stats::privacy::complements(&funnel.query)
+                .iter()
+                .map(|c| walk(funnel, &c.filters, &ctx, events).1)
+                .collect();
         let mut shown = n;
         for step in 1..=n {
             let dropoff = step > 1 && at(step - 1) > at(step);
-            if daily(step, n) < u64::from(k)
-                || (dropoff && daily(step - 1, step - 1) < u64::from(k))
+            let differs = complements
+                .iter()
+                .any(|tops| stats::privacy::differ_by_few(per_day(tops, step, n), k));
+            if most(per_day(&visitor_top, step, n)) < u64::from(k)
+                || (dropoff && most(per_day(&visitor_top, step - 1, step - 1)) < u64::from(k))
+                || differs
             {
                 shown = step - 1;
                 break;
@@ -936,18 +1004,18 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
                 step[field] = Value::Null;
             }
         }
-        f["never_entering_visits"] = Value::Null;
-        f["never_entering_visits_percentage"] = Value::Null;
+        // the visits that never entered, and so all of them, are not counted
+        // by visitors: never shown with a minimum group size
+        for field in [
+            "all_visits",
+            "entering_visits_percentage",
+            "never_entering_visits",
+            "never_entering_visits_percentage",
+        ] {
+            f[field] = Value::Null;
+        }
         if shown == 0 {
             f["entering_visits"] = Value::Null;
-            f["entering_visits_percentage"] = Value::Null;
-        }
-        // the visits of the range and filters: hidden as that query's answer is
-        let q = &funnel.query;
-        let population = groups(q, &ctx, events);
-        if hidden_groups(q, &ctx, events, &population, k).contains(&Vec::new()) {
-            f["all_visits"] = Value::Null;
-            f["entering_visits_percentage"] = Value::Null;
         }
         answer["meta"] = json!({ "min_group_size": k, "suppressed": n - shown });
     }

@@ -57,10 +57,12 @@ fn main() {
                 let funnel =
                     stats::funnel::parse(body.to_string().as_bytes()).expect("a valid funnel");
                 // as the Worker sends them: the visits metric's plan, then the funnel's
-                let plan = stats::plan::plan(&funnel.query, range.clone()).expect("a valid plan");
+                let plan =
+                    stats::plan::plan_for(&funnel.query, range.clone(), input.site.min_group_size)
+                        .expect("a valid plan");
                 let mut sqls = stats::statements(&plan, &input.site);
                 if input.site.min_group_size > 1 {
-                    sqls.push(stats::sql::funnel_furthest_statement(
+                    sqls.extend(stats::sql::funnel_privacy_statements(
                         &funnel,
                         &input.site,
                         &range,
@@ -70,7 +72,8 @@ fn main() {
                 return json!(sqls.iter().map(statement).collect::<Vec<_>>());
             }
             let query = parse(body.to_string().as_bytes()).expect("a valid query");
-            let plan = stats::plan::plan(&query, range.clone()).expect("a valid plan");
+            let plan = stats::plan::plan_for(&query, range.clone(), input.site.min_group_size)
+                .expect("a valid plan");
             let statements: Vec<Value> = stats::statements(&plan, &input.site)
                 .iter()
                 .map(statement)

@@ -112,8 +112,10 @@ pub fn panels(body: &[u8], site: &Site) -> Result<Vec<Panel>, QueryError> {
             continue;
         }
         let keys: Vec<Option<&String>> = if dimension.is_empty() {
+            // only the props the site lets be listed (`breakdown_props`)
             site.props
                 .iter()
+                .filter(|p| site.may_list_prop(p))
                 .take(MAX_EXPORTED_PROPS)
                 .map(Some)
                 .collect()
@@ -307,6 +309,18 @@ mod tests {
         );
         let without_goals = super::panels(body, &Site::new("portal.example")).unwrap();
         assert!(without_goals.iter().all(|p| p.file != "conversions.csv"));
+        // a prop the site does not let be listed has no panel
+        let allowlisted = Site {
+            breakdown_props: Some(vec!["template".into()]),
+            ..site()
+        };
+        let props: Vec<String> = super::panels(body, &allowlisted)
+            .unwrap()
+            .iter()
+            .filter(|p| p.file == "custom_props.csv")
+            .map(|p| crate::schema::Dimension::name(&p.query.dimensions[0]))
+            .collect();
+        assert_eq!(props, ["event:props:template"]);
         for (body, message) in [
             (&br#"{"site_id":"p","date_range":"7d","metrics":["visitors"]}"#[..], "unknown field \"metrics\": an export takes site_id, date_range, filters"),
             (br#"{"site_id":"p","date_range":"fortnight"}"#, "date_range: \"fortnight\" is not one of day, 7d, 30d, month, 6mo, 12mo, year, all or [from, to]"),

@@ -15,13 +15,14 @@
 //! with an interactive event in the range that matches the filters, as the
 //! `visits` metric counts them. Step percentages are Plausible's.
 
-use crate::privacy::large_enough;
+use crate::privacy::{differ_by_few, large_enough};
 use crate::query::{self, fail, shown, DateRange, Filter, Query, QueryError};
 use crate::range::Resolved;
 use crate::schema::{Dimension, EventDimension, Metric, Operator};
 use model::funnel::{self as steps, Step};
 use model::settings::{Goal, Site};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 const FIELDS: [&str; 5] = ["site_id", "date_range", "filters", "steps", "funnel"];
 
@@ -142,14 +143,15 @@ fn percentage(part: u64, whole: u64) -> f64 {
 /// reached (1 or later), and `all_visits`: the `visits` metric of the
 /// funnel's range and filters ([`Funnel::query`]), whose visits that entered
 /// no step are the rest (`None`: the privacy guard hid it). With a minimum
-/// group size `k` above 1, `furthest` are the rows of
-/// [`crate::sql::funnel_furthest_statement`], `[step, day, visitors]`.
+/// group size `k` above 1, `furthest` are the answers of
+/// [`crate::sql::funnel_privacy_statements`] (rows `[step, day, visitors]`:
+/// the funnel's, then each complement's).
 pub fn answer(
     funnel: &Funnel,
     range: &Resolved,
     rows: &[Value],
     all_visits: Option<u64>,
-    furthest: Option<&[Value]>,
+    furthest: &[Vec<Value>],
     k: u32,
 ) -> Result<Value, crate::columns::RowError> {
     let mut reached = vec![0u64; funnel.steps.len() + 1];
@@ -169,13 +171,13 @@ pub fn answer(
     // the visits that entered no step: the others of the range and filters
     let entered: u64 = reached.iter().skip(1).sum();
     reached[0] = all_visits.unwrap_or(0).saturating_sub(entered);
-    let shown = match furthest.filter(|_| k > 1) {
-        Some(rows) => shown_steps(funnel.steps.len(), &reached, rows, k)?,
+    let shown = match furthest.split_first().filter(|_| k > 1) {
+        Some((own, complements)) => shown_steps(funnel.steps.len(), &reached, own, complements, k)?,
         None => funnel.steps.len(),
     };
     let mut answered = compose(funnel, range, &reached);
     if k > 1 {
-        hide(&mut answered, shown, all_visits.is_some());
+        hide(&mut answered, shown);
         answered["meta"] = json!({
             "min_group_size": k,
             "suppressed": funnel.steps.len() - shown,
@@ -184,20 +186,11 @@ pub fn answer(
     Ok(answered)
 }
 
-/// How many steps, from the first, may be shown at minimum group size `k`
-/// ([`crate::privacy`]): a step's visitors had k of them on one day, and the
-/// visits that dropped off before it are none, or visits of k visitors on
-/// one day (those whose furthest step is the one before); after a hidden
-/// step every later one is hidden, as its numbers and the last shown one's
-/// would give the hidden one's.
-fn shown_steps(
+/// Furthest step → UTC day → visitors, from a furthest statement's rows.
+fn by_step(
     steps: usize,
-    reached: &[u64],
     furthest: &[Value],
-    k: u32,
-) -> Result<usize, crate::columns::RowError> {
-    use std::collections::BTreeMap;
-    // furthest step → day → visitors
+) -> Result<Vec<BTreeMap<String, u64>>, crate::columns::RowError> {
     let mut by_step: Vec<BTreeMap<String, u64>> = vec![BTreeMap::new(); steps + 1];
     for row in furthest {
         let cells = row.as_array().filter(|c| c.len() == 3);
@@ -214,21 +207,48 @@ fn shown_steps(
         };
         *by_step[step].entry(day).or_default() += visitors;
     }
-    let at_or_after = |step: usize| {
-        let mut daily: BTreeMap<&String, u64> = BTreeMap::new();
-        for later in &by_step[step..] {
-            for (day, n) in later {
-                *daily.entry(day).or_default() += n;
-            }
+    Ok(by_step)
+}
+
+/// Per UTC day, the visitors whose furthest step is `step` or later.
+fn at_or_after(by_step: &[BTreeMap<String, u64>], step: usize) -> Vec<u64> {
+    let mut daily: BTreeMap<&String, u64> = BTreeMap::new();
+    for later in &by_step[step..] {
+        for (day, n) in later {
+            *daily.entry(day).or_default() += n;
         }
-        daily.into_values().collect::<Vec<u64>>()
-    };
+    }
+    daily.into_values().collect()
+}
+
+/// How many steps, from the first, may be shown at minimum group size `k`
+/// ([`crate::privacy`]): a step's visitors had k of them on one day; the
+/// visits that dropped off before it are none, or visits of k visitors on
+/// one day (those whose furthest step is the one before); and no
+/// complement (what one filter less differs by) has some but on no day k
+/// visitors at the step. After a hidden step every later one is hidden, as
+/// its numbers and the last shown one's would give the hidden one's.
+fn shown_steps(
+    steps: usize,
+    reached: &[u64],
+    own: &[Value],
+    complements: &[Vec<Value>],
+    k: u32,
+) -> Result<usize, crate::columns::RowError> {
+    let own = by_step(steps, own)?;
+    let complements = complements
+        .iter()
+        .map(|rows| by_step(steps, rows))
+        .collect::<Result<Vec<_>, _>>()?;
     let visits_at = |step: usize| reached[step..].iter().sum::<u64>();
     for step in 1..=steps {
-        let enough = large_enough(at_or_after(step), k);
+        let enough = large_enough(at_or_after(&own, step), k);
         let dropoff = step > 1 && visits_at(step - 1) > visits_at(step);
-        let dropoff_enough = !dropoff || large_enough(by_step[step - 1].values().copied(), k);
-        if !enough || !dropoff_enough {
+        let dropoff_enough = !dropoff || large_enough(own[step - 1].values().copied(), k);
+        let differs = complements
+            .iter()
+            .any(|c| differ_by_few(at_or_after(c, step), k));
+        if !enough || !dropoff_enough || differs {
             return Ok(step - 1);
         }
     }
@@ -236,10 +256,11 @@ fn shown_steps(
 }
 
 /// Nulls every number of the steps after the first `shown`, and what would
-/// tell a hidden one: the entering visits (with the first step), and the
-/// visits that never entered (their visitors are not counted, so never
-/// shown while a minimum group size is set).
-fn hide(answered: &mut Value, shown: usize, all_shown: bool) {
+/// tell a hidden one: the entering visits (with the first step); and the
+/// visits that never entered, and so all visits and the entering share
+/// (the never-entering visitors are not counted, so never shown while a
+/// minimum group size is set).
+fn hide(answered: &mut Value, shown: usize) {
     let funnel = &mut answered["funnel"];
     if let Some(steps) = funnel["steps"].as_array_mut() {
         for step in steps.iter_mut().skip(shown) {
@@ -254,12 +275,14 @@ fn hide(answered: &mut Value, shown: usize, all_shown: bool) {
             }
         }
     }
-    let mut hidden = vec!["never_entering_visits", "never_entering_visits_percentage"];
+    let mut hidden = vec![
+        "all_visits",
+        "entering_visits_percentage",
+        "never_entering_visits",
+        "never_entering_visits_percentage",
+    ];
     if shown == 0 {
-        hidden.extend(["entering_visits", "entering_visits_percentage"]);
-    }
-    if !all_shown {
-        hidden.extend(["all_visits", "entering_visits_percentage"]);
+        hidden.push("entering_visits");
     }
     for field in hidden {
         funnel[field] = Value::Null;
@@ -427,7 +450,7 @@ mod tests {
         .unwrap();
         // 10 visits: 4 never entered, 3 stopped at A, 2 at B, 1 reached C
         let rows = [json!(["1", "3"]), json!([2, 2]), json!([3, 1])];
-        let out = answer(&funnel, &Resolved::default(), &rows, Some(10), None, 1).unwrap();
+        let out = answer(&funnel, &Resolved::default(), &rows, Some(10), &[], 1).unwrap();
         let f = &out["funnel"];
         assert_eq!(f["all_visits"], 10);
         assert_eq!(f["entering_visits"], 6);
@@ -461,7 +484,7 @@ mod tests {
             &Resolved::default(),
             &[json!([9, 1])],
             Some(1),
-            None,
+            &[],
             1
         )
         .is_err());
@@ -470,7 +493,7 @@ mod tests {
             &Resolved::default(),
             &[json!(["x"])],
             Some(1),
-            None,
+            &[],
             1
         )
         .is_err());
@@ -496,7 +519,7 @@ mod tests {
             &Resolved::default(),
             &rows,
             None,
-            Some(&furthest),
+            &[furthest.to_vec()],
             5,
         )
         .unwrap();
@@ -510,7 +533,11 @@ mod tests {
         // B: 7 visitors on the 28th, and its drop-off from A is 6 visitors' visits; C: 2
         assert_eq!(visits, [&json!(20), &json!(8), &Value::Null]);
         assert_eq!(f["steps"][2]["dropoff"], Value::Null);
-        assert_eq!(f["all_visits"], Value::Null, "hidden by the guard");
+        assert_eq!(
+            f["all_visits"],
+            Value::Null,
+            "never with a minimum group size"
+        );
         assert_eq!(f["never_entering_visits"], Value::Null);
         assert_eq!(out["meta"], json!({"min_group_size": 5, "suppressed": 1}));
         // A's drop-off to B comes from 4 visitors only: B and C are hidden
@@ -520,12 +547,25 @@ mod tests {
             &Resolved::default(),
             &rows,
             Some(30),
-            Some(&few),
+            &[few.to_vec()],
             5,
         )
         .unwrap();
         assert_eq!(out["funnel"]["steps"][1]["visits"], Value::Null);
-        assert_eq!(out["funnel"]["all_visits"], 30);
+        assert_eq!(out["funnel"]["all_visits"], Value::Null);
         assert_eq!(out["meta"]["suppressed"], 2);
+        // a filter less differs at A by 7 visitors, at B by 2: B and C are hidden
+        let complement = vec![json!([1, "2026-11-28", 5]), json!([2, "2026-11-28", 2])];
+        let out = answer(
+            &funnel,
+            &Resolved::default(),
+            &rows,
+            Some(30),
+            &[furthest.to_vec(), complement],
+            5,
+        )
+        .unwrap();
+        assert_eq!(out["funnel"]["steps"][0]["visits"], 20);
+        assert_eq!(out["funnel"]["steps"][1]["visits"], Value::Null);
     }
 }

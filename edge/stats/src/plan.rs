@@ -60,14 +60,25 @@ pub struct Plan {
     pub first_page: Option<Query>,
 }
 
-/// The plan for `query` over `range`, or a 400 for what SQL cannot answer.
+/// The plan for `query` over `range`, or a 400 for what SQL cannot answer,
+/// for a site without a minimum group size.
 pub fn plan(query: &Query, range: Resolved) -> Result<Plan, QueryError> {
+    plan_for(query, range, 1)
+}
+
+/// The plan for `query` over `range` on a site whose minimum group size is
+/// `min_group_size`: above 1, a percentage always divides by its own
+/// guarded total, never by the sum of the groups (hidden ones included),
+/// which a filter could difference ([`crate::privacy`]).
+pub fn plan_for(query: &Query, range: Resolved, min_group_size: u32) -> Result<Plan, QueryError> {
     check(query)?;
     let mut parts = match split(query) {
         Some((events, visits)) => vec![Part::Groups(events), Part::VisitMetrics(visits)],
         None => vec![Part::Groups(query.clone())],
     };
-    if query.metrics.contains(&Metric::Percentage) && !partitions_visitors(query) {
+    if query.metrics.contains(&Metric::Percentage)
+        && (min_group_size > 1 || !partitions_visitors(query))
+    {
         parts.push(Part::TotalVisitors(total_query(query, false)));
     }
     if query.metrics.contains(&Metric::GroupConversionRate) {

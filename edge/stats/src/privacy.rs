@@ -9,8 +9,9 @@
 //!   so that is the surest count of different browsers behind a number: a
 //!   week of one person is seven visitor ids, never seven people.
 //! - **Differencing**: a query's answer must not differ from that of a query
-//!   with one filter clause (or one value of a list) less by fewer than k
-//!   visitors on every day it differs: such a group is suppressed too.
+//!   with one filter clause, value or branch less (at any depth) by what
+//!   fewer than k visitors did: per group, the visitors of the events one
+//!   holds for and the other not ([`complements`]) are none, or k on a day.
 //! - **Complementary**: where a breakdown hides a group, it hides at least
 //!   one more (the smallest shown, per margin), so that a total minus the
 //!   shown rows never isolates a hidden group.
@@ -20,15 +21,16 @@
 //! with its metrics `null`.
 
 use crate::query::{Filter, Query, QueryError};
-use crate::schema::{Dimension, Metric};
+use crate::schema::{Dimension, Metric, Operator};
 use model::settings::Site;
 use model::sql::Sql;
 use model::tables::EVENTS;
 
-/// The most queries one query is compared with ([`variants`]): each is a
-/// statement's worth of work. More filter clauses and values than this are
-/// refused while a minimum group size is set.
-pub const MAX_VARIANTS: usize = 12;
+/// The most groupings one query's guard computes besides its own
+/// ([`comparisons`]: its complements, and its value clauses' breakdowns
+/// with theirs): each is a statement's worth of work. A query that needs
+/// more is refused while a minimum group size is set.
+pub const MAX_VARIANTS: usize = 32;
 
 /// What a site's settings forbid a query before it is planned: a breakdown
 /// by a property the site does not allow, or more filter values than the
@@ -37,7 +39,7 @@ pub fn check(query: &Query, site: &Site) -> Result<(), QueryError> {
     if let Some(allowed) = &site.breakdown_props {
         for dimension in &query.dimensions {
             if let Dimension::Prop(key) = dimension {
-                if !allowed.iter().any(|a| a == key) {
+                if !site.may_list_prop(key) {
                     return Err(QueryError(format!(
                         "dimensions: {} is not one of the site's breakdown_props ({}); its values are counted, never listed",
                         dimension.name(),
@@ -47,48 +49,123 @@ pub fn check(query: &Query, site: &Site) -> Result<(), QueryError> {
             }
         }
     }
-    if site.min_group_size > 1 && variants(query).len() > MAX_VARIANTS {
+    if site.min_group_size > 1 && comparisons(query) > MAX_VARIANTS {
         return Err(QueryError(format!(
-            "filters: with a minimum group size, at most {MAX_VARIANTS} filter clauses and values (each is checked against differencing)"
+            "filters: with a minimum group size, too many filter clauses and values: each is checked against differencing, at most {MAX_VARIANTS} checks (this query needs {})",
+            comparisons(query)
         )));
     }
     Ok(())
 }
 
-/// The queries an attacker would difference `query` with: each top-level
-/// filter clause left out, and each value of a top-level list (or branch of
-/// a top-level `or`) left out. Only their visitors per group and day are
-/// read, so each asks for visitors alone.
-pub fn variants(query: &Query) -> Vec<Query> {
-    let mut filter_sets: Vec<Vec<Filter>> = Vec::new();
-    for (i, filter) in query.filters.iter().enumerate() {
-        let mut without = query.filters.clone();
-        without.remove(i);
-        filter_sets.push(without);
-        for narrower in one_less(filter) {
-            let mut with = query.filters.clone();
-            with[i] = narrower;
-            filter_sets.push(with);
-        }
-    }
+/// For each query an attacker could difference `query` with — one filter
+/// clause, one value of a list or one branch of an `and`/`or` left out, at
+/// any depth (under `not` and `has_done` too) — the query of what the two
+/// differ by: the events one's filters hold for and the other's do not
+/// (their symmetric difference). A group is hidden when such a query's
+/// visitors are some, and on no day k ([`differ_by_few`]): not its visitors
+/// alone but every metric of the two answers then differs only by what
+/// fewer than k visitors did. Only visitors per group and day are read.
+pub fn complements(query: &Query) -> Vec<Query> {
+    let Some(original) = all(query.filters.clone()) else {
+        return Vec::new();
+    };
     let mut out: Vec<Query> = Vec::new();
-    for filters in filter_sets {
-        let mut variant = query.clone();
-        variant.filters = filters;
-        variant.metrics = vec![Metric::Visitors];
-        variant.order_by.clear();
-        variant.time_labels = false;
-        variant.total_rows = false;
-        variant.offset = 0;
-        if !out.contains(&variant) {
-            out.push(variant);
+    for other in list_alternatives(&query.filters) {
+        let only_original =
+            |other: Filter| Filter::And(vec![original.clone(), Filter::Not(Box::new(other))]);
+        let difference = match all(other) {
+            // a clause left out of one clause: what it excluded
+            None => Filter::Not(Box::new(original.clone())),
+            Some(other) => Filter::Or(vec![
+                only_original(other.clone()),
+                Filter::And(vec![other, Filter::Not(Box::new(original.clone()))]),
+            ]),
+        };
+        let mut complement = query.clone();
+        complement.filters = vec![difference];
+        complement.metrics = vec![Metric::Visitors];
+        complement.order_by.clear();
+        complement.time_labels = false;
+        complement.total_rows = false;
+        complement.offset = 0;
+        if !out.contains(&complement) {
+            out.push(complement);
         }
     }
     out
 }
 
-/// A filter with one of its values (or branches) left out, for each one.
-fn one_less(filter: &Filter) -> Vec<Filter> {
+/// For each top-level clause that keeps some values of a dimension (`is`,
+/// `contains`, `matches`), the breakdown by that dimension of the rest of
+/// the query, and the clause. The clause's values must not be a group that
+/// breakdown hides: else asking for a group the complementary rule hid, by
+/// its value, and subtracting it and the shown ones from the total would
+/// give the small group it was hidden with. (One level: the breakdown's own
+/// clauses are not checked so.)
+pub fn clause_breakdowns(query: &Query) -> Vec<(Query, Filter)> {
+    let mut out = Vec::new();
+    for (i, clause) in query.filters.iter().enumerate() {
+        let Filter::Condition {
+            operator: Operator::Is | Operator::Contains | Operator::Matches,
+            dimension,
+            ..
+        } = clause
+        else {
+            continue;
+        };
+        let mut breakdown = query.clone();
+        breakdown.filters.remove(i);
+        breakdown.dimensions = vec![dimension.clone()];
+        breakdown.metrics = vec![Metric::Visitors];
+        breakdown.order_by.clear();
+        breakdown.time_labels = false;
+        breakdown.total_rows = false;
+        breakdown.offset = 0;
+        out.push((breakdown, clause.clone()));
+    }
+    out
+}
+
+/// How many groupings the guard of `query` computes besides its own.
+pub fn comparisons(query: &Query) -> usize {
+    complements(query).len()
+        + clause_breakdowns(query)
+            .iter()
+            .map(|(breakdown, _)| 1 + complements(breakdown).len())
+            .sum::<usize>()
+}
+
+/// The conjunction of `filters`: `None` for none (every event), the filter
+/// itself for one.
+fn all(mut filters: Vec<Filter>) -> Option<Filter> {
+    match filters.len() {
+        0 => None,
+        1 => filters.pop(),
+        _ => Some(Filter::And(filters)),
+    }
+}
+
+/// The filter lists that differ from `filters` (a query's, joined by `and`)
+/// by one clause left out, or one clause changed as [`alternatives`] says.
+fn list_alternatives(filters: &[Filter]) -> Vec<Vec<Filter>> {
+    let mut out = Vec::new();
+    for (i, filter) in filters.iter().enumerate() {
+        let mut without = filters.to_vec();
+        without.remove(i);
+        out.push(without);
+        for changed in alternatives(filter) {
+            let mut with = filters.to_vec();
+            with[i] = changed;
+            out.push(with);
+        }
+    }
+    out
+}
+
+/// The filters that differ from `filter` by one value of a list, or one
+/// branch of an `and` or `or`, left out, at any depth.
+fn alternatives(filter: &Filter) -> Vec<Filter> {
     match filter {
         Filter::Condition { values, .. } if values.len() > 1 => (0..values.len())
             .map(|i| {
@@ -99,24 +176,43 @@ fn one_less(filter: &Filter) -> Vec<Filter> {
                 narrower
             })
             .collect(),
-        Filter::Or(branches) if branches.len() > 1 => (0..branches.len())
-            .map(|i| {
-                let mut rest = branches.clone();
-                rest.remove(i);
-                match rest.len() {
-                    1 => rest.remove(0),
-                    _ => Filter::Or(rest),
-                }
+        Filter::Condition { .. } => Vec::new(),
+        Filter::And(list) => list_alternatives(list)
+            .into_iter()
+            .filter_map(all)
+            .collect(),
+        Filter::Or(list) => {
+            let any = |mut items: Vec<Filter>| match items.len() {
+                0 => None,
+                1 => items.pop(),
+                _ => Some(Filter::Or(items)),
+            };
+            list_alternatives(list)
+                .into_iter()
+                .filter_map(any)
+                .collect()
+        }
+        Filter::Not(inner) => alternatives(inner)
+            .into_iter()
+            .map(|a| Filter::Not(Box::new(a)))
+            .collect(),
+        Filter::HasDone { inner, negated } => alternatives(inner)
+            .into_iter()
+            .map(|a| Filter::HasDone {
+                inner: Box::new(a),
+                negated: *negated,
             })
             .collect(),
-        _ => Vec::new(),
     }
 }
 
-/// Whether a query's hidden rows keep their place (metrics `null`) rather
-/// than being left out: no dimension but time, whose buckets name no one.
+/// Whether a query's hidden row keeps its place (metrics `null`) rather
+/// than being left out: only the one row of a query without dimensions,
+/// which is there whether anyone was or not. A hidden group of a breakdown
+/// or time series is left out like an empty one, so that an answer never
+/// tells that someone is in a group too small to show.
 pub fn keeps_hidden_rows(query: &Query) -> bool {
-    query.dimensions.iter().all(Dimension::is_time)
+    query.dimensions.is_empty()
 }
 
 /// Whether a number from `daily` (visitors per UTC day) may be shown at
@@ -185,20 +281,15 @@ pub fn personal(key: &str, c: &PropCounts) -> Option<String> {
             "its name ({word}) suggests it holds a person: keep it out of breakdown_props, or do not send it"
         ));
     }
+    // (no counts in the words: a count of one would tell of one person)
     if c.emails > 0 {
-        return Some(format!(
-            "{} of its values look like e-mail addresses",
-            c.emails
-        ));
+        return Some("some of its values look like e-mail addresses".into());
     }
     if c.count > 0 && c.ids * 2 > c.count {
         return Some("most of its values look like long ids".into());
     }
     if c.values >= 10 && c.values * 10 >= c.visitors * 8 {
-        return Some(format!(
-            "{} values for {} visitors: nearly one value a visitor, like a user name",
-            c.values, c.visitors
-        ));
+        return Some("nearly one value a visitor, like a user name".into());
     }
     None
 }
@@ -215,12 +306,12 @@ mod tests {
     }
 
     #[test]
-    fn variants_leave_out_one_clause_or_one_value() {
+    fn complements_are_what_one_clause_or_value_less_differs_by() {
         let query = parse(json!([
             ["is", "visit:country", ["BR", "DE"]],
             ["is_not", "event:page", ["/admin"]]
         ]));
-        let listed = variants(&query);
+        let listed = complements(&query);
         let filters: Vec<serde_json::Value> = listed
             .iter()
             .map(|v| {
@@ -231,33 +322,47 @@ mod tests {
                     .collect::<Vec<_>>())
             })
             .collect();
+        let country = json!(["is", "visit:country", ["BR", "DE"]]);
+        let page = json!(["is_not", "event:page", ["/admin"]]);
+        let both = json!(["and", [country, page]]);
+        let xor = |other: serde_json::Value| {
+            json!([
+                "or",
+                [
+                    ["and", [both, ["not", other]]],
+                    ["and", [other, ["not", both]]]
+                ]
+            ])
+        };
         assert_eq!(
             filters,
             [
-                json!([["is_not", "event:page", ["/admin"]]]),
-                json!([
-                    ["is", "visit:country", ["DE"]],
-                    ["is_not", "event:page", ["/admin"]]
-                ]),
-                json!([
-                    ["is", "visit:country", ["BR"]],
-                    ["is_not", "event:page", ["/admin"]]
-                ]),
-                json!([["is", "visit:country", ["BR", "DE"]]]),
+                json!([xor(page.clone())]),
+                json!([xor(json!(["and", [["is", "visit:country", ["DE"]], page]]))]),
+                json!([xor(json!(["and", [["is", "visit:country", ["BR"]], page]]))]),
+                json!([xor(country.clone())]),
             ]
         );
         assert!(listed.iter().all(|v| v.metrics == [Metric::Visitors]
             && v.order_by.is_empty()
             && v.dimensions == query.dimensions));
-        let or = parse(json!([[
-            "or",
+        // one clause: what it excluded
+        let one = complements(&parse(json!([["is", "visit:country", ["BR"]]])));
+        assert_eq!(
+            crate::answer::filter_json(&one[0].filters[0]),
+            json!(["not", ["is", "visit:country", ["BR"]]])
+        );
+        // nested: wrapping the clauses in an `and`, a `not` or an `or` hides nothing
+        let nested = parse(json!([[
+            "and",
             [
                 ["is", "visit:country", ["BR"]],
-                ["is", "visit:browser", ["Firefox"]]
+                ["not", ["is", "visit:browser", ["Firefox", "Safari"]]]
             ]
         ]]));
-        assert_eq!(variants(&or).len(), 3, "none, and each branch alone");
-        assert!(variants(&parse(json!([]))).is_empty());
+        // the whole clause, each of the two, and each browser
+        assert_eq!(complements(&nested).len(), 5);
+        assert!(complements(&parse(json!([]))).is_empty());
     }
 
     #[test]
@@ -276,13 +381,35 @@ mod tests {
             "{}",
             error.0
         );
-        let values: Vec<String> = (0..12).map(|i| format!("c{i}")).collect();
+        let values: Vec<String> = (0..16).map(|i| format!("c{i}")).collect();
         let many = parse(json!([["is", "visit:country", values]]));
-        assert_eq!(variants(&many).len(), 13);
-        assert!(check(&many, &site)
+        // 17 complements, and the breakdown by country of the rest (none): 18
+        assert_eq!(comparisons(&many), 18);
+        assert!(check(&many, &site).is_ok());
+        let clauses: Vec<serde_json::Value> = [
+            "visit:country",
+            "visit:browser",
+            "visit:os",
+            "visit:device",
+            "event:page",
+        ]
+        .iter()
+        .map(|d| json!(["is", d, ["x"]]))
+        .collect();
+        let five = parse(json!(clauses));
+        // 5 complements, and 5 breakdowns each with 4 complements of their own
+        assert_eq!(comparisons(&five), 30);
+        let six = parse(json!([
+            ["is", "visit:country", ["a", "b"]],
+            clauses[1],
+            clauses[2],
+            clauses[3],
+            clauses[4]
+        ]));
+        assert!(check(&six, &site)
             .unwrap_err()
             .0
-            .starts_with("filters: with a minimum group size, at most 12"));
+            .starts_with("filters: with a minimum group size, too many filter clauses and values"));
         site.min_group_size = 1;
         assert!(check(&many, &site).is_ok(), "off: nothing is compared");
     }
@@ -303,7 +430,7 @@ mod tests {
         let emails = PropCounts { emails: 3, ..plain };
         assert_eq!(
             personal("contact", &emails).unwrap(),
-            "3 of its values look like e-mail addresses"
+            "some of its values look like e-mail addresses"
         );
         let ids = PropCounts { ids: 600, ..plain };
         assert!(personal("ref", &ids).unwrap().contains("long ids"));

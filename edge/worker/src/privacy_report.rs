@@ -128,7 +128,7 @@ pub fn report(site: &Site, store: Option<&Store>) -> Vec<Statement> {
             topic: "Minimum group size",
             text: if k > 1 {
                 format!(
-                    "No number is shown for fewer than {k} visitors: a breakdown row, a time bucket, a top figure, a rate's total, a realtime count is shown only if on one UTC day at least {k} different visitor ids were in it; otherwise the Stats API answers null (and meta.suppressed), the dashboard \"< {k}\", exports and reports leave it out. Where one group is hidden, the smallest other one is hidden too, so that no total minus the shown rows gives it (new sites start at {MIN_GROUP_SIZE_NEW})."
+                                        "No number is shown for fewer than {k} visitors: a breakdown row, a time bucket, a top figure, a rate's total, an average over engaged visitors, a realtime count is shown only if on one UTC day at least {k} different visitor ids were in it; otherwise the Stats API leaves it out (null for the top figures), the dashboard says \"< {k}\", exports and reports leave it out. Where one group is hidden, the smallest other one is hidden too, so that no total minus the shown rows gives it (new sites start at {MIN_GROUP_SIZE_NEW})."
                 )
             } else {
                 format!(
@@ -141,14 +141,14 @@ pub fn report(site: &Site, store: Option<&Store>) -> Vec<Statement> {
     if k > 1 {
         out.push(Statement {
             topic: "Minimum group size",
-            text: format!(
-                "Differencing: an answer is compared with the answers to the same query with one filter clause, or one value of a list, left out (at most {MAX_VARIANTS} such queries; more filters are refused); a group whose answers differ by fewer than {k} visitors on every day they differ is hidden. Not defended: chains of two or more filter changes, and ranges of dates that differ by a day."
+                        text: format!(
+                "Differencing: each answer is paired with the answers to the same query with one filter clause, value or branch left out, at any depth; where what the two differ by (the events one holds for and the other not) comes from some visitors but on no day {k}, the group is hidden, whatever the metric. A clause asking for values of a dimension is refused a value the breakdown by that dimension hides, and hidden groups look like empty ones. At most {MAX_VARIANTS} such comparisons a query; more filters are refused. Not defended: chains of two or more filter changes, and ranges of dates that differ by a day."
             ),
             proof: DIFFERENCING,
         });
         out.push(Statement {
             topic: "Minimum group size",
-            text: format!("Funnels show a step only while at least {k} visitors reached it on one day and its drop-off is none or from at least {k} visitors; later steps are hidden with it."),
+                        text: format!("Funnels show a step only while at least {k} visitors reached it on one day, its drop-off is none or from at least {k} visitors, and no filter less differs at it by fewer than {k}; later steps are hidden with it, and the visits that never entered are not shown."),
             proof: FUNNELS,
         });
     }
@@ -271,7 +271,9 @@ mod tests {
         assert!(text
             .iter()
             .any(|t| t.starts_with("No number is shown for fewer than 5 visitors")));
-        assert!(text.iter().any(|t| t.contains("at most 12 such queries")));
+        assert!(text
+            .iter()
+            .any(|t| t.contains("At most 32 such comparisons")));
         let open = Site {
             min_group_size: 1,
             breakdown_props: Some(vec!["language".into()]),

@@ -24,7 +24,7 @@ use model::sql::Sql;
 use model::tables::{DAY_CHANGES, DAY_ROLLS, DAY_ROLLUPS};
 
 /// The summable components every rolled row holds: the first ten of
-/// [`COMPONENTS`] (the last two are per answer).
+/// [`COMPONENTS`] (the others are per answer).
 const SUMMED: &[&str] = COMPONENTS.split_at(10).0;
 
 /// Seconds in a UTC day.
@@ -254,10 +254,9 @@ pub(super) fn read(
 /// The statement asking ClickHouse's clock: the version of a roll about to
 /// begin, taken before it reads anything (one row, one number).
 pub fn version_sql() -> Sql {
-    Sql {
-        text: "SELECT toUInt64(toUnixTimestamp64Micro(now64(6)))".into(),
-        params: Vec::new(),
-    }
+    let mut sql = Sql::default();
+    sql.text = "SELECT toUInt64(toUnixTimestamp64Micro(now64(6)))".into();
+    sql
 }
 
 /// Sets of a roll per INSERT: a day of a million events rolls its 74 sets in

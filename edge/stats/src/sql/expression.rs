@@ -142,6 +142,19 @@ impl<'a> Builder<'a> {
         }
     }
 
+    /// Whether `expression` (a dimension's value) is one a positive
+    /// operator keeps: the privacy guard's test of a breakdown's rows.
+    pub fn keeps(
+        &mut self,
+        operator: Operator,
+        expression: &str,
+        values: &[String],
+        case_sensitive: bool,
+    ) -> String {
+        let placeholders = self.bind_values(values);
+        Self::compare(operator, expression, &placeholders, case_sensitive)
+    }
+
     /// Placeholders for a filter's values, bound once however often used.
     fn bind_values(&mut self, values: &[String]) -> Vec<String> {
         values.iter().map(|v| self.sql.bind("String", v)).collect()

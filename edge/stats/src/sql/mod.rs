@@ -20,12 +20,12 @@ mod source;
 pub(crate) use days::fresh_days_sql;
 pub use days::{due_sql, goals_rolled, logged_sql, read_numbers, roll_sql, version_sql};
 pub use expression::page_pattern;
-pub use funnel::{funnel_furthest_statement, funnel_statement};
+pub use funnel::{funnel_furthest_statement, funnel_privacy_statements, funnel_statement};
 
 use crate::plan::{path, rolled, Path};
 use crate::query::{Filter, Query};
 use crate::range::Resolved;
-use crate::schema::Metric;
+use crate::schema::{Dimension, EventDimension, Metric};
 use expression::{goal_join, Builder};
 use model::settings::Site;
 use model::sql::Sql;
@@ -40,16 +40,40 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
     let mut b = Builder::new(site, query);
     let scope = Scope::bind(&mut b.sql, site, range);
     let (names, result) = unordered(&mut b, query, range, &scope);
-    let variants: Vec<String> = if b.daily {
-        crate::privacy::variants(query)
-            .iter()
-            .map(|variant| unordered(&mut b, variant, range, &scope).1)
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let guarded = privacy::guard(&mut b, query, &names, result, &variants);
+    if !b.daily {
+        let guarded = privacy::unguarded(result);
+        return finish(b, query, &names, guarded);
+    }
+    let complements = complements_of(&mut b, query, range, &scope);
+    // each value clause: whether a group it keeps is one its breakdown hides
+    let mut checks = Vec::new();
+    for (breakdown, clause) in crate::privacy::clause_breakdowns(query) {
+        let (names_i, base_i) = unordered(&mut b, &breakdown, range, &scope);
+        let complements_i = complements_of(&mut b, &breakdown, range, &scope);
+        let flags = privacy::flags(&mut b, &names_i, base_i, &complements_i, &[]);
+        if let Filter::Condition {
+            operator,
+            values,
+            case_sensitive,
+            ..
+        } = &clause
+        {
+            let keeps = b.keeps(*operator, "d0", values, *case_sensitive);
+            checks.push(format!(
+                "((SELECT count() FROM ({flags}) WHERE hide AND {keeps}) > 0)"
+            ));
+        }
+    }
+    let guarded = privacy::guard(&mut b, query, &names, result, &complements, &checks);
     finish(b, query, &names, guarded)
+}
+
+/// The groups of each of `query`'s complements ([`crate::privacy::complements`]).
+fn complements_of(b: &mut Builder, query: &Query, range: &Resolved, scope: &Scope) -> Vec<String> {
+    crate::privacy::complements(query)
+        .iter()
+        .map(|complement| unordered(b, complement, range, scope).1)
+        .collect()
 }
 
 /// The groups of `query` along its cheapest path, before the guard, the
@@ -60,6 +84,10 @@ fn unordered(
     range: &Resolved,
     scope: &Scope,
 ) -> (Vec<String>, String) {
+    // the builder writes several queries' groups (the guard's): this one's goals
+    b.goal_dimension = query
+        .dimensions
+        .contains(&Dimension::Event(EventDimension::Goal));
     if let Some(set) = rolled(query, range) {
         let rolled_days = days::rolled_days(range, &set);
         if !rolled_days.is_empty() {
@@ -365,8 +393,45 @@ mod tests {
                     page_path: "/docs/**".into(),
                 },
             ],
+            // the paths themselves; the guard has its own test
+            min_group_size: 1,
             ..Site::new("backstage.example")
         }
+    }
+
+    #[test]
+    fn a_site_with_a_minimum_group_size_guards_every_statement() {
+        let body = serde_json::json!({"site_id": "backstage.example", "metrics": ["visitors"],
+            "date_range": "7d", "dimensions": ["visit:source"],
+            "filters": [["is", "visit:device", ["Mobile"]]]});
+        let query = crate::query::parse(body.to_string().as_bytes()).unwrap();
+        let open = statement(&query, &site(), &range());
+        assert!(open.text.contains("0 AS hidden") && !open.text.contains("sumMapIf"));
+        let guarded_site = Site {
+            min_group_size: 5,
+            ..site()
+        };
+        let guarded = statement(&query, &guarded_site, &range());
+        // the base and its one complement (device is not Mobile), and the
+        // clause's breakdown by device (no filter left, no complement): three
+        // groupings, each with its visitors per day
+        assert_eq!(
+            guarded.text.matches("AS daily").count(),
+            3,
+            "{}",
+            guarded.text
+        );
+        assert!(guarded.text.contains("sumMapIf(m, t = 1) AS m1"));
+        assert!(guarded
+            .text
+            .contains("row_number() OVER (ORDER BY small DESC, size ASC, d0 ASC)"));
+        assert!(guarded.text.contains("WHERE NOT hide"));
+        // every value still a parameter, bound once
+        assert_eq!(
+            guarded.params.iter().filter(|(_, v)| v == "Mobile").count(),
+            1
+        );
+        assert!(guarded.params.iter().any(|(_, v)| v == "5"));
     }
 
     fn range() -> Resolved {
@@ -392,7 +457,14 @@ mod tests {
         let sql = statement(&query, &site(), &range());
         assert!(!sql.text.contains("DROP") && !sql.text.contains("1=1"));
         assert!(!sql.text.contains("Deploy") && !sql.text.contains("docs"));
-        assert!(sql.params.iter().filter(|(_, v)| v == hostile).count() >= 4);
+        // bound once (per type), used at each place it is compared
+        let uses: usize = sql
+            .params
+            .iter()
+            .filter(|(_, v)| v == hostile)
+            .map(|(name, _)| sql.text.matches(&format!("{{{name}:")).count())
+            .sum();
+        assert!(uses >= 4, "{uses}");
     }
 
     #[test]

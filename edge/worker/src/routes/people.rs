@@ -489,11 +489,13 @@ pub async fn shared(request: Request, ctx: RouteContext<()>) -> Result<Response>
             };
             let link = access::shared_link(header, &store, Date::now().as_millis())?;
             let site = store.site(&link.site);
-            let props = site.map(|s| s.props.clone()).unwrap_or_default();
+            // the props whose values may be listed, and the allowlist for the Backstage ones
+            let props = site.map(|s| s.listable_props()).unwrap_or_default();
+            let allowed = site.and_then(|s| s.breakdown_props.clone());
             let funnels = site.map(|s| s.funnels.clone()).unwrap_or_default();
             respond::ok(&json!({
-                "site": link.site, "name": link.name, "props": props, "funnels": funnels,
-                "filters": link.filters,
+                "site": link.site, "name": link.name, "props": props, "breakdown_props": allowed,
+                "funnels": funnels, "filters": link.filters,
             }))
         }
         .await,

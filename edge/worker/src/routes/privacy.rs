@@ -72,14 +72,19 @@ fn listed(site: &model::settings::Site, rows: &[Value]) -> Vec<Value> {
             out.push((key.clone(), PropCounts::default()));
         }
     }
+    // the counts of a prop fewer than the site's minimum group size used are
+    // not shown, even to its admins
+    let counted = |n: u64, c: &PropCounts| {
+        (site.min_group_size <= 1 || c.visitors >= u64::from(site.min_group_size)).then_some(n)
+    };
     out.iter()
         .map(|(key, c)| {
             json!({
                 "key": key,
                 "listed": site.props.contains(key),
-                "breakdown": site.breakdown_props.as_ref().is_none_or(|a| a.contains(key)),
-                "values": c.values,
-                "visitors": c.visitors,
+                "breakdown": site.may_list_prop(key),
+                "values": counted(c.values, c),
+                "visitors": counted(c.visitors, c),
                 "warning": personal(key, c),
             })
         })

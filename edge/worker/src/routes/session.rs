@@ -294,7 +294,7 @@ pub async fn show(request: Request, ctx: RouteContext<()>) -> Result<Response> {
                     let blocked = access::allowed(&store, &principal, &site.domain, people::Need::Read)
                         .err()
                         .map(|denied| denied.to_string());
-                    json!({ "domain": site.domain, "props": site.props, "funnels": site.funnels, "segments": site.segments, "role": role, "blocked": blocked })
+                    json!({ "domain": site.domain, "props": site.listable_props(), "breakdown_props": site.breakdown_props, "funnels": site.funnels, "segments": site.segments, "role": role, "blocked": blocked })
                 })
                 .collect();
             let (user, name, super_admin, second_factor) = match &principal {

@@ -18,7 +18,7 @@ use model::sql::Sql;
 use serde_json::Value;
 use stats::answer::{answer, realtime_answer};
 use stats::range::{read_resolved, resolve_sql};
-use stats::sql::{funnel_furthest_statement, funnel_statement};
+use stats::sql::{funnel_privacy_statements, funnel_statement};
 use stats::{first_page_statement, funnel, plan, query, realtime_sql, statements, v1};
 use worker::{Date, Request, Response, Result, RouteContext};
 
@@ -224,7 +224,7 @@ async fn answer_in_range(
 ) -> std::result::Result<Value, Failure> {
     stats::limits::check(&query, &range)?;
     stats::privacy::check(&query, site)?;
-    let plan = plan::plan(&query, range)?;
+    let plan = plan::plan_for(&query, range, site.min_group_size)?;
     let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
     let first_page = match first_page_statement(&plan, site, &results) {
         Some(sql) => Some(select(ch, &sql).await?),
@@ -301,27 +301,27 @@ async fn run_funnel(
     stats::limits::check(&funnel.query, &range)?;
     // the visits of the range and filters (the `visits` metric's plan), and
     // those that entered, sent together
-    let plan = plan::plan(&funnel.query, range.clone())?;
+    stats::privacy::check(&funnel.query, site)?;
+    let plan = plan::plan_for(&funnel.query, range.clone(), site.min_group_size)?;
     let mut sqls = statements(&plan, site);
-    // with a minimum group size, each step's visitors per day too
+    // with a minimum group size, each step's visitors per day too, and its complements'
     let k = site.min_group_size;
-    if k > 1 {
-        sqls.push(funnel_furthest_statement(&funnel, site, &range));
-    }
+    let guarded = if k > 1 {
+        funnel_privacy_statements(&funnel, site, &range)
+    } else {
+        Vec::new()
+    };
+    let planned = sqls.len();
+    sqls.extend(guarded);
     sqls.push(funnel_statement(&funnel, site, &range));
     let mut results = try_join_all(sqls.iter().map(|sql| select(ch, sql))).await?;
     let rows = results.pop().unwrap_or_default();
-    let furthest = if k > 1 { results.pop() } else { None };
+    let furthest = results.split_off(planned);
     let visits = answer(&plan, &results, None)?;
     // null: hidden by the privacy guard
     let all_visits = visits["results"][0]["metrics"][0].as_u64();
     respond::ok(&funnel::answer(
-        &funnel,
-        &range,
-        &rows,
-        all_visits,
-        furthest.as_deref(),
-        k,
+        &funnel, &range, &rows, all_visits, &furthest, k,
     )?)
 }
 
