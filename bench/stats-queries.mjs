@@ -7,9 +7,10 @@
 // concurrently), 10 times. All of it twice: with no day rolled (every day
 // read from events and stored visits), then with the 30 days rolled by
 // exactly the Worker's roll statements (edge/stats/examples/rollup_sql.rs).
-// Usage: node bench/stats-queries.mjs N [--keep] [--rolled-only]   (a ClickHouse must be
-//        running: npm start, or CLICKHOUSE_URL; --keep reuses bench_stats if it holds N
-//        events; --rolled-only skips the pass with no day rolled)
+// Usage: node bench/stats-queries.mjs N [--keep] [--rolled-only] [--min-group-size 1,5]
+//        (a ClickHouse must be running: npm start, or CLICKHOUSE_URL; --keep reuses
+//        bench_stats if it holds N events; --rolled-only skips the pass with no day rolled;
+//        --min-group-size measures the site at each k, 1 = off: docs/privacy.md)
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -21,11 +22,14 @@ import { root } from '../scripts/lib/paths.mjs'
 const count = Number(process.argv[2] || 1_000_000)
 const keep = process.argv.includes('--keep')
 const rolledOnly = process.argv.includes('--rolled-only')
+const kAt = process.argv.indexOf('--min-group-size')
+const ks = kAt > 0 ? process.argv[kAt + 1].split(',').map(Number) : [1]
 const clickhouse = clickhouseFromEnv({ ...process.env, CLICKHOUSE_DATABASE: 'bench_stats' })
 const site = {
   domain: 'backstage.fawkes.idp',
   timezone: 'UTC',
   retention: 'indefinite',
+  min_group_size: ks[0],
   goals: [
     { event_name: 'Deploy Application' },
     { event_name: 'Create Service' },
@@ -270,7 +274,8 @@ for (const [inserts, logged] of rolls) {
 }
 rollTimes.sort((a, b) => a - b)
 const rollRows = Number(await query(clickhouse, 'SELECT count() FROM day_rollups'))
-plans = plansFor(days.map((day) => [day, version]))
+const rolledDays = days.map((day) => [day, version])
+plans = plansFor(rolledDays)
 const rollBytes = Number(
   await query(
     clickhouse,
@@ -278,6 +283,15 @@ const rollBytes = Number(
   )
 )
 const rolled = await measure()
+// the same, rolled, at each other minimum group size
+const others = []
+for (const k of ks.slice(1)) {
+  site.min_group_size = k
+  plans = plansFor(rolledDays)
+  others.push([k, await measure(), plans])
+}
+site.min_group_size = ks[0]
+plans = plansFor(rolledDays)
 
 console.log(`\n${count.toLocaleString('en-US')} events, ${new Date().toISOString().slice(0, 10)}`)
 console.log(
@@ -309,3 +323,19 @@ row(
   unrolled?.wholeFiltered,
   rolled.wholeFiltered
 )
+
+for (const [k, result, kPlans] of others) {
+  console.log(
+    `\nrolled, minimum group size ${k} (the privacy guard, docs/privacy.md), beside k = ${ks[0]}\n\n| query | statements | k = ${ks[0]} p50 ms | k = ${k} p50 / p95 ms | × bare | × k = ${ks[0]} |\n|---|---:|---:|---:|---:|---:|`
+  )
+  for (const [i, [what]] of everything.entries())
+    console.log(
+      `| ${what} | ${kPlans[i].length} | ${rolled.each[i][0].toFixed(1)} | ${result.each[i][0].toFixed(1)} / ${result.each[i][1].toFixed(1)} | ${(result.each[i][0] / bareP50).toFixed(1)} | ${(result.each[i][0] / rolled.each[i][0]).toFixed(1)} |`
+    )
+  console.log(
+    `| **the whole dashboard at once** | ${kPlans.slice(0, dashboard.length).flat().length} | ${rolled.whole[0].toFixed(1)} | ${result.whole[0].toFixed(1)} / ${result.whole[1].toFixed(1)} | ${(result.whole[0] / bareP50).toFixed(1)} | ${(result.whole[0] / rolled.whole[0]).toFixed(1)} |`
+  )
+  console.log(
+    `| **the whole dashboard filtered by source at once** | ${kPlans.slice(dashboard.length, dashboard.length + filtered.length).flat().length} | ${rolled.wholeFiltered[0].toFixed(1)} | ${result.wholeFiltered[0].toFixed(1)} / ${result.wholeFiltered[1].toFixed(1)} | ${(result.wholeFiltered[0] / bareP50).toFixed(1)} | ${(result.wholeFiltered[0] / rolled.wholeFiltered[0]).toFixed(1)} |`
+  )
+}

@@ -542,9 +542,11 @@ async function timeSeries(el, token, notesEl) {
   const byLabel = new Map(answer.results.map((r) => [r.dimensions[0], r.metrics]))
   // bucket labels are the site's local times; shown as such (UTC on the axis)
   const xs = labels.map((l) => Date.parse(l.length === 10 ? `${l}T00:00:00Z` : `${l.replace(' ', 'T')}Z`) / 1000)
-  // a bucket the site's minimum group size hides is a gap (null), not a zero
-  const visitors = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[0] : 0))
-  const pageviews = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[1] : 0))
+  // with a minimum group size a bucket left out is empty or hidden (the answer
+  // does not say which): a gap, not a zero
+  const missing = answer.meta.min_group_size ? null : 0
+  const visitors = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[0] : missing))
+  const pageviews = labels.map((l) => (byLabel.has(l) ? byLabel.get(l)[1] : missing))
   chart?.destroy()
   el.replaceChildren()
   const width = Math.max(280, el.clientWidth || 800)
@@ -712,8 +714,11 @@ async function panel(el, spec, token) {
   )
   body.removeAttribute('aria-busy')
   // the props listed in Settings; for a custom event also those the Backstage module sends
-  const listed = sites.find((s) => s.domain === state.site)?.props ?? []
-  const keys = goal?.dimension === 'event:name' ? [...new Set([...listed, ...BACKSTAGE_PROPS])] : listed
+  // (only those the site lets be listed: `breakdown_props`, docs/privacy.md)
+  const current = sites.find((s) => s.domain === state.site)
+  const listed = current?.props ?? []
+  const allowed = (key) => !Array.isArray(current?.breakdown_props) || current.breakdown_props.includes(key)
+  const keys = goal?.dimension === 'event:name' ? [...new Set([...listed, ...BACKSTAGE_PROPS])].filter(allowed) : listed
   if (goal && !keys.length)
     body.append(h('p', { class: 'none' }, 'List custom properties in Settings to break goals down by them.'))
   if (goal && keys.length) {
@@ -898,7 +903,15 @@ async function startShared(token, grant = '') {
       return (await teamView()).renderUnlock(app, { api, h, token, done: (granted) => startShared(token, granted) })
     return app.replaceChildren(h('p', { class: 'error', role: 'alert' }, failure.message))
   }
-  sites = [{ domain: link.site, props: link.props, funnels: link.funnels, role: 'viewer' }]
+  sites = [
+    {
+      domain: link.site,
+      props: link.props,
+      breakdown_props: link.breakdown_props,
+      funnels: link.funnels,
+      role: 'viewer'
+    }
+  ]
   state = { ...state, site: link.site, view: 'dashboard' }
   await render()
 }

@@ -191,7 +191,11 @@ export async function renderSettings(main, { api, h, reload, roles = {} }) {
                       api.putSite(site.domain, {
                         ...site,
                         domain: undefined,
-                        props: site.props.filter((p) => p !== prop)
+                        props: site.props.filter((p) => p !== prop),
+                        // an allowlist names only the site's props
+                        breakdown_props: Array.isArray(site.breakdown_props)
+                          ? site.breakdown_props.filter((p) => p !== prop)
+                          : null
                       }),
                     `Removed the property ${prop}.`
                   )

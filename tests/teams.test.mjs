@@ -170,7 +170,8 @@ const RULES = {
   // every person's credentials: the installation's administrator only (ADMIN_TOKEN, its login)
   'GET /api/admin/export': { ok: [] },
   'PUT /api/admin/import': { ok: [], body: {} },
-  'PUT /api/admin/sites/:domain': { ok: MANAGERS, params: { domain: A }, body: { timezone: 'UTC' } },
+  // (no minimum group size: this suite counts a handful of visitors)
+  'PUT /api/admin/sites/:domain': { ok: MANAGERS, params: { domain: A }, body: { timezone: 'UTC', min_group_size: 1 } },
   'DELETE /api/admin/sites/:domain': { ok: ['owner', 'super'], params: { domain: C } },
   'POST /api/admin/keys': { ok: MANAGERS, body: { sites: [A], name: 'matrix' } },
   'DELETE /api/admin/keys/:id': { ok: MANAGERS, params: { id: 'nobody' } },
@@ -373,7 +374,7 @@ test('an admin of one site reaches nothing of another: its people, invitations, 
     ['DELETE', `/api/admin/invitations/${aInvitation.id}`],
     ['DELETE', `/api/admin/keys/${aKey.id}`],
     ['POST', '/api/admin/keys', { sites: [A, B], name: 'both' }],
-    ['PUT', `/api/admin/sites/${A}`, { timezone: 'UTC' }],
+    ['PUT', `/api/admin/sites/${A}`, { timezone: 'UTC', min_group_size: 1 }],
     ['POST', `/api/admin/sites/${A}/shared-links`, { name: 'sneaky' }],
     ['DELETE', `/api/admin/sites/${A}/shared-links/${aLink.id}`],
     ['GET', '/api/admin/audit'],
@@ -677,8 +678,8 @@ test('in the dashboard: an admin invites, the invited person joins and sees no s
     await joiner.waitForSelector('[data-view=account]')
     assert.deepEqual(
       await joiner.$$eval('nav[aria-label=Account] a', (links) => links.map((a) => a.dataset.view)),
-      ['dashboard', 'account'],
-      'a viewer sees no settings, people or audit log'
+      ['dashboard', 'privacy', 'account'],
+      'a viewer sees no settings, people or audit log (the privacy report is every reader’s)'
     )
     assert.ok(!new URL(joiner.url()).search.includes('invitation'), 'the token leaves the address bar')
     // the admin sees them, and removes them: their next request finds no session
@@ -747,7 +748,13 @@ test('in the dashboard: an admin invites, the invited person joins and sees no s
       // Chromium shows its error page in place of a page whose frame-ancestors leave this origin out
       for (let i = 0; i < 100 && ['', 'about:blank'].includes(blocked.url()); i++) await portal.waitForTimeout(100)
       assert.match(blocked.url(), /^chrome-error:/, 'framing refused for an origin not listed')
-      await call(who.owner, 'PUT', `/api/admin/sites/${A}`, { timezone: 'UTC', embed_origins: [allowed] }, 200)
+      await call(
+        who.owner,
+        'PUT',
+        `/api/admin/sites/${A}`,
+        { timezone: 'UTC', min_group_size: 1, embed_origins: [allowed] },
+        200
+      )
       await portal.reload()
       const frame = portal.frames().find((f) => f !== portal.mainFrame())
       await frame.waitForSelector('#password')
