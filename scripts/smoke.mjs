@@ -55,7 +55,7 @@ const send = (n) =>
 // the minutes of the check alone: under a minimum group size, what the page
 // filter leaves out must be none or many (docs/privacy.md), and a quiet site
 // has no other traffic in them
-const started = new Date(Date.now() - 60_000).toISOString().slice(0, 19)
+const windowStart = new Date(Date.now() - 60_000).toISOString().slice(0, 19)
 const event = await send(0)
 if (event.status !== 202) fail('event', `${event.status} ${await event.text()}`)
 if (event.headers.get('x-plausible-dropped')) fail('event', `dropped: is ${site} a configured site?`)
@@ -71,7 +71,7 @@ for (;;) {
     body: JSON.stringify({
       site_id: site,
       metrics: ['pageviews'],
-      date_range: [`${started}Z`, `${new Date(Date.now() + 60_000).toISOString().slice(0, 19)}Z`],
+      date_range: [`${windowStart}Z`, `${new Date(Date.now() + 60_000).toISOString().slice(0, 19)}Z`],
       filters: [['is', 'event:page', [path]]]
     })
   })

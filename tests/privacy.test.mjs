@@ -118,17 +118,28 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
     const target = body([dimension], clauses, date_range)
     const ways = []
     // 1. the complement: the total minus the shown groups
-    ways.push({ kind: 'complement', plus: [body([], clauses, date_range)], minusShownOf: target })
+    const total = body([], clauses, date_range)
+    ways.push({ kind: 'complement', plus: [total], minusShownOf: target })
+    // 2. the complement, less each other hidden group asked for alone by its value
+    ways.push({
+      kind: 'hidden ones asked alone',
+      plus: [total],
+      minusShownOf: target,
+      alone: PROPERTIES[dimension].map((value) => [
+        value,
+        body([], [...clauses, ['is', dimension, [value]]], date_range)
+      ])
+    })
     clauses.forEach((clause, c) => {
       const rest = clauses.filter((_, j) => j !== c)
       const [, name, [value]] = clause
-      // 2. one clause less, minus its opposite
+      // 3. one clause less, minus its opposite
       ways.push({
         kind: 'one clause less',
         plus: [body([dimension], rest, date_range)],
         minus: [body([dimension], [...rest, ['is_not', name, [value]]], date_range)]
       })
-      // 3. one value more, minus that value
+      // 4. one value more, minus that value
       const other = pick(PROPERTIES[name].filter((v) => v !== value))
       const withOther = (values) => [...rest, ['is', name, values]]
       ways.push({
@@ -145,7 +156,10 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
   const add = (b) => bodies.set(JSON.stringify(b), b)
   for (const { target, ways } of attacks) {
     add(target)
-    for (const way of ways) [...way.plus, ...(way.minus ?? []), way.minusShownOf].filter(Boolean).forEach(add)
+    for (const way of ways)
+      [...way.plus, ...(way.minus ?? []), ...(way.alone ?? []).map(([, b]) => b), way.minusShownOf]
+        .filter(Boolean)
+        .forEach(add)
   }
   const keys = [...bodies.keys()]
   const now = Math.floor(Date.now() / 1000)
@@ -184,7 +198,8 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
       if (secret >= K || shown.results.some((r) => r.dimensions[0] === group)) continue
       hiddenCells++
       for (const way of ways) {
-        const derive = (read) => {
+        // `shownOf(answer)`: the groups the attacker sees in the target's answer
+        const derive = (read, shownOf) => {
           let sum = 0
           for (const b of way.plus) {
             const v = read(b)
@@ -201,20 +216,40 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
             if (answer === null) return null
             sum -= answer
           }
+          // each group not shown but this one, asked for alone
+          const seen = shownOf()
+          for (const [value, alone] of way.alone ?? []) {
+            if (value === group || seen.has(value)) continue
+            const v = read(alone)
+            if (v === null) return null
+            sum -= v
+          }
           return sum
         }
-        const fromApi = derive((b, shownSum) => {
-          const answer = api.get(JSON.stringify(b))
-          if (shownSum) return answer.results.reduce((s, r) => s + (r.metrics[0] ?? 0), 0)
-          return read(b, group, api)
-        })
-        const fromTruth = derive((b, shownSum) => {
-          const answer = truth.get(JSON.stringify(b))
-          // without the rule the attacker sees every group but this one
-          if (shownSum)
-            return answer.results.filter((r) => r.dimensions[0] !== group).reduce((s, r) => s + r.metrics[0], 0)
-          return read(b, group, truth)
-        })
+        const fromApi = derive(
+          (b, shownSum) => {
+            const answer = api.get(JSON.stringify(b))
+            if (shownSum) return answer.results.reduce((s, r) => s + (r.metrics[0] ?? 0), 0)
+            return read(b, group, api)
+          },
+          () => new Set(shown.results.map((r) => r.dimensions[0]))
+        )
+        const fromTruth = derive(
+          (b, shownSum) => {
+            const answer = truth.get(JSON.stringify(b))
+            // without the rule the attacker sees every group but this one
+            if (shownSum)
+              return answer.results.filter((r) => r.dimensions[0] !== group).reduce((s, r) => s + r.metrics[0], 0)
+            return read(b, group, truth)
+          },
+          () =>
+            new Set(
+              truth
+                .get(targetKey)
+                .results.map((r) => r.dimensions[0])
+                .filter((v) => v !== group)
+            )
+        )
         if (fromTruth === secret) brokenWithoutTheRule++
         if (fromApi === null) continue
         tried++
@@ -232,6 +267,34 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
   // the attacks are real: without the rule they work
   assert.ok(hiddenCells > 10, `${hiddenCells} hidden groups`)
   assert.ok(brokenWithoutTheRule > hiddenCells, `${brokenWithoutTheRule} attacks work without the rule`)
+
+  // another metric than visitors: pageviews by browser with and without a page of fewer
+  // than K visitors; a browser shown in both with other pageviews would tell what they did there
+  const pages = (await fx.oracle([{ body: body(['event:page'], [], '7d'), now }], truthSites))[0].results
+    .filter((r) => r.metrics[0] > 0 && r.metrics[0] < K)
+    .slice(0, 10)
+  assert.ok(pages.length > 3, `${pages.length} small pages`)
+  let compared = 0
+  for (const {
+    dimensions: [page]
+  } of pages) {
+    const by = async (filters) =>
+      (await fx.stats({ ...body(['visit:browser'], filters, '7d'), metrics: ['pageviews'] })).json.results
+    const [all, without] = [await by([]), await by([['is_not', 'event:page', [page]]])]
+    for (const row of all) {
+      const other = without.find((r) => r.dimensions[0] === row.dimensions[0])
+      if (!other) continue
+      compared++
+      assert.equal(
+        row.metrics[0],
+        other.metrics[0],
+        `seed ${seed}: ${row.dimensions[0]} tells the pageviews of ${page}`
+      )
+    }
+  }
+  console.log(
+    `${pages.length} pages of fewer than ${K} visitors: ${compared} browsers shown with and without them, none telling`
+  )
 })
 
 test('funnels: a step of fewer than k visitors, or whose drop-off is, is hidden with every later one, as the oracle says', async () => {

@@ -562,7 +562,7 @@ test('a shared link: read-only, limited to its filter, unlocked by its password,
     who.owner,
     'PUT',
     `/api/admin/sites/${A}`,
-    { timezone: 'UTC', embed_origins: ['https://backstage.example.com'] },
+    { timezone: 'UTC', min_group_size: 1, embed_origins: ['https://backstage.example.com'] },
     200
   )
   const filter = ['is', 'visit:device', ['Desktop']]
