@@ -376,7 +376,15 @@ test('the post-deploy smoke check passes on a working installation and names the
     })
   const passed = await smoke('--site', 'ha.test', '--api-key', key)
   assert.equal(passed.code, 0, passed.out)
-  assert.deepEqual(passed.out.match(/^ok +\w+/gm), ['ok   health', 'ok   event', 'ok   query'], passed.out)
+    // ha.test has a new site's minimum group size (5): the check sends five visitors and reads
+  // the realtime count (docs/privacy.md)
+  assert.deepEqual(
+    passed.out.match(/^ok +\w+/gm),
+    ['ok   health', 'ok   event', 'ok   event', 'ok   query'],
+    passed.out
+  )
+  assert.match(passed.out, /ok +event: 5 visitors for the site's minimum group size/)
+  assert.match(passed.out, /ok +query: the realtime count went from/)
   const wrongKey = await smoke('--site', 'ha.test', '--api-key', 'ea_not-a-key')
   assert.equal(wrongKey.code, 1)
   assert.match(wrongKey.out, /FAIL query: 401/)

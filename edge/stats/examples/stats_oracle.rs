@@ -523,6 +523,19 @@ fn hidden_by(
         })
         .map(|(key, _)| key.clone())
         .collect();
+    // a group only a complement has, of some visitors but on no day k: a
+    // whole small group the filter removed, which the complementary rule
+    // must cover as if it were hidden here
+    let mut phantoms: BTreeSet<Vec<String>> = BTreeSet::new();
+    for complement in &complements {
+        for (key, g) in complement {
+            if !grouped.contains_key(key)
+                && stats::privacy::differ_by_few(g.daily().into_values(), k)
+            {
+                phantoms.insert(key.clone());
+            }
+        }
+    }
     let mut hidden = small.clone();
     for j in 0..query.dimensions.len() {
         let margin = |key: &Vec<String>| -> Vec<String> {
@@ -532,7 +545,7 @@ fn hidden_by(
                 .map(|(_, v)| v.clone())
                 .collect()
         };
-        let margins: BTreeSet<Vec<String>> = small.iter().map(margin).collect();
+        let margins: BTreeSet<Vec<String>> = small.iter().chain(&phantoms).map(margin).collect();
         for m in margins {
             let smallest = grouped
                 .iter()
@@ -972,21 +985,35 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
             per_day.into_values().collect()
         };
         let most = |days: Vec<u64>| days.into_iter().max().unwrap_or(0);
-        // what one filter less differs by: its visitors per step
-        let complements: Vec<BTreeMap<u64, (i64, usize)>> =
-            stats::privacy::complements(&funnel.query)
-                .iter()
-                .map(|c| walk(funnel, &c.filters, &ctx, events).1)
-                .collect();
-        let mut shown = n;
+        // what one filter less differs by: the visitors per day of its events
+        // that complete a step (counted, not walked); some but on no day k
+        // hides every step
+        let touched = stats::privacy::complements(&funnel.query).iter().any(|c| {
+            let mut seen: BTreeSet<(i64, u64)> = BTreeSet::new();
+            for e in events {
+                if c.filters.iter().all(|f| holds(&ctx, f, e, None))
+                    && funnel
+                        .steps
+                        .iter()
+                        .any(|step| step_completes(step, &ctx, e))
+                {
+                    seen.insert((e.at.div_euclid(86_400), e.row.visitor_id));
+                }
+            }
+            let mut daily: BTreeMap<i64, u64> = BTreeMap::new();
+            for (day, _) in seen {
+                *daily.entry(day).or_default() += 1;
+            }
+            stats::privacy::differ_by_few(daily.into_values(), k)
+        });
+        let mut shown = if touched { 0 } else { n };
         for step in 1..=n {
+            if touched {
+                break;
+            }
             let dropoff = step > 1 && at(step - 1) > at(step);
-            let differs = complements
-                .iter()
-                .any(|tops| stats::privacy::differ_by_few(per_day(tops, step, n), k));
             if most(per_day(&visitor_top, step, n)) < u64::from(k)
                 || (dropoff && most(per_day(&visitor_top, step - 1, step - 1)) < u64::from(k))
-                || differs
             {
                 shown = step - 1;
                 break;

@@ -144,8 +144,9 @@ fn percentage(part: u64, whole: u64) -> f64 {
 /// funnel's range and filters ([`Funnel::query`]), whose visits that entered
 /// no step are the rest (`None`: the privacy guard hid it). With a minimum
 /// group size `k` above 1, `furthest` are the answers of
-/// [`crate::sql::funnel_privacy_statements`] (rows `[step, day, visitors]`:
-/// the funnel's, then each complement's).
+/// [`crate::sql::funnel_privacy_statements`]: rows `[step, day, visitors]`
+/// of the funnel's furthest steps, then (when it has filters) rows
+/// `[complement, day, visitors]`.
 pub fn answer(
     funnel: &Funnel,
     range: &Resolved,
@@ -222,12 +223,13 @@ fn at_or_after(by_step: &[BTreeMap<String, u64>], step: usize) -> Vec<u64> {
 }
 
 /// How many steps, from the first, may be shown at minimum group size `k`
-/// ([`crate::privacy`]): a step's visitors had k of them on one day; the
-/// visits that dropped off before it are none, or visits of k visitors on
-/// one day (those whose furthest step is the one before); and no
-/// complement (what one filter less differs by) has some but on no day k
-/// visitors at the step. After a hidden step every later one is hidden, as
-/// its numbers and the last shown one's would give the hidden one's.
+/// ([`crate::privacy`]): none when a complement (what one filter less
+/// differs by) has some visitors completing a step but on no day k; else
+/// while a step's visitors had k of them on one day and the visits that
+/// dropped off before it are none, or visits of k visitors on one day
+/// (those whose furthest step is the one before). After a hidden step every
+/// later one is hidden, as its numbers and the last shown one's would give
+/// the hidden one's.
 fn shown_steps(
     steps: usize,
     reached: &[u64],
@@ -236,19 +238,26 @@ fn shown_steps(
     k: u32,
 ) -> Result<usize, crate::columns::RowError> {
     let own = by_step(steps, own)?;
-    let complements = complements
-        .iter()
-        .map(|rows| by_step(steps, rows))
-        .collect::<Result<Vec<_>, _>>()?;
+    // complement → day → visitors
+    let mut touched: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
+    for row in complements.iter().flatten() {
+        let cells = row.as_array().filter(|c| c.len() == 3);
+        let read = cells
+            .and_then(|c| Some((crate::columns::count(&c[0])?, crate::columns::count(&c[2])?)));
+        let Some((complement, visitors)) = read else {
+            return Err(crate::columns::RowError(row.to_string()));
+        };
+        touched.entry(complement).or_default().push(visitors);
+    }
+    if touched.into_values().any(|daily| differ_by_few(daily, k)) {
+        return Ok(0);
+    }
     let visits_at = |step: usize| reached[step..].iter().sum::<u64>();
     for step in 1..=steps {
         let enough = large_enough(at_or_after(&own, step), k);
         let dropoff = step > 1 && visits_at(step - 1) > visits_at(step);
         let dropoff_enough = !dropoff || large_enough(own[step - 1].values().copied(), k);
-        let differs = complements
-            .iter()
-            .any(|c| differ_by_few(at_or_after(c, step), k));
-        if !enough || !dropoff_enough || differs {
+        if !enough || !dropoff_enough {
             return Ok(step - 1);
         }
     }
@@ -554,8 +563,8 @@ mod tests {
         assert_eq!(out["funnel"]["steps"][1]["visits"], Value::Null);
         assert_eq!(out["funnel"]["all_visits"], Value::Null);
         assert_eq!(out["meta"]["suppressed"], 2);
-        // a filter less differs at A by 7 visitors, at B by 2: B and C are hidden
-        let complement = vec![json!([1, "2026-11-28", 5]), json!([2, "2026-11-28", 2])];
+        // a filter less differs by what 2 visitors did: every step is hidden
+        let complement = vec![json!([1, "2026-11-28", 2])];
         let out = answer(
             &funnel,
             &Resolved::default(),
@@ -565,7 +574,19 @@ mod tests {
             5,
         )
         .unwrap();
+        assert_eq!(out["funnel"]["steps"][0]["visits"], Value::Null);
+        assert_eq!(out["meta"]["suppressed"], 3);
+        // … by what 6 visitors did on one day: the steps as before
+        let many = vec![json!([1, "2026-11-27", 1]), json!([1, "2026-11-28", 6])];
+        let out = answer(
+            &funnel,
+            &Resolved::default(),
+            &rows,
+            Some(30),
+            &[furthest.to_vec(), many],
+            5,
+        )
+        .unwrap();
         assert_eq!(out["funnel"]["steps"][0]["visits"], 20);
-        assert_eq!(out["funnel"]["steps"][1]["visits"], Value::Null);
     }
 }

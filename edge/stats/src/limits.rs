@@ -27,6 +27,24 @@ pub const MAX_MEMORY_BYTES: u64 = 4_000_000_000;
 pub const READ_SETTINGS: &str = "SETTINGS readonly = 2, max_execution_time = 15, \
      max_memory_usage = 4000000000, max_result_rows = 100000, result_overflow_mode = 'throw'";
 
+/// The longest statement sent: ClickHouse refuses a query over its
+/// `max_query_size` (256 KiB by default) before running it. A site's
+/// privacy checks repeat a query's filters in its statement, so many
+/// filter values can reach it: a 400 names them, rather than a 5xx.
+pub const MAX_STATEMENT_BYTES: usize = 240_000;
+
+/// A 400 when one of `statements` is over [`MAX_STATEMENT_BYTES`].
+pub fn check_size(statements: &[model::sql::Sql]) -> Result<(), crate::query::QueryError> {
+    match statements.iter().map(|s| s.text.len()).max() {
+        Some(longest) if longest > MAX_STATEMENT_BYTES => Err(crate::query::QueryError(format!(
+            "filters: too many clauses or values for this site's privacy checks: a statement of {} KB (at most {} KB); ask with fewer",
+            longest / 1000,
+            MAX_STATEMENT_BYTES / 1000
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// `sql` as it is sent: with [`READ_SETTINGS`] (and its parameters as they were).
 pub fn limited(sql: &model::sql::Sql) -> model::sql::Sql {
     let mut limited = sql.clone();

@@ -104,8 +104,14 @@ pub fn complements(query: &Query) -> Vec<Query> {
 /// give the small group it was hidden with. (One level: the breakdown's own
 /// clauses are not checked so.)
 pub fn clause_breakdowns(query: &Query) -> Vec<(Query, Filter)> {
+    // by meaning, not by shape: `and`s flattened, a one-branch `and`/`or`
+    // unwrapped, `not` of a negative clause read as the positive one
+    let mut clauses = Vec::new();
+    for filter in &query.filters {
+        flatten(filter, &mut clauses);
+    }
     let mut out = Vec::new();
-    for (i, clause) in query.filters.iter().enumerate() {
+    for (i, clause) in clauses.iter().enumerate() {
         let Filter::Condition {
             operator: Operator::Is | Operator::Contains | Operator::Matches,
             dimension,
@@ -115,6 +121,7 @@ pub fn clause_breakdowns(query: &Query) -> Vec<(Query, Filter)> {
             continue;
         };
         let mut breakdown = query.clone();
+        breakdown.filters = clauses.clone();
         breakdown.filters.remove(i);
         breakdown.dimensions = vec![dimension.clone()];
         breakdown.metrics = vec![Metric::Visitors];
@@ -125,6 +132,39 @@ pub fn clause_breakdowns(query: &Query) -> Vec<(Query, Filter)> {
         out.push((breakdown, clause.clone()));
     }
     out
+}
+
+/// `filter` as clauses joined by `and`, each in its plainest form.
+fn flatten(filter: &Filter, out: &mut Vec<Filter>) {
+    match filter {
+        Filter::And(list) => list.iter().for_each(|f| flatten(f, out)),
+        Filter::Or(list) if list.len() == 1 => flatten(&list[0], out),
+        Filter::Not(inner) => match inner.as_ref() {
+            Filter::Not(twice) => flatten(twice, out),
+            Filter::Condition {
+                operator,
+                dimension,
+                values,
+                case_sensitive,
+            } => match operator.positive() {
+                Some(positive) => out.push(Filter::Condition {
+                    operator: positive,
+                    dimension: dimension.clone(),
+                    values: values.clone(),
+                    case_sensitive: *case_sensitive,
+                }),
+                None => out.push(filter.clone()),
+            },
+            Filter::Or(list) if list.len() == 1 => {
+                flatten(&Filter::Not(Box::new(list[0].clone())), out)
+            }
+            Filter::And(list) if list.len() == 1 => {
+                flatten(&Filter::Not(Box::new(list[0].clone())), out)
+            }
+            _ => out.push(filter.clone()),
+        },
+        other => out.push(other.clone()),
+    }
 }
 
 /// How many groupings the guard of `query` computes besides its own.
@@ -363,6 +403,31 @@ mod tests {
         // the whole clause, each of the two, and each browser
         assert_eq!(complements(&nested).len(), 5);
         assert!(complements(&parse(json!([]))).is_empty());
+    }
+
+    #[test]
+    fn a_value_clause_is_found_whatever_its_shape() {
+        let team = json!(["is", "event:props:team", ["a"]]);
+        for shape in [
+            json!([team]),
+            json!([["or", [team]]]),
+            json!([["and", [team, ["is", "visit:device", ["Desktop"]]]]]),
+            json!([["not", ["is_not", "event:props:team", ["a"]]]]),
+            json!([["not", ["not", team]]]),
+            json!([["not", ["or", [["is_not", "event:props:team", ["a"]]]]]]),
+        ] {
+            let found = clause_breakdowns(&parse(shape.clone()));
+            assert!(
+                found
+                    .iter()
+                    .any(|(b, c)| crate::answer::filter_json(c) == team
+                        && b.dimensions[0].name() == "event:props:team"),
+                "{shape}"
+            );
+        }
+        assert!(
+            clause_breakdowns(&parse(json!([["is_not", "event:props:team", ["a"]]]))).is_empty()
+        );
     }
 
     #[test]

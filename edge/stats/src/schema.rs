@@ -290,6 +290,17 @@ impl Operator {
     pub fn parse(name: &str) -> Option<Operator> {
         Operator::ALL.into_iter().find(|o| o.name() == name)
     }
+
+    /// The positive operator a negative one negates (`is_not` → `is`);
+    /// `None` for a positive one.
+    pub fn positive(self) -> Option<Operator> {
+        match self {
+            Operator::IsNot => Some(Operator::Is),
+            Operator::ContainsNot => Some(Operator::Contains),
+            Operator::MatchesNot => Some(Operator::Matches),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -142,13 +142,13 @@ pub fn report(site: &Site, store: Option<&Store>) -> Vec<Statement> {
         out.push(Statement {
             topic: "Minimum group size",
                         text: format!(
-                "Differencing: each answer is paired with the answers to the same query with one filter clause, value or branch left out, at any depth; where what the two differ by (the events one holds for and the other not) comes from some visitors but on no day {k}, the group is hidden, whatever the metric. A clause asking for values of a dimension is refused a value the breakdown by that dimension hides, and hidden groups look like empty ones. At most {MAX_VARIANTS} such comparisons a query; more filters are refused. Not defended: chains of two or more filter changes, and ranges of dates that differ by a day."
+                "Differencing: each answer is paired with the answers to the same query with one filter clause, value or branch left out, at any depth; where what the two differ by (the events one holds for and the other not) comes from some visitors but on no day {k}, the group is hidden, whatever the metric. A clause asking for values of a dimension is refused a value the breakdown by that dimension hides; a filter that removes a whole small group hides another group with it; small groups look like empty ones. At most {MAX_VARIANTS} such comparisons a query; more filters are refused. Not defended: chains of two or more filter changes, dates that differ by a day, and what the hiding itself points at (which groups a comparison hides); docs/privacy.md lists each."
             ),
             proof: DIFFERENCING,
         });
         out.push(Statement {
             topic: "Minimum group size",
-                        text: format!("Funnels show a step only while at least {k} visitors reached it on one day, its drop-off is none or from at least {k} visitors, and no filter less differs at it by fewer than {k}; later steps are hidden with it, and the visits that never entered are not shown."),
+                        text: format!("Funnels show a step only while at least {k} visitors reached it on one day and its drop-off is none or from at least {k} visitors; later steps are hidden with it; a funnel whose filters, one less, differ by fewer than {k} visitors' step events is hidden whole; the visits that never entered are not shown."),
             proof: FUNNELS,
         });
     }

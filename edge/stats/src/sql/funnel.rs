@@ -57,27 +57,71 @@ pub fn funnel_furthest_statement(funnel: &Funnel, site: &Site, range: &Resolved)
 }
 
 /// For a site with a minimum group size, the statements its funnels' rule
-/// reads ([`crate::funnel::answer`]): the furthest steps of the funnel,
-/// then of each of its complements ([`crate::privacy::complements`]: what
-/// one filter less differs by).
+/// reads ([`crate::funnel::answer`]): the furthest steps of the funnel; and,
+/// when it has filters, one statement of rows `[complement, day, visitors]`:
+/// per complement ([`crate::privacy::complements`]: what one filter less
+/// differs by), the visitors per UTC day of its events that complete a step
+/// — counted, not walked, as a differing event may be a later step's alone.
 pub fn funnel_privacy_statements(funnel: &Funnel, site: &Site, range: &Resolved) -> Vec<Sql> {
     let mut out = vec![funnel_furthest_statement(funnel, site, range)];
-    for complement in crate::privacy::complements(&funnel.query) {
-        let mut other = funnel.clone();
-        other.query.filters = complement.filters;
-        out.push(funnel_furthest_statement(&other, site, range));
+    let complements = crate::privacy::complements(&funnel.query);
+    if complements.is_empty() {
+        return out;
     }
+    let reading = funnel.reading();
+    let mut b = Builder::new(site, &reading);
+    let scope = Scope::bind(&mut b.sql, site, range);
+    let parts: Vec<String> = complements
+        .iter()
+        .enumerate()
+        .map(|(i, complement)| {
+            let mut other = funnel.clone();
+            other.query.filters = complement.filters.clone();
+            let visits = per_visit(&mut b, &other, range, &scope);
+            format!(
+                "SELECT {} AS complement, visit_day, uniqExact(visitor_id) AS visitors                  FROM ({visits}) GROUP BY visit_day",
+                i + 1
+            )
+        })
+        .collect();
+    b.sql.text = format!(
+        "SELECT * FROM ({}) ORDER BY complement, visit_day",
+        parts.join(" UNION ALL ")
+    );
+    out.push(b.sql);
     out
 }
 
 fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> Sql {
     let reading = funnel.reading();
     let mut b = Builder::new(site, &reading);
+    let scope = Scope::bind(&mut b.sql, site, range);
+    let per_visit = per_visit(&mut b, funnel, range, &scope);
+    b.sql.text = if furthest {
+        // a visitor id lives one UTC day: per visitor, the furthest step of
+        // their visits, counted per step and day
+        format!(
+            "SELECT furthest, visitor_day, count() AS visitors FROM (\
+             SELECT visitor_id, any(visit_day) AS visitor_day, max(step) AS furthest FROM ({per_visit}) GROUP BY visitor_id) \
+             WHERE furthest > 0 GROUP BY furthest, visitor_day ORDER BY furthest, visitor_day"
+        )
+    } else {
+        format!(
+            "SELECT step, count() AS visits FROM ({per_visit}) WHERE step > 0 GROUP BY step ORDER BY step"
+        )
+    };
+    b.sql
+}
+
+/// Per visit of the range and the funnel's filters that has an event
+/// completing a step: its visitor, its UTC day and its furthest step.
+fn per_visit(b: &mut Builder, funnel: &Funnel, range: &Resolved, scope: &Scope) -> String {
+    let reading = funnel.reading();
     let Scope {
         site_p,
         from_p,
         to_p,
-    } = Scope::bind(&mut b.sql, site, range);
+    } = scope;
     let steps: Vec<String> = funnel
         .steps
         .iter()
@@ -114,7 +158,7 @@ fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> 
         "SELECT visitor_id AS v_visitor, date, {} FROM {VISITOR_DAYS} FINAL \
          WHERE site_domain = {site_p} AND {}",
         arrays.join(", "),
-        day_bounds(&from_p, &to_p)
+        day_bounds(from_p, to_p)
     );
     let visit_of_event: Vec<String> = wanted
         .iter()
@@ -124,7 +168,7 @@ fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> 
         .zip(&steps)
         .map(|(i, c)| format!("{c}, {i}"))
         .collect();
-    let per_visit = format!(
+    format!(
         "SELECT visitor_id, any(day) AS visit_day, \
          windowFunnel({WINDOW_TICKS})(toUInt64(timestamp) * {TICKS_PER_SECOND} + multiIf({}, 0), {}) AS step \
          FROM (SELECT *, {} FROM (\
@@ -134,21 +178,7 @@ fn statement(funnel: &Funnel, site: &Site, range: &Resolved, furthest: bool) -> 
         first_step.join(", "),
         steps.join(", "),
         visit_of_event.join(", ")
-    );
-    b.sql.text = if furthest {
-        // a visitor id lives one UTC day: per visitor, the furthest step of
-        // their visits, counted per step and day
-        format!(
-            "SELECT furthest, visitor_day, count() AS visitors FROM (\
-             SELECT visitor_id, any(visit_day) AS visitor_day, max(step) AS furthest FROM ({per_visit}) GROUP BY visitor_id) \
-             WHERE furthest > 0 GROUP BY furthest, visitor_day ORDER BY furthest, visitor_day"
-        )
-    } else {
-        format!(
-            "SELECT step, count() AS visits FROM ({per_visit}) WHERE step > 0 GROUP BY step ORDER BY step"
-        )
-    };
-    b.sql
+    )
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub fn statement(query: &Query, site: &Site, range: &Resolved) -> Sql {
         {
             let keeps = b.keeps(*operator, "d0", values, *case_sensitive);
             checks.push(format!(
-                "((SELECT count() FROM ({flags}) WHERE hide AND {keeps}) > 0)"
+                "((SELECT count() FROM ({flags}) WHERE own AND hide AND {keeps}) > 0)"
             ));
         }
     }
@@ -424,8 +424,8 @@ mod tests {
         assert!(guarded.text.contains("sumMapIf(m, t = 1) AS m1"));
         assert!(guarded
             .text
-            .contains("row_number() OVER (ORDER BY small DESC, size ASC, d0 ASC)"));
-        assert!(guarded.text.contains("WHERE NOT hide"));
+            .contains("row_number() OVER (ORDER BY small DESC, own DESC, size ASC, d0 ASC)"));
+        assert!(guarded.text.contains("WHERE own AND NOT hide"));
         // every value still a parameter, bound once
         assert_eq!(
             guarded.params.iter().filter(|(_, v)| v == "Mobile").count(),

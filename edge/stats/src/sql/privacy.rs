@@ -94,11 +94,14 @@ pub(super) fn flags(
     merged.extend((0..CARRIED).map(|i| format!("anyIf(c{i}, t = 0) AS x{i}")));
     merged.push("sumMapIf(m, t = 0) AS m0".into());
     merged.extend((1..=complements.len()).map(|i| format!("sumMapIf(m, t = {i}) AS m{i}")));
+    // a group only a complement has is not the query's (`own` = 0), but it
+    // counts for the complementary rule: a filter that removed a whole small
+    // group must not leave the total minus the shown rows to tell it
+    merged.push("countIf(t = 0) > 0 AS own".into());
     let grouped = if names.is_empty() {
         String::new()
     } else {
-        // a group only a complement has is not the query's
-        format!(" GROUP BY {} HAVING countIf(t = 0) > 0", names.join(", "))
+        format!(" GROUP BY {}", names.join(", "))
     };
     let level1 = format!(
         "SELECT {} FROM ({}){grouped}",
@@ -108,16 +111,24 @@ pub(super) fn flags(
 
     // primary: too few on every day, or a complement of some, too few on every day
     let most = |values: &str| format!("arrayMax(arrayConcat([toUInt64(0)], {values}))");
+    let differs: Vec<String> = (1..=complements.len())
+        .map(|i| {
+            format!(
+                "(arraySum(mapValues(m{i})) > 0 AND {} < {k})",
+                most(&format!("mapValues(m{i})"))
+            )
+        })
+        .collect();
     let mut small = vec![format!("{} < {k}", most("mapValues(m0)"))];
-    for i in 1..=complements.len() {
-        small.push(format!(
-            "(arraySum(mapValues(m{i})) > 0 AND {} < {k})",
-            most(&format!("mapValues(m{i})"))
-        ));
-    }
+    small.extend(differs.iter().cloned());
     small.extend(checks.iter().cloned());
+    let phantom = if differs.is_empty() {
+        "0".to_string()
+    } else {
+        differs.join(" OR ")
+    };
     let level2 = format!(
-        "SELECT *, {} AS size, {} AS small FROM ({level1})",
+        "SELECT *, {} AS size, if(own, {}, {phantom}) AS small FROM ({level1})",
         most("mapValues(m0)"),
         small.join(" OR ")
     );
@@ -144,7 +155,7 @@ pub(super) fn flags(
         };
         windows.push(format!(
             "countIf(small) OVER ({partition}) AS h{j}, \
-             row_number() OVER ({partition}ORDER BY small DESC, size ASC, {tie}) AS r{j}"
+                          row_number() OVER ({partition}ORDER BY small DESC, own DESC, size ASC, {tie}) AS r{j}"
         ));
         seconds.push(format!("(h{j} > 0 AND r{j} = h{j} + 1)"));
     }
@@ -177,8 +188,8 @@ fn answered(query: &Query, names: &[String], level3: &str, k: &str) -> String {
         _ => format!("if(hide, 0, x{i}) AS {c}"),
     }));
     let level4 = format!(
-        "SELECT *, sum(x0) OVER () AS all_visitors, countIf(hide) OVER () AS hidden_groups, \
-         countIf(NOT hide) OVER () AS shown FROM ({level3})"
+                "SELECT *, sum(x0) OVER () AS all_visitors, countIf(hide AND own) OVER () AS hidden_groups, \
+         countIf(NOT hide AND own) OVER () AS shown FROM ({level3})"
     );
     if keeps_hidden_rows(query) {
         out.push("count() OVER () AS total_rows, all_visitors AS visitors_total".into());
@@ -187,6 +198,9 @@ fn answered(query: &Query, names: &[String], level3: &str, k: &str) -> String {
     } else {
         out.push("shown AS total_rows, all_visitors AS visitors_total".into());
         out.push("toUInt8(hide) AS hidden, hidden_groups AS suppressed".into());
-        format!("SELECT {} FROM ({level4}) WHERE NOT hide", out.join(", "))
+        format!(
+            "SELECT {} FROM ({level4}) WHERE own AND NOT hide",
+            out.join(", ")
+        )
     }
 }

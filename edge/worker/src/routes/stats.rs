@@ -225,7 +225,9 @@ async fn answer_in_range(
     stats::limits::check(&query, &range)?;
     stats::privacy::check(&query, site)?;
     let plan = plan::plan_for(&query, range, site.min_group_size)?;
-    let results = try_join_all(statements(&plan, site).iter().map(|sql| select(ch, sql))).await?;
+    let sqls = statements(&plan, site);
+    stats::limits::check_size(&sqls)?;
+    let results = try_join_all(sqls.iter().map(|sql| select(ch, sql))).await?;
     let first_page = match first_page_statement(&plan, site, &results) {
         Some(sql) => Some(select(ch, &sql).await?),
         None => None,
@@ -314,6 +316,7 @@ async fn run_funnel(
     let planned = sqls.len();
     sqls.extend(guarded);
     sqls.push(funnel_statement(&funnel, site, &range));
+    stats::limits::check_size(&sqls)?;
     let mut results = try_join_all(sqls.iter().map(|sql| select(ch, sql))).await?;
     let rows = results.pop().unwrap_or_default();
     let furthest = results.split_off(planned);
