@@ -1021,13 +1021,7 @@ fn funnel_answer(funnel: &Funnel, site: &Site, all: &[Row], now: i64) -> Value {
         }
         let f = &mut answer["funnel"];
         for step in f["steps"].as_array_mut().unwrap().iter_mut().skip(shown) {
-            for field in [
-                "visits",
-                "dropoff",
-                "dropoff_percentage",
-                "conversion_rate",
-                "conversion_rate_step",
-            ] {
+            for field in stats::funnel::STEP_NUMBERS {
                 step[field] = Value::Null;
             }
         }

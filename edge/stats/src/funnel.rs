@@ -264,6 +264,15 @@ fn shown_steps(
     Ok(steps)
 }
 
+/// The numbers of a step of the answer (besides its label).
+pub const STEP_NUMBERS: [&str; 5] = [
+    "visits",
+    "dropoff",
+    "dropoff_percentage",
+    "conversion_rate",
+    "conversion_rate_step",
+];
+
 /// Nulls every number of the steps after the first `shown`, and what would
 /// tell a hidden one: the entering visits (with the first step); and the
 /// visits that never entered, and so all visits and the entering share
@@ -273,13 +282,7 @@ fn hide(answered: &mut Value, shown: usize) {
     let funnel = &mut answered["funnel"];
     if let Some(steps) = funnel["steps"].as_array_mut() {
         for step in steps.iter_mut().skip(shown) {
-            for field in [
-                "visits",
-                "dropoff",
-                "dropoff_percentage",
-                "conversion_rate",
-                "conversion_rate_step",
-            ] {
+            for field in STEP_NUMBERS {
                 step[field] = Value::Null;
             }
         }

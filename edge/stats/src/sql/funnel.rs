@@ -201,12 +201,7 @@ mod tests {
             sql.text.contains("windowFunnel(691200)") && sql.text.contains("visitor_days FINAL")
         );
         // bound once (per type), used at each place it is compared
-        let uses: usize = sql
-            .params
-            .iter()
-            .filter(|(_, v)| v == hostile)
-            .map(|(name, _)| sql.text.matches(&format!("{{{name}:")).count())
-            .sum();
+        let uses = super::super::placeholder_uses(&sql, hostile);
         assert!(uses >= 3, "{uses}");
     }
 }

@@ -376,6 +376,16 @@ fn source(
     }
 }
 
+/// How often the placeholders bound to `value` appear in `sql`'s text.
+#[cfg(test)]
+fn placeholder_uses(sql: &Sql, value: &str) -> usize {
+    sql.params
+        .iter()
+        .filter(|(_, v)| v == value)
+        .map(|(name, _)| sql.text.matches(&format!("{{{name}:")).count())
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -458,12 +468,7 @@ mod tests {
         assert!(!sql.text.contains("DROP") && !sql.text.contains("1=1"));
         assert!(!sql.text.contains("Deploy") && !sql.text.contains("docs"));
         // bound once (per type), used at each place it is compared
-        let uses: usize = sql
-            .params
-            .iter()
-            .filter(|(_, v)| v == hostile)
-            .map(|(name, _)| sql.text.matches(&format!("{{{name}:")).count())
-            .sum();
+        let uses = super::placeholder_uses(&sql, hostile);
         assert!(uses >= 4, "{uses}");
     }
 
