@@ -53,14 +53,17 @@ const send = (n) =>
     body: JSON.stringify({ n: 'pageview', u: `https://${site}${path}`, d: site })
   })
 // the realtime count before (null: fewer than the site's minimum group size)
-const realtime = async () => {
-  const response = await fetch(`${base}/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`, {
+const askRealtime = () =>
+  fetch(`${base}/api/v1/stats/realtime/visitors?site_id=${encodeURIComponent(site)}`, {
     headers: { Authorization: `Bearer ${apiKey}` }
   })
-  if (response.status !== 200) fail('query', `realtime: ${response.status} ${await response.text()}`)
+const realtime = async () => {
+  const response = await askRealtime()
+  if (response.status !== 200) fail('query', `${response.status} ${await response.text()} (the realtime count)`)
   return response.json()
 }
-const before = await realtime()
+// (asked before the event; a wrong key or site is named by the steps below)
+const before = await askRealtime().then((r) => (r.ok ? r.json() : null))
 const event = await send(0)
 if (event.status !== 202) fail('event', `${event.status} ${await event.text()}`)
 if (event.headers.get('x-plausible-dropped')) fail('event', `dropped: is ${site} a configured site?`)
