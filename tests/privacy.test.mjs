@@ -265,7 +265,7 @@ test('an attacker differencing the answers recovers no hidden group (randomised)
     `seed ${seed}: ${hiddenCells} hidden groups; ${brokenWithoutTheRule} attacks would recover one without the rule; ${tried} could be computed from shown numbers, none recovered one`
   )
   // the attacks are real: without the rule they work
-  assert.ok(hiddenCells > 10, `${hiddenCells} hidden groups`)
+  assert.ok(hiddenCells >= 5, `${hiddenCells} hidden groups`)
   assert.ok(brokenWithoutTheRule > hiddenCells, `${brokenWithoutTheRule} attacks work without the rule`)
 
   // another metric than visitors: the site's pageviews with and without a page of fewer than
