@@ -376,7 +376,7 @@ test('the post-deploy smoke check passes on a working installation and names the
     })
   const passed = await smoke('--site', 'ha.test', '--api-key', key)
   assert.equal(passed.code, 0, passed.out)
-    // ha.test has a new site's minimum group size (5): the check sends five visitors and reads
+  // ha.test has a new site's minimum group size (5): the check sends five visitors and reads
   // the realtime count (docs/privacy.md)
   assert.deepEqual(
     passed.out.match(/^ok +\w+/gm),
